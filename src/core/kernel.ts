@@ -1,0 +1,46 @@
+/**
+ * The contract of a half-epoch kernel: the one place where the K×K (here (K+1)×(K+1)) normal
+ * equations are accumulated and solved. Two implementations share it: the plain TypeScript
+ * reference (`--kernel ts`) and a WebAssembly SIMD one (`--kernel wasm`). Both must give the same
+ * result to floating-point round-off.
+ *
+ * For every row r in [rowStart, rowEnd) of `offsets/indices/values` (CSR by user for the user
+ * side, CSC by item for the item side), the kernel minimises the loss over the row's factor x_r
+ * and bias b_r jointly, holding the other side (factors y, biases c) fixed. With x̃ = [x_r; b_r]
+ * and ỹ_e = [y_(j_e); 1] for each rating e = (r, j_e, r_e) of the row, the minimiser solves
+ *
+ *   (λ Σ_e ỹ_e ỹ_eᵀ + diag(τ_r, …, τ_r, γ_r)) x̃ = λ Σ_e ỹ_e (r_e − μ − c_(j_e)) + [τ_r p_r; 0]
+ *
+ * where p_r is the row's prior mean (zero unless `priorMeans` is given: the genre model's item
+ * side), τ_r = τ·s_r, γ_r = γ·s_r, and s_r = max(1, n_r) with weighted regularisation (ALS-WR),
+ * else 1. The system is symmetric positive definite (τ_r, γ_r > 0), solved by Cholesky.
+ * A row with no ratings gets x_r = p_r, b_r = 0. For the bias model (dim 0) this is the closed
+ * form b_r = λ Σ_e (r_e − μ − c_(j_e)) / (λ n_r + γ_r).
+ *
+ * Solving bias and factor jointly is exact block-coordinate descent on (x_r, b_r): one pass
+ * over the row's ratings, and the loss can only go down.
+ */
+export interface HalfEpochArgs {
+  /** K, the latent dimension (0 for the bias model). */
+  dim: number;
+  /** The sparse index over the rows being solved. */
+  offsets: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+  /** The other side's factors (numOther × dim, row-major) and biases: held fixed. */
+  otherFactors: Float64Array;
+  otherBias: Float64Array;
+  /** Output: this side's factors (numRows × dim) and biases, overwritten for rows in range. */
+  rowFactors: Float64Array;
+  rowBias: Float64Array;
+  /** Prior means p_r (numRows × dim) or null for zero. */
+  priorMeans: Float64Array | null;
+  globalMean: number;
+  lambda: number;
+  tau: number;
+  gamma: number;
+  weightedRegularization: boolean;
+}
+
+/** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */
+export type SolveRows = (args: HalfEpochArgs, rowStart: number, rowEnd: number) => void;

@@ -1,0 +1,60 @@
+/**
+ * Shapes shared by the ALS core, the trainer, checkpoints and recommendations.
+ *
+ * Prediction (global mean kept apart from the biases):
+ *   r̂(m,n) = μ + b_m + c_n + u_m · v_n
+ * Loss minimised by the alternation:
+ *   L = (λ/2) Σ_(m,n)∈train (r − r̂)² + (τ/2)(Σ‖u_m‖² + Σ‖v_n − p_n‖²) + (γ/2)(Σ b_m² + Σ c_n²)
+ *       [+ (τ_g/2) Σ_g ‖f_g‖² for the genre model]
+ * where p_n = 0 for the bias and latent models and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model.
+ * With `weightedRegularization` (ALS-WR), τ and γ of a user or movie are multiplied by its
+ * number of training ratings (at least 1).
+ */
+
+export type ModelKind = 'bias' | 'latent' | 'genre';
+
+export interface Hyperparameters {
+  kind: ModelKind;
+  /** Latent dimension K (0 for the bias model). */
+  dim: number;
+  /** λ: weight of the squared errors. */
+  lambda: number;
+  /** τ: ridge on the factors (pulls u to 0 and v to its prior mean p_n). */
+  tau: number;
+  /** γ: ridge on the biases. */
+  gamma: number;
+  /** τ_g: ridge on the genre embeddings (genre model only). */
+  genreTau: number;
+  /** ALS-WR: scale τ and γ of each row by its rating count. */
+  weightedRegularization: boolean;
+}
+
+/** The learned parameters. Factor matrices are row-major: row r occupies [r*dim, (r+1)*dim). */
+export interface ModelState {
+  hyper: Hyperparameters;
+  numUsers: number;
+  numItems: number;
+  /** μ: mean training rating. */
+  globalMean: number;
+  userBias: Float64Array;
+  itemBias: Float64Array;
+  /** numUsers × dim (empty for the bias model). */
+  userFactors: Float64Array;
+  /** numItems × dim (empty for the bias model). */
+  itemFactors: Float64Array;
+  /** numGenres × dim for the genre model, else empty. */
+  genreFactors: Float64Array;
+}
+
+/** One line of the training history: what `als train` prints, checkpoints store and plots draw. */
+export interface EpochMetrics {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** The loss L above (negative log-likelihood up to constants) on the training ratings. */
+  loss: number;
+  trainRmse: number;
+  /** RMSE on the held-out ratings, null when the split has none. */
+  validationRmse: number | null;
+  /** Wall time of the epoch's updates (not of the metrics). */
+  elapsedMs: number;
+}
