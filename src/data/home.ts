@@ -23,3 +23,23 @@ export function resolveDataDir(spec: string | undefined, home?: string): string 
   if (!statSync(dir).isDirectory()) throw new AlsError(`not a folder: ${dir}`);
   return dir;
 }
+
+/** How a data set named on the command line is found or fetched. */
+export interface EnsureOptions {
+  /** --data-home. */
+  home?: string;
+  /** --offline: never download; a missing set is an error. */
+  offline?: boolean;
+  /** --mirror or $ALS_MIRROR: a URL or a folder holding extracted sets, used instead of GroupLens. */
+  mirror?: string;
+  /** Show a progress bar (only when stderr is a TTY). */
+  progress?: boolean;
+}
+
+/**
+ * Resolves `--data` to a folder, downloading a known MovieLens set into the data home on first
+ * use (unless offline). Placeholder: resolves only; the downloader layers on top.
+ */
+export async function ensureDataDir(spec: string | undefined, options: EnsureOptions = {}): Promise<string> {
+  return resolveDataDir(spec, options.home);
+}
