@@ -6,3 +6,5 @@ export * from './data/home.js';
 export * from './data/load.js';
 export * from './core/types.js';
 export * from './core/kernel.js';
+export * from './core/arena.js';
+export * from './core/random.js';

@@ -44,3 +44,16 @@ export interface HalfEpochArgs {
 
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */
 export type SolveRows = (args: HalfEpochArgs, rowStart: number, rowEnd: number) => void;
+
+/**
+ * A kernel implementation: `ts` (plain TypeScript, the tested reference and fallback) or `wasm`
+ * (AssemblyScript compiled to WebAssembly SIMD). The trainer allocates every array the kernel
+ * reads or writes in the provider's arena, so that worker threads and the kernel share them.
+ */
+export interface KernelProvider {
+  readonly name: 'ts' | 'wasm';
+  /** The arena the trainer allocates its shared arrays in (at least `byteLength` usable bytes). */
+  createArena(byteLength: number): import('./arena.js').SharedArena;
+  /** Called once per thread: a solver over arrays living in the arena's buffer/memory. */
+  createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows>;
+}
