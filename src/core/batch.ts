@@ -185,3 +185,24 @@ function writeSorted(
     outScores[outBase + k] = k < size ? scores[base + k]! : Number.NaN;
   }
 }
+
+/** The eligible movies' factors and biases packed contiguously (what batchTopNRange scans). */
+export function compactEligible(
+  model: { hyper: { dim: number }; numItems: number; itemFactors: Float64Array; itemBias: Float64Array },
+  eligible: Uint8Array,
+): { numEligible: number; eligibleFactors: Float64Array; eligibleBias: Float64Array; eligibleItems: Int32Array } {
+  const dim = model.hyper.dim;
+  let numEligible = 0;
+  for (let item = 0; item < model.numItems; item++) numEligible += eligible[item]!;
+  const eligibleFactors = new Float64Array(numEligible * dim);
+  const eligibleBias = new Float64Array(numEligible);
+  const eligibleItems = new Int32Array(numEligible);
+  let e = 0;
+  for (let item = 0; item < model.numItems; item++) {
+    if (eligible[item] === 0) continue;
+    eligibleFactors.set(model.itemFactors.subarray(item * dim, (item + 1) * dim), e * dim);
+    eligibleBias[e] = model.itemBias[item]!;
+    eligibleItems[e++] = item;
+  }
+  return { numEligible, eligibleFactors, eligibleBias, eligibleItems };
+}

@@ -225,3 +225,33 @@ export function similarItems(model: ModelState, item: number, n: number, eligibl
 export function clipToScale(score: number, min: number, max: number): number {
   return score < min ? min : score > max ? max : score;
 }
+
+/** A user for scoring: bias b and factor u (length dim). */
+export interface UserVector {
+  bias: number;
+  factors: Float64Array;
+}
+
+/** The stored bias and factor of training user `user`. */
+export function storedUser(model: ModelState, user: number): UserVector {
+  const dim = model.hyper.dim;
+  return { bias: model.userBias[user]!, factors: model.userFactors.slice(user * dim, (user + 1) * dim) };
+}
+
+/**
+ * The top n movies for a user: every movie scored, the given movies (already rated) left out,
+ * then the eligible ones kept by the heap. Scores are raw predictions (not clipped).
+ */
+export function recommendForUser(
+  model: ModelState,
+  user: UserVector,
+  n: number,
+  eligible: Uint8Array,
+  exclude: ArrayLike<number>,
+): TopN {
+  const scores = new Float64Array(model.numItems);
+  scoreItems(model, user.bias, user.factors, scores);
+  const mask = eligible.slice();
+  for (let k = 0; k < exclude.length; k++) mask[exclude[k]!] = 0;
+  return topN(scores, n, mask);
+}
