@@ -24,11 +24,21 @@ export interface BatchWorkerData {
   userEnd: number;
 }
 
-/** Fills args.outItems/outScores for every user; `threads` ≤ 1 runs inline. */
-export async function batchTopN(args: BatchArgs, threads: number): Promise<void> {
+/** The compiled worker script: next to this file in dist/, or in dist/ when running from src/ (vitest). */
+function batchWorkerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('../../dist/core/batch-worker.js', here);
+  return new URL('./batch-worker.js', here);
+}
+
+/**
+ * Fills args.outItems/outScores for every user; `threads` ≤ 1, or fewer than
+ * `minScoresForThreads` user × movie scores, runs on the calling thread.
+ */
+export async function batchTopN(args: BatchArgs, threads: number, minScoresForThreads = MIN_SCORES_FOR_THREADS): Promise<void> {
   const numUsers = args.userBase.length;
   const work = numUsers * args.numEligible;
-  if (threads <= 1 || work < MIN_SCORES_FOR_THREADS || numUsers < threads) {
+  if (threads <= 1 || work < minScoresForThreads || numUsers < threads) {
     batchTopNRange(args, 0, numUsers);
     return;
   }
@@ -44,7 +54,7 @@ export async function batchTopN(args: BatchArgs, threads: number): Promise<void>
     shared[key] = view;
     arrays[key] = arena.describe(view);
   }
-  const workerUrl = new URL('./batch-worker.js', import.meta.url);
+  const workerUrl = batchWorkerUrl();
   const jobs: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
     const userStart = Math.floor((numUsers * t) / threads);
