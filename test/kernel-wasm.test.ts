@@ -1,8 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { HalfEpochArgs } from '../src/core/kernel.js';
+import { tsKernel } from '../src/core/kernel-ts.js';
 import { MAX_WASM_DIM, wasmKernel } from '../src/core/kernel-wasm.js';
 import { Random } from '../src/core/random.js';
+import { createTrainer } from '../src/core/trainer.js';
+import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
+import { plantedProblem } from './helpers/planted.js';
 import {
   createHalfEpochProblem,
   halfEpochProblemBytes,
@@ -104,6 +108,17 @@ describe('wasm kernel', () => {
           expect(args.rowBias[17]).toBeNaN(); // rows outside the range are left alone
           solve(args, 17, 40);
           expect(maxRelativeError(args, 0, 40)).toBeLessThan(1e-10);
+          // And like the TypeScript reference kernel on the same arrays.
+          const wasmFactors = args.rowFactors.slice();
+          const wasmBias = args.rowBias.slice();
+          const solveTs = await tsKernel.createSolver(arena.buffer, arena.memory);
+          solveTs(args, 0, 40);
+          for (let i = 0; i < wasmFactors.length; i++) {
+            expect(Math.abs(wasmFactors[i]! - args.rowFactors[i]!)).toBeLessThan(1e-10 * (1 + Math.abs(args.rowFactors[i]!)));
+          }
+          for (let r = 0; r < 40; r++) {
+            expect(Math.abs(wasmBias[r]! - args.rowBias[r]!)).toBeLessThan(1e-10 * (1 + Math.abs(args.rowBias[r]!)));
+          }
           // Empty rows: x = p (or 0), b = 0.
           const emptyRow = 3;
           expect(args.offsets[emptyRow + 1]! - args.offsets[emptyRow]!).toBe(0);
@@ -213,4 +228,53 @@ describe('wasm kernel', () => {
     expect(Array.from(args.rowFactors)).toEqual(Array.from(oneThreadFactors));
     expect(Array.from(args.rowBias)).toEqual(Array.from(oneThreadBias));
   });
+});
+
+describe('trainer with the wasm kernel', () => {
+  const problem = plantedProblem({ numUsers: 120, numItems: 80, rank: 3, density: 0.5, noiseStd: 0.3, seed: 3, testFraction: 0.1, emptyItems: 2 });
+  const hyper = (kind: ModelKind): Hyperparameters => ({
+    kind,
+    dim: 5,
+    lambda: 1,
+    tau: 0.1,
+    gamma: 0.1,
+    genreTau: 1,
+    weightedRegularization: true,
+  });
+
+  async function trainWith(kernel: typeof tsKernel, kind: ModelKind, threads: number): Promise<ModelState> {
+    const trainer = await createTrainer({
+      train: problem.train,
+      validation: problem.test,
+      itemGenres: null,
+      hyper: hyper(kind),
+      seed: 5,
+      threads,
+      kernel,
+    });
+    for (let e = 0; e < 5; e++) await trainer.epoch();
+    const state = trainer.state();
+    await trainer.close();
+    return state;
+  }
+
+  function maxDifference(a: Float64Array, b: Float64Array): number {
+    expect(a.length).toBe(b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+    return worst;
+  }
+
+  for (const kind of ['bias', 'latent'] as const) {
+    it(`trains the same ${kind} model as the ts kernel, on 1 and 2 threads`, async () => {
+      const reference = await trainWith(tsKernel, kind, 1);
+      for (const threads of [1, 2]) {
+        const model = await trainWith(wasmKernel, kind, threads);
+        expect(maxDifference(model.userFactors, reference.userFactors)).toBeLessThan(1e-9);
+        expect(maxDifference(model.itemFactors, reference.itemFactors)).toBeLessThan(1e-9);
+        expect(maxDifference(model.userBias, reference.userBias)).toBeLessThan(1e-9);
+        expect(maxDifference(model.itemBias, reference.itemBias)).toBeLessThan(1e-9);
+      }
+    });
+  }
 });

@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ArrayDescriptor, viewOf } from '../core/arena.js';
-import type { HalfEpochArgs, KernelProvider } from '../core/kernel.js';
+import type { HalfEpochArgs } from '../core/kernel.js';
+import { loadKernel } from '../core/kernels.js';
 
 /** Everything a worker needs, posted as workerData. */
 export interface KernelWorkerData {
@@ -40,15 +41,10 @@ export interface KernelWorkerReply {
   elapsedMs: number;
 }
 
-async function loadProvider(name: 'wasm' | 'ts'): Promise<KernelProvider> {
-  if (name === 'wasm') return (await import('../core/kernel-wasm.js')).wasmKernel;
-  throw new Error(`kernel ${name} is not available in this harness`);
-}
-
 async function main(): Promise<void> {
   const data = workerData as KernelWorkerData;
   const port = parentPort!;
-  const provider = await loadProvider(data.kernel);
+  const provider = await loadKernel(data.kernel);
   // The posted buffer and the posted memory's buffer are distinct objects over the same bytes;
   // build the views on the buffer handed to createSolver.
   const buffer = data.buffer;
