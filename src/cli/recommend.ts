@@ -72,7 +72,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
   if (options.allUsers && options.out === undefined) throw new AlsError('--all-users needs --out <file.csv>');
   if (!options.allUsers && options.out !== undefined) throw new AlsError('--out is for --all-users');
 
-  const checkpoint = await openCheckpoint(options.model);
+  const { file: modelFile, checkpoint } = await openCheckpoint(options);
   const { eligibleMask, recommendForUser, storedUser, clipToScale } = await import('../core/recommend.js');
   const filter = filterOf(checkpoint, options);
   const eligible = eligibleMask(checkpoint.catalog, filter);
@@ -120,7 +120,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
   const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ model: options.model, kind: checkpoint.state.hyper.kind, user: options.user ?? null, biasWeight, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
+      `${JSON.stringify({ model: modelFile, kind: checkpoint.state.hyper.kind, user: options.user ?? null, biasWeight, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
     );
     return;
   }
