@@ -11,6 +11,7 @@ import {
 } from '../src/core/recommend.js';
 import { batchTopNRange, compactEligible, type BatchArgs } from '../src/core/batch.js';
 import { batchTopN } from '../src/core/batch-pool.js';
+import { batchTopNRangeWasm } from '../src/core/batch-wasm.js';
 import { Random } from '../src/core/random.js';
 import type { ModelState } from '../src/core/types.js';
 
@@ -185,8 +186,24 @@ describe('batch top-N for all users', () => {
 
   it('gives the same result on worker threads', async () => {
     const { args, expected } = batchCase(90, 700, 5, 4);
-    await batchTopN(args, 2, 0);
+    await batchTopN(args, 2, { minScoresForThreads: 0 });
     for (let u = 0; u < 90; u++) expect(Array.from(args.outItems.subarray(u * 4, u * 4 + 4))).toEqual(expected(u));
+  });
+
+  it('the WebAssembly kernel returns exactly the TypeScript lists (odd block sizes, dim not a multiple of 2)', () => {
+    for (const [users, items, dim, n] of [[37, 900, 7, 10], [8, 300, 1, 3], [3, 6, 2, 10], [20, 500, 30, 25]] as const) {
+      const { args } = batchCase(users, items, dim, n);
+      const wasmArgs = { ...args, outItems: new Int32Array(args.outItems.length), outScores: new Float64Array(args.outScores.length) };
+      batchTopNRange(args, 0, users);
+      expect(batchTopNRangeWasm(wasmArgs, 0, users)).toBe(true);
+      expect(Array.from(wasmArgs.outItems)).toEqual(Array.from(args.outItems));
+      expect(Array.from(wasmArgs.outScores)).toEqual(Array.from(args.outScores));
+      // A sub-range writes only its own rows.
+      const part = { ...args, outItems: new Int32Array(args.outItems.length).fill(-7), outScores: new Float64Array(args.outScores.length) };
+      batchTopNRangeWasm(part, 1, users);
+      expect(Array.from(part.outItems.subarray(0, n))).toEqual(new Array(n).fill(-7));
+      expect(Array.from(part.outItems.subarray(n))).toEqual(Array.from(args.outItems.subarray(n)));
+    }
   });
 
   it('pads short lists with −1', () => {
