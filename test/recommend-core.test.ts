@@ -206,6 +206,21 @@ describe('batch top-N for all users', () => {
     }
   });
 
+  it('the f32 screen of the WebAssembly kernel never changes the order of near-ties', () => {
+    // Movies whose scores differ below f32 resolution (1e-12 apart): only exact f64 rescoring orders them right.
+    const { args } = batchCase(40, 400, 6, 12);
+    const f = args.eligibleFactors;
+    for (let e = 1; e < args.numEligible; e += 2) {
+      for (let k = 0; k < 6; k++) f[e * 6 + k] = f[(e - 1) * 6 + k]! * (1 + (e % 3) * 1e-12);
+      args.eligibleBias[e] = args.eligibleBias[e - 1]! + ((e % 5) - 2) * 1e-13;
+    }
+    const wasmArgs = { ...args, outItems: new Int32Array(args.outItems.length), outScores: new Float64Array(args.outScores.length) };
+    batchTopNRange(args, 0, 40);
+    batchTopNRangeWasm(wasmArgs, 0, 40);
+    expect(Array.from(wasmArgs.outItems)).toEqual(Array.from(args.outItems));
+    expect(Array.from(wasmArgs.outScores)).toEqual(Array.from(args.outScores));
+  });
+
   it('pads short lists with −1', () => {
     const { args } = batchCase(3, 6, 2, 10);
     batchTopNRange(args, 0, 3);

@@ -11,8 +11,8 @@ interface TopNExports {
   memory: WebAssembly.Memory;
   scratchBytes(dim: number, topN: number): number;
   topNRange(
-    dim: number, numEligible: number, eligibleFactors: number, eligibleBias: number, eligibleItems: number,
-    numUsers: number, userFactors: number, userBase: number, excludeOffsets: number, excludeIndices: number,
+    dim: number, numEligible: number, eligibleFactors: number, eligibleFactors32: number, eligibleBias: number,
+    eligibleItems: number, maxAbsBias: number, maxNorm: number, numUsers: number, userFactors: number, userBase: number, excludeOffsets: number, excludeIndices: number,
     topN: number, outItems: number, outScores: number, scratch: number,
   ): void;
 }
@@ -56,6 +56,7 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
     return at;
   };
   const pFactors = place(numEligible * dim * 8);
+  const pFactors32 = place(numEligible * dim * 4);
   const pBias = place(numEligible * 8);
   const pItems = place(numEligible * 4);
   const pUsers = place(numUsers * dim * 8);
@@ -72,6 +73,17 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
   const buffer = wasm.memory.buffer;
 
   new Float64Array(buffer, pFactors, numEligible * dim).set(args.eligibleFactors.subarray(0, numEligible * dim));
+  // The f32 copy the kernel screens with (rounded to nearest).
+  new Float32Array(buffer, pFactors32, numEligible * dim).set(args.eligibleFactors.subarray(0, numEligible * dim));
+  // max |c| and max ‖v‖: the f32 screen's error bound (see topn.ts).
+  let maxAbsBias = 0;
+  let maxNorm = 0;
+  for (let e = 0; e < numEligible; e++) {
+    maxAbsBias = Math.max(maxAbsBias, Math.abs(args.eligibleBias[e]!));
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += args.eligibleFactors[e * dim + k]! ** 2;
+    maxNorm = Math.max(maxNorm, Math.sqrt(sum));
+  }
   new Float64Array(buffer, pBias, numEligible).set(args.eligibleBias.subarray(0, numEligible));
   new Int32Array(buffer, pItems, numEligible).set(args.eligibleItems.subarray(0, numEligible));
   new Float64Array(buffer, pUsers, numUsers * dim).set(args.userFactors.subarray(userStart * dim, userEnd * dim));
@@ -82,7 +94,7 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
     new Int32Array(buffer, pExclIndices, exclEnd - exclStart).set(args.excludeIndices.subarray(exclStart, exclEnd));
   }
   wasm.topNRange(
-    dim, numEligible, pFactors, pBias, pItems, numUsers, pUsers, pBase,
+    dim, numEligible, pFactors, pFactors32, pBias, pItems, maxAbsBias, maxNorm, numUsers, pUsers, pBase,
     pExclOffsets, pExclIndices, topN, pOutItems, pOutScores, pScratch,
   );
   args.outItems.set(new Int32Array(buffer, pOutItems, numUsers * topN), userStart * topN);

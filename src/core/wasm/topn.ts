@@ -1,30 +1,38 @@
 // AssemblyScript (compiled by `asc` to dist/core/topn.wasm, not by tsc): the WebAssembly SIMD
-// version of batchTopNRange in src/core/batch.ts, with the same contract and the same arithmetic
-// (f64, the same order of additions, no fused multiply-add), so it returns identical lists.
+// version of batchTopNRange in src/core/batch.ts. It returns exactly the lists of the TypeScript
+// path: scores are screened in f32 (four users per f32x4 lane group, 16 users per pass), and every
+// score that might enter a top-N list is recomputed in f64 with the TypeScript path's operations in
+// the same order: r̂(u, e) = (μ + b_u + c_e) + Σ_k u_k v_ek. Only that exact score is compared and
+// kept.
 //
-// Scores r̂(u, e) = (μ + b_u + c_e) + Σ_k u_k v_ek for 8 users at a time: the block's factors are
-// transposed so that lane j of a f64x2 pair holds user j, each item factor v_ek is splatted once
-// and multiplied into 4 accumulators (8 users). A score enters user j's top-N min-heap only when
-// it beats the heap's root (all 8 compared with one SIMD test), and only then is the user's
-// sorted training row binary-searched to leave out movies they rated.
+// Why the screen is safe: the f32 score differs from the f64 one by at most
+//   (dim + 4) · 2⁻²³ · (|μ + b_u| + |c_e| + ‖u‖ ‖v_e‖)
+// (rounding of the inputs, of each product and of each addition), so with the margin
+//   m_u = (dim + 8) · 2⁻²² · (|μ + b_u| + max|c| + ‖u‖ · max‖v‖)
+// a score whose exact value beats the threshold t_u always passes s32 > t_u − m_u.
 //
-// Every array argument is a byte offset into this module's own memory (the caller copies the data
-// in and grows the memory as needed); nothing is allocated here.
+// A score enters user u's top-N min-heap only when it beats the heap's root, and only then is the
+// user's sorted training row binary-searched to leave out movies they rated. Every array argument
+// is a byte offset into this module's own memory (the caller copies the data in); nothing is
+// allocated here.
 
-const BLOCK: i32 = 8;
+const BLOCK: i32 = 16;
 
 /** Bytes of scratch at dimension `dim` and list length `topN`. */
 export function scratchBytes(dim: i32, topN: i32): i32 {
-  // transposed block + base + thresholds + heap scores + heap items + heap sizes
-  return dim * BLOCK * 8 + BLOCK * 8 + BLOCK * 8 + BLOCK * topN * 8 + BLOCK * topN * 4 + BLOCK * 4;
+  // transposed f32 block + f32 bases + f32 screens + f64 thresholds + f64 margins + heap scores/items + sizes
+  return dim * BLOCK * 4 + BLOCK * 4 + BLOCK * 4 + BLOCK * 8 + BLOCK * 8 + BLOCK * topN * 8 + BLOCK * topN * 4 + BLOCK * 4 + BLOCK * 4;
 }
 
 export function topNRange(
   dim: i32,
   numEligible: i32,
-  eligibleFactors: usize, // f64, numEligible × dim
+  eligibleFactors: usize, // f64, numEligible × dim (exact scores)
+  eligibleFactors32: usize, // f32, the same rounded (screening)
   eligibleBias: usize, // f64
   eligibleItems: usize, // i32
+  maxAbsBias: f64, // max |c_e|
+  maxNorm: f64, // max ‖v_e‖
   numUsers: i32,
   userFactors: usize, // f64, numUsers × dim
   userBase: usize, // f64, μ + b_u
@@ -37,76 +45,83 @@ export function topNRange(
 ): void {
   if (topN == 0) return;
   const transposed = scratch;
-  const base = transposed + <usize>(dim * BLOCK * 8);
-  const threshold = base + <usize>(BLOCK * 8);
-  const heapScores = threshold + <usize>(BLOCK * 8);
+  const base32 = transposed + <usize>(dim * BLOCK * 4);
+  const screen = base32 + <usize>(BLOCK * 4);
+  const threshold = screen + <usize>(BLOCK * 4);
+  const margin = threshold + <usize>(BLOCK * 8);
+  const heapScores = margin + <usize>(BLOCK * 8);
   const heapItems = heapScores + <usize>(BLOCK * topN * 8);
   const heapSize = heapItems + <usize>(BLOCK * topN * 4);
-  const rowBytes = <usize>dim << 3;
+  const laneMask = heapSize + <usize>(BLOCK * 4);
+  const rowBytes64 = <usize>dim << 3;
+  const rowBytes32 = <usize>dim << 2;
+  const errorScale: f64 = <f64>(dim + 8) * 2.384185791015625e-7; // (dim + 8) · 2⁻²²
 
   for (let blockStart = 0; blockStart < numUsers; blockStart += BLOCK) {
     const inBlock = min(BLOCK, numUsers - blockStart);
     for (let j = 0; j < BLOCK; j++) {
       const user = blockStart + j;
+      let normSquared: f64 = 0;
       for (let k = 0; k < dim; k++) {
-        const value = j < inBlock ? load<f64>(userFactors + <usize>user * rowBytes + (<usize>k << 3)) : 0.0;
-        store<f64>(transposed + (<usize>(k * BLOCK + j) << 3), value);
+        const value = j < inBlock ? load<f64>(userFactors + <usize>user * rowBytes64 + (<usize>k << 3)) : 0.0;
+        normSquared += value * value;
+        store<f32>(transposed + (<usize>(k * BLOCK + j) << 2), <f32>value);
       }
-      store<f64>(base + (<usize>j << 3), j < inBlock ? load<f64>(userBase + (<usize>user << 3)) : 0.0);
-      // Lanes past the last user never accept anything.
-      store<f64>(threshold + (<usize>j << 3), j < inBlock ? -Infinity : Infinity);
+      const base = j < inBlock ? load<f64>(userBase + (<usize>user << 3)) : 0.0;
+      store<f32>(base32 + (<usize>j << 2), <f32>base);
+      store<f64>(margin + (<usize>j << 3), errorScale * (Math.abs(base) + maxAbsBias + Math.sqrt(normSquared) * maxNorm));
+      store<f64>(threshold + (<usize>j << 3), -Infinity);
+      // Lanes past the last user never pass the screen.
+      store<f32>(screen + (<usize>j << 2), j < inBlock ? -Infinity : Infinity);
       store<i32>(heapSize + (<usize>j << 2), 0);
     }
-    const base01 = v128.load(base);
-    const base23 = v128.load(base + 16);
-    const base45 = v128.load(base + 32);
-    const base67 = v128.load(base + 48);
-    let thr01 = v128.load(threshold);
-    let thr23 = v128.load(threshold + 16);
-    let thr45 = v128.load(threshold + 32);
-    let thr67 = v128.load(threshold + 48);
+    const b0 = v128.load(base32);
+    const b1 = v128.load(base32, 16);
+    const b2 = v128.load(base32, 32);
+    const b3 = v128.load(base32, 48);
+    let s0 = v128.load(screen);
+    let s1 = v128.load(screen, 16);
+    let s2 = v128.load(screen, 32);
+    let s3 = v128.load(screen, 48);
 
     for (let e = 0; e < numEligible; e++) {
-      const row = eligibleFactors + <usize>e * rowBytes;
-      let a01 = f64x2.splat(0.0);
-      let a23 = f64x2.splat(0.0);
-      let a45 = f64x2.splat(0.0);
-      let a67 = f64x2.splat(0.0);
+      const row = eligibleFactors32 + <usize>e * rowBytes32;
+      let a0 = f32x4.splat(0.0);
+      let a1 = f32x4.splat(0.0);
+      let a2 = f32x4.splat(0.0);
+      let a3 = f32x4.splat(0.0);
       let t = transposed;
       for (let k = 0; k < dim; k++) {
-        const v = f64x2.splat(load<f64>(row + (<usize>k << 3)));
-        a01 = f64x2.add(a01, f64x2.mul(v128.load(t), v));
-        a23 = f64x2.add(a23, f64x2.mul(v128.load(t, 16), v));
-        a45 = f64x2.add(a45, f64x2.mul(v128.load(t, 32), v));
-        a67 = f64x2.add(a67, f64x2.mul(v128.load(t, 48), v));
+        const v = v128.load32_splat(row + (<usize>k << 2));
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(t), v));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(t, 16), v));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(t, 32), v));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(t, 48), v));
         t += 64;
       }
-      const c = f64x2.splat(load<f64>(eligibleBias + (<usize>e << 3)));
-      const s01 = f64x2.add(f64x2.add(base01, c), a01);
-      const s23 = f64x2.add(f64x2.add(base23, c), a23);
-      const s45 = f64x2.add(f64x2.add(base45, c), a45);
-      const s67 = f64x2.add(f64x2.add(base67, c), a67);
-      const beats = v128.or(
-        v128.or(f64x2.gt(s01, thr01), f64x2.gt(s23, thr23)),
-        v128.or(f64x2.gt(s45, thr45), f64x2.gt(s67, thr67)),
-      );
-      if (!v128.any_true(beats)) continue;
-      // Rare: at least one user's heap takes this movie.
+      const c = f32x4.splat(<f32>load<f64>(eligibleBias + (<usize>e << 3)));
+      const m0 = f32x4.gt(f32x4.add(f32x4.add(b0, c), a0), s0);
+      const m1 = f32x4.gt(f32x4.add(f32x4.add(b1, c), a1), s1);
+      const m2 = f32x4.gt(f32x4.add(f32x4.add(b2, c), a2), s2);
+      const m3 = f32x4.gt(f32x4.add(f32x4.add(b3, c), a3), s3);
+      if (!v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) continue;
+      v128.store(laneMask, m0);
+      v128.store(laneMask, m1, 16);
+      v128.store(laneMask, m2, 32);
+      v128.store(laneMask, m3, 48);
+      // Rare: some user's list may take this movie. Exact f64 scores for those users.
       const item = load<i32>(eligibleItems + (<usize>e << 2));
+      const row64 = eligibleFactors + <usize>e * rowBytes64;
+      const bias = load<f64>(eligibleBias + (<usize>e << 3));
+      let changed = false;
       for (let j = 0; j < inBlock; j++) {
-        let score: f64;
-        switch (j) {
-          case 0: score = f64x2.extract_lane(s01, 0); break;
-          case 1: score = f64x2.extract_lane(s01, 1); break;
-          case 2: score = f64x2.extract_lane(s23, 0); break;
-          case 3: score = f64x2.extract_lane(s23, 1); break;
-          case 4: score = f64x2.extract_lane(s45, 0); break;
-          case 5: score = f64x2.extract_lane(s45, 1); break;
-          case 6: score = f64x2.extract_lane(s67, 0); break;
-          default: score = f64x2.extract_lane(s67, 1); break;
-        }
-        if (!(score > load<f64>(threshold + (<usize>j << 3)))) continue;
+        if (load<i32>(laneMask + (<usize>j << 2)) == 0) continue;
         const user = blockStart + j;
+        const urow = userFactors + <usize>user * rowBytes64;
+        let dot: f64 = 0;
+        for (let k = 0; k < dim; k++) dot += load<f64>(urow + (<usize>k << 3)) * load<f64>(row64 + (<usize>k << 3));
+        const score = load<f64>(userBase + (<usize>user << 3)) + bias + dot;
+        if (!(score > load<f64>(threshold + (<usize>j << 3)))) continue;
         if (excludeOffsets != 0) {
           const start = load<i32>(excludeOffsets + (<usize>user << 2));
           const end = load<i32>(excludeOffsets + (<usize>(user + 1) << 2));
@@ -115,12 +130,21 @@ export function topNRange(
         const heapBase = <usize>(j * topN);
         const newSize = heapPush(heapScores, heapItems, heapBase, load<i32>(heapSize + (<usize>j << 2)), topN, score, item);
         store<i32>(heapSize + (<usize>j << 2), newSize);
-        if (newSize == topN) store<f64>(threshold + (<usize>j << 3), load<f64>(heapScores + (heapBase << 3)));
+        if (newSize == topN) {
+          const exact = load<f64>(heapScores + (heapBase << 3));
+          store<f64>(threshold + (<usize>j << 3), exact);
+          // Screen value: t − m, and one f32 step lower for the rounding of the comparison.
+          const lowered = exact - load<f64>(margin + (<usize>j << 3));
+          store<f32>(screen + (<usize>j << 2), <f32>(lowered - Math.abs(lowered) * 1.1920928955078125e-7));
+          changed = true;
+        }
       }
-      thr01 = v128.load(threshold);
-      thr23 = v128.load(threshold + 16);
-      thr45 = v128.load(threshold + 32);
-      thr67 = v128.load(threshold + 48);
+      if (changed) {
+        s0 = v128.load(screen);
+        s1 = v128.load(screen, 16);
+        s2 = v128.load(screen, 32);
+        s3 = v128.load(screen, 48);
+      }
     }
 
     for (let j = 0; j < inBlock; j++) {
