@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import { AlsError, DataError } from '../src/errors.js';
 import { loadDataset } from '../src/data/load.js';
-import { buildRatingMatrix } from '../src/data/matrix.js';
-import { makeSplit, parseSplitSpec } from '../src/data/splits.js';
+import { buildRatingMatrix, matrixToRatingList } from '../src/data/matrix.js';
+import { filterMatrix, makeSplit, parseSplitSpec } from '../src/data/splits.js';
 import { generateSynth } from '../src/data/synth.js';
 import type { Dataset, Layout, RatingList, Split } from '../src/data/types.js';
 import { movielensDir } from './helpers/movielens.js';
@@ -113,6 +113,27 @@ describe('parseSplitSpec', () => {
       expect(message).not.toContain('\n');
       expect(message).toContain('valid forms: none, random:F');
     }
+  });
+});
+
+describe('filterMatrix', () => {
+  it('gives exactly what re-indexing the kept ratings with buildRatingMatrix gives', () => {
+    const dataset = randomDataset(21);
+    const rng = new Random(4);
+    const n = dataset.matrix.numRatings;
+    const keep = new Uint8Array(n);
+    for (let k = 0; k < n; k++) keep[k] = rng.nextFloat() < 0.7 ? 1 : 0;
+    const { train, trainTimestamps } = filterMatrix(dataset.matrix, dataset.timestampsByUser, keep);
+    const expected = buildRatingMatrix(
+      dataset.matrix.numUsers,
+      dataset.matrix.numItems,
+      matrixToRatingList(dataset.matrix, dataset.timestampsByUser),
+      keep,
+    );
+    expect(train).toEqual(expected.matrix);
+    expect(trainTimestamps).toEqual(expected.timestampsByUser);
+    expect(train.numRatings).toBeGreaterThan(0.6 * n);
+    expect(train.numRatings).toBeLessThan(0.8 * n);
   });
 });
 
