@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { AlsError, DataError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { cacheFileFor, readCache, stampSources, writeCache, type LoadNotes, type SourceStamp } from './cache.js';
 import { dataHome } from './home.js';
 import { buildRatingMatrix } from './matrix.js';
@@ -217,7 +217,7 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
     built = buildRatingMatrix(numUsers, numItems, list, keep);
   }
 
-  const catalog = buildCatalog(itemIds, movies, built.matrix.ratingsByItem.offsets, warn);
+  const catalog = buildCatalog(itemIds, movies, warn);
   return {
     dataset: { userIds, itemIds, matrix: built.matrix, timestampsByUser: built.timestampsByUser, catalog },
     hadDuplicates,
@@ -225,7 +225,7 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
 }
 
 /** The catalog in item-index order; rated movies missing from the movies file get a placeholder title. */
-function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, itemOffsets: Int32Array, warn: (message: string) => void): Catalog {
+function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, warn: (message: string) => void): Catalog {
   const numItems = itemIds.length;
   const titles = new Array<string>(numItems);
   const years = new Int32Array(numItems);
@@ -252,7 +252,6 @@ function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, itemOffsets
   }
   if (missing.length > 0) {
     // Every item index comes from a rating or the movies file, so a missing one was rated.
-    void itemOffsets;
     const examples = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', …' : '');
     warn(`${path.basename(movies.file)}: ${missing.length} rated movie id(s) not listed (${examples}); kept with placeholder titles`);
   }
@@ -317,4 +316,3 @@ export function mixWords(words: Int32Array): Int32Array {
   return Int32Array.of(a, b, c, d);
 }
 
-export { AlsError };
