@@ -171,47 +171,50 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
   let built = buildRatingMatrix(numUsers, numItems, list);
 
   // Repeated (user, movie) pairs sit next to each other in the sorted CSR rows.
-  const { offsets, indices } = built.matrix.ratingsByUser;
-  let usersWithDuplicates: Uint8Array | null = null;
-  for (let u = 0; u < numUsers; u++) {
-    for (let e = offsets[u]! + 1; e < offsets[u + 1]!; e++) {
-      if (indices[e] === indices[e - 1]) {
-        usersWithDuplicates ??= new Uint8Array(numUsers);
-        usersWithDuplicates[u] = 1;
-        break;
+  const hadDuplicates = hasAdjacentRepeats(built.matrix.ratingsByUser);
+  if (hadDuplicates) {
+    // Rare path: index again carrying each rating's position in the file (in place of the
+    // timestamp; the build is stable, so a run of repeats lists positions ascending). Typed
+    // arrays only, so it works at any size (a Map of pairs would not hold 32M keys).
+    const positions = new Int32Array(raw.length);
+    for (let k = 0; k < raw.length; k++) positions[k] = k;
+    const traced = buildRatingMatrix(numUsers, numItems, { ...list, timestamps: positions });
+    const position = traced.timestampsByUser!;
+    const { offsets, indices } = traced.matrix.ratingsByUser;
+    const keep = dedupe === 'last' ? new Uint8Array(raw.length).fill(1) : null;
+    let firstRepeat = -1; // earliest file position that repeats a pair
+    let firstOccurrence = -1;
+    let dropped = 0;
+    for (let u = 0; u < numUsers; u++) {
+      const end = offsets[u + 1]!;
+      let runStart = offsets[u]!;
+      while (runStart < end) {
+        let runEnd = runStart + 1;
+        while (runEnd < end && indices[runEnd] === indices[runStart]) runEnd++;
+        if (runEnd - runStart > 1) {
+          if (firstRepeat < 0 || position[runStart + 1]! < firstRepeat) {
+            firstRepeat = position[runStart + 1]!;
+            firstOccurrence = position[runStart]!;
+          }
+          if (keep !== null) {
+            // Keep the latest by timestamp; on equal timestamps (or none) the later line wins.
+            let best = runStart;
+            for (let e = runStart + 1; e < runEnd; e++) {
+              if (raw.timestamps === null || raw.timestamps[position[e]!]! >= raw.timestamps[position[best]!]!) best = e;
+            }
+            for (let e = runStart; e < runEnd; e++) if (e !== best) keep[position[e]!] = 0;
+            dropped += runEnd - runStart - 1;
+          }
+        }
+        runStart = runEnd;
       }
     }
-  }
-  const hadDuplicates = usersWithDuplicates !== null;
-  if (usersWithDuplicates !== null) {
-    // Rare path: find the duplicates in file order (only the flagged users' ratings are keyed).
-    const keep = new Uint8Array(raw.length).fill(1);
-    const chosen = new Map<string, number>();
-    let dropped = 0;
-    for (let k = 0; k < raw.length; k++) {
-      if (usersWithDuplicates[raw.users[k]!] === 0) continue;
-      const key = `${raw.users[k]},${raw.items[k]}`;
-      const previous = chosen.get(key);
-      if (previous === undefined) {
-        chosen.set(key, k);
-        continue;
-      }
-      if (dedupe === 'error') {
-        throw new DataError(
-          raw.file,
-          lineOfRating(raw, k),
-          `duplicate rating for user ${userIds[raw.users[k]!]}, movie ${itemIds[raw.items[k]!]} (first at line ${lineOfRating(raw, previous)}); use --dedupe last to keep the latest`,
-        );
-      }
-      // Keep the latest by timestamp; on equal timestamps (or none) the later line wins.
-      const later = raw.timestamps === null || raw.timestamps[k]! >= raw.timestamps[previous]!;
-      if (later) {
-        keep[previous] = 0;
-        chosen.set(key, k);
-      } else {
-        keep[k] = 0;
-      }
-      dropped++;
+    if (keep === null) {
+      throw new DataError(
+        raw.file,
+        lineOfRating(raw, firstRepeat),
+        `duplicate rating for user ${userIds[raw.users[firstRepeat]!]}, movie ${itemIds[raw.items[firstRepeat]!]} (first at line ${lineOfRating(raw, firstOccurrence)}); use --dedupe last to keep the latest`,
+      );
     }
     warn(`${path.basename(raw.file)}: ${dropped} repeated (user, movie) ratings dropped, keeping the latest of each`);
     built = buildRatingMatrix(numUsers, numItems, list, keep);
@@ -222,6 +225,15 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
     dataset: { userIds, itemIds, matrix: built.matrix, timestampsByUser: built.timestampsByUser, catalog },
     hadDuplicates,
   };
+}
+
+/** Whether some row of a sorted sparse index holds the same index twice. */
+function hasAdjacentRepeats(index: { offsets: Int32Array; indices: Int32Array }): boolean {
+  const { offsets, indices } = index;
+  for (let r = 0; r + 1 < offsets.length; r++) {
+    for (let e = offsets[r]! + 1; e < offsets[r + 1]!; e++) if (indices[e] === indices[e - 1]) return true;
+  }
+  return false;
 }
 
 /** The catalog in item-index order; rated movies missing from the movies file get a placeholder title. */
