@@ -219,6 +219,9 @@ describe('bad input: one line naming file and line', () => {
     expect(d.matrix.numRatings).toBe(3);
     expect(ratingOf(d, 1, 1)).toBe(1); // timestamp 30 is the latest
     expect(warnings).toEqual(['ratings.csv: 2 repeated (user, movie) ratings dropped, keeping the latest of each']);
+    // The earliest repeat in the file is reported, whichever user it belongs to.
+    const order = await loadError(csv('5,1,4.0,10\n1,2,3.0,10\n5,1,2.0,10\n1,2,2.0,10\n'));
+    expect(order.message).toMatch(/ratings\.csv:4: duplicate rating for user 5, movie 1 \(first at line 2\)/);
     // Equal timestamps: the later line wins.
     const tie = await loadDataset(csv('1,1,4.0,10\n1,1,2.0,10\n'), { cache: false, dedupe: 'last' });
     expect(ratingOf(tie, 1, 1)).toBe(2);
