@@ -301,7 +301,8 @@ describe('binary cache', () => {
 
   it('round-trips ml-100k exactly, and touching a source file invalidates it', async () => {
     const dir = path.join(root, 'ml-100k-copy');
-    cpSync(movielensDir('ml-100k'), dir, { recursive: true });
+    // dereference: the data home may hold symlinks to read-only shared copies; copy the files, not the links.
+    cpSync(movielensDir('ml-100k'), dir, { recursive: true, dereference: true });
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);
