@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, type ItemGenres } from '../src/core/als.js';
+import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, trainingObjective, type ItemGenres } from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
 import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
 import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
@@ -113,6 +113,12 @@ describe('ALS trainer', () => {
       expect(two.state.itemBias).toEqual(one.state.itemBias);
       expect(two.state.genreFactors).toEqual(one.state.genreFactors);
       expect(two.history.map((m) => m.loss)).toEqual(one.history.map((m) => m.loss));
+      if (kind === 'latent') {
+        // The threads' chunked loss equals the one-pass loss over the final model.
+        const direct = trainingObjective(two.state, latentProblem.train, null);
+        expect(two.history.at(-1)!.loss).toBeCloseTo(direct.loss, 8);
+        expect(two.history.at(-1)!.trainRmse).toBeCloseTo(direct.rmse, 12);
+      }
     }
   });
 
