@@ -156,6 +156,33 @@ describe('als train', () => {
     expect(c.epochsDone).toBe(lastPrinted);
   });
 
+  it('writes to the data home by default and checkpoints every N epochs', async () => {
+    const home = path.join(work, 'home');
+    mkdirSync(home);
+    const env = { ...process.env, ALS_DATA_HOME: home };
+    const r = spawnSync(process.execPath, [bin, 'train', '--data', ml100k, '--model', 'bias', '--epochs', '1', '--quiet'], { encoding: 'utf8', cwd: work, env });
+    expect(r.status).toBe(0);
+    const expected = path.join(home, 'models', 'ml-100k-bias.als');
+    expect(readCheckpoint(expected).state.hyper.kind).toBe('bias');
+    expect(r.stdout).toContain(`saved    ${expected}`);
+
+    // --checkpoint-every 2: a run killed hard (SIGKILL, no chance to save) still leaves epoch 2 or later on disk.
+    const out = path.join(work, 'every.als');
+    const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '100000', '--threads', '1', '--checkpoint-every', '2', '--out', out], { cwd: work });
+    let stdout = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (/^epoch 5 /m.test(stdout)) child.kill('SIGKILL');
+      });
+      child.on('close', () => resolve());
+    });
+    const c = readCheckpoint(out);
+    expect(c.epochsDone % 2).toBe(0);
+    expect(c.epochsDone).toBeGreaterThanOrEqual(4);
+    expect(c.metrics).toHaveLength(c.epochsDone);
+  });
+
   it('refuses nonsense options with one line naming the option (exit 2)', () => {
     const cases: [string[], RegExp][] = [
       [['--dim', '0'], /^als: --dim: /],
