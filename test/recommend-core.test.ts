@@ -105,7 +105,7 @@ describe('cosine similarity', () => {
 });
 
 describe('scoring and filters', () => {
-  it('scores μ + b + w·c + u·v and reports the predicted rating', () => {
+  it('scores μ + b + c + u·v or u·v/‖v‖ and reports the predicted rating', () => {
     const model = randomModel(2, 30, 3, 5);
     const user = { bias: 0.25, factors: model.userFactors.slice(0, 3) };
     const scores = new Float64Array(30);
@@ -114,8 +114,10 @@ describe('scoring and filters', () => {
       3.5 + 0.25 + w * model.itemBias[i]! + [0, 1, 2].reduce((s, k) => s + user.factors[k]! * model.itemFactors[i * 3 + k]!, 0);
     for (let i = 0; i < 30; i++) expect(scores[i]).toBeCloseTo(expected(i), 12);
     const all = new Uint8Array(30).fill(1);
-    const list = recommendForUser(model, user, 5, all, [3, 4], 0);
-    const personal = Float64Array.from({ length: 30 }, (_, i) => expected(i, 0));
+    model.itemFactors.fill(0, 6, 9); // item 2: zero vector → taste 0
+    const list = recommendForUser(model, user, 5, all, [3, 4], 'taste');
+    const norms = rowNorms(model.itemFactors, 3, 30);
+    const personal = Float64Array.from({ length: 30 }, (_, i) => (norms[i]! > 0 ? (expected(i, 0) - 3.75) / norms[i]! : 0));
     const mask = all.slice();
     mask[3] = 0;
     mask[4] = 0;
