@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -301,7 +301,9 @@ describe('binary cache', () => {
 
   it('round-trips ml-100k exactly, and touching a source file invalidates it', async () => {
     const dir = path.join(root, 'ml-100k-copy');
-    cpSync(movielensDir('ml-100k'), dir, { recursive: true });
+    // Copy the files' bytes (not their read-only mode) so the test can change one.
+    mkdirSync(dir);
+    for (const name of ['u.data', 'u.item', 'u.genre']) writeFileSync(path.join(dir, name), readFileSync(path.join(movielensDir('ml-100k'), name)));
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);
