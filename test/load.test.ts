@@ -328,6 +328,23 @@ describe('binary cache', () => {
     expect(reloaded.info.fingerprint).not.toBe(fresh.info.fingerprint);
   });
 
+  it('a small cache is read back (not rebuilt) while sizes and mtimes match', async () => {
+    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n', 'movies.csv': MOVIES_CSV });
+    const ratings = path.join(dir, 'ratings.csv');
+    utimesSync(ratings, 1_600_000_000, 1_600_000_000); // a whole-second mtime that can be set again exactly
+    const fresh = await loadDataset(dir, { cacheDir });
+    expect(statSync(cacheFileFor(cacheDir, dir)).size).toBeLessThan(4096); // from Node's shared buffer pool
+    // Same size and mtime, different content: only a cache hit can still return the old ratings.
+    writeFileSync(ratings, 'userId,movieId,rating,timestamp\n1,1,2.0,10\n2,2,3.0,11\n');
+    utimesSync(ratings, 1_600_000_000, 1_600_000_000);
+    const warnings: string[] = [];
+    const cached = await loadDataset(dir, { cacheDir, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(ratingOf(cached, 1, 1)).toBe(4);
+    sameArrays(fresh, cached);
+    expect(ratingOf(await loadDataset(dir, { cache: false }), 1, 1)).toBe(2);
+  });
+
   it('a corrupt or truncated cache is ignored and rebuilt', async () => {
     const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n', 'movies.csv': MOVIES_CSV });
     const fresh = await loadDataset(dir, { cacheDir });
