@@ -156,6 +156,12 @@ describe('layouts on small fixtures', () => {
     const csv = await loadDataset(folder({ 'ratings.csv': 'user,item,rating\n1,2,0.25\n' }), { cache: false });
     expect(csv.info.layout).toBe('plain');
     expect(csv.info.scale.step).toBe(0);
+    // Ids beyond the lookup-table range take the sort + binary-search path.
+    const big = await loadDataset(folder({ 'ratings.tsv': '2000000000\t7\t3\n5\t2147483647\t4\n5\t7\t5\n' }), { cache: false });
+    expect([...big.userIds]).toEqual([5, 2000000000]);
+    expect([...big.itemIds]).toEqual([7, 2147483647]);
+    expect(ratingOf(big, 2000000000, 7)).toBe(3);
+    expect(ratingOf(big, 5, 2147483647)).toBe(4);
   });
 
   it('the byte scanner and csv-parse read the same ratings', async () => {
