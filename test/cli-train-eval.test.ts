@@ -3,7 +3,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOptions } from '../src/cli/common.js';
+import { trainSchema } from '../src/cli/train.js';
 import { readCheckpoint } from '../src/data/checkpoint.js';
+import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
 
 // These tests run the built CLI (`npm test` builds first) on real ML-100K with tiny dims/epochs.
@@ -191,21 +194,35 @@ describe('als train', () => {
   });
 
   it('refuses nonsense options with one line naming the option (exit 2)', () => {
-    const cases: [string[], RegExp][] = [
-      [['--dim', '0'], /^als: --dim: /],
-      [['--dim', '-3'], /^als: --dim: /],
-      [['--lambda', '-1'], /^als: --lambda: .*positive/],
-      [['--tau', '-0.5'], /^als: --tau: .*positive/],
-      [['--gamma', 'abc'], /^als: --gamma: /],
-      [['--epochs', '2.5'], /^als: --epochs: .*integer/],
-      [['--model', 'deep'], /^als: --model: must be one of bias, latent, genre/],
-      [['--kernel', 'gpu'], /^als: --kernel: /],
-      [['--threads', '0'], /^als: --threads: /],
-      [['--early-stop', '0'], /^als: --early-stop: /],
+    // The schema itself, in-process (fast), for every case...
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ dim: '0' }, /^--dim: /],
+      [{ dim: '-3' }, /^--dim: /],
+      [{ lambda: '-1' }, /^--lambda: .*positive/],
+      [{ tau: '-0.5' }, /^--tau: .*positive/],
+      [{ gamma: 'abc' }, /^--gamma: /],
+      [{ epochs: '2.5' }, /^--epochs: .*integer/],
+      [{ model: 'deep' }, /^--model: must be one of bias, latent, genre/],
+      [{ kernel: 'gpu' }, /^--kernel: /],
+      [{ threads: '0' }, /^--threads: /],
+      [{ earlyStop: '0' }, /^--early-stop: /],
+      [{ checkpointEvery: '-1' }, /^--checkpoint-every: /],
     ];
-    for (const [args, pattern] of cases) {
-      expectOneLineError(als('train', '--data', ml100k, ...args), 2, pattern);
+    for (const [raw, pattern] of cases) {
+      let message = '';
+      try {
+        parseOptions(trainSchema, raw);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(pattern);
     }
+    expect(parseOptions(trainSchema, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
+    // ...and through the CLI for a few: one line on stderr, exit code 2, before any data is read.
+    expectOneLineError(als('train', '--data', ml100k, '--dim', '0'), 2, /^als: --dim: /);
+    expectOneLineError(als('train', '--data', ml100k, '--model', 'deep'), 2, /^als: --model: must be one of bias, latent, genre/);
+    expectOneLineError(als('train', '--data', ml100k, '--epochs', '2.5'), 2, /^als: --epochs: .*integer/);
     expectOneLineError(als('train', '--data', ml100k, '--split', 'random:2', '--epochs', '1', '--out', path.join(work, 'x.als')), 1, /bad split "random:2"/);
   });
 

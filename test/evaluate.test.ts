@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import type { ModelKind, ModelState } from '../src/core/types.js';
-import { evaluateRanking, evaluateRatings, predictRating, TopK, type TrainingIndex } from '../src/core/evaluate.js';
+import { predict } from '../src/core/als.js';
+import { evaluateRanking, evaluateRatings, TopK, type TrainingIndex } from '../src/core/evaluate.js';
 
 function model(kind: ModelKind, dim: number, globalMean: number, userBias: number[], itemBias: number[], userFactors: number[], itemFactors: number[]): ModelState {
   return {
@@ -48,8 +49,8 @@ describe('evaluateRatings', () => {
   const test = ratings([[0, 1, 4], [1, 0, 2], [1, 2, 4], [0, 2, 2]]);
 
   it('predicts μ + b_u + c_i + x_u·y_i', () => {
-    expect(predictRating(state, 0, 1)).toBeCloseTo(4.0, 12);
-    expect(predictRating(state, 0, 2)).toBeCloseTo(2.5, 12);
+    expect(predict(state, 0, 1)).toBeCloseTo(4.0, 12);
+    expect(predict(state, 0, 2)).toBeCloseTo(2.5, 12);
   });
 
   it('computes RMSE and MAE overall and per segment (hand-computed)', () => {

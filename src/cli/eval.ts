@@ -24,7 +24,7 @@ import { addDataOptions, dataOptionsSchema, openDataset, parseOptions } from './
  */
 export const DEFAULT_MAX_RANKING_USERS = 20000;
 
-const evalSchema = dataOptionsSchema.extend({
+export const evalSchema = dataOptionsSchema.extend({
   model: z.string().min(1, { error: 'must name a checkpoint file' }),
   split: z.string().min(1).optional(),
   test: z.string().min(1).optional(),

@@ -64,7 +64,7 @@ const positiveNumber = (what: string) =>
       .refine((x) => x > 0, { error: `${what} must be positive` }),
   );
 
-const trainSchema = dataOptionsSchema.extend({
+export const trainSchema = dataOptionsSchema.extend({
   model: z.enum(['bias', 'latent', 'genre'], { error: 'must be one of bias, latent, genre' }).optional(),
   dim: positiveInt('the dimension').optional(),
   epochs: positiveInt('the number of epochs').optional(),

@@ -8,6 +8,7 @@
  * else 0), c_i = 0, so the prediction falls back to μ + c_i (unseen user), μ + b_u (+ x_u·p_i
  * with the genre model) (unseen movie), or μ (both). It is never NaN; the report counts them.
  */
+import { predict } from './als.js';
 import type { ModelState } from './types.js';
 
 /** What evaluation needs to know about the training part of the split. */
@@ -68,16 +69,6 @@ export interface RatingMetrics {
 /** Lower bounds of the default user-activity buckets: 1–19, 20–49, 50–199, 200+. */
 export const DEFAULT_ACTIVITY_BOUNDS: readonly number[] = [1, 20, 50, 200];
 
-/** r̂(u,i) = μ + b_u + c_i + x_u · y_i. */
-export function predictRating(state: ModelState, user: number, item: number): number {
-  const dim = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
-  let dot = 0;
-  const xu = user * dim;
-  const yi = item * dim;
-  for (let k = 0; k < dim; k++) dot += state.userFactors[xu + k]! * state.itemFactors[yi + k]!;
-  return state.globalMean + state.userBias[user]! + state.itemBias[item]! + dot;
-}
-
 /**
  * RMSE and MAE over the held-out ratings, overall and by segment, with fallback counts.
  * `genreOffsets` (the catalogue's genre CSR) tells which unseen movies the genre model scores
@@ -110,7 +101,7 @@ export function evaluateRatings(
   for (let t = 0; t < test.length; t++) {
     const u = test.users[t]!;
     const i = test.items[t]!;
-    const error = test.values[t]! - predictRating(state, u, i);
+    const error = test.values[t]! - predict(state, u, i); // r̂ = μ + b_u + c_i + x_u·y_i
     const userCount = train.offsets[u + 1]! - train.offsets[u]!;
     const itemCount = train.itemCounts[i]!;
     add(0, error);
