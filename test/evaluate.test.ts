@@ -109,6 +109,15 @@ describe('evaluateRanking', () => {
     expect(r.ndcg).toBeCloseTo((l2of3 / (1 + l2of3) + 1) / 2, 12);
     expect(r.map).toBeCloseTo((0.5 / 2 + 1) / 2, 12);
     expect(r.coverage).toBeCloseTo(3 / 5, 12);
+    // Popularity floor of 1 training rating: candidates are movies 0 and 3 only.
+    // User 0 (saw 0): list [3], no hit. User 2: list [0, 3], hit at rank 1.
+    const floor = evaluateRanking(s, train, test, { k: 2, minItemRatings: 1 });
+    expect(floor.users).toBe(2);
+    expect(floor.precision).toBeCloseTo(0.25, 12);
+    expect(floor.recall).toBeCloseTo(0.5, 12);
+    expect(floor.ndcg).toBeCloseTo(0.5, 12);
+    expect(floor.map).toBeCloseTo(0.5, 12);
+    expect(floor.coverage).toBeCloseTo(2 / 5, 12);
   });
 
   it('gives perfect scores to an oracle and recall 1 when k covers the catalogue', () => {

@@ -38,6 +38,10 @@ export const evalSchema = dataOptionsSchema.extend({
   maxUsers: z
     .preprocess((v) => (v === undefined ? undefined : Number(v)), z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).positive({ error: 'must be a positive integer' }))
     .optional(),
+  minRatings: z.preprocess(
+    (v) => (v === undefined ? undefined : Number(v)),
+    z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).nonnegative({ error: 'must not be negative' }),
+  ),
   json: z.boolean().optional(),
 });
 type EvalOptions = z.infer<typeof evalSchema>;
@@ -52,6 +56,7 @@ export function registerEval(program: Command): void {
     .option('--seed <n>', "seed of --split (default: the checkpoint's)")
     .option('--k <n>', 'length of the ranked lists', '10')
     .option('--max-users <n>', `rank for at most this many users, evenly spaced (default: ${DEFAULT_MAX_RANKING_USERS}; ranking costs users × movies × dim)`)
+    .option('--min-ratings <n>', 'rank only movies with at least n training ratings (popularity floor)', '0')
     .option('--json', 'print the report as JSON');
   addDataOptions(command);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -135,6 +140,7 @@ export async function runEval(options: EvalOptions, dataGiven: boolean): Promise
   const ranking = evaluateRanking(checkpoint.state, train, split.test, {
     k: options.k,
     maxUsers: options.maxUsers ?? DEFAULT_MAX_RANKING_USERS,
+    minItemRatings: options.minRatings,
   });
   const report: EvalReport = {
     checkpoint: file,
@@ -197,7 +203,7 @@ export function formatReport(r: EvalReport): string {
   lines.push('');
   const k = r.ranking.k;
   lines.push(
-    `top-${k} ranking: ${r.ranking.users} users with a held-out rating ≥ ${r.ranking.relevantFrom}${r.ranking.usersSkipped > 0 ? ` (${r.ranking.usersSkipped} more skipped by --max-users)` : ''}; all movies they did not rate in training are ranked`,
+    `top-${k} ranking: ${r.ranking.users} users with a held-out rating ≥ ${r.ranking.relevantFrom}${r.ranking.usersSkipped > 0 ? ` (${r.ranking.usersSkipped} more skipped by --max-users)` : ''}; ranked: every movie they did not rate in training${r.ranking.minItemRatings > 0 ? ` with ≥ ${r.ranking.minItemRatings} training ratings` : ''}`,
   );
   const metrics: [string, number][] = [
     [`precision@${k}`, r.ranking.precision],

@@ -156,12 +156,18 @@ export function evaluateRatings(
  *   coverage    = |∪_u L_u| / numItems   (share of the catalogue recommended to anyone)
  *
  * Held-out movies rated below the threshold stay candidates (they are just not relevant).
+ * `minItemRatings` (default 0) keeps only movies with at least that many training ratings as
+ * candidates, the usual popularity floor of a recommender (ranking by predicted rating otherwise
+ * favours movies with one or two enthusiastic ratings); relevant movies below the floor still
+ * count in |Rel_u|, so recall is not flattered. Coverage is then relative to the whole catalogue.
  * Cost: O(users × items × dim); `maxUsers` evaluates an evenly spaced subset of the eligible
  * users when there are more (deterministic), for very large sets.
  */
 export interface RankingMetrics {
   k: number;
   relevantFrom: number;
+  /** Candidates were movies with at least this many training ratings. */
+  minItemRatings: number;
   /** Users evaluated (those with at least one relevant held-out movie, up to maxUsers). */
   users: number;
   /** Eligible users left out by maxUsers. */
@@ -177,9 +183,10 @@ export function evaluateRanking(
   state: ModelState,
   train: TrainingIndex,
   test: HeldOutRatings,
-  options: { k?: number; relevantFrom?: number; maxUsers?: number } = {},
+  options: { k?: number; relevantFrom?: number; maxUsers?: number; minItemRatings?: number } = {},
 ): RankingMetrics {
   const k = options.k ?? 10;
+  const minItemRatings = options.minItemRatings ?? 0;
   const relevantFrom = options.relevantFrom ?? 4;
   const { numUsers, numItems } = state;
   const dim = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
@@ -231,7 +238,7 @@ export function evaluateRanking(
     heap.clear();
     const xu = u * dim;
     for (let i = 0; i < numItems; i++) {
-      if (seenStamp[i] === stamp) continue;
+      if (seenStamp[i] === stamp || train.itemCounts[i]! < minItemRatings) continue;
       let score = state.itemBias[i]!;
       const yi = i * dim;
       for (let d = 0; d < dim; d++) score += state.userFactors[xu + d]! * state.itemFactors[yi + d]!;
@@ -262,6 +269,7 @@ export function evaluateRanking(
   return {
     k,
     relevantFrom,
+    minItemRatings,
     users,
     usersSkipped: eligible.length - users,
     precision: users > 0 ? sumPrecision / users : 0,
