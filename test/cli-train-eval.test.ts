@@ -238,6 +238,15 @@ describe('als train', () => {
     expect(e.ratings.unseenUser.count).toBe(1);
     expect(e.ratings.fallbacks.unseenUser).toBe(1);
     expect(Number.isFinite(e.ratings.all.rmse)).toBe(true);
+    // --test names the same file: the same held-out set as training, found as such.
+    const viaTest = als('eval', '--model', out, '--test', heldOne, '--json');
+    expectOk(viaTest);
+    expect(JSON.parse(viaTest.stdout)).toMatchObject({ sameSplitAsTraining: true, heldOutRatingsSeenInTraining: 0 });
+    // Evaluating on a rating the model was trained on is flagged, not hidden.
+    const trained = path.join(work, 'trained-one.csv');
+    writeFileSync(trained, '10,1\n');
+    const flagged = JSON.parse(als('eval', '--model', out, '--test', trained, '--json').stdout);
+    expect(flagged).toMatchObject({ sameSplitAsTraining: false, heldOutRatingsSeenInTraining: 1 });
 
     const all = path.join(work, 'all.csv');
     writeFileSync(all, readFileSync(path.join(dir, 'ratings.csv')));
