@@ -49,7 +49,10 @@ type EvalOptions = z.infer<typeof evalSchema>;
 export function registerEval(program: Command): void {
   const command = program
     .command('eval')
-    .description('evaluate a checkpoint: RMSE/MAE by segment and top-k ranking metrics on held-out ratings')
+    .description(
+      'evaluate a checkpoint: RMSE/MAE by segment and top-k ranking metrics on held-out ratings\n' +
+        '(the data set is the folder recorded in the checkpoint unless --data is given; its fingerprint must match)',
+    )
     .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
     .option('--split <spec>', "evaluate on this split instead of the checkpoint's (same forms as als train)")
     .option('--test <file>', 'evaluate on exactly the ratings listed in this file (as --split file:<file>)')
