@@ -143,6 +143,22 @@ describe('als train', () => {
     expect(c.metrics.length).toBeLessThan(30);
   });
 
+  it('genre model: unseen movies are scored through the genre prior, better than the bias model does', () => {
+    const rmse: Record<string, number> = {};
+    for (const model of ['bias', 'genre']) {
+      const out = path.join(work, `cold-${model}.als`);
+      expectOk(als('train', '--data', ml100k, '--model', model, '--dim', '8', '--split', 'cold-items:0.1', '--epochs', '8', '--out', out, '--quiet'));
+      const run = als('eval', '--model', out, '--json');
+      expectOk(run);
+      const report = JSON.parse(run.stdout);
+      // cold-items: every held-out rating is of a movie without training ratings.
+      expect(report.ratings.unseenItem.count).toBe(report.ratings.all.count);
+      expect(report.ratings.fallbacks.genrePrior).toBe(model === 'genre' ? report.ratings.fallbacks.unseenItem : 0);
+      rmse[model] = report.ratings.unseenItem.rmse;
+    }
+    expect(rmse.genre!).toBeLessThan(rmse.bias!);
+  });
+
   it('saves the last finished epoch on Ctrl-C and exits 130', async () => {
     const out = path.join(work, 'interrupted.als');
     const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '100000', '--threads', '1', '--out', out], { cwd: work });
