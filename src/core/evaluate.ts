@@ -188,7 +188,8 @@ export function evaluateRanking(
   const k = options.k ?? 10;
   const minItemRatings = options.minItemRatings ?? 0;
   const relevantFrom = options.relevantFrom ?? 4;
-  const { numUsers, numItems } = state;
+  const { numUsers, numItems, userFactors, itemFactors, itemBias } = state;
+  const itemCounts = train.itemCounts;
   const dim = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
 
   // Relevant held-out movies per user, as a CSR built with a counting sort.
@@ -238,10 +239,10 @@ export function evaluateRanking(
     heap.clear();
     const xu = u * dim;
     for (let i = 0; i < numItems; i++) {
-      if (seenStamp[i] === stamp || train.itemCounts[i]! < minItemRatings) continue;
-      let score = state.itemBias[i]!;
+      if (seenStamp[i] === stamp || itemCounts[i]! < minItemRatings) continue;
+      let score = itemBias[i]!;
       const yi = i * dim;
-      for (let d = 0; d < dim; d++) score += state.userFactors[xu + d]! * state.itemFactors[yi + d]!;
+      for (let d = 0; d < dim; d++) score += userFactors[xu + d]! * itemFactors[yi + d]!;
       heap.offer(score, i);
     }
     const length = heap.drainDescending(listScores, listItems);
