@@ -103,7 +103,8 @@ const cases: Array<{ data: string; split: string }> = [
 ];
 if (!quick) cases.push({ data: 'ml-100k', split: 'ml100k:u2' });
 const only = argv.includes('--cases') ? argv[argv.indexOf('--cases') + 1]!.split(',') : null;
-const selected = only === null ? cases : cases.filter((c) => only.includes(c.split));
+// Only on request (`--cases cold-items:0.1`): the grid on the cold-start split.
+const selected = only === null ? cases : [...cases, { data: 'ml-latest-small', split: 'cold-items:0.1' }].filter((c) => only.includes(c.split));
 
 console.log(`dim ${dim}, ${epochs} epochs (bias model: ${Math.min(epochs, 10)}), ${threads} threads, seed 1, ts kernel`);
 console.log('| data | split | model | regularisation | RMSE last epoch | best RMSE (epoch) | ms/epoch |');
