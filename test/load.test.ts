@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -307,9 +307,11 @@ describe('binary cache', () => {
 
   it('round-trips ml-100k exactly, and touching a source file invalidates it', async () => {
     const dir = path.join(root, 'ml-100k-copy');
-    // Copy the files' bytes (not their read-only mode) so the test can change one.
+    // Write fresh files with the data's bytes: never copy links (the data home holds symlinks to
+    // read-only shared copies, which this test must not write through) nor read-only modes.
     mkdirSync(dir);
     for (const name of ['u.data', 'u.item', 'u.genre']) writeFileSync(path.join(dir, name), readFileSync(path.join(movielensDir('ml-100k'), name)));
+    expect(lstatSync(path.join(dir, 'u.data')).isFile()).toBe(true);
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);

@@ -303,7 +303,7 @@ function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors 
 }
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
-const OBJECTIVE_CHUNKS = 64;
+const OBJECTIVE_CHUNKS = 16;
 
 interface Pool {
   /** Runs the chunks on the threads (each idle thread takes the next); returns each chunk's value. */
