@@ -159,6 +159,22 @@ describe('als train', () => {
     expect(rmse.genre!).toBeLessThan(rmse.bias!);
   });
 
+  // util-linux `script` gives the CLI a pseudo-terminal, so the cli-progress bar is what it prints.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('shows a progress bar with epoch, loss, RMSEs and s/epoch on a terminal', () => {
+    const out = path.join(work, 'tty.als');
+    const command = [process.execPath, bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--out', out]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: work });
+    expect(r.status).toBe(0);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+    expect(screen).toMatch(/epoch 3\/3 \[.+\] loss [\d.]+ \| train [\d.]+ \| valid [\d.]+ \| [\d.]+ s\/epoch/);
+    // No plain per-epoch lines on a terminal.
+    expect(screen).not.toMatch(/^epoch 1 {2}loss/m);
+    expect(readCheckpoint(out).epochsDone).toBe(3);
+  });
+
   it('saves the last finished epoch on Ctrl-C and exits 130', async () => {
     const out = path.join(work, 'interrupted.als');
     const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '100000', '--threads', '1', '--out', out], { cwd: work });
