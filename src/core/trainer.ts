@@ -50,6 +50,10 @@ export class DivergenceError extends Error {
 }
 
 export interface TrainerOptions {
+  /**
+   * The training ratings. They are copied once into the trainer's shared arena (both indexes),
+   * and the trainer keeps no reference to this object: a caller short of memory can drop it.
+   */
   train: RatingMatrix;
   /** Held-out ratings for the validation RMSE, or null. */
   validation: RatingList | null;
