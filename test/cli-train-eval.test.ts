@@ -3,7 +3,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOptions } from '../src/cli/common.js';
+import { trainSchema } from '../src/cli/train.js';
 import { readCheckpoint } from '../src/data/checkpoint.js';
+import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
 
 // These tests run the built CLI (`npm test` builds first) on real ML-100K with tiny dims/epochs.
@@ -22,8 +25,13 @@ function als(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Exit code 0 expected; on failure the diff shows stderr too. */
+function expectOk(r: { code: number | null; stderr: string }): void {
+  if (r.code !== 0) expect(`exit ${r.code}: ${r.stderr}`).toBe('exit 0');
+}
+
 function expectOneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
-  expect(r.code).toBe(code);
+  if (r.code !== code) expect(`exit ${r.code}: ${r.stderr}`).toBe(`exit ${code}`);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^als: /);
@@ -43,7 +51,7 @@ describe('als train', () => {
     const out = path.join(work, 'u1.als');
     const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--split', 'ml100k:u1', '--kernel', 'ts', '--threads', '1', '--out', out);
     expect(r.stderr).not.toMatch(/error/i);
-    expect(r.code).toBe(0);
+    expectOk(r);
     const epochLines = r.stdout.split('\n').filter((line) => line.startsWith('epoch '));
     expect(epochLines).toHaveLength(3);
     expect(epochLines[2]).toMatch(/^epoch 3 {2}loss [\d.]+ {2}train RMSE [\d.]+ {2}validation RMSE [\d.]+/);
@@ -70,7 +78,7 @@ describe('als train', () => {
 
     // als eval re-creates the recorded split: its RMSE is the last validation RMSE.
     const e = als('eval', '--model', out, '--json');
-    expect(e.code).toBe(0);
+    expectOk(e);
     const report = JSON.parse(e.stdout);
     expect(report.sameSplitAsTraining).toBe(true);
     expect(report.ratings.all.count).toBe(20000);
@@ -79,12 +87,14 @@ describe('als train', () => {
     expect(report.ranking.users).toBeGreaterThan(400);
     expect(report.ranking.precision).toBeGreaterThan(0);
     const table = als('eval', '--model', out, '--k', '5');
-    expect(table.code).toBe(0);
+    expectOk(table);
     expect(table.stdout).toMatch(/all held-out ratings\s+20000\s+[\d.]+\s+[\d.]+/);
     expect(table.stdout).toMatch(/nDCG@5\s+0\.\d{4}/);
     expect(table.stdout).toMatch(/users with 200\+ ratings/);
     // Another split: held-out ratings the model trained on are counted, not hidden.
-    const other = JSON.parse(als('eval', '--model', out, '--split', 'ml100k:u2', '--json').stdout);
+    const otherRun = als('eval', '--model', out, '--split', 'ml100k:u2', '--json');
+    expectOk(otherRun);
+    const other = JSON.parse(otherRun.stdout);
     expect(other.sameSplitAsTraining).toBe(false);
     expect(other.heldOutRatingsSeenInTraining).toBeGreaterThan(0);
   });
@@ -92,10 +102,10 @@ describe('als train', () => {
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
     const a = path.join(work, 'resume.als');
     const b = path.join(work, 'straight.als');
-    expect(als('train', '--data', ml100k, '--dim', '6', '--epochs', '2', '--threads', '1', '--out', a, '--quiet').code).toBe(0);
+    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '2', '--threads', '1', '--out', a, '--quiet'));
     const resumed = als('train', '--data', ml100k, '--epochs', '2', '--resume', '--threads', '2', '--out', a, '--quiet');
-    expect(resumed.code).toBe(0);
-    expect(als('train', '--data', ml100k, '--dim', '6', '--epochs', '4', '--threads', '1', '--out', b, '--quiet').code).toBe(0);
+    expectOk(resumed);
+    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '4', '--threads', '1', '--out', b, '--quiet'));
     const ca = readCheckpoint(a);
     const cb = readCheckpoint(b);
     expect(ca.epochsDone).toBe(4);
@@ -121,8 +131,8 @@ describe('als train', () => {
   it('early stopping keeps the best epoch and records it', () => {
     const out = path.join(work, 'early.als');
     // τ = γ = 1 at dim 20 overfits ML-100K after the first epoch or two.
-    const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--epochs', '30', '--early-stop', '2', '--out', out);
-    expect(r.code).toBe(0);
+    const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--no-weighted', '--epochs', '30', '--early-stop', '2', '--out', out);
+    expectOk(r);
     expect(r.stdout).toMatch(/early stop/);
     const c = readCheckpoint(out);
     const rmses = c.metrics.map((m) => m.validationRmse!);
@@ -131,6 +141,38 @@ describe('als train', () => {
     expect(c.epochsDone).toBe(bestEpoch);
     expect(c.metrics).toHaveLength(bestEpoch + 2);
     expect(c.metrics.length).toBeLessThan(30);
+  });
+
+  it('genre model: unseen movies are scored through the genre prior, better than the bias model does', () => {
+    const rmse: Record<string, number> = {};
+    for (const model of ['bias', 'genre']) {
+      const out = path.join(work, `cold-${model}.als`);
+      expectOk(als('train', '--data', ml100k, '--model', model, '--dim', '8', '--split', 'cold-items:0.1', '--epochs', '8', '--out', out, '--quiet'));
+      const run = als('eval', '--model', out, '--json');
+      expectOk(run);
+      const report = JSON.parse(run.stdout);
+      // cold-items: every held-out rating is of a movie without training ratings.
+      expect(report.ratings.unseenItem.count).toBe(report.ratings.all.count);
+      expect(report.ratings.fallbacks.genrePrior).toBe(model === 'genre' ? report.ratings.fallbacks.unseenItem : 0);
+      rmse[model] = report.ratings.unseenItem.rmse;
+    }
+    expect(rmse.genre!).toBeLessThan(rmse.bias!);
+  });
+
+  // util-linux `script` gives the CLI a pseudo-terminal, so the cli-progress bar is what it prints.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('shows a progress bar with epoch, loss, RMSEs and s/epoch on a terminal', () => {
+    const out = path.join(work, 'tty.als');
+    const command = [process.execPath, bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--out', out]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: work });
+    expect(r.status).toBe(0);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+    expect(screen).toMatch(/epoch 3\/3 \[.+\] loss [\d.]+ \| train [\d.]+ \| valid [\d.]+ \| [\d.]+ s\/epoch/);
+    // No plain per-epoch lines on a terminal.
+    expect(screen).not.toMatch(/^epoch 1 {2}loss/m);
+    expect(readCheckpoint(out).epochsDone).toBe(3);
   });
 
   it('saves the last finished epoch on Ctrl-C and exits 130', async () => {
@@ -184,21 +226,35 @@ describe('als train', () => {
   });
 
   it('refuses nonsense options with one line naming the option (exit 2)', () => {
-    const cases: [string[], RegExp][] = [
-      [['--dim', '0'], /^als: --dim: /],
-      [['--dim', '-3'], /^als: --dim: /],
-      [['--lambda', '-1'], /^als: --lambda: .*positive/],
-      [['--tau', '-0.5'], /^als: --tau: .*positive/],
-      [['--gamma', 'abc'], /^als: --gamma: /],
-      [['--epochs', '2.5'], /^als: --epochs: .*integer/],
-      [['--model', 'deep'], /^als: --model: must be one of bias, latent, genre/],
-      [['--kernel', 'gpu'], /^als: --kernel: /],
-      [['--threads', '0'], /^als: --threads: /],
-      [['--early-stop', '0'], /^als: --early-stop: /],
+    // The schema itself, in-process (fast), for every case...
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ dim: '0' }, /^--dim: /],
+      [{ dim: '-3' }, /^--dim: /],
+      [{ lambda: '-1' }, /^--lambda: .*positive/],
+      [{ tau: '-0.5' }, /^--tau: .*positive/],
+      [{ gamma: 'abc' }, /^--gamma: /],
+      [{ epochs: '2.5' }, /^--epochs: .*integer/],
+      [{ model: 'deep' }, /^--model: must be one of bias, latent, genre/],
+      [{ kernel: 'gpu' }, /^--kernel: /],
+      [{ threads: '0' }, /^--threads: /],
+      [{ earlyStop: '0' }, /^--early-stop: /],
+      [{ checkpointEvery: '-1' }, /^--checkpoint-every: /],
     ];
-    for (const [args, pattern] of cases) {
-      expectOneLineError(als('train', '--data', ml100k, ...args), 2, pattern);
+    for (const [raw, pattern] of cases) {
+      let message = '';
+      try {
+        parseOptions(trainSchema, raw);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(pattern);
     }
+    expect(parseOptions(trainSchema, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
+    // ...and through the CLI for a few: one line on stderr, exit code 2, before any data is read.
+    expectOneLineError(als('train', '--data', ml100k, '--dim', '0'), 2, /^als: --dim: /);
+    expectOneLineError(als('train', '--data', ml100k, '--model', 'deep'), 2, /^als: --model: must be one of bias, latent, genre/);
+    expectOneLineError(als('train', '--data', ml100k, '--epochs', '2.5'), 2, /^als: --epochs: .*integer/);
     expectOneLineError(als('train', '--data', ml100k, '--split', 'random:2', '--epochs', '1', '--out', path.join(work, 'x.als')), 1, /bad split "random:2"/);
   });
 
@@ -208,12 +264,21 @@ describe('als train', () => {
     writeFileSync(heldOne, '30,2\n');
     const out = path.join(work, 'tiny.als');
     const r = als('train', '--data', dir, '--dim', '2', '--epochs', '2', '--split', `file:${heldOne}`, '--out', out);
-    expect(r.code).toBe(0);
+    expectOk(r);
     expect(r.stderr).toMatch(/1 user has no training rating/);
     const e = JSON.parse(als('eval', '--model', out, '--json').stdout);
     expect(e.ratings.unseenUser.count).toBe(1);
     expect(e.ratings.fallbacks.unseenUser).toBe(1);
     expect(Number.isFinite(e.ratings.all.rmse)).toBe(true);
+    // --test names the same file: the same held-out set as training, found as such.
+    const viaTest = als('eval', '--model', out, '--test', heldOne, '--json');
+    expectOk(viaTest);
+    expect(JSON.parse(viaTest.stdout)).toMatchObject({ sameSplitAsTraining: true, heldOutRatingsSeenInTraining: 0 });
+    // Evaluating on a rating the model was trained on is flagged, not hidden.
+    const trained = path.join(work, 'trained-one.csv');
+    writeFileSync(trained, '10,1\n');
+    const flagged = JSON.parse(als('eval', '--model', out, '--test', trained, '--json').stdout);
+    expect(flagged).toMatchObject({ sameSplitAsTraining: false, heldOutRatingsSeenInTraining: 1 });
 
     const all = path.join(work, 'all.csv');
     writeFileSync(all, readFileSync(path.join(dir, 'ratings.csv')));
@@ -225,7 +290,7 @@ describe('als train', () => {
 describe('als eval on bad checkpoints', () => {
   it('gives one line for a missing, corrupted, truncated or other-data-set checkpoint', () => {
     const good = path.join(work, 'good.als');
-    expect(als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet').code).toBe(0);
+    expectOk(als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet'));
     expectOneLineError(als('eval', '--model', path.join(work, 'missing.als')), 1, /no checkpoint at .*missing\.als: train one with 'als train/);
 
     const corrupted = path.join(work, 'corrupted.als');

@@ -212,6 +212,19 @@ describe('ALS trainer', () => {
     await trainer.close();
   });
 
+  it('trains on an empty split without crashing: every prediction is the (zero) global mean', async () => {
+    const empty = plantedProblem({ numUsers: 5, numItems: 4, rank: 2, density: 0, noiseStd: 0.1, seed: 5 });
+    for (const threads of [1, 2]) {
+      const trainer = await createTrainer({ train: empty.train, validation: null, itemGenres: genresFor(4), hyper: hyper('genre'), seed: 1, threads, kernel: tsKernel });
+      const m = await trainer.epoch();
+      expect(m.trainRmse).toBe(0);
+      expect(Number.isFinite(m.loss)).toBe(true);
+      const state = trainer.state();
+      expect(predict(state, 2, 3)).toBe(0);
+      await trainer.close();
+    }
+  });
+
   it('splits rows by rating count, not row count', () => {
     // One heavy row (100 ratings) then 100 rows of 1: two parts cut right after the heavy row.
     const offsets = new Int32Array(102);

@@ -23,12 +23,19 @@ import type { HalfEpochArgs, KernelProvider, SolveRows } from '../core/kernel.js
 import { tsKernel } from '../core/kernel-ts.js';
 import { createWasmGramAccumulator, wasmKernel } from '../core/kernel-wasm.js';
 import { Random } from '../core/random.js';
-import { createHalfEpochProblem, halfEpochProblemBytes, type HalfEpochProblemSpec, kernelWorkerData, splitRowsByRatings } from './half-epoch-problem.js';
+import {
+  createHalfEpochProblem,
+  halfEpochProblemBytes,
+  type HalfEpochProblemSpec,
+  kernelWorkerData,
+  MIN_RATINGS_PER_USER,
+  ML32M_MOVIES,
+  ML32M_RATINGS,
+  ML32M_USERS,
+  powerLawCounts,
+  splitRowsByRatings,
+} from './half-epoch-problem.js';
 
-const ML32M_USERS = 200_948;
-const ML32M_MOVIES = 87_585;
-const ML32M_RATINGS = 32_000_204;
-const MIN_RATINGS_PER_USER = 20;
 
 interface BenchOptions {
   scale: number;
@@ -55,31 +62,6 @@ function parseOptions(argv: string[]): BenchOptions {
     else throw new Error(`bad option ${flag} ${argv[i] ?? ''}`);
   }
   return options;
-}
-
-/**
- * Pareto(α) rating counts with minimum 20 and mean ratings/users: α = mean / (mean − 20).
- * Capped at the number of movies, then the largest rows are trimmed or grown to hit the total.
- */
-function powerLawCounts(numRows: number, totalRatings: number, maxCount: number, rng: Random): Int32Array {
-  const mean = totalRatings / numRows;
-  const alpha = mean / (mean - MIN_RATINGS_PER_USER);
-  const counts = new Int32Array(numRows);
-  let total = 0;
-  for (let r = 0; r < numRows; r++) {
-    const u = 1 - rng.nextFloat(); // (0, 1]
-    counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * Math.pow(u, -1 / alpha)));
-    total += counts[r]!;
-  }
-  // Spread the difference over all rows in proportion to their size beyond the minimum.
-  const excess = total - numRows * MIN_RATINGS_PER_USER;
-  const factor = (totalRatings - numRows * MIN_RATINGS_PER_USER) / excess;
-  total = 0;
-  for (let r = 0; r < numRows; r++) {
-    counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
-    total += counts[r]!;
-  }
-  return counts;
 }
 
 interface Timing {

@@ -9,7 +9,8 @@
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
  *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   gathered vectors), one slot per concurrently running call
+ *                                   16 gathered vectors and residuals; kernel's scratchBytes(dim)),
+ *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
  * Every concurrent SolveRows call (one per worker thread) claims a free slot with an atomic
@@ -38,26 +39,26 @@ const SCRATCH_SLOT_BYTES = 512 * 1024;
 /** Bytes below the arena that the kernel keeps for itself. */
 export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTES;
 /** The largest latent dimension whose (K+1)×(K+1) scratch fits a slot. */
-export const MAX_WASM_DIM = 250;
+export const MAX_WASM_DIM = 240;
 
 type KernelEntry = (
-    dim: number,
-    offsets: number,
-    indices: number,
-    values: number,
-    otherFactors: number,
-    otherBias: number,
-    rowFactors: number,
-    rowBias: number,
-    priorMeans: number,
-    globalMean: number,
-    lambda: number,
-    tau: number,
-    gamma: number,
-    weighted: number,
-    rowStart: number,
-    rowEnd: number,
-    scratch: number,
+  dim: number,
+  offsets: number,
+  indices: number,
+  values: number,
+  otherFactors: number,
+  otherBias: number,
+  rowFactors: number,
+  rowBias: number,
+  priorMeans: number,
+  globalMean: number,
+  lambda: number,
+  tau: number,
+  gamma: number,
+  weighted: number,
+  rowStart: number,
+  rowEnd: number,
+  scratch: number,
 ) => void;
 
 interface KernelExports {
@@ -152,7 +153,9 @@ async function createWasmSolveRows(
   }
   const module = await loadKernelModule();
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const entry = (instance.exports as unknown as KernelExports)[entryName];
+  const exports = instance.exports as unknown as KernelExports;
+  if (exports.scratchBytes(MAX_WASM_DIM) > SCRATCH_SLOT_BYTES) throw new Error('wasm kernel: scratch slots too small for MAX_WASM_DIM');
+  const entry = exports[entryName];
   // Start the slot search at a different slot per solver so threads rarely contend.
   let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
 
