@@ -225,6 +225,23 @@ describe('batch top-N for all users', () => {
     expect(Array.from(wasmArgs.outScores)).toEqual(Array.from(args.outScores));
   });
 
+  it('breaks exact ties by the lower movie index in both kernels (bias-only model: many equal scores)', () => {
+    for (const dim of [0, 3]) {
+      const { args } = batchCase(25, 600, dim, 10);
+      // Few distinct biases, and (dim 3) identical factors for every movie: scores tie exactly.
+      args.eligibleBias.forEach((c, e) => (args.eligibleBias[e] = Math.round(c * 4) / 4));
+      if (dim > 0) for (let e = 0; e < args.numEligible; e++) args.eligibleFactors.set([0.5, -0.25, 1], e * dim);
+      const wasmArgs = { ...args, outItems: new Int32Array(args.outItems.length), outScores: new Float64Array(args.outScores.length) };
+      batchTopNRange(args, 0, 25);
+      batchTopNRangeWasm(wasmArgs, 0, 25);
+      expect(Array.from(wasmArgs.outItems)).toEqual(Array.from(args.outItems));
+      // And the TypeScript path itself is right: ties in ascending item order.
+      const row = Array.from(args.outItems.subarray(0, 10));
+      const scores = Array.from(args.outScores.subarray(0, 10));
+      for (let k = 1; k < 10; k++) if (scores[k] === scores[k - 1]) expect(row[k]!).toBeGreaterThan(row[k - 1]!);
+    }
+  });
+
   it('pads short lists with −1', () => {
     const { args } = batchCase(3, 6, 2, 10);
     batchTopNRange(args, 0, 3);

@@ -12,7 +12,8 @@ interface TopNExports {
   scratchBytes(dim: number, topN: number): number;
   topNRange(
     dim: number, numEligible: number, eligibleFactors: number, eligibleFactors32: number, eligibleBias: number,
-    eligibleItems: number, maxAbsBias: number, maxNorm: number, numUsers: number, userFactors: number, userBase: number, excludeOffsets: number, excludeIndices: number,
+    eligibleItems: number, maxAbsBias: number, maxNorm: number,
+    chunkSize: number, chunkMaxBias: number, chunkMaxNorm: number, numUsers: number, userFactors: number, userBase: number, excludeOffsets: number, excludeIndices: number,
     topN: number, outItems: number, outScores: number, scratch: number,
   ): void;
 }
@@ -35,6 +36,8 @@ export function topNModule(): WebAssembly.Module | null {
 }
 
 const PAGE_BYTES = 65536;
+/** Movies per pruning chunk (see topn.ts): small enough to skip precisely, large enough to be cheap. */
+const CHUNK = 64;
 const align16 = (n: number): number => (n + 15) & ~15;
 
 /** batchTopNRange on the WebAssembly kernel. Returns false (doing nothing) when the module is unavailable. */
@@ -67,25 +70,51 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
   const pOutScores = place(numUsers * topN * 8);
   const instance = new WebAssembly.Instance(module, {});
   const wasm = instance.exports as unknown as TopNExports;
+  const numChunks = Math.ceil(numEligible / CHUNK);
+  const pChunkBias = place(numChunks * 8);
+  const pChunkNorm = place(numChunks * 8);
   const pScratch = place(wasm.scratchBytes(dim, topN));
   const needPages = Math.ceil(next / PAGE_BYTES) - wasm.memory.buffer.byteLength / PAGE_BYTES;
   if (needPages > 0) wasm.memory.grow(needPages);
   const buffer = wasm.memory.buffer;
 
-  new Float64Array(buffer, pFactors, numEligible * dim).set(args.eligibleFactors.subarray(0, numEligible * dim));
-  // The f32 copy the kernel screens with (rounded to nearest).
-  new Float32Array(buffer, pFactors32, numEligible * dim).set(args.eligibleFactors.subarray(0, numEligible * dim));
-  // max |c| and max ‖v‖: the f32 screen's error bound (see topn.ts).
+  // Movie order for pruning: by c_e + R‖v_e‖ descending, R the mean ‖u‖ of the range's users, so
+  // that the best candidates come first; chunk maxima of c and ‖v‖ give the Cauchy–Schwarz bounds.
+  const norms = new Float64Array(numEligible);
   let maxAbsBias = 0;
   let maxNorm = 0;
   for (let e = 0; e < numEligible; e++) {
-    maxAbsBias = Math.max(maxAbsBias, Math.abs(args.eligibleBias[e]!));
     let sum = 0;
     for (let k = 0; k < dim; k++) sum += args.eligibleFactors[e * dim + k]! ** 2;
-    maxNorm = Math.max(maxNorm, Math.sqrt(sum));
+    norms[e] = Math.sqrt(sum);
+    maxAbsBias = Math.max(maxAbsBias, Math.abs(args.eligibleBias[e]!));
+    maxNorm = Math.max(maxNorm, norms[e]!);
   }
-  new Float64Array(buffer, pBias, numEligible).set(args.eligibleBias.subarray(0, numEligible));
-  new Int32Array(buffer, pItems, numEligible).set(args.eligibleItems.subarray(0, numEligible));
+  let meanUserNorm = 0;
+  for (let u = userStart; u < userEnd; u++) {
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += args.userFactors[u * dim + k]! ** 2;
+    meanUserNorm += Math.sqrt(sum) / numUsers;
+  }
+  const key = Float64Array.from(norms, (norm, e) => args.eligibleBias[e]! + meanUserNorm * norm);
+  const order = Int32Array.from({ length: numEligible }, (_, e) => e).sort((a, b) => key[b]! - key[a]! || a - b);
+  const factors = new Float64Array(buffer, pFactors, numEligible * dim);
+  const factors32 = new Float32Array(buffer, pFactors32, numEligible * dim);
+  const bias = new Float64Array(buffer, pBias, numEligible);
+  const items = new Int32Array(buffer, pItems, numEligible);
+  const chunkBias = new Float64Array(buffer, pChunkBias, numChunks).fill(-Infinity);
+  const chunkNorm = new Float64Array(buffer, pChunkNorm, numChunks);
+  for (let position = 0; position < numEligible; position++) {
+    const e = order[position]!;
+    const row = args.eligibleFactors.subarray(e * dim, (e + 1) * dim);
+    factors.set(row, position * dim);
+    factors32.set(row, position * dim); // rounded to f32: what the kernel screens with
+    bias[position] = args.eligibleBias[e]!;
+    items[position] = args.eligibleItems[e]!;
+    const chunk = Math.floor(position / CHUNK);
+    chunkBias[chunk] = Math.max(chunkBias[chunk]!, bias[position]!);
+    chunkNorm[chunk] = Math.max(chunkNorm[chunk]!, norms[e]!);
+  }
   new Float64Array(buffer, pUsers, numUsers * dim).set(args.userFactors.subarray(userStart * dim, userEnd * dim));
   new Float64Array(buffer, pBase, numUsers).set(args.userBase.subarray(userStart, userEnd));
   if (hasExclusions) {
@@ -94,7 +123,8 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
     new Int32Array(buffer, pExclIndices, exclEnd - exclStart).set(args.excludeIndices.subarray(exclStart, exclEnd));
   }
   wasm.topNRange(
-    dim, numEligible, pFactors, pFactors32, pBias, pItems, maxAbsBias, maxNorm, numUsers, pUsers, pBase,
+    dim, numEligible, pFactors, pFactors32, pBias, pItems, maxAbsBias, maxNorm, CHUNK, pChunkBias, pChunkNorm,
+    numUsers, pUsers, pBase,
     pExclOffsets, pExclIndices, topN, pOutItems, pOutScores, pScratch,
   );
   args.outItems.set(new Int32Array(buffer, pOutItems, numUsers * topN), userStart * topN);

@@ -11,6 +11,12 @@
 //   m_u = (dim + 8) · 2⁻²² · (|μ + b_u| + max|c| + ‖u‖ · max‖v‖)
 // a score whose exact value beats the threshold t_u always passes s32 > t_u − m_u.
 //
+// Pruning: the caller orders the movies by c_e + R‖v_e‖ (R a typical ‖u‖), so that lists fill with
+// good scores early, and groups them in chunks with their max c and max ‖v‖. By Cauchy–Schwarz no
+// movie of a chunk can score above μ + b_u + max c + ‖u‖ max‖v‖; when that bound (plus the
+// rounding margin) is below every user's threshold in the block, the chunk is skipped. Movies no
+// longer arrive in index order, so ties on the score are broken by the lower index explicitly.
+//
 // A score enters user u's top-N min-heap only when it beats the heap's root, and only then is the
 // user's sorted training row binary-searched to leave out movies they rated. Every array argument
 // is a byte offset into this module's own memory (the caller copies the data in); nothing is
@@ -21,7 +27,7 @@ const BLOCK: i32 = 16;
 /** Bytes of scratch at dimension `dim` and list length `topN`. */
 export function scratchBytes(dim: i32, topN: i32): i32 {
   // transposed f32 block + f32 bases + f32 screens + f64 thresholds + f64 margins + heap scores/items + sizes
-  return dim * BLOCK * 4 + BLOCK * 4 + BLOCK * 4 + BLOCK * 8 + BLOCK * 8 + BLOCK * topN * 8 + BLOCK * topN * 4 + BLOCK * 4 + BLOCK * 4;
+  return dim * BLOCK * 4 + BLOCK * 4 + BLOCK * 4 + BLOCK * 8 + BLOCK * 8 + BLOCK * topN * 8 + BLOCK * topN * 4 + BLOCK * 4 + BLOCK * 4 + BLOCK * 8;
 }
 
 export function topNRange(
@@ -33,6 +39,9 @@ export function topNRange(
   eligibleItems: usize, // i32
   maxAbsBias: f64, // max |c_e|
   maxNorm: f64, // max ‖v_e‖
+  chunkSize: i32, // movies per pruning chunk (even)
+  chunkMaxBias: usize, // f64 per chunk: max c_e
+  chunkMaxNorm: usize, // f64 per chunk: max ‖v_e‖
   numUsers: i32,
   userFactors: usize, // f64, numUsers × dim
   userBase: usize, // f64, μ + b_u
@@ -53,6 +62,7 @@ export function topNRange(
   const heapItems = heapScores + <usize>(BLOCK * topN * 8);
   const heapSize = heapItems + <usize>(BLOCK * topN * 4);
   const laneMask = heapSize + <usize>(BLOCK * 4);
+  const userNorm = laneMask + <usize>(BLOCK * 4);
   const rowBytes64 = <usize>dim << 3;
   const rowBytes32 = <usize>dim << 2;
   const errorScale: f64 = <f64>(dim + 8) * 2.384185791015625e-7; // (dim + 8) · 2⁻²²
@@ -70,6 +80,7 @@ export function topNRange(
       const base = j < inBlock ? load<f64>(userBase + (<usize>user << 3)) : 0.0;
       store<f32>(base32 + (<usize>j << 2), <f32>base);
       store<f64>(margin + (<usize>j << 3), errorScale * (Math.abs(base) + maxAbsBias + Math.sqrt(normSquared) * maxNorm));
+      store<f64>(userNorm + (<usize>j << 3), Math.sqrt(normSquared));
       store<f64>(threshold + (<usize>j << 3), -Infinity);
       // Lanes past the last user never pass the screen.
       store<f32>(screen + (<usize>j << 2), j < inBlock ? -Infinity : Infinity);
@@ -84,9 +95,25 @@ export function topNRange(
     let s2 = v128.load(screen, 32);
     let s3 = v128.load(screen, 48);
 
+    for (let chunkStart = 0; chunkStart < numEligible; chunkStart += chunkSize) {
+    const chunkEnd = min(numEligible, chunkStart + chunkSize);
+    // Skip the chunk when no movie in it can beat any user's threshold (bound + margin < threshold).
+    const chunk = <usize>(chunkStart / chunkSize);
+    const chunkBias = load<f64>(chunkMaxBias + (chunk << 3));
+    const chunkNorm = load<f64>(chunkMaxNorm + (chunk << 3));
+    let anyUser = false;
+    for (let j = 0; j < inBlock; j++) {
+      const bound = load<f64>(userBase + (<usize>(blockStart + j) << 3)) + chunkBias +
+        load<f64>(userNorm + (<usize>j << 3)) * chunkNorm + load<f64>(margin + (<usize>j << 3));
+      if (!(bound < load<f64>(threshold + (<usize>j << 3)))) {
+        anyUser = true;
+        break;
+      }
+    }
+    if (!anyUser) continue;
     // Two movies per pass: each user factor loaded from the block feeds 2 × 4 accumulators.
-    for (let e = 0; e < numEligible; e += 2) {
-      const pair = e + 1 < numEligible;
+    for (let e = chunkStart; e < chunkEnd; e += 2) {
+      const pair = e + 1 < chunkEnd;
       const row = eligibleFactors32 + <usize>e * rowBytes32;
       const row2 = pair ? row + rowBytes32 : row;
       let a0 = f32x4.splat(0.0);
@@ -141,6 +168,7 @@ export function topNRange(
         }
       }
     }
+    }
 
     for (let j = 0; j < inBlock; j++) {
       const user = blockStart + j;
@@ -174,13 +202,20 @@ function considerItem(
     let dot: f64 = 0;
     for (let k = 0; k < dim; k++) dot += load<f64>(urow + (<usize>k << 3)) * load<f64>(row64 + (<usize>k << 3));
     const score = load<f64>(userBase + (<usize>user << 3)) + bias + dot;
-    if (!(score > load<f64>(threshold + (<usize>j << 3)))) continue;
+    const heapBase = <usize>(j * topN);
+    const size = load<i32>(heapSize + (<usize>j << 2));
+    if (size == topN) {
+      // Enter only when better than the root: higher score, or equal score and lower index.
+      const rootScore = load<f64>(heapScores + (heapBase << 3));
+      if (!(score > rootScore || (score == rootScore && item < load<i32>(heapItems + (heapBase << 2))))) continue;
+    } else if (!(score > -Infinity)) {
+      continue; // NaN never ranks
+    }
     if (excludeOffsets != 0) {
       const start = load<i32>(excludeOffsets + (<usize>user << 2));
       const end = load<i32>(excludeOffsets + (<usize>(user + 1) << 2));
       if (rowContains(excludeIndices, start, end, item)) continue;
     }
-    const heapBase = <usize>(j * topN);
     const newSize = heapPush(heapScores, heapItems, heapBase, load<i32>(heapSize + (<usize>j << 2)), topN, score, item);
     store<i32>(heapSize + (<usize>j << 2), newSize);
     if (newSize == topN) {
@@ -215,7 +250,9 @@ function heapPush(scores: usize, items: usize, base: usize, size: i32, capacity:
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const parentScore = load<f64>(scores + ((base + <usize>parent) << 3));
-      if (parentScore < score) break;
+      const parentItem = load<i32>(items + ((base + <usize>parent) << 2));
+      // Stop when the parent is worse (lower score, or equal score and higher index).
+      if (parentScore < score || (parentScore == score && parentItem > item)) break;
       store<f64>(scores + ((base + <usize>i) << 3), parentScore);
       store<i32>(items + ((base + <usize>i) << 2), load<i32>(items + ((base + <usize>parent) << 2)));
       i = parent;
@@ -238,7 +275,8 @@ function heapPush(scores: usize, items: usize, base: usize, size: i32, capacity:
       }
     }
     const childScore = load<f64>(scores + ((base + <usize>child) << 3));
-    if (!(childScore < score)) break;
+    const childItem = load<i32>(items + ((base + <usize>child) << 2));
+    if (!(childScore < score || (childScore == score && childItem > item))) break;
     store<f64>(scores + ((base + <usize>i) << 3), childScore);
     store<i32>(items + ((base + <usize>i) << 2), load<i32>(items + ((base + <usize>child) << 2)));
     i = child;
