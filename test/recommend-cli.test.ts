@@ -161,6 +161,17 @@ describe('als recommend --all-users', () => {
     // Same list as `--user` for that user.
     const single = recommendJson('--user', String(user), '--top', '5');
     expect(single.recommendations.map((row) => String(row.movieId))).toEqual(first.map((f) => f[2]));
+    single.recommendations.forEach((row, k) => expect(Number(first[k]![3])).toBeCloseTo(row.score, 3));
+  });
+
+  it('ranks by taste on request, with the same lists and predicted ratings as --user', () => {
+    const out = path.join(work, 'taste.csv');
+    const r = als('recommend', '--model', latent, '--all-users', '--rank-by', 'taste', '--top', '3', '--out', out);
+    expect(r.code).toBe(0);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1, 4).map((line) => line.split(','));
+    const single = recommendJson('--user', rows[0]![0]!, '--rank-by', 'taste', '--top', '3');
+    expect(single.recommendations.map((row) => String(row.movieId))).toEqual(rows.map((f) => f[2]));
+    single.recommendations.forEach((row, k) => expect(Number(rows[k]![3])).toBeCloseTo(row.score, 3));
   });
 });
 
