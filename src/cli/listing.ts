@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { dataHome, DEFAULT_DATASET } from '../data/home.js';
 import { AlsError } from '../errors.js';
 import type { Checkpoint } from '../data/checkpoint.js';
-import type { TitleIndex, TitleMatch } from '../data/titles.js';
+import type { TitleMatch } from '../data/titles.js';
 import type { ItemFilter, TopN } from '../core/recommend.js';
 
 /**
@@ -113,14 +113,13 @@ export function filterOf(checkpoint: Checkpoint, options: ListingOptions): ItemF
 }
 
 /** One line per resolved title: what the person typed and what it became. */
-export function describeMatch(index: TitleIndex, match: TitleMatch, display: (item: number) => string): string {
+export function describeMatch(match: TitleMatch, display: (item: number) => string): string {
   const chosen = display(match.item);
   const how = match.how === 'partial' ? ' (partial match)' : '';
   const also =
     match.alsoMatched.length > 0
       ? ` (most rated of ${match.alsoMatched.length + 1}; also ${match.alsoMatched.slice(0, 3).map(display).join('; ')})`
       : '';
-  void index;
   return match.how === 'id' ? `${match.query} → ${chosen}` : `${JSON.stringify(match.query)} → ${chosen}${how}${also}`;
 }
 

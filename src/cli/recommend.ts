@@ -169,18 +169,18 @@ async function resolveRatings(
   };
   for (const title of options.userLikes) {
     const match = resolveTitle(index, title);
-    add(match, scale.max, `likes ${describeMatch(index, match, display)}`);
+    add(match, scale.max, `likes ${describeMatch(match, display)}`);
   }
   for (const title of options.userDislikes) {
     const match = resolveTitle(index, title);
-    add(match, scale.min, `dislikes ${describeMatch(index, match, display)}`);
+    add(match, scale.min, `dislikes ${describeMatch(match, display)}`);
   }
   for (const spec of options.rate) {
     const cut = spec.lastIndexOf('=');
     if (cut <= 0) throw new AlsError(`--rate ${JSON.stringify(spec)}: write "Title=rating", e.g. "Toy Story=4.5"`);
     const rating = ratingOf(spec.slice(cut + 1), `--rate ${JSON.stringify(spec)}`);
     const match = resolveTitle(index, spec.slice(0, cut));
-    add(match, rating, `rates ${describeMatch(index, match, display)}`);
+    add(match, rating, `rates ${describeMatch(match, display)}`);
   }
   for (const spec of options.movieId) {
     const [idText, ratingText] = spec.split('=', 2) as [string, string | undefined];
@@ -188,7 +188,7 @@ async function resolveRatings(
     if (!Number.isInteger(id)) throw new AlsError(`--movie-id ${JSON.stringify(spec)}: not a movie id`);
     const rating = ratingText === undefined ? scale.max : ratingOf(ratingText, `--movie-id ${JSON.stringify(spec)}`);
     const match = resolveMovieId(index, checkpoint.itemIds, id);
-    add(match, rating, `${ratingText === undefined ? 'likes' : 'rates'} ${describeMatch(index, match, display)}`);
+    add(match, rating, `${ratingText === undefined ? 'likes' : 'rates'} ${describeMatch(match, display)}`);
   }
   const entries = [...byItem.entries()].sort((a, b) => a[0] - b[0]);
   return {

@@ -43,6 +43,6 @@ export function registerSimilar(program: Command): void {
       return;
     }
     const unrated = checkpoint.itemTrainCounts[match.item] === 0 ? ' (never rated in training: its factor is its genre prior)' : '';
-    process.stdout.write(`similar to ${describeMatch(index, match, display)}${unrated}\n${formatTable(rows, 'cosine', 3)}`);
+    process.stdout.write(`similar to ${describeMatch(match, display)}${unrated}\n${formatTable(rows, 'cosine', 3)}`);
   });
 }
