@@ -11,7 +11,7 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
   const indices: number[] = [];
   const values: number[] = [];
   for (let r = 0; r < rows; r++) {
-    const count = r % 4 === 1 ? 0 : rng.nextInt(others + 1); // every fourth row empty, others 0..others ratings
+    const count = r % 4 === 1 ? 0 : r === 2 ? others : r === 3 ? 12 : rng.nextInt(others + 1); // every fourth row empty; a full row and a row of 12 (8 + 4)
     const cols = Array.from({ length: others }, (_, j) => j);
     rng.shuffle(cols);
     const chosen = cols.slice(0, count).sort((a, b) => a - b);
@@ -79,10 +79,15 @@ describe('Cholesky on the packed triangle', () => {
     const b = A.map((row) => row.reduce((s, v, k) => s + v * xStar[k]!, 0));
     const tri = new Float64Array((n * (n + 1)) / 2);
     for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) tri[packedIndex(i, j)] = A[i]![j]!;
-    expect(choleskyFactor(tri, n)).toBe(true);
+    const inverseDiagonal = new Float64Array(n);
+    expect(choleskyFactor(tri, n, inverseDiagonal)).toBe(true);
+    for (let k = 0; k < n; k++) expect(inverseDiagonal[k]).toBeCloseTo(1 / tri[packedIndex(k, k)]!, 14);
     const x = Float64Array.from(b);
     choleskySolve(tri, n, x);
     for (let k = 0; k < n; k++) expect(x[k]).toBeCloseTo(xStar[k]!, 10);
+    const y = Float64Array.from(b);
+    choleskySolve(tri, n, y, inverseDiagonal);
+    for (let k = 0; k < n; k++) expect(y[k]).toBeCloseTo(xStar[k]!, 10);
   });
 
   it('factors a diagonal matrix into square roots and refuses an indefinite one', () => {
@@ -126,7 +131,7 @@ describe('ts kernel (SolveRows)', () => {
       for (const weighted of [false, true]) {
         it(`matches a dense solve of the normal equations (dim ${dim}, prior ${withPrior}, weighted ${weighted})`, () => {
           const rng = new Random(100 + dim * 4 + (withPrior ? 2 : 0) + (weighted ? 1 : 0));
-          const args = randomProblem(rng, dim, 12, 11, withPrior && dim > 0, weighted);
+          const args = randomProblem(rng, dim, 12, 15, withPrior && dim > 0, weighted); // rows of 0–15 ratings: every unrolled path
           const solve = createTsSolveRows();
           // Solve in two ranges to check that row ranges are honoured.
           const untouched = args.rowBias[11]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldInItem, foldInUser, predict, rmse, type ItemGenres } from '../src/core/als.js';
+import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, trainingObjective, type ItemGenres } from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
 import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
 import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
@@ -92,6 +92,8 @@ describe('ALS trainer', () => {
       }
       expect(state.itemBias[n]).toBe(0);
       expect(Number.isFinite(predict(state, 0, n))).toBe(true);
+      // Scoring the movie from its genres alone gives the same prediction.
+      expect(predictFromGenres(state, 3, ids)).toBeCloseTo(predict(state, 3, n), 12);
       // Folding in the movie with no ratings gives the same prior.
       const folded = foldInItem(state, state.hyper, new Int32Array(0), new Float32Array(0), ids);
       for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(state.itemFactors[n * K + k]!, 12);
@@ -111,6 +113,12 @@ describe('ALS trainer', () => {
       expect(two.state.itemBias).toEqual(one.state.itemBias);
       expect(two.state.genreFactors).toEqual(one.state.genreFactors);
       expect(two.history.map((m) => m.loss)).toEqual(one.history.map((m) => m.loss));
+      if (kind === 'latent') {
+        // The threads' chunked loss equals the one-pass loss over the final model.
+        const direct = trainingObjective(two.state, latentProblem.train, null);
+        expect(two.history.at(-1)!.loss).toBeCloseTo(direct.loss, 8);
+        expect(two.history.at(-1)!.trainRmse).toBeCloseTo(direct.rmse, 12);
+      }
     }
   });
 
@@ -167,12 +175,54 @@ describe('ALS trainer', () => {
     }
   });
 
+  it('folds in a movie exactly as one more item-side update (genre prior included)', async () => {
+    const h = hyper('genre', { weightedRegularization: true, tau: 0.05, gamma: 0.05 });
+    const { state } = await train(latentProblem, h, 3);
+    const K = state.hyper.dim;
+    const genres = genresFor(latentProblem.numItems);
+    const priors = new Float64Array(latentProblem.numItems * K);
+    computeGenrePriors(state.genreFactors, K, genres, latentProblem.numItems, priors);
+    const byItem = latentProblem.train.ratingsByItem;
+    const itemFactors = state.itemFactors.slice();
+    const itemBias = state.itemBias.slice();
+    createTsSolveRows()(
+      {
+        dim: K, offsets: byItem.offsets, indices: byItem.indices, values: byItem.values,
+        otherFactors: state.userFactors, otherBias: state.userBias, rowFactors: itemFactors, rowBias: itemBias,
+        priorMeans: priors, globalMean: state.globalMean, lambda: h.lambda, tau: h.tau, gamma: h.gamma, weightedRegularization: true,
+      },
+      0,
+      state.numItems,
+    );
+    for (const n of [0, 5, 30]) {
+      const start = byItem.offsets[n]!;
+      const end = byItem.offsets[n + 1]!;
+      const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
+      const folded = foldInItem(state, h, byItem.indices.slice(start, end), byItem.values.slice(start, end), ids);
+      expect(folded.bias).toBeCloseTo(itemBias[n]!, 12);
+      for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(itemFactors[n * K + k]!, 12);
+    }
+  });
+
   it('reports divergence as a DivergenceError', async () => {
     // τ = γ = 0 with a rank-deficient problem cannot be solved: rows become NaN, the loss NaN.
     const p = plantedProblem({ numUsers: 10, numItems: 4, rank: 1, density: 0.3, noiseStd: 0.1, seed: 4 });
     const trainer = await createTrainer({ train: p.train, validation: null, itemGenres: null, hyper: hyper('latent', { dim: 8, tau: 0, gamma: 0 }), seed: 1, threads: 1, kernel: tsKernel });
     await expect(trainer.epoch()).rejects.toBeInstanceOf(DivergenceError);
     await trainer.close();
+  });
+
+  it('trains on an empty split without crashing: every prediction is the (zero) global mean', async () => {
+    const empty = plantedProblem({ numUsers: 5, numItems: 4, rank: 2, density: 0, noiseStd: 0.1, seed: 5 });
+    for (const threads of [1, 2]) {
+      const trainer = await createTrainer({ train: empty.train, validation: null, itemGenres: genresFor(4), hyper: hyper('genre'), seed: 1, threads, kernel: tsKernel });
+      const m = await trainer.epoch();
+      expect(m.trainRmse).toBe(0);
+      expect(Number.isFinite(m.loss)).toBe(true);
+      const state = trainer.state();
+      expect(predict(state, 2, 3)).toBe(0);
+      await trainer.close();
+    }
   });
 
   it('splits rows by rating count, not row count', () => {
