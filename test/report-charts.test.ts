@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { activitySvg, curvesSpec, curvesSvg, ratingsSvg } from '../src/report/charts.js';
+import { hurwitzZeta, powerLawLine } from '../src/report/powerlaw.js';
+import { fixtureHistory, fixtureStats, powerLawDistribution } from './helpers/report-fixtures.js';
+
+/** The text content of every <text> element of an SVG, in document order. */
+function svgTexts(svg: string): string[] {
+  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&#(\d+);/g, (_s, n: string) => String.fromCharCode(Number(n))));
+}
+
+describe('hurwitzZeta', () => {
+  it('matches closed forms: ζ(2,1) = π²/6, ζ(4,1) = π⁴/90, ζ(2,10) = π²/6 − Σ_{k<10} 1/k²', () => {
+    expect(hurwitzZeta(2, 1)).toBeCloseTo(Math.PI ** 2 / 6, 10);
+    expect(hurwitzZeta(4, 1)).toBeCloseTo(Math.PI ** 4 / 90, 10);
+    let head = 0;
+    for (let k = 1; k < 10; k++) head += 1 / (k * k);
+    expect(hurwitzZeta(2, 10)).toBeCloseTo(Math.PI ** 2 / 6 - head, 10);
+  });
+  it('is NaN where the series diverges (α ≤ 1)', () => {
+    expect(hurwitzZeta(1, 1)).toBeNaN();
+    expect(hurwitzZeta(0.5, 3)).toBeNaN();
+  });
+});
+
+describe('powerLawLine', () => {
+  const distribution = powerLawDistribution(2, 10_000, 400);
+  it('is a straight line of slope −α in log-log, starting at xMin', () => {
+    const line = powerLawLine(distribution, { alpha: 2, xMin: 5 });
+    expect(line.length).toBeGreaterThan(2);
+    expect(line[0]!.count).toBeCloseTo(5, 10);
+    for (let i = 1; i < line.length; i++) {
+      const slope = Math.log(line[i]!.expectedFrequency / line[i - 1]!.expectedFrequency) / Math.log(line[i]!.count / line[i - 1]!.count);
+      expect(slope).toBeCloseTo(-2, 10);
+    }
+  });
+  it('is scaled so that its expected frequencies over c ≥ xMin add up to the observed tail', () => {
+    const fit = { alpha: 2, xMin: 5 };
+    const line = powerLawLine(distribution, fit);
+    // expected(c) = K·c^(−α) ⇒ K = expected(c0)·c0^α; Σ_{c≥xMin} K c^(−α) = K ζ(α, xMin).
+    const k = line[0]!.expectedFrequency * Math.pow(line[0]!.count, fit.alpha);
+    const tail = distribution.filter((d) => d.count >= fit.xMin).reduce((s, d) => s + d.frequency, 0);
+    expect(k * hurwitzZeta(fit.alpha, fit.xMin)).toBeCloseTo(tail, 6);
+  });
+  it('stops where fewer than half a user is expected, and is empty without a usable fit', () => {
+    const line = powerLawLine(distribution, { alpha: 2, xMin: 5 });
+    expect(line[line.length - 1]!.expectedFrequency).toBeGreaterThanOrEqual(0.5 - 1e-9);
+    expect(powerLawLine(distribution, { alpha: 0.9, xMin: 5 })).toEqual([]);
+    expect(powerLawLine([], { alpha: 2, xMin: 1 })).toEqual([]);
+    expect(powerLawLine(distribution, { alpha: 2, xMin: 10_000 })).toEqual([]);
+  });
+});
+
+describe('curves chart', () => {
+  it('draws loss and train/validation RMSE for several runs, with axis titles, units and a legend', async () => {
+    const svg = await curvesSvg([
+      { label: 'bias', history: fixtureHistory(4, 0.88) },
+      { label: 'latent dim 30', history: fixtureHistory(12, 0.6) },
+    ]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    const texts = svgTexts(svg);
+    expect(texts).toContain('RMSE (stars)');
+    expect(texts.some((t) => t.startsWith('Loss L (stars²'))).toBe(true);
+    expect(texts.filter((t) => t.startsWith('Epoch (')).length).toBe(2);
+    for (const label of ['bias', 'latent dim 30', 'train', 'validation', 'Run']) expect(texts).toContain(label);
+    // Two runs × (loss + train RMSE + validation RMSE) lines.
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(6);
+  });
+  it('uses a log loss axis only when the losses span more than a factor 20', () => {
+    const spread = fixtureHistory(10, 0.6).map((m, i) => ({ ...m, loss: 1e6 / (i + 1) ** 2 }));
+    const lossScale = (runs: Parameters<typeof curvesSpec>[0]) => JSON.stringify((curvesSpec(runs) as { vconcat: { encoding: { y: unknown } }[] }).vconcat[0]!.encoding.y);
+    expect(lossScale([{ label: 'a', history: spread }])).toContain('"log"');
+    expect(lossScale([{ label: 'a', history: fixtureHistory(10, 0.6) }])).not.toContain('"log"');
+  });
+  it('draws only train RMSE when there are no held-out ratings', async () => {
+    const svg = await curvesSvg([{ label: 'no split', history: fixtureHistory(5, 0.7, false) }]);
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(2);
+  });
+  it('refuses to draw an empty chart', () => {
+    expect(() => curvesSpec([{ label: 'empty', history: [] }])).toThrow(/no run has a metrics history/);
+  });
+});
+
+describe('activity and ratings charts', () => {
+  it('activity: two log-log panels with observed points and the fitted power law in the legend', async () => {
+    const stats = fixtureStats();
+    const svg = await activitySvg(stats);
+    const texts = svgTexts(svg);
+    for (const title of ['Ratings per user (count, log scale)', 'Number of users (log scale)', 'Ratings per movie (count, log scale)', 'Number of movies (log scale)']) {
+      expect(texts).toContain(title);
+    }
+    expect(texts).toContain('power-law fit: α = 1.80, x ≥ 3');
+    expect(texts).toContain('power-law fit: α = 2.10, x ≥ 2');
+    // Points are the paths of the data (not legend) symbol groups.
+    const groups = [...svg.matchAll(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!);
+    const points = groups.reduce((n, g) => n + (g.match(/<path/g)?.length ?? 0), 0);
+    expect(points).toBe(stats.userActivityDistribution.length + stats.itemPopularityDistribution.length);
+  });
+  it('ratings: one bar per rating value, labelled on the rating axis', async () => {
+    const stats = fixtureStats();
+    const svg = await ratingsSvg(stats);
+    const texts = svgTexts(svg);
+    expect(texts).toContain('Rating (stars)');
+    expect(texts).toContain('Number of ratings');
+    for (const { value } of stats.ratingHistogram) expect(texts).toContain(String(value));
+    expect(svg.match(/aria-roledescription="bar"/g)?.length).toBe(stats.ratingHistogram.length);
+  });
+});
