@@ -248,7 +248,7 @@ export function ratingsSpec(stats: DatasetStats, size: ChartSize = {}): TopLevel
         sort: rows.map((r) => r.value),
         axis: { labelAngle: 0 },
       },
-      y: { field: 'count', type: 'quantitative', title: 'Number of ratings', axis: { format: ',' } },
+      y: { field: 'count', type: 'quantitative', title: 'Number of ratings', axis: { format: ',d' } },
     },
   };
 }
