@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AlsError } from '../errors.js';
+import { downloadDataset, isKnownDataset } from './download.js';
 
 /** The set commands use when no --data is given. */
 export const DEFAULT_DATASET = 'ml-latest-small';
@@ -10,6 +11,10 @@ export function dataHome(explicit?: string): string {
   return path.resolve(explicit ?? process.env.ALS_DATA_HOME ?? 'data');
 }
 
+function looksLikePath(name: string): boolean {
+  return name.includes('/') || name.includes(path.sep) || name.startsWith('.');
+}
+
 /**
  * Resolves `--data` to a folder: a path (contains a separator or exists as given) is used as is;
  * a bare name such as "ml-latest-small" resolves inside the data home.
@@ -17,8 +22,7 @@ export function dataHome(explicit?: string): string {
  */
 export function resolveDataDir(spec: string | undefined, home?: string): string {
   const name = spec ?? DEFAULT_DATASET;
-  const looksLikePath = name.includes('/') || name.includes(path.sep) || name.startsWith('.');
-  const dir = looksLikePath ? path.resolve(name) : path.join(dataHome(home), name);
+  const dir = looksLikePath(name) ? path.resolve(name) : path.join(dataHome(home), name);
   if (!existsSync(dir)) throw new AlsError(`data set folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new AlsError(`not a folder: ${dir}`);
   return dir;
@@ -38,8 +42,23 @@ export interface EnsureOptions {
 
 /**
  * Resolves `--data` to a folder, downloading a known MovieLens set into the data home on first
- * use (unless offline). Placeholder: resolves only; the downloader layers on top.
+ * use (unless offline). Paths are used as given; a bare name that is already in the data home is
+ * used without any network access (verified sets carry a marker; see downloadDataset).
  */
 export async function ensureDataDir(spec: string | undefined, options: EnsureOptions = {}): Promise<string> {
-  return resolveDataDir(spec, options.home);
+  const name = spec ?? DEFAULT_DATASET;
+  const home = dataHome(options.home);
+  if (looksLikePath(name) || existsSync(path.join(home, name)) || !isKnownDataset(name)) {
+    return resolveDataDir(name, options.home);
+  }
+  if (options.offline) {
+    throw new AlsError(`${name} is not in the data home ${home} and --offline forbids downloading it; run 'als download ${name}' first`);
+  }
+  const result = await downloadDataset(name, {
+    home,
+    mirror: options.mirror ?? process.env.ALS_MIRROR,
+    progress: options.progress,
+    warn: (message) => process.stderr.write(`als: warning: ${message}\n`),
+  });
+  return result.dir;
 }

@@ -1,5 +1,14 @@
-import { AlsError } from '../errors.js';
-import type { Dataset } from './types.js';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { AlsError, DataError } from '../errors.js';
+import { cacheFileFor, readCache, stampSources, writeCache, type LoadNotes, type SourceStamp } from './cache.js';
+import { dataHome } from './home.js';
+import { buildRatingMatrix } from './matrix.js';
+import { csvParseRatingsFile } from './readers/csvParseRatings.js';
+import { detectLayout } from './readers/detect.js';
+import { scanRatingsFile } from './readers/scan.js';
+import { lineOfRating, type RawMovies, type RawRatings } from './readers/types.js';
+import type { Catalog, Dataset, RatingScale } from './types.js';
 
 /** Options of loadDataset. */
 export interface LoadOptions {
@@ -9,9 +18,270 @@ export interface LoadOptions {
   cache?: boolean;
   /** Called with one-line warnings (e.g. a rated movie missing from the movies file). */
   warn?: (message: string) => void;
+  /** Where cache files go (default `<data home>/.als-cache`; the data folders may be read-only). */
+  cacheDir?: string;
+  /** Parser for the numeric ratings file: the byte scanner (default) or csv-parse (benchmarks, cross-checks). */
+  ratingsParser?: 'scanner' | 'csv-parse';
 }
 
-/** Loads a MovieLens folder (layout detected from its files). Placeholder until the readers land. */
-export async function loadDataset(dir: string, _options: LoadOptions = {}): Promise<Dataset> {
-  throw new AlsError(`loading ${dir}: readers not implemented yet`);
+/**
+ * Loads a MovieLens folder (layout detected from its files) into a Dataset: dense user and movie
+ * indexes sorted by original id, CSR by user and CSC by item, timestamps, and the catalog.
+ *
+ * With the cache on (default), a valid cache file is read back instead; otherwise the folder is
+ * parsed and the cache written (atomically) afterwards. A failed load writes nothing.
+ */
+export async function loadDataset(dir: string, options: LoadOptions = {}): Promise<Dataset> {
+  const absolute = path.resolve(dir);
+  const warn = options.warn ?? (() => {});
+  const dedupe = options.dedupe ?? 'error';
+  const plan = detectLayout(absolute);
+  const useCache = options.cache ?? true;
+  // Stamp the sources before reading them: if one changes during the read, the cache goes stale.
+  const sources = stampSources(plan.sourceFiles);
+  const cacheFile = cacheFileFor(options.cacheDir ?? path.join(dataHome(), '.als-cache'), absolute);
+  if (useCache) {
+    const cached = readCache(cacheFile, absolute, sources);
+    if ('dataset' in cached) {
+      // A cache built with --dedupe last from data with duplicates must not hide them from a strict load.
+      if (!(cached.notes.hadDuplicates && dedupe === 'error')) {
+        for (const message of cached.notes.warnings) warn(message);
+        return cached.dataset;
+      }
+    } else if (cached.reason === 'damaged') {
+      warn(`ignoring damaged cache ${cacheFile} (${cached.detail}); rebuilding it`);
+    }
+  }
+  const { dataset, notes } = await readDataset(absolute, { ...options, warn });
+  if (useCache) {
+    try {
+      writeCache(cacheFile, dataset, sources, notes);
+    } catch (error) {
+      warn(`could not write cache ${cacheFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  return dataset;
 }
+
+/** Parses a data folder without the cache. Exposed for benchmarks and tests. */
+export async function readDataset(dir: string, options: LoadOptions = {}): Promise<{ dataset: Dataset; notes: LoadNotes; sources: SourceStamp[] }> {
+  const absolute = path.resolve(dir);
+  const warn = options.warn ?? (() => {});
+  const plan = detectLayout(absolute);
+  const sources = stampSources(plan.sourceFiles);
+  const raw =
+    options.ratingsParser === 'csv-parse'
+      ? await csvParseRatingsFile(plan.ratingsFile, plan.ratingsFormat)
+      : scanRatingsFile(plan.ratingsFile, plan.ratingsFormat);
+  const movies = plan.readMovies ? plan.readMovies() : null;
+  const warnings: string[] = [];
+  const note = (message: string): void => {
+    warnings.push(message);
+    warn(message);
+  };
+  const scale = plan.ratingsFormat.scale ?? observedScale(raw);
+  const built = indexRatings(raw, movies, options.dedupe ?? 'error', note);
+  const dataset: Dataset = {
+    info: { name: path.basename(absolute), dir: absolute, layout: plan.layout, fingerprint: '', scale },
+    ...built.dataset,
+  };
+  dataset.info.fingerprint = fingerprint(dataset);
+  return { dataset, notes: { warnings, hadDuplicates: built.hadDuplicates }, sources };
+}
+
+/** For a plain file: the observed range, and step 1 / 0.5 when every rating is a multiple of it (else 0). */
+function observedScale(raw: RawRatings): RatingScale {
+  let min = Infinity;
+  let max = -Infinity;
+  let whole = true;
+  let half = true;
+  for (let k = 0; k < raw.length; k++) {
+    const r = raw.values[k]!;
+    if (r < min) min = r;
+    if (r > max) max = r;
+    if (whole && !Number.isInteger(r)) whole = false;
+    if (half && !Number.isInteger(r * 2)) half = false;
+  }
+  return { min, max, step: whole ? 1 : half ? 0.5 : 0 };
+}
+
+/**
+ * Dense 0-based indexes sorted by original id. With ids below 2^24 a lookup table does it in
+ * O(n + maxId); otherwise the distinct ids are sorted and looked up by binary search.
+ * Returns the sorted distinct ids and rewrites `ids[0..length)` in place to indexes.
+ */
+function densify(ids: Int32Array, length: number, extra: Int32Array | null): Int32Array {
+  let maxId = 0;
+  for (let k = 0; k < length; k++) if (ids[k]! > maxId) maxId = ids[k]!;
+  if (extra) for (const id of extra) if (id > maxId) maxId = id;
+  if (maxId < 1 << 24) {
+    const table = new Int32Array(maxId + 1);
+    for (let k = 0; k < length; k++) table[ids[k]!] = 1;
+    if (extra) for (const id of extra) table[id] = 1;
+    let count = 0;
+    for (let id = 0; id <= maxId; id++) if (table[id] !== 0) count++;
+    const sorted = new Int32Array(count);
+    let next = 0;
+    for (let id = 0; id <= maxId; id++) {
+      if (table[id] !== 0) {
+        sorted[next] = id;
+        table[id] = next++;
+      }
+    }
+    for (let k = 0; k < length; k++) ids[k] = table[ids[k]!]!;
+    return sorted;
+  }
+  const all = new Int32Array(length + (extra ? extra.length : 0));
+  all.set(ids.subarray(0, length));
+  if (extra) all.set(extra, length);
+  all.sort();
+  let count = 0;
+  for (let k = 0; k < all.length; k++) if (k === 0 || all[k] !== all[k - 1]) all[count++] = all[k]!;
+  const sorted = all.slice(0, count);
+  for (let k = 0; k < length; k++) {
+    const id = ids[k]!;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    ids[k] = lo;
+  }
+  return sorted;
+}
+
+function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error' | 'last', warn: (message: string) => void): { dataset: Omit<Dataset, 'info'>; hadDuplicates: boolean } {
+  // Movies listed twice in the movies file are an error (which title would be right?).
+  if (movies) {
+    const seen = new Map<number, number>();
+    for (let m = 0; m < movies.ids.length; m++) {
+      const first = seen.get(movies.ids[m]!);
+      if (first !== undefined) throw new DataError(movies.file, movies.lines[m], `movie id ${movies.ids[m]} is listed twice (first at line ${movies.lines[first]})`);
+      seen.set(movies.ids[m]!, m);
+    }
+  }
+  // Keep the original ids for messages about duplicates; densify rewrites the arrays in place.
+  const userIds = densify(raw.users, raw.length, null);
+  const itemIds = densify(raw.items, raw.length, movies ? movies.ids : null);
+  const numUsers = userIds.length;
+  const numItems = itemIds.length;
+  const list = { length: raw.length, users: raw.users, items: raw.items, values: raw.values, timestamps: raw.timestamps };
+  let built = buildRatingMatrix(numUsers, numItems, list);
+
+  // Repeated (user, movie) pairs sit next to each other in the sorted CSR rows.
+  const { offsets, indices } = built.matrix.ratingsByUser;
+  let usersWithDuplicates: Uint8Array | null = null;
+  for (let u = 0; u < numUsers; u++) {
+    for (let e = offsets[u]! + 1; e < offsets[u + 1]!; e++) {
+      if (indices[e] === indices[e - 1]) {
+        usersWithDuplicates ??= new Uint8Array(numUsers);
+        usersWithDuplicates[u] = 1;
+        break;
+      }
+    }
+  }
+  const hadDuplicates = usersWithDuplicates !== null;
+  if (usersWithDuplicates !== null) {
+    // Rare path: find the duplicates in file order (only the flagged users' ratings are keyed).
+    const keep = new Uint8Array(raw.length).fill(1);
+    const chosen = new Map<string, number>();
+    let dropped = 0;
+    for (let k = 0; k < raw.length; k++) {
+      if (usersWithDuplicates[raw.users[k]!] === 0) continue;
+      const key = `${raw.users[k]},${raw.items[k]}`;
+      const previous = chosen.get(key);
+      if (previous === undefined) {
+        chosen.set(key, k);
+        continue;
+      }
+      if (dedupe === 'error') {
+        throw new DataError(
+          raw.file,
+          lineOfRating(raw, k),
+          `duplicate rating for user ${userIds[raw.users[k]!]}, movie ${itemIds[raw.items[k]!]} (first at line ${lineOfRating(raw, previous)}); use --dedupe last to keep the latest`,
+        );
+      }
+      // Keep the latest by timestamp; on equal timestamps (or none) the later line wins.
+      const later = raw.timestamps === null || raw.timestamps[k]! >= raw.timestamps[previous]!;
+      if (later) {
+        keep[previous] = 0;
+        chosen.set(key, k);
+      } else {
+        keep[k] = 0;
+      }
+      dropped++;
+    }
+    warn(`${path.basename(raw.file)}: ${dropped} repeated (user, movie) ratings dropped, keeping the latest of each`);
+    built = buildRatingMatrix(numUsers, numItems, list, keep);
+  }
+
+  const catalog = buildCatalog(itemIds, movies, built.matrix.ratingsByItem.offsets, warn);
+  return {
+    dataset: { userIds, itemIds, matrix: built.matrix, timestampsByUser: built.timestampsByUser, catalog },
+    hadDuplicates,
+  };
+}
+
+/** The catalog in item-index order; rated movies missing from the movies file get a placeholder title. */
+function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, itemOffsets: Int32Array, warn: (message: string) => void): Catalog {
+  const numItems = itemIds.length;
+  const titles = new Array<string>(numItems);
+  const years = new Int32Array(numItems);
+  const genreOffsets = new Int32Array(numItems + 1);
+  if (movies === null) {
+    for (let i = 0; i < numItems; i++) titles[i] = `movie ${itemIds[i]}`;
+    return { titles, years, genreNames: [], genreOffsets, genreIds: new Int32Array(0) };
+  }
+  const movieOfId = new Map<number, number>();
+  for (let m = 0; m < movies.ids.length; m++) movieOfId.set(movies.ids[m]!, m);
+  const genreIds: number[] = [];
+  const missing: number[] = [];
+  for (let i = 0; i < numItems; i++) {
+    const m = movieOfId.get(itemIds[i]!);
+    if (m === undefined) {
+      missing.push(itemIds[i]!);
+      titles[i] = `movie ${itemIds[i]}`;
+    } else {
+      titles[i] = movies.titles[m]!;
+      years[i] = movies.years[m]!;
+      for (let g = movies.genreOffsets[m]!; g < movies.genreOffsets[m + 1]!; g++) genreIds.push(movies.genreIds[g]!);
+    }
+    genreOffsets[i + 1] = genreIds.length;
+  }
+  if (missing.length > 0) {
+    // Every item index comes from a rating or the movies file, so a missing one was rated.
+    void itemOffsets;
+    const examples = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', …' : '');
+    warn(`${path.basename(movies.file)}: ${missing.length} rated movie id(s) not listed (${examples}); kept with placeholder titles`);
+  }
+  return { titles, years, genreNames: movies.genreNames, genreOffsets, genreIds: Int32Array.from(genreIds) };
+}
+
+/**
+ * A SHA-1 of the loaded content (ids, CSR, timestamps, catalog), not of file names or dates:
+ * two copies of the same data have the same fingerprint, so checkpoints can be matched to data.
+ */
+function fingerprint(dataset: Dataset): string {
+  const hash = createHash('sha1');
+  const add = (array: Int32Array | Float32Array): void => {
+    hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    hash.update(`|${array.length}|`);
+  };
+  add(dataset.userIds);
+  add(dataset.itemIds);
+  add(dataset.matrix.ratingsByUser.offsets);
+  add(dataset.matrix.ratingsByUser.indices);
+  add(dataset.matrix.ratingsByUser.values);
+  if (dataset.timestampsByUser) add(dataset.timestampsByUser);
+  add(dataset.catalog.years);
+  add(dataset.catalog.genreOffsets);
+  add(dataset.catalog.genreIds);
+  hash.update(dataset.catalog.genreNames.join('\n'));
+  hash.update('\u0000');
+  hash.update(dataset.catalog.titles.join('\n'));
+  return hash.digest('hex');
+}
+
+export { AlsError };

@@ -1,0 +1,421 @@
+/**
+ * The ALS model outside the hot half-epoch kernel: initialisation, the genre embeddings' closed-form
+ * update, prediction, the loss and RMSE, and folding in a new user or movie.
+ *
+ * Notation (as in ./types.ts): user m has factor u_m and bias b_m, movie n has v_n and c_n, μ is the
+ * mean training rating, and r̂(m,n) = μ + b_m + c_n + u_m·v_n. The loss is
+ *
+ *   L = (λ/2) Σ_(m,n)∈train (r − r̂)² + (τ/2)(Σ_m s_m‖u_m‖² + Σ_n s_n‖v_n − p_n‖²)
+ *       + (γ/2)(Σ_m s_m b_m² + Σ_n s_n c_n²) [+ (τ_g/2) Σ_g ‖f_g‖²]
+ *
+ * with s = max(1, number of training ratings) under ALS-WR weighted regularisation, else s = 1,
+ * and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model (0 otherwise).
+ *
+ * One epoch of alternating least squares (see ./trainer.ts):
+ *   1. every user row: (u_m, b_m) ← argmin L with movies fixed     (kernel, ./kernel-ts.ts)
+ *   2. every movie row: (v_n, c_n) ← argmin L with users and F fixed (kernel, with priors p_n)
+ *   3. genre model: F ← argmin L over (F, v of unrated movies) with the rest fixed (below), then
+ *      p_n = (W F)_n and unrated movies take v_n = p_n, c_n = 0.
+ * Each step minimises L exactly over its block, so L never increases.
+ */
+import type { RatingList, RatingMatrix } from '../data/types.js';
+import { createTsSolveRows } from './kernel-ts.js';
+import type { HalfEpochArgs, SolveRows } from './kernel.js';
+import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
+import { Random } from './random.js';
+import type { Hyperparameters, ModelState } from './types.js';
+
+/** Movie → genres as a CSR: genre ids of movie n are ids[offsets[n] .. offsets[n+1]). */
+export interface ItemGenres {
+  offsets: Int32Array;
+  ids: Int32Array;
+  numGenres: number;
+}
+
+/** Standard deviation of the initial factors. Small, so the first user solve sees near-zero
+ * movie factors and starts from the biases; not zero, or every factor would stay zero (the
+ * normal equations' right-hand side is λ Σ t y, which vanishes when all y = 0). */
+export const INITIAL_FACTOR_STD = 0.1;
+
+/** Mean of the training ratings (μ); 0 for an empty matrix. */
+export function meanRating(matrix: RatingMatrix): number {
+  const values = matrix.ratingsByUser.values;
+  const n = matrix.numRatings;
+  let sum = 0;
+  for (let e = 0; e < n; e++) sum += values[e]!;
+  return n > 0 ? sum / n : 0;
+}
+
+/**
+ * A fresh model: biases 0, μ = `globalMean` (the training mean), factors drawn i.i.d.
+ * N(0, 0.1²) from `seed` in a fixed order (user factors, movie factors, genre embeddings), so the
+ * same seed always gives the same start.
+ */
+export function initModel(
+  hyper: Hyperparameters,
+  numUsers: number,
+  numItems: number,
+  numGenres: number,
+  seed: number,
+  globalMean = 0,
+): ModelState {
+  const K = hyper.kind === 'bias' ? 0 : hyper.dim;
+  const rng = new Random(seed);
+  const gaussian = (length: number): Float64Array => {
+    const a = new Float64Array(length);
+    for (let i = 0; i < length; i++) a[i] = INITIAL_FACTOR_STD * rng.nextGaussian();
+    return a;
+  };
+  return {
+    hyper: { ...hyper, dim: K },
+    numUsers,
+    numItems,
+    globalMean,
+    userBias: new Float64Array(numUsers),
+    itemBias: new Float64Array(numItems),
+    userFactors: gaussian(numUsers * K),
+    itemFactors: gaussian(numItems * K),
+    genreFactors: hyper.kind === 'genre' ? gaussian(numGenres * K) : new Float64Array(0),
+  };
+}
+
+/** The regularisation scale s of a row with `count` training ratings. */
+export function regularizationScale(count: number, weighted: boolean): number {
+  return weighted ? Math.max(1, count) : 1;
+}
+
+/**
+ * Genre prior means p_n = (1/√|G_n|) Σ_(g∈G_n) f_g, written into `out` (numItems × K).
+ * A movie with no genres gets p_n = 0.
+ */
+export function computeGenrePriors(
+  genreFactors: Float64Array,
+  dim: number,
+  itemGenres: ItemGenres,
+  numItems: number,
+  out: Float64Array,
+): void {
+  const { offsets, ids } = itemGenres;
+  for (let n = 0; n < numItems; n++) {
+    const base = n * dim;
+    out.fill(0, base, base + dim);
+    const start = offsets[n]!;
+    const end = offsets[n + 1]!;
+    if (end === start) continue;
+    const w = 1 / Math.sqrt(end - start);
+    for (let e = start; e < end; e++) {
+      const g = ids[e]! * dim;
+      for (let k = 0; k < dim; k++) out[base + k]! += w * genreFactors[g + k]!;
+    }
+  }
+}
+
+/**
+ * The closed-form genre update. With W the N×G matrix w_ng = 1/√|G_n| for g ∈ G_n (else 0) and
+ * S = diag(s_n), the part of L that depends on F is
+ *
+ *   (τ/2) Σ_n s_n ‖v_n − (W F)_n‖² + (τ_g/2) ‖F‖²_F
+ *
+ * whose minimiser solves the G×G symmetric positive definite system with K right-hand sides
+ *
+ *   (τ Wᵀ S W + τ_g I) F = τ Wᵀ S V.
+ *
+ * Movies without training ratings are left out of the sums: their v_n is free and is set to
+ * (W F)_n right after, which zeroes their term, so this is the exact minimiser over F and those
+ * v_n jointly (and L still cannot increase). Movies without genres have w_n = 0 and drop out too.
+ * Writes F into `genreFactors` (G × K). Needs τ_g > 0 or every genre to be used.
+ */
+export function updateGenreFactors(
+  itemFactors: Float64Array,
+  itemCounts: Int32Array,
+  dim: number,
+  tau: number,
+  genreTau: number,
+  weighted: boolean,
+  itemGenres: ItemGenres,
+  genreFactors: Float64Array,
+): void {
+  const G = itemGenres.numGenres;
+  if (G === 0 || dim === 0) return;
+  const { offsets, ids } = itemGenres;
+  const numItems = offsets.length - 1;
+  const tri = new Float64Array(packedLength(G)); // τ Wᵀ S W + τ_g I (packed upper triangle)
+  const rhs = new Float64Array(G * dim); // τ Wᵀ S V, row g = genre g
+  for (let n = 0; n < numItems; n++) {
+    const count = itemCounts[n + 1]! - itemCounts[n]!;
+    const start = offsets[n]!;
+    const end = offsets[n + 1]!;
+    if (count === 0 || end === start) continue;
+    const s = regularizationScale(count, weighted);
+    const w = 1 / Math.sqrt(end - start);
+    const ww = tau * s * w * w;
+    const wv = tau * s * w;
+    const v = n * dim;
+    for (let a = start; a < end; a++) {
+      const ga = ids[a]!;
+      for (let b = start; b < end; b++) {
+        const gb = ids[b]!;
+        if (ga <= gb) tri[(gb * (gb + 1)) / 2 + ga]! += ww;
+      }
+      const row = ga * dim;
+      for (let k = 0; k < dim; k++) rhs[row + k]! += wv * itemFactors[v + k]!;
+    }
+  }
+  for (let g = 0; g < G; g++) tri[(g * (g + 3)) / 2]! += genreTau;
+  if (!choleskyFactor(tri, G)) {
+    genreFactors.fill(NaN);
+    return;
+  }
+  // One solve per latent coordinate k: column k of F.
+  const column = new Float64Array(G);
+  for (let k = 0; k < dim; k++) {
+    for (let g = 0; g < G; g++) column[g] = rhs[g * dim + k]!;
+    choleskySolve(tri, G, column);
+    for (let g = 0; g < G; g++) genreFactors[g * dim + k] = column[g]!;
+  }
+}
+
+/**
+ * Cold start after a genre update: every movie without training ratings takes its prior mean,
+ * v_n = p_n, c_n = 0 (the minimiser of its only loss term). For the latent model (priors null) it
+ * gets v_n = 0, c_n = 0, so its prediction is μ + b_m.
+ */
+export function applyColdStart(
+  itemFactors: Float64Array,
+  itemBias: Float64Array,
+  itemCounts: Int32Array,
+  dim: number,
+  priors: Float64Array | null,
+): void {
+  const numItems = itemCounts.length - 1;
+  for (let n = 0; n < numItems; n++) {
+    if (itemCounts[n + 1]! !== itemCounts[n]!) continue;
+    const base = n * dim;
+    if (priors === null) itemFactors.fill(0, base, base + dim);
+    else for (let k = 0; k < dim; k++) itemFactors[base + k] = priors[base + k]!;
+    itemBias[n] = 0;
+  }
+}
+
+/**
+ * r̂(m,n) = μ + b_m + c_n + u_m·v_n. A user or movie outside the model contributes nothing
+ * (its bias and factor are taken as 0), so the prediction falls back to μ plus whatever is known;
+ * never NaN for a finite model.
+ */
+export function predict(model: ModelState, user: number, item: number): number {
+  const K = model.hyper.dim;
+  const knownUser = user >= 0 && user < model.numUsers;
+  const knownItem = item >= 0 && item < model.numItems;
+  let r = model.globalMean;
+  if (knownUser) r += model.userBias[user]!;
+  if (knownItem) r += model.itemBias[item]!;
+  if (knownUser && knownItem && K > 0) {
+    const u = model.userFactors;
+    const v = model.itemFactors;
+    const ou = user * K;
+    const ov = item * K;
+    for (let k = 0; k < K; k++) r += u[ou + k]! * v[ov + k]!;
+  }
+  return r;
+}
+
+/**
+ * Prediction for a movie the model has no row for (new to the catalogue), from its genres:
+ * μ + b_m + u_m·p with p = (1/√|G|) Σ_(g∈G) f_g (the genre model's prior mean; 0 otherwise).
+ */
+export function predictFromGenres(model: ModelState, user: number, genreIds: ArrayLike<number>): number {
+  const K = model.hyper.dim;
+  let r = model.globalMean;
+  if (user < 0 || user >= model.numUsers) return r;
+  r += model.userBias[user]!;
+  const G = K > 0 ? model.genreFactors.length / K : 0;
+  if (G === 0 || genreIds.length === 0) return r;
+  const w = 1 / Math.sqrt(genreIds.length);
+  const ou = user * K;
+  for (let a = 0; a < genreIds.length; a++) {
+    const g = genreIds[a]!;
+    if (g < 0 || g >= G) continue;
+    const og = g * K;
+    let dot = 0;
+    for (let k = 0; k < K; k++) dot += model.userFactors[ou + k]! * model.genreFactors[og + k]!;
+    r += w * dot;
+  }
+  return r;
+}
+
+/** Root mean squared error of the model on a list of ratings (0 for an empty list). */
+export function rmse(model: ModelState, ratings: RatingList): number {
+  let sum = 0;
+  const n = ratings.length;
+  for (let e = 0; e < n; e++) {
+    const d = ratings.values[e]! - predict(model, ratings.users[e]!, ratings.items[e]!);
+    sum += d * d;
+  }
+  return n > 0 ? Math.sqrt(sum / n) : 0;
+}
+
+export interface TrainingObjective {
+  /** The loss L above. */
+  loss: number;
+  /** RMSE on the training ratings. */
+  rmse: number;
+}
+
+/**
+ * The loss L and the training RMSE in one pass over the training ratings (by user), plus the
+ * regularisers. `priors` are the genre prior means p_n (null: 0).
+ */
+export function trainingObjective(model: ModelState, train: RatingMatrix, priors: Float64Array | null): TrainingObjective {
+  const hyper = model.hyper;
+  const K = hyper.dim;
+  const { lambda, tau, gamma, genreTau, weightedRegularization: weighted } = hyper;
+  const { offsets, indices, values } = train.ratingsByUser;
+  const U = model.userFactors;
+  const V = model.itemFactors;
+  const mu = model.globalMean;
+  let squaredErrors = 0;
+  let regularizer = 0;
+  for (let m = 0; m < train.numUsers; m++) {
+    const start = offsets[m]!;
+    const end = offsets[m + 1]!;
+    const bm = model.userBias[m]!;
+    const ou = m * K;
+    for (let e = start; e < end; e++) {
+      const n = indices[e]!;
+      const ov = n * K;
+      let r = mu + bm + model.itemBias[n]!;
+      for (let k = 0; k < K; k++) r += U[ou + k]! * V[ov + k]!;
+      const d = values[e]! - r;
+      squaredErrors += d * d;
+    }
+    const s = regularizationScale(end - start, weighted);
+    let norm = 0;
+    for (let k = 0; k < K; k++) norm += U[ou + k]! * U[ou + k]!;
+    regularizer += s * (tau * norm + gamma * bm * bm);
+  }
+  const itemOffsets = train.ratingsByItem.offsets;
+  for (let n = 0; n < train.numItems; n++) {
+    const s = regularizationScale(itemOffsets[n + 1]! - itemOffsets[n]!, weighted);
+    const ov = n * K;
+    let norm = 0;
+    for (let k = 0; k < K; k++) {
+      const d = V[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
+      norm += d * d;
+    }
+    const c = model.itemBias[n]!;
+    regularizer += s * (tau * norm + gamma * c * c);
+  }
+  let genreNorm = 0;
+  for (let i = 0; i < model.genreFactors.length; i++) genreNorm += model.genreFactors[i]! ** 2;
+  const loss = 0.5 * (lambda * squaredErrors + regularizer + genreTau * genreNorm);
+  const count = train.numRatings;
+  return { loss, rmse: count > 0 ? Math.sqrt(squaredErrors / count) : 0 };
+}
+
+/** A folded-in row: the bias and factor one ALS update gives a user (or movie) from its ratings. */
+export interface FoldedRow {
+  bias: number;
+  factors: Float64Array;
+}
+
+let foldInSolver: SolveRows | null = null;
+
+/**
+ * Solves one row's system (./kernel.ts) with the same kernel code the half-epochs run: a one-row
+ * sparse index over `others` (ids into the other side, out-of-range ones ignored) and `values`.
+ */
+function foldInRow(
+  model: ModelState,
+  hyper: Hyperparameters,
+  others: Int32Array,
+  values: Float32Array,
+  numOthers: number,
+  otherFactors: Float64Array,
+  otherBias: Float64Array,
+  prior: Float64Array | null,
+): FoldedRow {
+  const K = model.hyper.dim;
+  let kept = 0;
+  for (let e = 0; e < others.length; e++) if (others[e]! >= 0 && others[e]! < numOthers) kept++;
+  const indices = new Int32Array(kept);
+  const ratings = new Float32Array(kept);
+  kept = 0;
+  for (let e = 0; e < others.length; e++) {
+    const j = others[e]!;
+    if (j < 0 || j >= numOthers) continue;
+    indices[kept] = j;
+    ratings[kept++] = values[e]!;
+  }
+  const factors = new Float64Array(K);
+  const bias = new Float64Array(1);
+  const args: HalfEpochArgs = {
+    dim: K,
+    offsets: Int32Array.of(0, kept),
+    indices,
+    values: ratings,
+    otherFactors,
+    otherBias,
+    rowFactors: factors,
+    rowBias: bias,
+    priorMeans: prior,
+    globalMean: model.globalMean,
+    lambda: hyper.lambda,
+    tau: hyper.tau,
+    gamma: hyper.gamma,
+    weightedRegularization: hyper.weightedRegularization,
+  };
+  foldInSolver ??= createTsSolveRows();
+  foldInSolver(args, 0, 1);
+  return { bias: bias[0]!, factors };
+}
+
+/**
+ * A new user's bias and factor from their ratings (`items` are movie indexes; unknown ones are
+ * ignored), holding the movies fixed: exactly the system the user half-epoch solves, so for an
+ * existing user's own training ratings this equals one more user-side update.
+ */
+export function foldInUser(model: ModelState, hyper: Hyperparameters, items: Int32Array, values: Float32Array): FoldedRow {
+  return foldInRow(model, hyper, items, values, model.numItems, model.itemFactors, model.itemBias, null);
+}
+
+/**
+ * A movie's bias and factor from its ratings (`users` are user indexes), holding the users fixed:
+ * the item half-epoch's system. `genreIds` (genre model) give the prior mean p_n the factor is
+ * shrunk towards; with no ratings the result is exactly that prior (cold start).
+ */
+export function foldInItem(
+  model: ModelState,
+  hyper: Hyperparameters,
+  users: Int32Array,
+  values: Float32Array,
+  genreIds: ArrayLike<number> | null = null,
+): FoldedRow {
+  const K = model.hyper.dim;
+  let prior: Float64Array | null = null;
+  const G = K > 0 ? model.genreFactors.length / K : 0;
+  if (genreIds !== null && genreIds.length > 0 && G > 0) {
+    prior = new Float64Array(K);
+    const w = 1 / Math.sqrt(genreIds.length);
+    for (let a = 0; a < genreIds.length; a++) {
+      const g = genreIds[a]!;
+      if (g < 0 || g >= G) continue;
+      for (let k = 0; k < K; k++) prior[k]! += w * model.genreFactors[g * K + k]!;
+    }
+  }
+  return foldInRow(model, hyper, users, values, model.numUsers, model.userFactors, model.userBias, prior);
+}
+
+/** A deep copy of a model (arrays copied out of any shared arena). */
+export function cloneModel(model: ModelState): ModelState {
+  return {
+    hyper: { ...model.hyper },
+    numUsers: model.numUsers,
+    numItems: model.numItems,
+    globalMean: model.globalMean,
+    userBias: model.userBias.slice(),
+    itemBias: model.itemBias.slice(),
+    userFactors: model.userFactors.slice(),
+    itemFactors: model.itemFactors.slice(),
+    genreFactors: model.genreFactors.slice(),
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The plain TypeScript half-epoch kernel: the tested reference every other kernel is compared to.
+ * The contract (the system solved per row) is in ./kernel.ts; this file is how it is computed.
+ *
+ * For one row r (a user on the user side, a movie on the item side) with ratings e = (j_e, r_e):
+ *
+ *   ỹ_e = [y_(j_e); 1]                     the other side's factor, with a 1 appended for the bias
+ *   t_e = r_e − μ − c_(j_e)                 what x_r·y + b_r has to explain
+ *   A   = λ Σ_e ỹ_e ỹ_eᵀ + diag(τ_r … τ_r, γ_r)
+ *   rhs = λ Σ_e t_e ỹ_e + [τ_r p_r; 0]
+ *   [x_r; b_r] = A⁻¹ rhs                     by Cholesky (A is symmetric positive definite)
+ *
+ * Setting the gradient of L with respect to (x_r, b_r) to zero gives exactly this system, so the
+ * update is the exact minimiser of the loss over that row with everything else fixed.
+ *
+ * Speed (the Gram sum Σ ỹ ỹᵀ is the O(n_r K²) part): only the upper triangle is accumulated, and
+ * four ratings are folded in per pass over the triangle, so each triangle entry is loaded and
+ * stored once per four ratings and the four y_j values of a column stay in registers. The
+ * "1" coordinate of ỹ is not stored: the bias column of A is Σ y (plus the count in the corner).
+ * Scratch (triangle, right-hand side) is allocated once per solver, never per row.
+ */
+import { SharedArena } from './arena.js';
+import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
+
+/** A fresh SolveRows with its own scratch (one per thread; it is not reentrant). */
+export function createTsSolveRows(): SolveRows {
+  let scratchDim = -1;
+  let tri = new Float64Array(0);
+  let rhs = new Float64Array(0);
+
+  return function solveRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): void {
+    const K = args.dim;
+    if (K === 0) {
+      solveBiasRows(args, rowStart, rowEnd);
+      return;
+    }
+    if (K !== scratchDim) {
+      // Once per solver and dimension, not per row.
+      scratchDim = K;
+      tri = new Float64Array(packedLength(K + 1));
+      rhs = new Float64Array(K + 1);
+    }
+    const n = K + 1;
+    const biasColumn = (K * (K + 1)) / 2; // start of column K (the bias) in the packed triangle
+    const { offsets, indices, values, otherFactors: Y, otherBias, rowFactors, rowBias, priorMeans } = args;
+    const { globalMean, lambda, tau, gamma, weightedRegularization } = args;
+
+    for (let r = rowStart; r < rowEnd; r++) {
+      const start = offsets[r]!;
+      const end = offsets[r + 1]!;
+      const count = end - start;
+      const out = r * K;
+      if (count === 0) {
+        // No ratings: the loss over (x_r, b_r) is only the ridge, minimised at x_r = p_r, b_r = 0.
+        if (priorMeans === null) rowFactors.fill(0, out, out + K);
+        else for (let k = 0; k < K; k++) rowFactors[out + k] = priorMeans[out + k]!;
+        rowBias[r] = 0;
+        continue;
+      }
+      tri.fill(0);
+      rhs.fill(0);
+
+      // Σ ỹ ỹᵀ and Σ t ỹ, four ratings per pass.
+      let e = start;
+      for (; e + 4 <= end; e += 4) {
+        const o1 = indices[e]! * K;
+        const o2 = indices[e + 1]! * K;
+        const o3 = indices[e + 2]! * K;
+        const o4 = indices[e + 3]! * K;
+        const t1 = values[e]! - globalMean - otherBias[indices[e]!]!;
+        const t2 = values[e + 1]! - globalMean - otherBias[indices[e + 1]!]!;
+        const t3 = values[e + 2]! - globalMean - otherBias[indices[e + 2]!]!;
+        const t4 = values[e + 3]! - globalMean - otherBias[indices[e + 3]!]!;
+        let col = 0;
+        for (let j = 0; j < K; j++) {
+          const a1 = Y[o1 + j]!;
+          const a2 = Y[o2 + j]!;
+          const a3 = Y[o3 + j]!;
+          const a4 = Y[o4 + j]!;
+          for (let i = 0; i <= j; i++) {
+            tri[col + i]! += a1 * Y[o1 + i]! + a2 * Y[o2 + i]! + a3 * Y[o3 + i]! + a4 * Y[o4 + i]!;
+          }
+          col += j + 1;
+          rhs[j]! += a1 * t1 + a2 * t2 + a3 * t3 + a4 * t4;
+          // Bias column: entry (j, K) of Σ ỹ ỹᵀ is Σ y_j · 1.
+          tri[biasColumn + j]! += a1 + a2 + a3 + a4;
+        }
+        rhs[K]! += t1 + t2 + t3 + t4;
+      }
+      for (; e < end; e++) {
+        const o1 = indices[e]! * K;
+        const t1 = values[e]! - globalMean - otherBias[indices[e]!]!;
+        let col = 0;
+        for (let j = 0; j < K; j++) {
+          const a1 = Y[o1 + j]!;
+          for (let i = 0; i <= j; i++) tri[col + i]! += a1 * Y[o1 + i]!;
+          col += j + 1;
+          rhs[j]! += a1 * t1;
+          tri[biasColumn + j]! += a1;
+        }
+        rhs[K]! += t1;
+      }
+      tri[biasColumn + K] = count; // Σ 1·1
+
+      // A = λ Σ ỹỹᵀ + diag(τ_r, …, τ_r, γ_r);  rhs = λ Σ t ỹ + [τ_r p_r; 0].
+      const scale = weightedRegularization ? count : 1; // count ≥ 1 here
+      const tauR = tau * scale;
+      const gammaR = gamma * scale;
+      for (let p = 0; p < tri.length; p++) tri[p]! *= lambda;
+      for (let j = 0; j < K; j++) tri[(j * (j + 3)) / 2]! += tauR;
+      tri[biasColumn + K]! += gammaR;
+      for (let j = 0; j <= K; j++) rhs[j]! *= lambda;
+      if (priorMeans !== null) for (let j = 0; j < K; j++) rhs[j]! += tauR * priorMeans[out + j]!;
+
+      if (!choleskyFactor(tri, n)) {
+        // Not positive definite (e.g. τ = 0 with fewer ratings than dimensions, or non-finite
+        // inputs): mark the row so the loss becomes NaN and the trainer reports divergence.
+        rowFactors.fill(NaN, out, out + K);
+        rowBias[r] = NaN;
+        continue;
+      }
+      choleskySolve(tri, n, rhs);
+      for (let k = 0; k < K; k++) rowFactors[out + k] = rhs[k]!;
+      rowBias[r] = rhs[K]!;
+    }
+  };
+}
+
+/**
+ * The bias model (K = 0): the system is 1×1, b_r = λ Σ_e t_e / (λ n_r + γ_r); an empty row gets 0.
+ */
+function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): void {
+  const { offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma, weightedRegularization } = args;
+  for (let r = rowStart; r < rowEnd; r++) {
+    const start = offsets[r]!;
+    const end = offsets[r + 1]!;
+    const count = end - start;
+    if (count === 0) {
+      rowBias[r] = 0;
+      continue;
+    }
+    let sum = 0;
+    for (let e = start; e < end; e++) sum += values[e]! - globalMean - otherBias[indices[e]!]!;
+    const gammaR = gamma * (weightedRegularization ? count : 1);
+    rowBias[r] = (lambda * sum) / (lambda * count + gammaR);
+  }
+}
+
+/** The `ts` kernel: a plain SharedArrayBuffer arena and the solver above (the buffer needs no setup). */
+export const tsKernel: KernelProvider = {
+  name: 'ts',
+  createArena(byteLength: number): SharedArena {
+    return new SharedArena(byteLength);
+  },
+  async createSolver(): Promise<SolveRows> {
+    return createTsSolveRows();
+  },
+};

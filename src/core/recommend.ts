@@ -1,0 +1,257 @@
+/**
+ * Scoring and top-N selection for recommendations: pure functions over typed arrays.
+ *
+ * A user with bias b and factor u scores movie i as
+ *   r̂(i) = μ + b + c_i + u · v_i            (the model's prediction, see core/types.ts)
+ * and the top N are kept with a fixed-size min-heap: O(numItems · log N) instead of a full sort.
+ * Similar movies rank by cosine similarity of item factors:
+ *   cos(i, j) = v_i · v_j / (‖v_i‖ ‖v_j‖),  0 when either vector is zero.
+ */
+import type { ModelState } from './types.js';
+
+/** A ranked list: items best first, with their scores. */
+export interface TopN {
+  items: Int32Array;
+  scores: Float64Array;
+}
+
+/** Which movies may be recommended. */
+export interface ItemFilter {
+  /** Training ratings per movie. */
+  ratingCounts: Int32Array;
+  /** Popularity floor: movies with fewer ratings are left out (0 keeps all). */
+  minRatings: number;
+  /** Keep movies with no rating at all even below the floor (the genre model's cold-start movies). */
+  keepUnrated: boolean;
+  /** Genre ids: a movie must carry at least one of them (empty: no constraint). */
+  includeGenres: number[];
+  /** Genre ids: a movie carrying any of them is left out. */
+  excludeGenres: number[];
+  /** Inclusive release-year range; null for open. Movies with no year fail a set bound. */
+  yearFrom: number | null;
+  yearTo: number | null;
+}
+
+/** The genre multi-hot and years of the catalog: what filtering reads. */
+export interface GenreTable {
+  years: Int32Array;
+  genreOffsets: Int32Array;
+  genreIds: Int32Array;
+}
+
+/** 1 for a movie that passes the filter, 0 otherwise. */
+export function eligibleMask(table: GenreTable, filter: ItemFilter): Uint8Array {
+  const numItems = filter.ratingCounts.length;
+  const mask = new Uint8Array(numItems);
+  const include = new Set(filter.includeGenres);
+  const exclude = new Set(filter.excludeGenres);
+  for (let item = 0; item < numItems; item++) {
+    const count = filter.ratingCounts[item]!;
+    if (count < filter.minRatings && !(count === 0 && filter.keepUnrated)) continue;
+    const year = table.years[item] ?? 0;
+    if (filter.yearFrom !== null && (year === 0 || year < filter.yearFrom)) continue;
+    if (filter.yearTo !== null && (year === 0 || year > filter.yearTo)) continue;
+    let hasIncluded = include.size === 0;
+    let hasExcluded = false;
+    for (let k = table.genreOffsets[item]!; k < table.genreOffsets[item + 1]!; k++) {
+      const genre = table.genreIds[k]!;
+      if (include.has(genre)) hasIncluded = true;
+      if (exclude.has(genre)) hasExcluded = true;
+    }
+    if (hasIncluded && !hasExcluded) mask[item] = 1;
+  }
+  return mask;
+}
+
+/**
+ * Writes r̂(i) = μ + b + c_i + u·v_i for every movie into `out` (length numItems).
+ * `userFactor` holds u (length dim; ignored for dim 0).
+ */
+export function scoreItems(model: ModelState, userBias: number, userFactor: Float64Array, out: Float64Array): void {
+  const dim = model.hyper.dim;
+  const base = model.globalMean + userBias;
+  const itemFactors = model.itemFactors;
+  const itemBias = model.itemBias;
+  for (let item = 0; item < model.numItems; item++) {
+    let dot = 0;
+    const offset = item * dim;
+    for (let k = 0; k < dim; k++) dot += userFactor[k]! * itemFactors[offset + k]!;
+    out[item] = base + itemBias[item]! + dot;
+  }
+}
+
+/**
+ * A fixed-capacity min-heap of (score, item): the root is the worst kept entry, so a candidate
+ * enters only when it beats the root. "Worse" = lower score, or equal score and higher index
+ * (so ties resolve to the lower index, the same order a stable full sort gives).
+ */
+export class TopNHeap {
+  readonly capacity: number;
+  readonly scores: Float64Array;
+  readonly items: Int32Array;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.scores = new Float64Array(capacity);
+    this.items = new Int32Array(capacity);
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** The score a candidate must beat once the heap is full (−∞ before). */
+  threshold(): number {
+    return this.size < this.capacity ? -Infinity : this.scores[0]!;
+  }
+
+  push(score: number, item: number): void {
+    if (this.capacity === 0) return;
+    const s = this.scores;
+    const it = this.items;
+    if (this.size < this.capacity) {
+      // Sift up from the new leaf.
+      let i = this.size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!worse(score, item, s[parent]!, it[parent]!)) break;
+        s[i] = s[parent]!;
+        it[i] = it[parent]!;
+        i = parent;
+      }
+      s[i] = score;
+      it[i] = item;
+      return;
+    }
+    if (!worse(s[0]!, it[0]!, score, item)) return;
+    // Replace the root and sift down.
+    let i = 0;
+    const n = this.size;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      let child = left;
+      if (right < n && worse(s[right]!, it[right]!, s[left]!, it[left]!)) child = right;
+      if (!worse(s[child]!, it[child]!, score, item)) break;
+      s[i] = s[child]!;
+      it[i] = it[child]!;
+      i = child;
+    }
+    s[i] = score;
+    it[i] = item;
+  }
+
+  /** The kept entries, best first. */
+  sorted(): TopN {
+    const order = Array.from({ length: this.size }, (_, k) => k);
+    order.sort((a, b) => (worse(this.scores[a]!, this.items[a]!, this.scores[b]!, this.items[b]!) ? 1 : -1));
+    return {
+      items: Int32Array.from(order, (k) => this.items[k]!),
+      scores: Float64Array.from(order, (k) => this.scores[k]!),
+    };
+  }
+}
+
+/** (scoreA, itemA) ranks below (scoreB, itemB). */
+function worse(scoreA: number, itemA: number, scoreB: number, itemB: number): boolean {
+  return scoreA < scoreB || (scoreA === scoreB && itemA > itemB);
+}
+
+/** The n best entries of `scores` among items with eligible[item] = 1 (all when null); NaN never ranks. */
+export function topN(scores: Float64Array, n: number, eligible: Uint8Array | null): TopN {
+  const heap = new TopNHeap(n);
+  for (let item = 0; item < scores.length; item++) {
+    if (eligible !== null && eligible[item] === 0) continue;
+    const score = scores[item]!;
+    if (score >= heap.threshold()) heap.push(score, item);
+  }
+  return heap.sorted();
+}
+
+/** ‖v_i‖ for every item row of a row-major numItems × dim matrix. */
+export function rowNorms(factors: Float64Array, dim: number, numRows: number): Float64Array {
+  const norms = new Float64Array(numRows);
+  for (let row = 0; row < numRows; row++) {
+    let sum = 0;
+    const offset = row * dim;
+    for (let k = 0; k < dim; k++) sum += factors[offset + k]! * factors[offset + k]!;
+    norms[row] = Math.sqrt(sum);
+  }
+  return norms;
+}
+
+/**
+ * cos(v_item, v_j) for every j into `out`. A zero vector on either side gives 0 (no direction,
+ * no similarity); the result is clamped to [−1, 1] so identical vectors give exactly 1.
+ */
+export function cosineSimilarities(
+  itemFactors: Float64Array,
+  dim: number,
+  numItems: number,
+  item: number,
+  norms: Float64Array,
+  out: Float64Array,
+): void {
+  const queryOffset = item * dim;
+  const queryNorm = norms[item]!;
+  for (let j = 0; j < numItems; j++) {
+    const norm = norms[j]!;
+    if (queryNorm === 0 || norm === 0) {
+      out[j] = 0;
+      continue;
+    }
+    let dot = 0;
+    const offset = j * dim;
+    for (let k = 0; k < dim; k++) dot += itemFactors[queryOffset + k]! * itemFactors[offset + k]!;
+    const cos = dot / (queryNorm * norm);
+    out[j] = cos > 1 ? 1 : cos < -1 ? -1 : cos;
+  }
+}
+
+/** The n movies most similar to `item` (itself excluded) among eligible ones. */
+export function similarItems(model: ModelState, item: number, n: number, eligible: Uint8Array | null): TopN {
+  const dim = model.hyper.dim;
+  const norms = rowNorms(model.itemFactors, dim, model.numItems);
+  const sims = new Float64Array(model.numItems);
+  cosineSimilarities(model.itemFactors, dim, model.numItems, item, norms, sims);
+  const mask = eligible ? eligible.slice() : new Uint8Array(model.numItems).fill(1);
+  mask[item] = 0;
+  return topN(sims, n, mask);
+}
+
+/** Clamps a predicted score to the rating scale. */
+export function clipToScale(score: number, min: number, max: number): number {
+  return score < min ? min : score > max ? max : score;
+}
+
+/** A user for scoring: bias b and factor u (length dim). */
+export interface UserVector {
+  bias: number;
+  factors: Float64Array;
+}
+
+/** The stored bias and factor of training user `user`. */
+export function storedUser(model: ModelState, user: number): UserVector {
+  const dim = model.hyper.dim;
+  return { bias: model.userBias[user]!, factors: model.userFactors.slice(user * dim, (user + 1) * dim) };
+}
+
+/**
+ * The top n movies for a user: every movie scored, the given movies (already rated) left out,
+ * then the eligible ones kept by the heap. Scores are raw predictions (not clipped).
+ */
+export function recommendForUser(
+  model: ModelState,
+  user: UserVector,
+  n: number,
+  eligible: Uint8Array,
+  exclude: ArrayLike<number>,
+): TopN {
+  const scores = new Float64Array(model.numItems);
+  scoreItems(model, user.bias, user.factors, scores);
+  const mask = eligible.slice();
+  for (let k = 0; k < exclude.length; k++) mask[exclude[k]!] = 0;
+  return topN(scores, n, mask);
+}

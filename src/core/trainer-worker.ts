@@ -1,0 +1,60 @@
+/**
+ * A persistent training thread. It receives the shared arena once (buffer, wasm memory, the
+ * descriptors of every array of both half-epochs and the scalar hyperparameters), builds its
+ * views and its solver once, then solves row ranges on request. Nothing is copied: the rows it
+ * writes are the main thread's arrays. Rows are independent within a half-epoch, so which thread
+ * solves which row never changes the result.
+ */
+import { parentPort } from 'node:worker_threads';
+import { viewOf } from './arena.js';
+import type { HalfEpochArgs, SolveRows } from './kernel.js';
+import { loadKernel } from './kernels.js';
+import type { WorkerInit, WorkerReply, WorkerRequest, SideDescriptors } from './trainer-protocol.js';
+
+if (parentPort === null) throw new Error('trainer-worker must run in a worker thread');
+const port = parentPort;
+
+let solveRows: SolveRows | null = null;
+const sides: { user: HalfEpochArgs | null; item: HalfEpochArgs | null } = { user: null, item: null };
+
+function buildArgs(buffer: ArrayBufferLike, init: WorkerInit, d: SideDescriptors): HalfEpochArgs {
+  return {
+    dim: init.scalars.dim,
+    offsets: viewOf(buffer, d.offsets) as Int32Array,
+    indices: viewOf(buffer, d.indices) as Int32Array,
+    values: viewOf(buffer, d.values) as Float32Array,
+    otherFactors: viewOf(buffer, d.otherFactors) as Float64Array,
+    otherBias: viewOf(buffer, d.otherBias) as Float64Array,
+    rowFactors: viewOf(buffer, d.rowFactors) as Float64Array,
+    rowBias: viewOf(buffer, d.rowBias) as Float64Array,
+    priorMeans: d.priorMeans === null ? null : (viewOf(buffer, d.priorMeans) as Float64Array),
+    globalMean: init.scalars.globalMean,
+    lambda: init.scalars.lambda,
+    tau: init.scalars.tau,
+    gamma: init.scalars.gamma,
+    weightedRegularization: init.scalars.weightedRegularization,
+  };
+}
+
+port.on('message', (message: WorkerRequest) => {
+  void handle(message);
+});
+
+async function handle(message: WorkerRequest): Promise<void> {
+  try {
+    if (message.type === 'init') {
+      const provider = await loadKernel(message.kernel);
+      solveRows = await provider.createSolver(message.buffer, message.memory);
+      sides.user = buildArgs(message.buffer, message, message.user);
+      sides.item = buildArgs(message.buffer, message, message.item);
+      port.postMessage({ type: 'ready' } satisfies WorkerReply);
+      return;
+    }
+    const args = sides[message.side];
+    if (solveRows === null || args === null) throw new Error('worker used before init');
+    solveRows(args, message.rowStart, message.rowEnd);
+    port.postMessage({ type: 'done' } satisfies WorkerReply);
+  } catch (error) {
+    port.postMessage({ type: 'error', message: (error as Error).message } satisfies WorkerReply);
+  }
+}

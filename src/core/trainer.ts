@@ -1,0 +1,344 @@
+/**
+ * The training loop the CLI drives: one `epoch()` call = one ALS epoch (user half-epoch, item
+ * half-epoch, genre update for the genre model) followed by its metrics.
+ *
+ * Every array a kernel reads or writes (both sparse indexes, both factor matrices and bias
+ * vectors, the genre prior means) lives in one shared arena from the kernel provider, so that
+ * persistent worker threads solve their rows in place: nothing is copied per epoch.
+ *
+ * Work split. Within a half-epoch the rows are independent, so any assignment of rows to threads
+ * gives the same model bit for bit. Rows are cut into contiguous chunks of about equal cost,
+ * cost(row) = n_r + K/3 + 1 (the Gram sum is ~K²/2 multiply-adds per rating, the Cholesky ~K³/6
+ * per row), not equal row counts, because activity is power-law (a few users rate thousands of
+ * movies); there are several chunks per thread and idle threads take the next one.
+ *
+ * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
+ * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RatingList, RatingMatrix } from '../data/types.js';
+import type { SharedArena } from './arena.js';
+import {
+  applyColdStart,
+  cloneModel,
+  computeGenrePriors,
+  initModel,
+  meanRating,
+  rmse,
+  trainingObjective,
+  updateGenreFactors,
+  type ItemGenres,
+} from './als.js';
+import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+import type { SideDescriptors, WorkerInit, WorkerReply, WorkerSolve } from './trainer-protocol.js';
+import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
+
+/** The loss became NaN or infinite: training diverged. The CLI catches it and keeps the last good checkpoint. */
+export class DivergenceError extends Error {
+  readonly epoch: number;
+  readonly loss: number;
+  constructor(epoch: number, loss: number) {
+    super(`training diverged at epoch ${epoch} (loss ${loss}); try a larger --tau or --gamma, or a smaller --lambda`);
+    this.name = 'DivergenceError';
+    this.epoch = epoch;
+    this.loss = loss;
+  }
+}
+
+export interface TrainerOptions {
+  train: RatingMatrix;
+  /** Held-out ratings for the validation RMSE, or null. */
+  validation: RatingList | null;
+  /** Movie genres (required by the genre model, ignored by the others). */
+  itemGenres: ItemGenres | null;
+  hyper: Hyperparameters;
+  /** Seed of the initial factors (unused when `initial` is given). */
+  seed: number;
+  /** Worker threads; 1 solves in the calling thread without workers. */
+  threads: number;
+  kernel: KernelProvider;
+  /** Resume from this model instead of a random start (its hyperparameters' kind and dim must match). */
+  initial?: ModelState;
+  /** Epochs already done by `initial` (numbers the next epoch); default 0. */
+  initialEpoch?: number;
+}
+
+export interface Trainer {
+  /** Epochs finished so far (including `initialEpoch`). */
+  readonly epochsDone: number;
+  /** Runs one epoch and returns its metrics; throws DivergenceError on a NaN/infinite loss. */
+  epoch(): Promise<EpochMetrics>;
+  /** A deep copy of the current model (safe to keep, serialise, or pass as `initial`). */
+  state(): ModelState;
+  /** Stops the worker threads. The trainer cannot be used afterwards. */
+  close(): Promise<void>;
+}
+
+/** Path of the compiled worker script: next to this file in dist/, or in dist/ when run from src/ (vitest). */
+export function workerScriptUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('../../dist/core/trainer-worker.js', here);
+  return new URL('./trainer-worker.js', here);
+}
+
+interface Chunk {
+  side: 'user' | 'item';
+  rowStart: number;
+  rowEnd: number;
+}
+
+/** Cuts rows [0, rows) into about `parts` contiguous chunks of similar cost n_r + rowCost. */
+export function splitRowsByCost(offsets: Int32Array, rows: number, parts: number, rowCost: number): Array<[number, number]> {
+  const total = offsets[rows]! + rows * rowCost;
+  const chunks: Array<[number, number]> = [];
+  let start = 0;
+  for (let p = 1; p <= parts && start < rows; p++) {
+    const target = (total * p) / parts;
+    let end = start + 1;
+    while (end < rows && offsets[end]! + end * rowCost < target) end++;
+    if (p === parts) end = rows;
+    chunks.push([start, end]);
+    start = end;
+  }
+  if (start < rows) chunks.push([start, rows]);
+  return chunks;
+}
+
+export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
+  const { train, validation, hyper, kernel } = options;
+  const threads = Math.max(1, Math.floor(options.threads));
+  const K = hyper.kind === 'bias' ? 0 : hyper.dim;
+  if (hyper.kind !== 'bias' && !(Number.isInteger(K) && K >= 1)) throw new RangeError(`dim must be a positive integer, got ${hyper.dim}`);
+  const itemGenres = hyper.kind === 'genre' ? options.itemGenres : null;
+  if (hyper.kind === 'genre' && itemGenres === null) throw new Error('the genre model needs the movies\' genres');
+  if (itemGenres !== null && itemGenres.offsets.length !== train.numItems + 1) {
+    throw new RangeError(`genre index covers ${itemGenres.offsets.length - 1} movies, the ratings ${train.numItems}`);
+  }
+  const numGenres = itemGenres?.numGenres ?? 0;
+  const U = train.numUsers;
+  const N = train.numItems;
+  const nnz = train.numRatings;
+
+  const start =
+    options.initial ?? initModel({ ...hyper, dim: K }, U, N, numGenres, options.seed, meanRating(train));
+  if (start.numUsers !== U || start.numItems !== N || start.hyper.dim !== K || start.hyper.kind !== hyper.kind) {
+    throw new RangeError('the initial model does not match the training data or the hyperparameters');
+  }
+
+  // Arena: both indexes, both sides' parameters, the prior means. 16 bytes of alignment slack per array.
+  const bytes = 2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
+  const arena: SharedArena = kernel.createArena(bytes);
+  const copyI32 = (a: Int32Array): Int32Array => {
+    const v = arena.allocInt32(a.length);
+    v.set(a);
+    return v;
+  };
+  const copyF32 = (a: Float32Array): Float32Array => {
+    const v = arena.allocFloat32(a.length);
+    v.set(a);
+    return v;
+  };
+  const copyF64 = (a: Float64Array): Float64Array => {
+    const v = arena.allocFloat64(a.length);
+    v.set(a);
+    return v;
+  };
+  const byUser = train.ratingsByUser;
+  const byItem = train.ratingsByItem;
+  const userOffsets = copyI32(byUser.offsets);
+  const userIndices = copyI32(byUser.indices.subarray(0, nnz));
+  const userValues = copyF32(byUser.values.subarray(0, nnz));
+  const itemOffsets = copyI32(byItem.offsets);
+  const itemIndices = copyI32(byItem.indices.subarray(0, nnz));
+  const itemValues = copyF32(byItem.values.subarray(0, nnz));
+
+  const model: ModelState = {
+    hyper: { ...hyper, dim: K },
+    numUsers: U,
+    numItems: N,
+    globalMean: start.globalMean,
+    userFactors: copyF64(start.userFactors),
+    userBias: copyF64(start.userBias),
+    itemFactors: copyF64(start.itemFactors),
+    itemBias: copyF64(start.itemBias),
+    genreFactors: start.genreFactors.slice(),
+  };
+  const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
+  if (priors !== null && itemGenres !== null) computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+
+  const common = {
+    dim: K,
+    globalMean: model.globalMean,
+    lambda: hyper.lambda,
+    tau: hyper.tau,
+    gamma: hyper.gamma,
+    weightedRegularization: hyper.weightedRegularization,
+  };
+  const userArgs: HalfEpochArgs = {
+    ...common,
+    offsets: userOffsets,
+    indices: userIndices,
+    values: userValues,
+    otherFactors: model.itemFactors,
+    otherBias: model.itemBias,
+    rowFactors: model.userFactors,
+    rowBias: model.userBias,
+    priorMeans: null,
+  };
+  const itemArgs: HalfEpochArgs = {
+    ...common,
+    offsets: itemOffsets,
+    indices: itemIndices,
+    values: itemValues,
+    otherFactors: model.userFactors,
+    otherBias: model.userBias,
+    rowFactors: model.itemFactors,
+    rowBias: model.itemBias,
+    priorMeans: priors,
+  };
+
+  const rowCost = K / 3 + 1;
+  const chunksPerThread = threads === 1 ? 1 : 8;
+  const chunks: Record<'user' | 'item', Chunk[]> = {
+    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({ side: 'user', rowStart: a, rowEnd: b })),
+    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({ side: 'item', rowStart: a, rowEnd: b })),
+  };
+
+  let runHalfEpoch: (side: 'user' | 'item') => Promise<void>;
+  let closeWorkers: () => Promise<void> = async () => {};
+
+  if (threads === 1) {
+    const solve: SolveRows = await kernel.createSolver(arena.buffer, arena.memory);
+    runHalfEpoch = async (side) => {
+      const args = side === 'user' ? userArgs : itemArgs;
+      solve(args, 0, side === 'user' ? U : N);
+    };
+  } else {
+    const pool = await startPool(threads, {
+      type: 'init',
+      kernel: kernel.name,
+      buffer: arena.buffer,
+      memory: arena.memory,
+      user: describeSide(arena, userArgs),
+      item: describeSide(arena, itemArgs),
+      scalars: common,
+    });
+    runHalfEpoch = (side) => pool.run(chunks[side]);
+    closeWorkers = () => pool.close();
+  }
+
+  let epochsDone = options.initialEpoch ?? 0;
+  let closed = false;
+
+  return {
+    get epochsDone() {
+      return epochsDone;
+    },
+    async epoch(): Promise<EpochMetrics> {
+      if (closed) throw new Error('trainer is closed');
+      const t0 = performance.now();
+      await runHalfEpoch('user');
+      await runHalfEpoch('item');
+      if (itemGenres !== null && priors !== null) {
+        updateGenreFactors(model.itemFactors, itemOffsets, K, hyper.tau, hyper.genreTau, hyper.weightedRegularization, itemGenres, model.genreFactors);
+        computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+        applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
+      }
+      const elapsedMs = performance.now() - t0;
+      epochsDone++;
+      const objective = trainingObjective(model, train, priors);
+      if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
+      return {
+        epoch: epochsDone,
+        loss: objective.loss,
+        trainRmse: objective.rmse,
+        validationRmse: validation === null ? null : rmse(model, validation),
+        elapsedMs,
+      };
+    },
+    state(): ModelState {
+      return cloneModel(model);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await closeWorkers();
+    },
+  };
+}
+
+function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors {
+  return {
+    offsets: arena.describe(args.offsets),
+    indices: arena.describe(args.indices),
+    values: arena.describe(args.values),
+    otherFactors: arena.describe(args.otherFactors),
+    otherBias: arena.describe(args.otherBias),
+    rowFactors: arena.describe(args.rowFactors),
+    rowBias: arena.describe(args.rowBias),
+    priorMeans: args.priorMeans === null ? null : arena.describe(args.priorMeans),
+  };
+}
+
+interface Pool {
+  run(chunks: Chunk[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts `size` persistent workers, each initialised once with the arena. */
+async function startPool(size: number, init: WorkerInit): Promise<Pool> {
+  const url = workerScriptUrl();
+  if (!existsSync(fileURLToPath(url))) {
+    throw new Error(`worker script ${fileURLToPath(url)} is missing: run 'npm run build' first`);
+  }
+  const workers: Worker[] = [];
+  // The reply handler of each worker's request in flight.
+  const pending: Array<((reply: WorkerReply) => void) | null> = [];
+  for (let w = 0; w < size; w++) {
+    const worker = new Worker(url);
+    workers.push(worker);
+    pending.push(null);
+    worker.on('message', (reply: WorkerReply) => {
+      const handler = pending[w];
+      pending[w] = null;
+      handler?.(reply);
+    });
+    worker.on('error', (error: Error) => {
+      const handler = pending[w];
+      pending[w] = null;
+      handler?.({ type: 'error', message: error.message });
+    });
+  }
+  const request = (w: number, message: WorkerInit | WorkerSolve): Promise<void> =>
+    new Promise((resolve, reject) => {
+      pending[w] = (reply) => {
+        if (reply.type === 'error') reject(new Error(`training thread ${w}: ${reply.message}`));
+        else resolve();
+      };
+      workers[w]!.postMessage(message);
+    });
+  try {
+    await Promise.all(workers.map((_, w) => request(w, init)));
+  } catch (error) {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  }
+
+  return {
+    async run(chunks: Chunk[]): Promise<void> {
+      let next = 0;
+      const loop = async (w: number): Promise<void> => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++]!;
+          await request(w, { type: 'solve', side: chunk.side, rowStart: chunk.rowStart, rowEnd: chunk.rowEnd });
+        }
+      };
+      await Promise.all(workers.map((_, w) => loop(w)));
+    },
+    async close(): Promise<void> {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,401 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  copyFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import cliProgress from 'cli-progress';
+import { Unzip, UnzipInflate } from 'fflate';
+import { AlsError } from '../errors.js';
+
+/** GroupLens' public file server; `<base>/<name>.zip` and `<base>/<name>.zip.md5`. */
+export const GROUPLENS_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
+
+/** What is known about one downloadable MovieLens set. */
+export interface KnownDataset {
+  name: string;
+  /** File name of the zip on the server. */
+  zip: string;
+  /** The folder the zip extracts to (ml-10m.zip extracts to ml-10M100K). */
+  innerFolder: string;
+  /** Files that must be present after extraction. */
+  requiredFiles: string[];
+  /** SHA-256 of main files of the fixed (never re-released) sets. */
+  sha256: Record<string, string>;
+  /**
+   * A SHA-256 mismatch is an error for fixed sets; ml-latest-small is re-released by GroupLens from
+   * time to time, so there a mismatch only warns (the zip's MD5 still guards the transfer).
+   */
+  sha256Strict: boolean;
+}
+
+function known(name: string, innerFolder: string, requiredFiles: string[], sha256: Record<string, string> = {}, sha256Strict = true): KnownDataset {
+  return { name, zip: `${name}.zip`, innerFolder, requiredFiles, sha256, sha256Strict };
+}
+
+/** The MovieLens sets `als download` knows. Hashes were computed from the published files with sha256sum. */
+export const KNOWN_DATASETS: Readonly<Record<string, KnownDataset>> = {
+  'ml-100k': known('ml-100k', 'ml-100k', ['u.data', 'u.item'], {
+    'u.data': '06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490',
+    'u.item': '553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701',
+  }),
+  'ml-1m': known('ml-1m', 'ml-1m', ['ratings.dat', 'movies.dat']),
+  'ml-10m': known('ml-10m', 'ml-10M100K', ['ratings.dat', 'movies.dat']),
+  'ml-20m': known('ml-20m', 'ml-20m', ['ratings.csv', 'movies.csv']),
+  'ml-25m': known('ml-25m', 'ml-25m', ['ratings.csv', 'movies.csv']),
+  'ml-32m': known('ml-32m', 'ml-32m', ['ratings.csv', 'movies.csv']),
+  'ml-latest-small': known(
+    'ml-latest-small',
+    'ml-latest-small',
+    ['ratings.csv', 'movies.csv'],
+    {
+      // The September 2018 release (100,836 ratings).
+      'ratings.csv': 'aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646',
+      'movies.csv': '5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07',
+    },
+    false,
+  ),
+};
+
+/** Marker written into a set's folder once it is verified; its presence makes downloads idempotent. */
+export const VERIFIED_MARKER = '.als-verified.json';
+
+export function isKnownDataset(name: string): boolean {
+  return Object.hasOwn(KNOWN_DATASETS, name);
+}
+
+function knownDataset(name: string): KnownDataset {
+  if (!isKnownDataset(name)) {
+    throw new AlsError(`unknown data set "${name}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`);
+  }
+  return KNOWN_DATASETS[name]!;
+}
+
+export interface DownloadOptions {
+  /** The data home (absolute or relative to the working directory); the set lands in `<home>/<name>`. */
+  home: string;
+  /** A URL serving `<mirror>/<name>.zip` (+ `.md5`), or a folder holding extracted sets `<mirror>/<name>/…`. */
+  mirror?: string;
+  /** Show a cli-progress bar; honoured only when stderr is a TTY. */
+  progress?: boolean;
+  /** One-line warnings (e.g. a re-released ml-latest-small). */
+  warn?: (message: string) => void;
+}
+
+/** What a download did. */
+export interface DownloadResult {
+  name: string;
+  dir: string;
+  /** 'present': verified earlier (or already there), nothing fetched. */
+  status: 'downloaded' | 'copied' | 'present';
+  /** What was checked, for the user: e.g. ["md5 of ml-100k.zip", "SHA-256 of u.data"]. */
+  verified: string[];
+  source?: string;
+}
+
+/**
+ * Makes `<home>/<name>` hold the named MovieLens set, verified:
+ * - already verified (marker file present) → nothing is fetched;
+ * - folder mirror → the files are copied and their SHA-256 checked where known;
+ * - otherwise the zip is streamed to `<home>/<name>.zip.part` while its MD5 is computed, compared
+ *   with the `.md5` file published next to it, extracted into a temporary folder beside the target
+ *   (entries that would land outside it are refused), SHA-256-checked, and renamed into place.
+ * On any failure the `.part` and the temporary folder are removed and nothing is moved into place.
+ */
+export async function downloadDataset(name: string, options: DownloadOptions): Promise<DownloadResult> {
+  const set = knownDataset(name);
+  const home = path.resolve(options.home);
+  const target = path.join(home, name);
+  const warn = options.warn ?? (() => {});
+
+  if (existsSync(target)) return alreadyPresent(set, target, warn);
+  mkdirSync(home, { recursive: true });
+
+  const mirror = options.mirror;
+  if (mirror !== undefined && mirror !== '' && !/^https?:\/\//i.test(mirror)) {
+    return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
+  }
+  const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
+  return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.progress === true, warn);
+}
+
+/** A set folder that exists: verified before (marker), or put there by hand (checked by SHA-256 if known). */
+function alreadyPresent(set: KnownDataset, target: string, warn: (m: string) => void): DownloadResult {
+  if (!statSync(target).isDirectory()) throw new AlsError(`${target} exists and is not a folder`);
+  const marker = path.join(target, VERIFIED_MARKER);
+  if (existsSync(marker)) {
+    let verified: string[] = [];
+    try {
+      verified = (JSON.parse(readFileSync(marker, 'utf8')) as { verified?: string[] }).verified ?? [];
+    } catch {
+      // A damaged marker still says the set was verified once; the files are checked by their readers.
+    }
+    return { name: set.name, dir: target, status: 'present', verified };
+  }
+  // Not put there by `als download` (e.g. a symlink to a shared copy): check it without writing into it.
+  const verified = verifyFiles(set, target, warn);
+  return { name: set.name, dir: target, status: 'present', verified };
+}
+
+/** Checks required files and known SHA-256 sums; returns what was verified. */
+function verifyFiles(set: KnownDataset, dir: string, warn: (m: string) => void): string[] {
+  for (const file of set.requiredFiles) {
+    if (!existsSync(path.join(dir, file))) throw new AlsError(`${set.name}: ${file} is missing from ${dir}`);
+  }
+  const verified: string[] = [];
+  for (const [file, expected] of Object.entries(set.sha256)) {
+    const actual = sha256File(path.join(dir, file));
+    if (actual === expected) {
+      verified.push(`SHA-256 of ${file}`);
+    } else if (set.sha256Strict) {
+      throw new AlsError(`${set.name}: SHA-256 mismatch for ${file} (expected ${expected}, got ${actual})`);
+    } else {
+      warn(`${set.name}: ${file} differs from the release als knows (SHA-256 ${actual.slice(0, 12)}…); GroupLens re-releases this set, so it is kept`);
+    }
+  }
+  return verified;
+}
+
+function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const bytes = readSyncChunk(fd, buffer);
+      if (bytes === 0) break;
+      hash.update(buffer.subarray(0, bytes));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function readSyncChunk(fd: number, buffer: Buffer): number {
+  return readSync(fd, buffer, 0, buffer.length, null);
+}
+
+function writeMarker(dir: string, set: KnownDataset, source: string, verified: string[]): void {
+  const body = { name: set.name, source, verified, verifiedAt: new Date().toISOString() };
+  writeFileSync(path.join(dir, VERIFIED_MARKER), `${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** A fresh temporary folder beside the target, so the final rename stays on one file system. */
+function tempFolderBeside(target: string): string {
+  const temp = `${path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`)}`;
+  mkdirSync(temp);
+  return temp;
+}
+
+/** Folder mirror: copy `<mirror>/<name>` (or the zip's inner folder name) into place, verifying. */
+function copyFromFolderMirror(set: KnownDataset, mirror: string, target: string, warn: (m: string) => void): DownloadResult {
+  const candidates = [path.join(mirror, set.name), path.join(mirror, set.innerFolder)];
+  const source = candidates.find((dir) => existsSync(dir) && statSync(dir).isDirectory());
+  if (source === undefined) throw new AlsError(`mirror folder ${mirror} has no ${set.name} folder`);
+  const temp = tempFolderBeside(target);
+  try {
+    copyTree(source, temp);
+    const verified = verifyFiles(set, temp, warn);
+    writeMarker(temp, set, source, verified);
+    renameSync(temp, target);
+    return { name: set.name, dir: target, status: 'copied', verified, source };
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Copies regular files (following symlinks) and sub-folders; skips als' own marker and cache files. */
+function copyTree(from: string, to: string): void {
+  for (const entry of readdirSync(from)) {
+    if (entry.startsWith('.als')) continue;
+    const source = path.join(from, entry);
+    const destination = path.join(to, entry);
+    const stats = statSync(source);
+    if (stats.isDirectory()) {
+      mkdirSync(destination);
+      copyTree(source, destination);
+    } else if (stats.isFile()) {
+      copyFileSync(source, destination);
+    }
+  }
+}
+
+/** GroupLens' .md5 files read "MD5 (ml-100k.zip) = <hex>" (BSD style); `md5sum` style works too. */
+export function parseMd5File(text: string): string | undefined {
+  return /\b([0-9a-f]{32})\b/i.exec(text)?.[1]?.toLowerCase();
+}
+
+async function fetchOrFail(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow' });
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+    throw new AlsError(`cannot download ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+  }
+  if (!response.ok || response.body === null) {
+    await response.body?.cancel();
+    throw new AlsError(`cannot download ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  }
+  return response;
+}
+
+async function fetchAndExtract(
+  set: KnownDataset,
+  url: string,
+  home: string,
+  target: string,
+  progress: boolean,
+  warn: (m: string) => void,
+): Promise<DownloadResult> {
+  const part = path.join(home, `${set.name}.zip.part`);
+  let temp: string | undefined;
+  try {
+    // The checksum first: a mirror without one cannot be verified, so nothing large is fetched.
+    const md5Response = await fetchOrFail(`${url}.md5`);
+    const expectedMd5 = parseMd5File(await md5Response.text());
+    if (expectedMd5 === undefined) throw new AlsError(`${url}.md5 holds no MD5 digest`);
+
+    const response = await fetchOrFail(url);
+    const totalBytes = Number(response.headers.get('content-length') ?? 0);
+    const md5 = createHash('md5');
+    const bar =
+      progress && process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: `${set.name} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+    bar?.start(totalBytes > 0 ? totalBytes : 1, 0);
+    let received = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        received += chunk.length;
+        bar?.update(totalBytes > 0 ? received : 0);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), tap, createWriteStream(part));
+    } catch (error) {
+      throw new AlsError(`cannot download ${url}: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      bar?.stop();
+    }
+    if (totalBytes > 0 && received !== totalBytes) {
+      throw new AlsError(`download of ${url} was cut short: ${received} of ${totalBytes} bytes`);
+    }
+    const actualMd5 = md5.digest('hex');
+    if (actualMd5 !== expectedMd5) {
+      throw new AlsError(`checksum mismatch for ${url}: MD5 ${actualMd5}, expected ${expectedMd5}; nothing was installed`);
+    }
+
+    temp = tempFolderBeside(target);
+    await extractZip(part, temp);
+    // The set's files are in the zip's inner folder (ml-10M100K for ml-10m), or at its top level.
+    const inner = path.join(temp, set.innerFolder);
+    const extracted = existsSync(inner) && statSync(inner).isDirectory() ? inner : temp;
+    const verified = [`MD5 of ${set.zip}`, ...verifyFiles(set, extracted, warn)];
+    writeMarker(extracted, set, url, verified);
+    renameSync(extracted, target);
+    return { name: set.name, dir: target, status: 'downloaded', verified, source: url };
+  } finally {
+    rmSync(part, { force: true });
+    if (temp !== undefined) rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The folder an entry would be written to, or an error when its path escapes `root`
+ * (a `..` segment, an absolute path, a drive letter): the classic "zip slip".
+ */
+export function safeEntryPath(root: string, entryName: string): string {
+  const name = entryName.replace(/\\/g, '/');
+  const normalized = path.posix.normalize(name);
+  if (
+    name.startsWith('/') ||
+    /^[a-zA-Z]:/.test(name) ||
+    normalized === '..' ||
+    normalized.startsWith('../') ||
+    name.split('/').includes('..')
+  ) {
+    throw new AlsError(`refusing zip entry "${entryName}": its path leaves the target folder`);
+  }
+  const resolved = path.resolve(root, normalized);
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+    throw new AlsError(`refusing zip entry "${entryName}": its path leaves the target folder`);
+  }
+  return resolved;
+}
+
+/**
+ * Streams a zip from disk through fflate's Unzip into `root`, writing each entry's chunks as they
+ * are inflated, so memory stays bounded by the chunk size even for the 900 MB ml-32m ratings.
+ */
+async function extractZip(zipFile: string, root: string): Promise<void> {
+  let failure: unknown;
+  const open = new Set<number>();
+  const unzip = new Unzip((file) => {
+    if (failure !== undefined) return;
+    let destination: string;
+    try {
+      destination = safeEntryPath(root, file.name);
+    } catch (error) {
+      failure = error;
+      return;
+    }
+    if (file.name.endsWith('/')) {
+      mkdirSync(destination, { recursive: true });
+      return;
+    }
+    mkdirSync(path.dirname(destination), { recursive: true });
+    const fd = openSync(destination, 'w');
+    open.add(fd);
+    file.ondata = (error, data, final) => {
+      if (failure !== undefined) return;
+      if (error) {
+        failure = new AlsError(`corrupt zip entry "${file.name}": ${error.message}`);
+        return;
+      }
+      writeSync(fd, data);
+      if (final) {
+        closeSync(fd);
+        open.delete(fd);
+      }
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  try {
+    for await (const chunk of createReadStream(zipFile, { highWaterMark: 1 << 20 })) {
+      unzip.push(chunk as Buffer);
+      if (failure !== undefined) break;
+    }
+    if (failure === undefined) unzip.push(new Uint8Array(0), true);
+    if (failure === undefined && open.size > 0) failure = new AlsError(`truncated zip ${path.basename(zipFile)}`);
+  } catch (error) {
+    failure ??= new AlsError(`corrupt zip ${path.basename(zipFile)}: ${(error as Error).message}`);
+  } finally {
+    for (const fd of open) closeSync(fd);
+  }
+  if (failure !== undefined) throw failure;
+}

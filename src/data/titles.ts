@@ -1,0 +1,254 @@
+/**
+ * Title resolution: turns what a person types ("the incredibles", "Toy Story (1995)", "Saw")
+ * into one movie of a catalog, or a one-line error with suggestions.
+ *
+ * Rules, in order:
+ * 1. Normalisation: case, accents, punctuation and spacing are ignored; apostrophes are dropped
+ *    ("Schindler's" = "Schindlers"); "&" reads as "and". A trailing "(1995)" in the query is a year
+ *    filter, otherwise the year is ignored.
+ * 2. MovieLens writes leading articles at the end ("Incredibles, The", "Misérables, Les",
+ *    "Avventura, L'"); both "The Incredibles" and "Incredibles" match such a title, and so does
+ *    the alternative title in parentheses ("Seven (a.k.a. Se7en)" answers to "Se7en").
+ * 3. An exact match (the whole normalised title, spaces ignored so "Spiderman" = "Spider-Man")
+ *    beats a partial one (the query is a run of whole words inside the title). Among exact
+ *    matches the most-rated wins ("Saw" → "Saw (2004)", not the 2003 short); several partial
+ *    matches are ambiguous and listed, one partial match is taken.
+ * 4. No match: the closest titles by edit distance and shared words are suggested.
+ *
+ * Keys are normalised once per catalog (buildTitleIndex); a lookup is then one hash probe plus,
+ * for partial matches, one substring scan over the precomputed keys.
+ */
+import { AlsError } from '../errors.js';
+import type { Catalog } from './types.js';
+
+/** Articles MovieLens moves to the end of a title (", The"). Lower case; "l'" attaches without a space. */
+const TRAILING_ARTICLES = new Set([
+  'the', 'a', 'an', 'le', 'la', 'les', "l'", 'il', 'el', 'lo', 'los', 'las', 'das', 'der', 'die', 'den',
+  'det', 'de', 'het', 'een', 'ein', 'eine', 'une', 'un', 'gli', 'i', 'o', 'os', 'as', 'ta',
+]);
+
+/** Lower case, accents and punctuation removed, words separated by single spaces. */
+export function normaliseTitle(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/['’`´]/g, '')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+}
+
+/**
+ * The readings of one title segment: itself, and when it ends in ", <article>" also the
+ * article-first form ("The Incredibles") and the bare form ("Incredibles").
+ */
+function segmentVariants(segment: string): string[] {
+  const text = segment.trim().replace(/^a\.?k\.?a\.?\s+/i, '');
+  const variants = [text];
+  const m = /^(.*\S),\s*([^\s,]+)$/u.exec(text);
+  if (m) {
+    const article = m[2]!.toLowerCase();
+    if (TRAILING_ARTICLES.has(article)) {
+      const rest = m[1]!;
+      variants.push(article.endsWith("'") ? `${m[2]}${rest}` : `${m[2]} ${rest}`, rest);
+    }
+  }
+  return variants;
+}
+
+/**
+ * Splits "Main Title, The (Alternative, La) (a.k.a. Other)" into its main title and the
+ * alternative titles in trailing parentheses; then every reading of each.
+ */
+export function titleVariants(title: string): string[] {
+  const segments: string[] = [];
+  let rest = title.trim();
+  for (;;) {
+    const m = /^(.*\S)\s*\(([^()]*)\)$/u.exec(rest);
+    if (!m) break;
+    segments.push(m[2]!);
+    rest = m[1]!;
+  }
+  segments.unshift(rest);
+  const keys = new Set<string>();
+  for (const segment of segments) {
+    for (const variant of segmentVariants(segment)) {
+      const key = normaliseTitle(variant);
+      if (key) keys.add(key);
+    }
+  }
+  return [...keys];
+}
+
+/** A catalog with its titles normalised once, ready for many lookups. */
+export interface TitleIndex {
+  catalog: Catalog;
+  /** Ratings per movie (training), for "most-rated among equals" and for the listings. */
+  ratingCounts: Int32Array;
+  /** Normalised readings of each movie's title (spaced form). */
+  keys: string[][];
+  /** Space-free key → movies having it (exact matches). */
+  exact: Map<string, number[]>;
+  /** " key1 | key2 " per movie: partial matches are whole-word substrings of it. */
+  haystacks: string[];
+}
+
+export function buildTitleIndex(catalog: Catalog, ratingCounts: Int32Array): TitleIndex {
+  const n = catalog.titles.length;
+  const keys: string[][] = new Array(n);
+  const haystacks: string[] = new Array(n);
+  const exact = new Map<string, number[]>();
+  for (let item = 0; item < n; item++) {
+    const itemKeys = titleVariants(catalog.titles[item]!);
+    keys[item] = itemKeys;
+    haystacks[item] = ` ${itemKeys.join(' | ')} `;
+    for (const key of itemKeys) {
+      const squashed = key.replace(/ /g, '');
+      const list = exact.get(squashed);
+      if (list === undefined) exact.set(squashed, [item]);
+      else if (list[list.length - 1] !== item) list.push(item);
+    }
+  }
+  return { catalog, ratingCounts, keys, exact, haystacks };
+}
+
+/** "Title (year)" as MovieLens writes it (no year when the catalog has none). */
+export function displayTitle(catalog: Catalog, item: number): string {
+  const year = catalog.years[item]!;
+  return year > 0 ? `${catalog.titles[item]} (${year})` : catalog.titles[item]!;
+}
+
+/** The outcome of a lookup: the movie and how it was found (printed so the person can check). */
+export interface TitleMatch {
+  item: number;
+  query: string;
+  /** "exact": whole title; "partial": the query is part of the title; "id": --movie-id. */
+  how: 'exact' | 'partial' | 'id';
+  /** Other movies that matched just as well (exact duplicates such as the two "Saw"), most-rated first. */
+  alsoMatched: number[];
+}
+
+/** Splits a trailing "(1995)" off a query. */
+export function splitQueryYear(query: string): { text: string; year: number | null } {
+  const m = /^(.*\S)\s*\((\d{4})\)\s*$/u.exec(query.trim());
+  if (m) return { text: m[1]!, year: Number(m[2]) };
+  return { text: query.trim(), year: null };
+}
+
+function byPopularity(index: TitleIndex): (a: number, b: number) => number {
+  return (a, b) => index.ratingCounts[b]! - index.ratingCounts[a]! || a - b;
+}
+
+/**
+ * Resolves a title. Throws an AlsError with suggestions when nothing matches, and with the
+ * candidates when several titles contain the query and none equals it.
+ */
+export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
+  const { text, year } = splitQueryYear(query);
+  const variants = [...new Set(segmentVariants(text).map(normaliseTitle).filter((k) => k.length > 0))];
+  if (variants.length === 0) throw new AlsError(`title ${JSON.stringify(query)} has no letters or digits`);
+  const yearOk = (item: number): boolean => year === null || index.catalog.years[item] === year;
+  const order = byPopularity(index);
+
+  const exactItems = new Set<number>();
+  for (const variant of variants) {
+    for (const item of index.exact.get(variant.replace(/ /g, '')) ?? []) if (yearOk(item)) exactItems.add(item);
+  }
+  if (exactItems.size > 0) {
+    const sorted = [...exactItems].sort(order);
+    return { item: sorted[0]!, query, how: 'exact', alsoMatched: sorted.slice(1) };
+  }
+
+  const needles = variants.map((v) => ` ${v} `);
+  const partial: number[] = [];
+  for (let item = 0; item < index.haystacks.length; item++) {
+    if (!yearOk(item)) continue;
+    const haystack = index.haystacks[item]!;
+    for (const needle of needles) {
+      if (haystack.includes(needle)) {
+        partial.push(item);
+        break;
+      }
+    }
+  }
+  if (partial.length === 1) return { item: partial[0]!, query, how: 'partial', alsoMatched: [] };
+  if (partial.length > 1) {
+    partial.sort(order);
+    const shown = partial.slice(0, 8).map((item) => displayTitle(index.catalog, item));
+    const more = partial.length > shown.length ? ` and ${partial.length - shown.length} more` : '';
+    throw new AlsError(
+      `title ${JSON.stringify(query)} is ambiguous: ${shown.join('; ')}${more} (give the full title, or add the year in parentheses)`,
+    );
+  }
+  const suggestions = suggestTitles(index, text, 5).map((item) => displayTitle(index.catalog, item));
+  const yearNote = year !== null ? ` from ${year}` : '';
+  throw new AlsError(
+    `no movie titled ${JSON.stringify(text)}${yearNote}` +
+      (suggestions.length > 0 ? `; closest: ${suggestions.join('; ')}` : ''),
+  );
+}
+
+/** Resolves an original movie id (the id in the data files) to its index. */
+export function resolveMovieId(index: TitleIndex, itemIds: Int32Array, movieId: number): TitleMatch {
+  for (let item = 0; item < itemIds.length; item++) {
+    if (itemIds[item] === movieId) return { item, query: `movie id ${movieId}`, how: 'id', alsoMatched: [] };
+  }
+  throw new AlsError(`no movie with id ${movieId} in the data set`);
+}
+
+/** Levenshtein distance with one reusable row (strings are short titles). */
+function editDistance(a: string, b: string, row: Int32Array): number {
+  const n = b.length;
+  for (let j = 0; j <= n; j++) row[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= n; j++) {
+      const above = row[j]!;
+      const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return row[n]!;
+}
+
+/**
+ * The `limit` titles closest to a query: similarity = ½(1 − edit distance / longer length)
+ * + ½(shared words / words of the query), best over the title's readings; ties → most rated.
+ */
+export function suggestTitles(index: TitleIndex, query: string, limit: number): number[] {
+  const variants = [...new Set(segmentVariants(query).map(normaliseTitle).filter((k) => k.length > 0))];
+  if (variants.length === 0) return [];
+  const queryWords = variants.map((v) => new Set(v.split(' ')));
+  let longest = 0;
+  for (const keys of index.keys) for (const key of keys) longest = Math.max(longest, key.length);
+  for (const v of variants) longest = Math.max(longest, v.length);
+  const row = new Int32Array(longest + 1);
+  const scores = new Float64Array(index.keys.length);
+  for (let item = 0; item < index.keys.length; item++) {
+    let best = 0;
+    for (const key of index.keys[item]!) {
+      const keyWords = key.split(' ');
+      for (let v = 0; v < variants.length; v++) {
+        const q = variants[v]!;
+        const longer = Math.max(q.length, key.length);
+        // Titles far longer or shorter than the query cannot be close in edit distance: skip the DP.
+        const editSimilarity =
+          Math.abs(q.length - key.length) > longer / 2 ? 0 : 1 - editDistance(q, key, row) / longer;
+        let shared = 0;
+        for (const w of keyWords) if (queryWords[v]!.has(w)) shared++;
+        const overlap = Math.min(1, shared / queryWords[v]!.size);
+        const score = 0.5 * editSimilarity + 0.5 * overlap;
+        if (score > best) best = score;
+      }
+    }
+    scores[item] = best;
+  }
+  const candidates: number[] = [];
+  for (let item = 0; item < scores.length; item++) if (scores[item]! >= 0.3) candidates.push(item);
+  candidates.sort((a, b) => scores[b]! - scores[a]! || index.ratingCounts[b]! - index.ratingCounts[a]! || a - b);
+  return candidates.slice(0, limit);
+}

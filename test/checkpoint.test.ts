@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AlsError } from '../src/errors.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/data/checkpoint.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'als-ckpt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tiny genre-model checkpoint: 3 users, 4 movies, 2 genres, dim 2; values chosen by hand. */
+function sample(): Checkpoint {
+  const dim = 2;
+  return {
+    seed: 7,
+    dataset: { name: 'tiny', dir: '/nowhere/tiny', fingerprint: 'abc123', numUsers: 3, numItems: 4, scale: { min: 1, max: 5, step: 1 } },
+    split: {
+      spec: 'random:0.1', seed: 7, trainRatings: 5, testRatings: 1,
+      testRatingsWithUnseenUser: 0, testRatingsWithUnseenItem: 1, usersWithoutTrainingRatings: 0,
+    },
+    epochsDone: 2,
+    bestEpoch: null,
+    metrics: [
+      { epoch: 1, loss: 10.5, trainRmse: 1.1, validationRmse: 1.2, elapsedMs: 3 },
+      { epoch: 2, loss: 9.25, trainRmse: 0.9, validationRmse: null, elapsedMs: 2.5 },
+    ],
+    kernel: 'ts',
+    threads: 2,
+    createdAt: '2026-11-27T09:00:00.000Z',
+    state: {
+      hyper: { kind: 'genre', dim, lambda: 1, tau: 10, gamma: 5, genreTau: 2, weightedRegularization: true },
+      numUsers: 3,
+      numItems: 4,
+      globalMean: 3.5,
+      userBias: new Float64Array([0.1, -0.2, 0.3]),
+      itemBias: new Float64Array([1, 2, 3, 4]),
+      userFactors: Float64Array.from({ length: 3 * dim }, (_, k) => k / 7),
+      itemFactors: Float64Array.from({ length: 4 * dim }, (_, k) => -k / 3),
+      genreFactors: new Float64Array([0.5, 0.25, -0.5, Math.PI]),
+    },
+    userIds: new Int32Array([10, 20, 30]),
+    itemIds: new Int32Array([1, 2, 5, 99]),
+    catalog: {
+      titles: ['Toy Story', 'Amélie', 'Saw, The', ''],
+      years: new Int32Array([1995, 2001, 2004, 0]),
+      genreNames: ['Animation', 'Horror'],
+      genreOffsets: new Int32Array([0, 1, 1, 2, 3]),
+      genreIds: new Int32Array([0, 1, 1]),
+    },
+    itemTrainCounts: new Int32Array([2, 1, 2, 0]),
+    trainItemsByUser: { offsets: new Int32Array([0, 2, 4, 5]), items: new Int32Array([0, 2, 1, 2, 0]) },
+  };
+}
+
+function expectOneLineError(fn: () => unknown, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(AlsError);
+  const message = (caught as Error).message;
+  expect(message).toMatch(pattern);
+  expect(message).not.toContain('\n');
+}
+
+describe('checkpoint files', () => {
+  it('round-trips every field and array exactly', () => {
+    const file = path.join(dir, 'round.als');
+    const original = sample();
+    writeCheckpoint(file, original);
+    const back = readCheckpoint(file, { expectFingerprint: 'abc123' });
+    expect(back.state.hyper).toEqual(original.state.hyper);
+    expect(back.state.globalMean).toBe(3.5);
+    for (const key of ['userBias', 'itemBias', 'userFactors', 'itemFactors', 'genreFactors'] as const) {
+      expect(Array.from(back.state[key])).toEqual(Array.from(original.state[key]));
+    }
+    expect(Array.from(back.userIds)).toEqual([10, 20, 30]);
+    expect(Array.from(back.itemIds)).toEqual([1, 2, 5, 99]);
+    expect(back.catalog.titles).toEqual(original.catalog.titles);
+    expect(Array.from(back.catalog.years)).toEqual([1995, 2001, 2004, 0]);
+    expect(back.catalog.genreNames).toEqual(['Animation', 'Horror']);
+    expect(Array.from(back.catalog.genreOffsets)).toEqual([0, 1, 1, 2, 3]);
+    expect(Array.from(back.catalog.genreIds)).toEqual([0, 1, 1]);
+    expect(Array.from(back.itemTrainCounts)).toEqual([2, 1, 2, 0]);
+    expect(Array.from(back.trainItemsByUser.items)).toEqual([0, 2, 1, 2, 0]);
+    expect(back.metrics).toEqual(original.metrics);
+    expect(back.split).toEqual(original.split);
+    expect(back.dataset).toEqual(original.dataset);
+    expect(back.epochsDone).toBe(2);
+    // No temp file is left behind.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('stores arrays at 8-byte aligned offsets', () => {
+    const file = path.join(dir, 'aligned.als');
+    writeCheckpoint(file, sample());
+    const bytes = readFileSync(file);
+    const headerLength = bytes.readUInt32LE(12);
+    expect((16 + headerLength) % 8).toBe(0);
+    const header = JSON.parse(bytes.toString('utf8', 16, 16 + headerLength));
+    for (const entry of header.arrays) expect(entry.byteOffset % 8).toBe(0);
+  });
+
+  it('refuses a missing file and says how to train one', () => {
+    expectOneLineError(() => readCheckpoint(path.join(dir, 'nope.als')), /no checkpoint at .*nope\.als: train one with 'als train --out/);
+  });
+
+  it('refuses a file that is not a checkpoint', () => {
+    const file = path.join(dir, 'text.als');
+    writeFileSync(file, 'userId,movieId,rating\n1,2,3\n');
+    expectOneLineError(() => readCheckpoint(file), /not an als checkpoint/);
+    writeFileSync(file, '');
+    expectOneLineError(() => readCheckpoint(file), /not an als checkpoint/);
+  });
+
+  it('refuses another format version', () => {
+    const file = path.join(dir, 'v2.als');
+    writeCheckpoint(file, sample());
+    const bytes = readFileSync(file);
+    bytes.writeUInt32LE(2, 8);
+    writeFileSync(file, bytes);
+    expectOneLineError(() => readCheckpoint(file), /format version 2 is not supported.*version 1/);
+  });
+
+  it('refuses a truncated file, cut anywhere', () => {
+    const file = path.join(dir, 'cut.als');
+    writeCheckpoint(file, sample());
+    const bytes = readFileSync(file);
+    const headerEnd = 16 + bytes.readUInt32LE(12);
+    for (const length of [12, 40, headerEnd + 10, bytes.length - 1]) {
+      writeFileSync(file, bytes.subarray(0, length));
+      expectOneLineError(() => readCheckpoint(file), /truncated checkpoint/);
+    }
+  });
+
+  it('detects a flipped bit in the arrays and in the header', () => {
+    const file = path.join(dir, 'flip.als');
+    writeCheckpoint(file, sample());
+    const bytes = readFileSync(file);
+    const headerEnd = 16 + bytes.readUInt32LE(12);
+    const inPayload = Buffer.from(bytes);
+    inPayload[headerEnd + 20]! ^= 0x01;
+    writeFileSync(file, inPayload);
+    expectOneLineError(() => readCheckpoint(file), /corrupted checkpoint \(checksum mismatch\)/);
+    // A digit of a hyperparameter changed: still valid JSON, caught by the checksum.
+    const text = bytes.toString('latin1');
+    const at = text.indexOf('"tau":10');
+    expect(at).toBeGreaterThan(0);
+    const inHeader = Buffer.from(bytes);
+    inHeader.write('"tau":19', at, 'latin1');
+    writeFileSync(file, inHeader);
+    expectOneLineError(() => readCheckpoint(file), /corrupted checkpoint \(checksum mismatch\)/);
+    // Broken JSON in the header.
+    const broken = Buffer.from(bytes);
+    broken.write('}}}', 17, 'latin1');
+    writeFileSync(file, broken);
+    expectOneLineError(() => readCheckpoint(file), /corrupted checkpoint/);
+  });
+
+  it('refuses a checkpoint of another data set', () => {
+    const file = path.join(dir, 'other.als');
+    writeCheckpoint(file, sample());
+    expectOneLineError(() => readCheckpoint(file, { expectFingerprint: 'ffff' }), /trained on another data set \(tiny/);
+  });
+
+  it('replaces an existing checkpoint atomically and refuses to write NaN metrics', () => {
+    const file = path.join(dir, 'replace.als');
+    writeCheckpoint(file, sample());
+    const bad = sample();
+    bad.metrics[0]!.loss = Number.NaN;
+    expect(() => writeCheckpoint(file, bad)).toThrow(/cannot write checkpoint/);
+    // The old file is intact.
+    expect(readCheckpoint(file).metrics[0]!.loss).toBe(10.5);
+    const next = sample();
+    next.epochsDone = 5;
+    writeCheckpoint(file, next);
+    expect(readCheckpoint(file).epochsDone).toBe(5);
+    expect(existsSync(file)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

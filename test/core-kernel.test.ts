@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { createTsSolveRows } from '../src/core/kernel-ts.js';
+import type { HalfEpochArgs } from '../src/core/kernel.js';
+import { NormalEquations, choleskyFactor, choleskySolve, packedIndex } from '../src/core/normal-equations.js';
+import { Random } from '../src/core/random.js';
+import { denseSolve } from './helpers/planted.js';
+
+/** A random sparse half-epoch problem: `rows` rows over `others` columns, some rows empty. */
+function randomProblem(rng: Random, dim: number, rows: number, others: number, withPrior: boolean, weighted: boolean): HalfEpochArgs {
+  const offsets = new Int32Array(rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const count = r % 4 === 1 ? 0 : rng.nextInt(others + 1); // every fourth row empty, others 0..others ratings
+    const cols = Array.from({ length: others }, (_, j) => j);
+    rng.shuffle(cols);
+    const chosen = cols.slice(0, count).sort((a, b) => a - b);
+    for (const j of chosen) {
+      indices.push(j);
+      values.push(1 + rng.nextInt(9) / 2);
+    }
+    offsets[r + 1] = indices.length;
+  }
+  const gauss = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.nextGaussian());
+  return {
+    dim,
+    offsets,
+    indices: Int32Array.from(indices),
+    values: Float32Array.from(values),
+    otherFactors: gauss(others * dim),
+    otherBias: gauss(others),
+    rowFactors: gauss(rows * dim),
+    rowBias: gauss(rows),
+    priorMeans: withPrior ? gauss(rows * dim) : null,
+    globalMean: 3.3,
+    lambda: 0.7,
+    tau: 2.5,
+    gamma: 1.5,
+    weightedRegularization: weighted,
+  };
+}
+
+/** The contract's system for row r, written out densely and solved by Gaussian elimination. */
+function referenceRow(a: HalfEpochArgs, r: number): { x: number[]; b: number } {
+  const K = a.dim;
+  const n = K + 1;
+  const count = a.offsets[r + 1]! - a.offsets[r]!;
+  const prior = (k: number): number => (a.priorMeans === null ? 0 : a.priorMeans[r * K + k]!);
+  if (count === 0) return { x: Array.from({ length: K }, (_, k) => prior(k)), b: 0 };
+  const s = a.weightedRegularization ? count : 1;
+  const A = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const rhs = new Array<number>(n).fill(0);
+  for (let e = a.offsets[r]!; e < a.offsets[r + 1]!; e++) {
+    const j = a.indices[e]!;
+    const y = [...Array.from({ length: K }, (_, k) => a.otherFactors[j * K + k]!), 1];
+    const t = a.values[e]! - a.globalMean - a.otherBias[j]!;
+    for (let p = 0; p < n; p++) {
+      rhs[p]! += a.lambda * t * y[p]!;
+      for (let q = 0; q < n; q++) A[p]![q]! += a.lambda * y[p]! * y[q]!;
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    A[k]![k]! += a.tau * s;
+    rhs[k]! += a.tau * s * prior(k);
+  }
+  A[K]![K]! += a.gamma * s;
+  const sol = denseSolve(A, rhs);
+  return { x: sol.slice(0, K), b: sol[K]! };
+}
+
+describe('Cholesky on the packed triangle', () => {
+  it('solves a system with a known solution', () => {
+    // A = M Mᵀ + I for a fixed M, b = A x* for a known x*.
+    const n = 6;
+    const rng = new Random(3);
+    const M = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.nextGaussian()));
+    const A = M.map((row, i) => M.map((other, j) => row.reduce((s, v, k) => s + v * other[k]!, 0) + (i === j ? 1 : 0)));
+    const xStar = [1, -2, 0.5, 3, 0, -1];
+    const b = A.map((row) => row.reduce((s, v, k) => s + v * xStar[k]!, 0));
+    const tri = new Float64Array((n * (n + 1)) / 2);
+    for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) tri[packedIndex(i, j)] = A[i]![j]!;
+    expect(choleskyFactor(tri, n)).toBe(true);
+    const x = Float64Array.from(b);
+    choleskySolve(tri, n, x);
+    for (let k = 0; k < n; k++) expect(x[k]).toBeCloseTo(xStar[k]!, 10);
+  });
+
+  it('factors a diagonal matrix into square roots and refuses an indefinite one', () => {
+    const tri = new Float64Array([4, 0, 9]);
+    expect(choleskyFactor(tri, 2)).toBe(true);
+    expect(Array.from(tri)).toEqual([2, 0, 3]);
+    expect(choleskyFactor(new Float64Array([1, 2, 1]), 2)).toBe(false);
+  });
+
+  it('accumulates weighted observations whose merge equals one accumulator', () => {
+    const rng = new Random(5);
+    const all = new NormalEquations(4);
+    const a = new NormalEquations(4);
+    const b = new NormalEquations(4);
+    for (let e = 0; e < 10; e++) {
+      const v = [rng.nextGaussian(), rng.nextGaussian(), rng.nextGaussian(), 1];
+      const w = rng.nextFloat();
+      const t = rng.nextGaussian();
+      all.add(v, w, t);
+      (e % 2 === 0 ? a : b).add(v, w, t);
+    }
+    a.merge(b);
+    for (let p = 0; p < all.triangle.length; p++) expect(a.triangle[p]).toBeCloseTo(all.triangle[p]!, 12);
+    for (let p = 0; p < 4; p++) expect(a.rhs[p]).toBeCloseTo(all.rhs[p]!, 12);
+    // Ridge + solve equals the dense least-squares solution.
+    all.addToDiagonal(0.5);
+    const dense = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => all.triangle[packedIndex(i, j)]!));
+    const expected = denseSolve(dense, Array.from(all.rhs));
+    const x = Float64Array.from(all.rhs);
+    expect(choleskyFactor(all.triangle, 4)).toBe(true);
+    choleskySolve(all.triangle, 4, x);
+    for (let k = 0; k < 4; k++) expect(x[k]).toBeCloseTo(expected[k]!, 10);
+    a.reset();
+    expect(a.triangle.every((v) => v === 0) && a.rhs.every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('ts kernel (SolveRows)', () => {
+  for (const dim of [0, 1, 3, 7]) {
+    for (const withPrior of [false, true]) {
+      for (const weighted of [false, true]) {
+        it(`matches a dense solve of the normal equations (dim ${dim}, prior ${withPrior}, weighted ${weighted})`, () => {
+          const rng = new Random(100 + dim * 4 + (withPrior ? 2 : 0) + (weighted ? 1 : 0));
+          const args = randomProblem(rng, dim, 12, 11, withPrior && dim > 0, weighted);
+          const solve = createTsSolveRows();
+          // Solve in two ranges to check that row ranges are honoured.
+          const untouched = args.rowBias[11]!;
+          solve(args, 0, 5);
+          solve(args, 5, 11);
+          expect(args.rowBias[11]).toBe(untouched);
+          for (let r = 0; r < 11; r++) {
+            const ref = referenceRow(args, r);
+            expect(args.rowBias[r]).toBeCloseTo(ref.b, 9);
+            for (let k = 0; k < dim; k++) expect(args.rowFactors[r * dim + k]).toBeCloseTo(ref.x[k]!, 9);
+          }
+        });
+      }
+    }
+  }
+
+  it('gives an empty row its prior mean and a zero bias exactly', () => {
+    const rng = new Random(9);
+    const args = randomProblem(rng, 4, 6, 5, true, true);
+    createTsSolveRows()(args, 0, 6);
+    const r = 1; // empty by construction
+    expect(args.offsets[r + 1]).toBe(args.offsets[r]);
+    expect(Array.from(args.rowFactors.subarray(r * 4, r * 4 + 4))).toEqual(Array.from(args.priorMeans!.subarray(r * 4, r * 4 + 4)));
+    expect(args.rowBias[r]).toBe(0);
+  });
+});

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { foldInItem, foldInUser, predict, rmse, type ItemGenres } from '../src/core/als.js';
+import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
+import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
+import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
+import { plantedProblem, type Planted } from './helpers/planted.js';
+
+function hyper(kind: ModelKind, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
+  return { kind, dim: 3, lambda: 1, tau: 0.5, gamma: 0.5, genreTau: 1, weightedRegularization: false, ...overrides };
+}
+
+/** Genres for `numItems` movies over 4 genres: 1–3 each, movie 5 with none. */
+function genresFor(numItems: number): ItemGenres {
+  const offsets = new Int32Array(numItems + 1);
+  const ids: number[] = [];
+  for (let n = 0; n < numItems; n++) {
+    if (n !== 5) {
+      ids.push(n % 4);
+      if (n % 3 === 0) ids.push((n + 1) % 4);
+      if (n % 5 === 0) ids.push((n + 2) % 4);
+    }
+    offsets[n + 1] = ids.length;
+  }
+  return { offsets, ids: Int32Array.from(ids), numGenres: 4 };
+}
+
+async function train(p: Planted, h: Hyperparameters, epochs: number, threads = 1, initial?: ModelState) {
+  const trainer = await createTrainer({
+    train: p.train,
+    validation: p.test,
+    itemGenres: h.kind === 'genre' ? genresFor(p.numItems) : null,
+    hyper: h,
+    seed: 11,
+    threads,
+    kernel: tsKernel,
+    initial,
+  });
+  const history = [];
+  for (let e = 0; e < epochs; e++) history.push(await trainer.epoch());
+  const state = trainer.state();
+  await trainer.close();
+  return { history, state };
+}
+
+const latentProblem = plantedProblem({ numUsers: 150, numItems: 100, rank: 3, density: 0.6, noiseStd: 0.3, seed: 1, testFraction: 0.1, emptyItems: 3 });
+
+describe('ALS trainer', () => {
+  for (const kind of ['bias', 'latent', 'genre'] as const) {
+    it(`never increases the loss (${kind}, plain and weighted)`, async () => {
+      for (const weighted of [false, true]) {
+        const { history } = await train(latentProblem, hyper(kind, { weightedRegularization: weighted, tau: weighted ? 0.05 : 0.5, gamma: weighted ? 0.05 : 0.5 }), 8);
+        for (let e = 1; e < history.length; e++) {
+          expect(history[e]!.loss).toBeLessThanOrEqual(history[e - 1]!.loss * (1 + 1e-12));
+        }
+        expect(history[7]!.epoch).toBe(8);
+        expect(history[7]!.elapsedMs).toBeGreaterThanOrEqual(0);
+      }
+    });
+  }
+
+  it('bias model reaches the noise level on a planted bias-only problem', async () => {
+    const p = plantedProblem({ numUsers: 100, numItems: 80, rank: 0, density: 0.4, noiseStd: 0.4, seed: 2, testFraction: 0.1 });
+    const { history } = await train(p, hyper('bias', { dim: 0 }), 4);
+    const last = history.at(-1)!;
+    expect(last.validationRmse!).toBeLessThan(0.4 * 1.08);
+    expect(last.trainRmse).toBeLessThan(0.4 * 1.02);
+  });
+
+  for (const kind of ['latent', 'genre'] as const) {
+    it(`${kind} model reaches the noise level on a planted rank-3 problem`, async () => {
+      const { history } = await train(latentProblem, hyper(kind), 25);
+      const last = history.at(-1)!;
+      expect(last.trainRmse).toBeLessThan(0.3);
+      expect(last.validationRmse!).toBeLessThan(0.3 * 1.1);
+      // Far better than the biases alone can do on the same data.
+      const bias = await train(latentProblem, hyper('bias', { dim: 0 }), 4);
+      expect(last.validationRmse!).toBeLessThan(bias.history.at(-1)!.validationRmse! * 0.5);
+    });
+  }
+
+  it('gives an unrated movie exactly its genre prior mean (cold start) and finite predictions', async () => {
+    const { state } = await train(latentProblem, hyper('genre'), 5);
+    const genres = genresFor(latentProblem.numItems);
+    const K = state.hyper.dim;
+    for (const n of [97, 98, 99]) {
+      expect(latentProblem.train.ratingsByItem.offsets[n + 1]).toBe(latentProblem.train.ratingsByItem.offsets[n]);
+      const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
+      for (let k = 0; k < K; k++) {
+        let prior = 0;
+        for (const g of ids) prior += state.genreFactors[g * K + k]! / Math.sqrt(ids.length);
+        expect(state.itemFactors[n * K + k]).toBeCloseTo(prior, 12);
+      }
+      expect(state.itemBias[n]).toBe(0);
+      expect(Number.isFinite(predict(state, 0, n))).toBe(true);
+      // Folding in the movie with no ratings gives the same prior.
+      const folded = foldInItem(state, state.hyper, new Int32Array(0), new Float32Array(0), ids);
+      for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(state.itemFactors[n * K + k]!, 12);
+    }
+    // Out-of-range users and movies fall back to what is known, never NaN.
+    expect(predict(state, -1, 999)).toBe(state.globalMean);
+    expect(predict(state, 0, 999)).toBeCloseTo(state.globalMean + state.userBias[0]!, 12);
+    expect(Number.isFinite(rmse(state, { length: 1, users: Int32Array.of(1000), items: Int32Array.of(3), values: Float32Array.of(4), timestamps: null }))).toBe(true);
+  });
+
+  it('gives the same model for 1 and 2 threads', async () => {
+    for (const kind of ['latent', 'genre'] as const) {
+      const one = await train(latentProblem, hyper(kind), 3, 1);
+      const two = await train(latentProblem, hyper(kind), 3, 2);
+      expect(two.state.userFactors).toEqual(one.state.userFactors);
+      expect(two.state.itemFactors).toEqual(one.state.itemFactors);
+      expect(two.state.itemBias).toEqual(one.state.itemBias);
+      expect(two.state.genreFactors).toEqual(one.state.genreFactors);
+      expect(two.history.map((m) => m.loss)).toEqual(one.history.map((m) => m.loss));
+    }
+  });
+
+  it('resumes: 3 + 2 epochs equal 5 uninterrupted epochs exactly', async () => {
+    for (const kind of ['latent', 'genre'] as const) {
+      const h = hyper(kind, { weightedRegularization: true, tau: 0.05, gamma: 0.05 });
+      const full = await train(latentProblem, h, 5);
+      const first = await train(latentProblem, h, 3);
+      const trainer = await createTrainer({
+        train: latentProblem.train,
+        validation: latentProblem.test,
+        itemGenres: kind === 'genre' ? genresFor(latentProblem.numItems) : null,
+        hyper: h,
+        seed: 999, // ignored when resuming
+        threads: 1,
+        kernel: tsKernel,
+        initial: first.state,
+        initialEpoch: 3,
+      });
+      const m4 = await trainer.epoch();
+      const m5 = await trainer.epoch();
+      const resumed = trainer.state();
+      await trainer.close();
+      expect([m4.epoch, m5.epoch]).toEqual([4, 5]);
+      expect(m5.loss).toBe(full.history[4]!.loss);
+      expect(resumed.userFactors).toEqual(full.state.userFactors);
+      expect(resumed.itemFactors).toEqual(full.state.itemFactors);
+      expect(resumed.genreFactors).toEqual(full.state.genreFactors);
+    }
+  });
+
+  it('folds in a user exactly as one more user-side update', async () => {
+    const h = hyper('latent', { weightedRegularization: true, tau: 0.05, gamma: 0.05 });
+    const { state } = await train(latentProblem, h, 4);
+    const K = state.hyper.dim;
+    const byUser = latentProblem.train.ratingsByUser;
+    const userFactors = state.userFactors.slice();
+    const userBias = state.userBias.slice();
+    createTsSolveRows()(
+      {
+        dim: K, offsets: byUser.offsets, indices: byUser.indices, values: byUser.values,
+        otherFactors: state.itemFactors, otherBias: state.itemBias, rowFactors: userFactors, rowBias: userBias,
+        priorMeans: null, globalMean: state.globalMean, lambda: h.lambda, tau: h.tau, gamma: h.gamma, weightedRegularization: true,
+      },
+      0,
+      state.numUsers,
+    );
+    for (const m of [0, 7, 42]) {
+      const start = byUser.offsets[m]!;
+      const end = byUser.offsets[m + 1]!;
+      const folded = foldInUser(state, h, byUser.indices.slice(start, end), byUser.values.slice(start, end));
+      expect(folded.bias).toBe(userBias[m]);
+      expect(Array.from(folded.factors)).toEqual(Array.from(userFactors.subarray(m * K, (m + 1) * K)));
+    }
+  });
+
+  it('reports divergence as a DivergenceError', async () => {
+    // τ = γ = 0 with a rank-deficient problem cannot be solved: rows become NaN, the loss NaN.
+    const p = plantedProblem({ numUsers: 10, numItems: 4, rank: 1, density: 0.3, noiseStd: 0.1, seed: 4 });
+    const trainer = await createTrainer({ train: p.train, validation: null, itemGenres: null, hyper: hyper('latent', { dim: 8, tau: 0, gamma: 0 }), seed: 1, threads: 1, kernel: tsKernel });
+    await expect(trainer.epoch()).rejects.toBeInstanceOf(DivergenceError);
+    await trainer.close();
+  });
+
+  it('splits rows by rating count, not row count', () => {
+    // One heavy row (100 ratings) then 100 rows of 1: two parts cut right after the heavy row.
+    const offsets = new Int32Array(102);
+    offsets[1] = 100;
+    for (let r = 2; r <= 101; r++) offsets[r] = offsets[r - 1]! + 1;
+    const chunks = splitRowsByCost(offsets, 101, 2, 0);
+    expect(chunks).toEqual([[0, 1], [1, 101]]);
+  });
+});
