@@ -1,0 +1,121 @@
+/**
+ * Synthetic half-epoch problems for the kernel benchmark and the kernel tests: a random sparse
+ * index with given per-row rating counts and random "other side" factors and biases, every array
+ * allocated in a kernel's arena so worker threads and the wasm kernel can see it.
+ */
+import type { ArrayDescriptor, SharedArena } from '../core/arena.js';
+import type { HalfEpochArgs } from '../core/kernel.js';
+import type { Random } from '../core/random.js';
+import type { KernelWorkerData } from './kernel-worker.js';
+
+export interface HalfEpochProblemSpec {
+  dim: number;
+  /** Ratings per row (its length is the number of rows); zeros make empty rows. */
+  counts: Int32Array;
+  numOther: number;
+  /** Other-side popularity skew: column j = ⌊numOther · u^skew⌋ for uniform u (1 = uniform). */
+  skew?: number;
+  withPrior: boolean;
+  weightedRegularization: boolean;
+  lambda: number;
+  tau: number;
+  gamma: number;
+}
+
+/** Bytes of arena a problem needs (plus alignment slack). */
+export function halfEpochProblemBytes(spec: HalfEpochProblemSpec): number {
+  const numRows = spec.counts.length;
+  let numRatings = 0;
+  for (const count of spec.counts) numRatings += count;
+  const f64 = (spec.numOther * (spec.dim + 1) + numRows * (spec.dim + 1) + (spec.withPrior ? numRows * spec.dim : 0)) * 8;
+  const i32f32 = (numRows + 1 + 2 * numRatings) * 4;
+  return f64 + i32f32 + 16 * 16;
+}
+
+export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProblemSpec, rng: Random): HalfEpochArgs {
+  const { dim, counts, numOther } = spec;
+  const numRows = counts.length;
+  const skew = spec.skew ?? 1;
+  const offsets = arena.allocInt32(numRows + 1);
+  for (let r = 0; r < numRows; r++) offsets[r + 1] = offsets[r]! + counts[r]!;
+  const numRatings = offsets[numRows]!;
+  const indices = arena.allocInt32(numRatings);
+  const values = arena.allocFloat32(numRatings);
+  for (let e = 0; e < numRatings; e++) {
+    indices[e] = Math.min(numOther - 1, Math.floor(numOther * Math.pow(rng.nextFloat(), skew)));
+    values[e] = 0.5 + 0.5 * rng.nextInt(10); // MovieLens half stars
+  }
+  const otherFactors = arena.allocFloat64(numOther * dim);
+  for (let i = 0; i < otherFactors.length; i++) otherFactors[i] = 0.3 * rng.nextGaussian();
+  const otherBias = arena.allocFloat64(numOther);
+  for (let i = 0; i < numOther; i++) otherBias[i] = 0.5 * rng.nextGaussian();
+  const rowFactors = arena.allocFloat64(numRows * dim);
+  rowFactors.fill(Number.NaN); // every row in range must be overwritten
+  const rowBias = arena.allocFloat64(numRows);
+  rowBias.fill(Number.NaN);
+  let priorMeans: Float64Array | null = null;
+  if (spec.withPrior) {
+    priorMeans = arena.allocFloat64(numRows * dim);
+    for (let i = 0; i < priorMeans.length; i++) priorMeans[i] = 0.2 * rng.nextGaussian();
+  }
+  return {
+    dim,
+    offsets,
+    indices,
+    values,
+    otherFactors,
+    otherBias,
+    rowFactors,
+    rowBias,
+    priorMeans,
+    globalMean: 3.5,
+    lambda: spec.lambda,
+    tau: spec.tau,
+    gamma: spec.gamma,
+    weightedRegularization: spec.weightedRegularization,
+  };
+}
+
+/** What a kernel-worker needs to rebuild `args` over the arena's shared memory. */
+export function kernelWorkerData(kernel: 'wasm' | 'ts', arena: SharedArena, args: HalfEpochArgs): KernelWorkerData {
+  const d = (view: Int32Array | Float32Array | Float64Array): ArrayDescriptor => arena.describe(view);
+  return {
+    kernel,
+    buffer: arena.buffer,
+    memory: arena.memory,
+    dim: args.dim,
+    arrays: {
+      offsets: d(args.offsets),
+      indices: d(args.indices),
+      values: d(args.values),
+      otherFactors: d(args.otherFactors),
+      otherBias: d(args.otherBias),
+      rowFactors: d(args.rowFactors),
+      rowBias: d(args.rowBias),
+      priorMeans: args.priorMeans ? d(args.priorMeans) : null,
+    },
+    globalMean: args.globalMean,
+    lambda: args.lambda,
+    tau: args.tau,
+    gamma: args.gamma,
+    weightedRegularization: args.weightedRegularization,
+  };
+}
+
+/**
+ * Row boundaries splitting [0, numRows) into `parts` ranges of about equal rating counts (activity
+ * is power-law, so equal row counts would leave one thread with most of the work).
+ */
+export function splitRowsByRatings(offsets: Int32Array, parts: number): number[] {
+  const numRows = offsets.length - 1;
+  const total = offsets[numRows]!;
+  const bounds = [0];
+  let row = 0;
+  for (let p = 1; p < parts; p++) {
+    const target = (total * p) / parts;
+    while (row < numRows && offsets[row]! < target) row++;
+    bounds.push(Math.max(row, bounds[bounds.length - 1]!));
+  }
+  bounds.push(numRows);
+  return bounds;
+}

@@ -1,0 +1,206 @@
+/**
+ * The WebAssembly SIMD half-epoch kernel (`--kernel wasm`): the AssemblyScript code in
+ * src/core/wasm/kernel.ts, compiled by `npm run build` to dist/core/kernel.wasm, instantiated once
+ * per thread over one shared WebAssembly.Memory that also holds every array of the trainer.
+ *
+ * Memory layout (byte offsets; the module itself has no data segments, globals or heap):
+ *
+ *   [0, 64 KiB)                     unused: keeps byte offset 0 free to mean "no prior means"
+ *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
+ *                                   then a ticket counter and probe words used by createSolver
+ *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
+ *                                   gathered vectors), one slot per concurrently running call
+ *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
+ *
+ * Every concurrent SolveRows call (one per worker thread) claims a free slot with an atomic
+ * compare-and-exchange for its duration, so solvers may be created and dropped freely (a worker
+ * restart cannot leak a slot unless it dies in the middle of a call). Untouched scratch pages cost
+ * no resident memory.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { AlsError } from '../errors.js';
+import { SharedArena } from './arena.js';
+import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+
+const PAGE_BYTES = 65536;
+/** wasm32 addresses 4 GiB at most. */
+const MAX_PAGES = 65536;
+const CONTROL_OFFSET = 64 * 1024;
+/** Concurrent kernel calls over one memory (one per worker thread). */
+export const SCRATCH_SLOTS = 64;
+const TICKET_WORD = SCRATCH_SLOTS; // Int32 index, after the lock words
+const PROBE_WORD = SCRATCH_SLOTS + 1;
+const PROBE_WORDS = 512;
+const SCRATCH_OFFSET = 128 * 1024;
+const SCRATCH_SLOT_BYTES = 512 * 1024;
+/** Bytes below the arena that the kernel keeps for itself. */
+export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTES;
+/** The largest latent dimension whose (K+1)×(K+1) scratch fits a slot. */
+export const MAX_WASM_DIM = 250;
+
+interface KernelExports {
+  solveRows(
+    dim: number,
+    offsets: number,
+    indices: number,
+    values: number,
+    otherFactors: number,
+    otherBias: number,
+    rowFactors: number,
+    rowBias: number,
+    priorMeans: number,
+    globalMean: number,
+    lambda: number,
+    tau: number,
+    gamma: number,
+    weighted: number,
+    rowStart: number,
+    rowEnd: number,
+    scratch: number,
+  ): void;
+  scratchBytes(dim: number): number;
+}
+
+let modulePromise: Promise<WebAssembly.Module> | null = null;
+
+/**
+ * Compiles dist/core/kernel.wasm once per thread. It sits next to the compiled kernel-wasm.js;
+ * when this file runs from src/ (vitest), `../../dist/core/` resolves to the same built file.
+ */
+export function loadKernelModule(): Promise<WebAssembly.Module> {
+  modulePromise ??= (async () => {
+    const candidates = [new URL('./kernel.wasm', import.meta.url), new URL('../../dist/core/kernel.wasm', import.meta.url)];
+    for (const url of candidates) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(fileURLToPath(url));
+      } catch {
+        continue;
+      }
+      return WebAssembly.compile(bytes);
+    }
+    throw new AlsError(`the wasm kernel is not built: ${fileURLToPath(candidates[0]!)} is missing (run 'npm run build')`);
+  })();
+  modulePromise.catch(() => {
+    modulePromise = null;
+  });
+  return modulePromise;
+}
+
+/** A shared WebAssembly.Memory with RESERVED_BYTES for the kernel and at least `byteLength` for the arena. */
+function createKernelMemory(byteLength: number): WebAssembly.Memory {
+  const pages = Math.ceil((RESERVED_BYTES + byteLength) / PAGE_BYTES);
+  if (pages > MAX_PAGES) {
+    throw new AlsError(
+      `the wasm kernel needs ${((RESERVED_BYTES + byteLength) / 2 ** 30).toFixed(2)} GiB of shared memory, more than WebAssembly's 4 GiB: use --kernel ts`,
+    );
+  }
+  // maximum = initial: the arena never grows, and V8 reserves address space up to the maximum.
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+type KernelArray = Int32Array | Float32Array | Float64Array;
+
+export const wasmKernel: KernelProvider = {
+  name: 'wasm',
+
+  createArena(byteLength: number): SharedArena {
+    return new SharedArena(0, createKernelMemory(byteLength), RESERVED_BYTES);
+  },
+
+  async createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+    if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
+    const memoryBuffer = memory.buffer;
+    const control = new Int32Array(memoryBuffer, CONTROL_OFFSET, PROBE_WORD + PROBE_WORDS);
+    // `buffer` may be a different SharedArrayBuffer object for the same memory (one posted to a
+    // worker separately): prove they alias by writing a unique ticket through one and reading it
+    // through the other.
+    if (buffer !== memoryBuffer) {
+      const ticket = Atomics.add(control, TICKET_WORD, 1) + 1;
+      const probe = PROBE_WORD + (ticket % PROBE_WORDS);
+      Atomics.store(control, probe, ticket);
+      const seen = buffer.byteLength === memoryBuffer.byteLength ? Atomics.load(new Int32Array(buffer, CONTROL_OFFSET), probe) : NaN;
+      if (seen !== ticket) throw new Error('the arena buffer is not the buffer of the given WebAssembly.Memory');
+    }
+    const module = await loadKernelModule();
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const kernel = instance.exports as unknown as KernelExports;
+    // Start the slot search at a different slot per solver so threads rarely contend.
+    let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
+
+    const pointer = (name: string, array: KernelArray): number => {
+      if (array.buffer !== buffer && array.buffer !== memoryBuffer) {
+        throw new Error(`wasm kernel: ${name} does not live in the kernel's WebAssembly.Memory (allocate it in wasmKernel's arena)`);
+      }
+      return array.byteOffset;
+    };
+
+    return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
+      const { dim } = args;
+      if (!Number.isInteger(dim) || dim < 0 || dim > MAX_WASM_DIM) {
+        throw new AlsError(`the wasm kernel supports dim 0…${MAX_WASM_DIM}, got ${dim}: use --kernel ts`);
+      }
+      if (!(Number.isInteger(rowStart) && Number.isInteger(rowEnd) && 0 <= rowStart && rowStart <= rowEnd && rowEnd < args.offsets.length)) {
+        throw new RangeError(`wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`);
+      }
+      if (rowStart === rowEnd) return;
+      // Bounds the kernel relies on (it reads raw memory, so a short array would read a neighbour).
+      // The entries of `indices` are trusted to be < otherBias.length: the data layer builds them.
+      const lastRating = args.offsets[rowEnd]!;
+      if (
+        lastRating > args.indices.length ||
+        lastRating > args.values.length ||
+        args.otherFactors.length < args.otherBias.length * dim ||
+        args.rowFactors.length < rowEnd * dim ||
+        args.rowBias.length < rowEnd ||
+        (args.priorMeans !== null && args.priorMeans.length < rowEnd * dim)
+      ) {
+        throw new RangeError('wasm kernel: an array is shorter than the rows being solved need');
+      }
+      const offsets = pointer('offsets', args.offsets);
+      const indices = pointer('indices', args.indices);
+      const values = pointer('values', args.values);
+      const otherFactors = pointer('otherFactors', args.otherFactors);
+      const otherBias = pointer('otherBias', args.otherBias);
+      const rowFactors = pointer('rowFactors', args.rowFactors);
+      const rowBias = pointer('rowBias', args.rowBias);
+      const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
+
+      const slot = claimSlot(control, preferredSlot);
+      preferredSlot = slot;
+      try {
+        kernel.solveRows(
+          dim,
+          offsets,
+          indices,
+          values,
+          otherFactors,
+          otherBias,
+          rowFactors,
+          rowBias,
+          priorMeans,
+          args.globalMean,
+          args.lambda,
+          args.tau,
+          args.gamma,
+          args.weightedRegularization ? 1 : 0,
+          rowStart,
+          rowEnd,
+          SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
+        );
+      } finally {
+        Atomics.store(control, slot, 0);
+      }
+    };
+  },
+};
+
+/** Takes a free scratch slot (lock word 0 → 1), trying `preferred` first. */
+function claimSlot(control: Int32Array, preferred: number): number {
+  for (let i = 0; i < SCRATCH_SLOTS; i++) {
+    const slot = (preferred + i) % SCRATCH_SLOTS;
+    if (Atomics.compareExchange(control, slot, 0, 1) === 0) return slot;
+  }
+  throw new Error(`wasm kernel: more than ${SCRATCH_SLOTS} concurrent calls over one memory`);
+}

@@ -1,0 +1,225 @@
+// AssemblyScript (compiled by `asc` to dist/core/kernel.wasm, not by tsc): the WebAssembly SIMD
+// implementation of the half-epoch kernel whose contract is documented in src/core/kernel.ts.
+//
+// Every array argument is a byte offset into the imported shared memory. `scratch` is this call's
+// private work area (see scratchBytes); the caller (src/core/kernel-wasm.ts) gives each concurrent
+// call its own. Nothing is allocated: the module has no heap, no globals and no data segments, so
+// any number of instances (one per worker thread) can run over one shared memory.
+//
+// Per row r with ratings e = (r, j_e, v_e), n = K + 1 unknowns x̃ = [x_r; b_r]:
+//   z_e = [y_(j_e); 1]                 (gathered, zero-padded to an even length)
+//   t_e = v_e − μ − c_(j_e)            (the residual the row explains)
+//   G   = Σ_e z_e z_eᵀ                  (upper triangle only, f64x2 SIMD, 4 ratings per pass)
+//   g   = Σ_e t_e z_e
+//   A   = λ G + diag(τ_r, …, τ_r, γ_r),  rhs = λ g + [τ_r p_r; 0],   τ_r = τ s_r, γ_r = γ s_r,
+//   s_r = max(1, n_r) with ALS-WR weighting, else 1.
+// Then A = Uᵀ U (Cholesky, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
+
+/** Ratings gathered and accumulated per pass: each Gram entry is loaded/stored once per 4 ratings. */
+const BATCH: i32 = 4;
+
+/** Bytes of scratch one call needs at latent dimension `dim`: Gram + rhs + 4 gathered vectors. */
+export function scratchBytes(dim: i32): i32 {
+  const npad = (dim + 2) & ~1;
+  return (npad * npad + npad + BATCH * npad) << 3;
+}
+
+/** Solves rows [rowStart, rowEnd); see the header comment and src/core/kernel.ts. */
+export function solveRows(
+  dim: i32,
+  offsets: usize,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  rowFactors: usize,
+  rowBias: usize,
+  priorMeans: usize, // 0: no prior (p_r = 0)
+  globalMean: f64,
+  lambda: f64,
+  tau: f64,
+  gamma: f64,
+  weighted: i32,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+): void {
+  const n = dim + 1;
+  const npad = (n + 1) & ~1;
+  const stride = <usize>npad << 3; // bytes per Gram row (row-major, full width, upper part used)
+  const gram = scratch;
+  const rhs = gram + <usize>npad * stride;
+  const z0 = rhs + stride;
+  const z1 = z0 + stride;
+  const z2 = z1 + stride;
+  const z3 = z2 + stride;
+  const factorBytes = <usize>dim << 3;
+
+  for (let r = rowStart; r < rowEnd; r++) {
+    const start = load<i32>(offsets + (<usize>r << 2));
+    const end = load<i32>(offsets + (<usize>(r + 1) << 2));
+    const count = end - start;
+    const out = rowFactors + <usize>r * factorBytes;
+    const prior = priorMeans != 0 ? priorMeans + <usize>r * factorBytes : 0;
+
+    if (count == 0) {
+      // No ratings: the minimiser of the prior term alone.
+      for (let a = 0; a < dim; a++) {
+        store<f64>(out + (<usize>a << 3), prior != 0 ? load<f64>(prior + (<usize>a << 3)) : 0.0);
+      }
+      store<f64>(rowBias + (<usize>r << 3), 0.0);
+      continue;
+    }
+
+    // Zero the upper triangle (row pairs from the even column at or left of the diagonal) and g.
+    const zero = f64x2.splat(0.0);
+    for (let a = 0; a < npad; a++) {
+      const row = gram + <usize>a * stride;
+      for (let b = a & ~1; b < npad; b += 2) v128.store(row + (<usize>b << 3), zero);
+    }
+    for (let b = 0; b < npad; b += 2) v128.store(rhs + (<usize>b << 3), zero);
+
+    for (let e = start; e < end; e += BATCH) {
+      // Gather up to 4 ratings; missing ones in the last batch are zero vectors with t = 0.
+      const t0 = gather(e, end, dim, npad, indices, values, otherFactors, otherBias, globalMean, z0);
+      const t1 = gather(e + 1, end, dim, npad, indices, values, otherFactors, otherBias, globalMean, z1);
+      const t2 = gather(e + 2, end, dim, npad, indices, values, otherFactors, otherBias, globalMean, z2);
+      const t3 = gather(e + 3, end, dim, npad, indices, values, otherFactors, otherBias, globalMean, z3);
+
+      // G += Σ_q z_q z_qᵀ, two Gram rows (a, a+1) at a time so every z_q[b..b+1] load feeds 4 FMAs.
+      // Row a+1 also gets column a (below the diagonal): harmless, never read as U.
+      for (let a = 0; a < npad; a += 2) {
+        const ao = <usize>a << 3;
+        const p0 = f64x2.splat(load<f64>(z0 + ao));
+        const p1 = f64x2.splat(load<f64>(z1 + ao));
+        const p2 = f64x2.splat(load<f64>(z2 + ao));
+        const p3 = f64x2.splat(load<f64>(z3 + ao));
+        const q0 = f64x2.splat(load<f64>(z0 + ao, 8));
+        const q1 = f64x2.splat(load<f64>(z1 + ao, 8));
+        const q2 = f64x2.splat(load<f64>(z2 + ao, 8));
+        const q3 = f64x2.splat(load<f64>(z3 + ao, 8));
+        const rowA = gram + <usize>a * stride;
+        const rowB = rowA + stride;
+        for (let b = a; b < npad; b += 2) {
+          const bo = <usize>b << 3;
+          const v0 = v128.load(z0 + bo);
+          const v1 = v128.load(z1 + bo);
+          const v2 = v128.load(z2 + bo);
+          const v3 = v128.load(z3 + bo);
+          let ga = v128.load(rowA + bo);
+          let gb = v128.load(rowB + bo);
+          ga = f64x2.add(ga, f64x2.add(f64x2.add(f64x2.mul(p0, v0), f64x2.mul(p1, v1)), f64x2.add(f64x2.mul(p2, v2), f64x2.mul(p3, v3))));
+          gb = f64x2.add(gb, f64x2.add(f64x2.add(f64x2.mul(q0, v0), f64x2.mul(q1, v1)), f64x2.add(f64x2.mul(q2, v2), f64x2.mul(q3, v3))));
+          v128.store(rowA + bo, ga);
+          v128.store(rowB + bo, gb);
+        }
+      }
+      // g += Σ_q t_q z_q
+      const s0 = f64x2.splat(t0);
+      const s1 = f64x2.splat(t1);
+      const s2 = f64x2.splat(t2);
+      const s3 = f64x2.splat(t3);
+      for (let b = 0; b < npad; b += 2) {
+        const bo = <usize>b << 3;
+        const acc = f64x2.add(
+          f64x2.add(f64x2.mul(s0, v128.load(z0 + bo)), f64x2.mul(s1, v128.load(z1 + bo))),
+          f64x2.add(f64x2.mul(s2, v128.load(z2 + bo)), f64x2.mul(s3, v128.load(z3 + bo))),
+        );
+        v128.store(rhs + bo, f64x2.add(v128.load(rhs + bo), acc));
+      }
+    }
+
+    // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0].
+    const scale = weighted != 0 ? <f64>count : 1.0; // s_r = max(1, n_r), and n_r ≥ 1 here
+    const tauR = tau * scale;
+    const gammaR = gamma * scale;
+    const lam = f64x2.splat(lambda);
+    for (let a = 0; a < n; a++) {
+      const row = gram + <usize>a * stride;
+      for (let b = a & ~1; b < npad; b += 2) {
+        v128.store(row + (<usize>b << 3), f64x2.mul(lam, v128.load(row + (<usize>b << 3))));
+      }
+      const diag = row + (<usize>a << 3);
+      store<f64>(diag, load<f64>(diag) + (a < dim ? tauR : gammaR));
+      const ra = rhs + (<usize>a << 3);
+      store<f64>(ra, lambda * load<f64>(ra) + (a < dim && prior != 0 ? tauR * load<f64>(prior + (<usize>a << 3)) : 0.0));
+    }
+
+    // Cholesky A = Uᵀ U, U overwriting the upper triangle. Step i: U_ii = √A_ii, U_ij = A_ij / U_ii,
+    // then A_kj −= U_ik U_ij for i < k ≤ j (the Schur complement, one SIMD row update per k).
+    for (let i = 0; i < n; i++) {
+      const rowI = gram + <usize>i * stride;
+      const pivot = Math.sqrt(load<f64>(rowI + (<usize>i << 3)));
+      const inv = f64x2.splat(1.0 / pivot);
+      for (let j = i & ~1; j < npad; j += 2) {
+        v128.store(rowI + (<usize>j << 3), f64x2.mul(inv, v128.load(rowI + (<usize>j << 3))));
+      }
+      store<f64>(rowI + (<usize>i << 3), pivot);
+      for (let k = i + 1; k < n; k++) {
+        const f = f64x2.splat(load<f64>(rowI + (<usize>k << 3)));
+        const rowK = gram + <usize>k * stride;
+        // Starts at the even column ≤ k: column k−1 of row k lies below the diagonal (unused).
+        for (let j = k & ~1; j < npad; j += 2) {
+          const jo = <usize>j << 3;
+          v128.store(rowK + jo, f64x2.sub(v128.load(rowK + jo), f64x2.mul(f, v128.load(rowI + jo))));
+        }
+      }
+    }
+
+    // Uᵀ w = rhs (forward, column-oriented so U is read by rows), w overwriting rhs.
+    for (let i = 0; i < n; i++) {
+      const rowI = gram + <usize>i * stride;
+      const w = load<f64>(rhs + (<usize>i << 3)) / load<f64>(rowI + (<usize>i << 3));
+      store<f64>(rhs + (<usize>i << 3), w);
+      for (let j = i + 1; j < n; j++) {
+        const jo = <usize>j << 3;
+        store<f64>(rhs + jo, load<f64>(rhs + jo) - load<f64>(rowI + jo) * w);
+      }
+    }
+    // U x̃ = w (backward, row dot products), x̃ overwriting rhs.
+    for (let i = n - 1; i >= 0; i--) {
+      const rowI = gram + <usize>i * stride;
+      let sum = load<f64>(rhs + (<usize>i << 3));
+      for (let j = i + 1; j < n; j++) {
+        const jo = <usize>j << 3;
+        sum -= load<f64>(rowI + jo) * load<f64>(rhs + jo);
+      }
+      store<f64>(rhs + (<usize>i << 3), sum / load<f64>(rowI + (<usize>i << 3)));
+    }
+
+    for (let a = 0; a < dim; a++) store<f64>(out + (<usize>a << 3), load<f64>(rhs + (<usize>a << 3)));
+    store<f64>(rowBias + (<usize>r << 3), load<f64>(rhs + (<usize>dim << 3)));
+  }
+}
+
+/**
+ * Writes z = [y_j; 1; 0-pad] for rating e of the row into `z` and returns t = v_e − μ − c_j;
+ * past the row's end (e ≥ end) writes zeros and returns 0, so the batch adds nothing.
+ */
+@inline
+function gather(
+  e: i32,
+  end: i32,
+  dim: i32,
+  npad: i32,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  globalMean: f64,
+  z: usize,
+): f64 {
+  if (e >= end) {
+    const zero = f64x2.splat(0.0);
+    for (let b = 0; b < npad; b += 2) v128.store(z + (<usize>b << 3), zero);
+    return 0.0;
+  }
+  const j = <usize>load<i32>(indices + (<usize>e << 2));
+  const y = otherFactors + j * (<usize>dim << 3);
+  let a = 0;
+  for (; a + 1 < dim; a += 2) v128.store(z + (<usize>a << 3), v128.load(y + (<usize>a << 3)));
+  if (a < dim) store<f64>(z + (<usize>a << 3), load<f64>(y + (<usize>a << 3)));
+  store<f64>(z + (<usize>dim << 3), 1.0);
+  if (npad > dim + 1) store<f64>(z + (<usize>(dim + 1) << 3), 0.0);
+  return <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
+}
