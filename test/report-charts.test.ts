@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activitySvg, curvesSpec, curvesSvg, ratingsSvg } from '../src/report/charts.js';
-import { hurwitzZeta, powerLawLine } from '../src/report/powerlaw.js';
+import { hurwitzZeta, observedCcdf, powerLawCcdfLine } from '../src/report/powerlaw.js';
 import { fixtureHistory, fixtureStats, powerLawDistribution } from './helpers/report-fixtures.js';
 
 /** The text content of every <text> element of an SVG, in document order. */
@@ -22,31 +22,51 @@ describe('hurwitzZeta', () => {
   });
 });
 
-describe('powerLawLine', () => {
+describe('observedCcdf', () => {
+  it('counts, at each distinct count, how many have at least that many ratings', () => {
+    const ccdf = observedCcdf([
+      { count: 3, frequency: 1 },
+      { count: 1, frequency: 5 },
+      { count: 2, frequency: 2 },
+    ]);
+    expect(ccdf).toEqual([
+      { count: 1, atLeast: 8 },
+      { count: 2, atLeast: 3 },
+      { count: 3, atLeast: 1 },
+    ]);
+  });
+});
+
+describe('powerLawCcdfLine', () => {
   const distribution = powerLawDistribution(2, 10_000, 400);
-  it('is a straight line of slope −α in log-log, starting at xMin', () => {
-    const line = powerLawLine(distribution, { alpha: 2, xMin: 5 });
-    expect(line.length).toBeGreaterThan(2);
-    expect(line[0]!.count).toBeCloseTo(5, 10);
+  const tail = (xMin: number) => distribution.filter((d) => d.count >= xMin).reduce((s, d) => s + d.frequency, 0);
+  it('starts on the observed tail size at xMin and follows N_tail·ζ(α,x)/ζ(α,xMin)', () => {
+    const line = powerLawCcdfLine(distribution, { alpha: 2, xMin: 5 });
+    expect(line[0]).toEqual({ count: 5, atLeast: tail(5) });
+    for (const p of line) expect(p.atLeast).toBeCloseTo((tail(5) * hurwitzZeta(2, p.count)) / hurwitzZeta(2, 5), 8);
+    // Whole counts, increasing; the expected number decreasing.
     for (let i = 1; i < line.length; i++) {
-      const slope = Math.log(line[i]!.expectedFrequency / line[i - 1]!.expectedFrequency) / Math.log(line[i]!.count / line[i - 1]!.count);
-      expect(slope).toBeCloseTo(-2, 10);
+      expect(Number.isInteger(line[i]!.count) && line[i]!.count > line[i - 1]!.count).toBe(true);
+      expect(line[i]!.atLeast).toBeLessThan(line[i - 1]!.atLeast);
     }
   });
-  it('is scaled so that its expected frequencies over c ≥ xMin add up to the observed tail', () => {
-    const fit = { alpha: 2, xMin: 5 };
-    const line = powerLawLine(distribution, fit);
-    // expected(c) = K·c^(−α) ⇒ K = expected(c0)·c0^α; Σ_{c≥xMin} K c^(−α) = K ζ(α, xMin).
-    const k = line[0]!.expectedFrequency * Math.pow(line[0]!.count, fit.alpha);
-    const tail = distribution.filter((d) => d.count >= fit.xMin).reduce((s, d) => s + d.frequency, 0);
-    expect(k * hurwitzZeta(fit.alpha, fit.xMin)).toBeCloseTo(tail, 6);
+  it('lies close to the observed curve for data drawn from that power law', () => {
+    // Exact (unrounded) frequencies 10⁴·c^(−2) up to c = 10⁵: the truncated tail holds 0.1 of 200+ users.
+    const exact = Array.from({ length: 100_000 }, (_, i) => ({ count: i + 1, frequency: 10_000 * (i + 1) ** -2 }));
+    const observed = new Map(observedCcdf(exact).map((p) => [p.count, p.atLeast]));
+    const line = powerLawCcdfLine(exact, { alpha: 2, xMin: 5 });
+    expect(line.length).toBeGreaterThan(10);
+    for (const p of line.filter((q) => q.count <= 50)) {
+      expect(Math.abs(p.atLeast - observed.get(p.count)!) / observed.get(p.count)!).toBeLessThan(0.002);
+    }
   });
   it('stops where fewer than half a user is expected, and is empty without a usable fit', () => {
-    const line = powerLawLine(distribution, { alpha: 2, xMin: 5 });
-    expect(line[line.length - 1]!.expectedFrequency).toBeGreaterThanOrEqual(0.5 - 1e-9);
-    expect(powerLawLine(distribution, { alpha: 0.9, xMin: 5 })).toEqual([]);
-    expect(powerLawLine([], { alpha: 2, xMin: 1 })).toEqual([]);
-    expect(powerLawLine(distribution, { alpha: 2, xMin: 10_000 })).toEqual([]);
+    const line = powerLawCcdfLine([{ count: 1, frequency: 100 }, { count: 100_000, frequency: 1 }], { alpha: 3, xMin: 1 });
+    expect(line[line.length - 1]!.atLeast).toBeGreaterThanOrEqual(0.5);
+    expect(line[line.length - 1]!.count).toBeLessThan(100_000);
+    expect(powerLawCcdfLine(distribution, { alpha: 0.9, xMin: 5 })).toEqual([]);
+    expect(powerLawCcdfLine([], { alpha: 2, xMin: 1 })).toEqual([]);
+    expect(powerLawCcdfLine(distribution, { alpha: 2, xMin: 10_000 })).toEqual([]);
   });
 });
 
@@ -85,7 +105,7 @@ describe('activity and ratings charts', () => {
     const stats = fixtureStats();
     const svg = await activitySvg(stats);
     const texts = svgTexts(svg);
-    for (const title of ['Ratings per user (count, log scale)', 'Number of users (log scale)', 'Ratings per movie (count, log scale)', 'Number of movies (log scale)']) {
+    for (const title of ['x = ratings per user (count, log scale)', 'Users with ≥ x ratings (log scale)', 'x = ratings per movie (count, log scale)', 'Movies with ≥ x ratings (log scale)']) {
       expect(texts).toContain(title);
     }
     expect(texts).toContain('power-law fit: α = 1.80, x ≥ 3');

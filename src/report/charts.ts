@@ -12,7 +12,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { EpochMetrics } from '../core/types.js';
 import type { DatasetStats } from '../data/types.js';
-import { powerLawLine } from './powerlaw.js';
+import { observedCcdf, powerLawCcdfLine } from './powerlaw.js';
 
 /** A training run to draw: its label in the legend and its per-epoch history. */
 export interface CurveRun {
@@ -157,8 +157,11 @@ function fitLabel(alpha: number, xMin: number): string {
 }
 
 /**
- * One log-log panel: how many users (movies) have exactly c ratings, as points, with the fitted
- * discrete power law over its tail as a line (see powerLawLine for the scaling).
+ * One log-log panel: the observed complementary cumulative distribution "how many users (movies)
+ * have at least x ratings" as points, and the fitted discrete power law over its tail x ≥ xMin as
+ * a line (see powerLawCcdfLine). The cumulative form is used rather than raw frequencies because
+ * in the tail nearly every count occurs once, which draws a flat row of 1s that no line can be
+ * compared with; the cumulative curve keeps every user and shows the tail's slope (1 − α).
  */
 function activityPanel(
   title: string,
@@ -169,16 +172,16 @@ function activityPanel(
   height: number,
 ) {
   const observed = 'observed';
-  const line = powerLawLine(distribution, fit);
+  const line = powerLawCcdfLine(distribution, fit);
   const fitted = line.length > 0 ? fitLabel(fit.alpha, fit.xMin) : null;
   const domain = fitted ? [observed, fitted] : [observed];
   const colors = fitted ? ['#4c78a8', '#e45756'] : ['#4c78a8'];
-  const x = { field: 'count', type: 'quantitative' as const, title: `Ratings per ${noun} (count, log scale)`, scale: { type: 'log' as const } };
+  const x = { field: 'count', type: 'quantitative' as const, title: `x = ratings per ${noun} (count, log scale)`, scale: { type: 'log' as const } };
   // The domain stops at ½ (the fitted line is cut there) rather than at the next power of ten below.
   const y = {
-    field: 'frequency',
+    field: 'atLeast',
     type: 'quantitative' as const,
-    title: `Number of ${noun}s (log scale)`,
+    title: `${noun[0]!.toUpperCase()}${noun.slice(1)}s with ≥ x ratings (log scale)`,
     scale: { type: 'log' as const, domainMin: 0.5, nice: false },
   };
   const colorEncoding = {
@@ -190,15 +193,15 @@ function activityPanel(
   };
   const layer: object[] = [
     {
-      data: { values: distribution.map((d) => ({ count: d.count, frequency: d.frequency, series: observed })) },
+      data: { values: observedCcdf(distribution).map((p) => ({ count: p.count, atLeast: p.atLeast, series: observed })) },
       // aria: false drops a per-point aria-label (which would double the SVG's size for no reader's gain).
-      mark: { type: 'circle', size: 16, opacity: 0.65, aria: false },
+      mark: { type: 'circle', size: 16, opacity: 0.7, aria: false },
       encoding: { x, y, color: colorEncoding },
     },
   ];
   if (fitted) {
     layer.push({
-      data: { values: line.map((p) => ({ count: p.count, frequency: p.expectedFrequency, series: fitted })) },
+      data: { values: line.map((p) => ({ count: p.count, atLeast: p.atLeast, series: fitted })) },
       mark: { type: 'line', strokeWidth: 2 },
       encoding: { x, y, color: colorEncoding },
     });

@@ -34,7 +34,7 @@ export interface ReportInput {
 }
 
 /** Describes a model in a few words: "latent model, dim 30". */
-export function modelLabel(hyper: Hyperparameters): string {
+export function modelLabel(hyper: Pick<Hyperparameters, 'kind' | 'dim'>): string {
   return hyper.kind === 'bias' ? 'bias-only model' : `${hyper.kind} model, dim ${hyper.dim}`;
 }
 

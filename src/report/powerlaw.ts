@@ -22,29 +22,43 @@ export function hurwitzZeta(alpha: number, q: number): number {
   return sum;
 }
 
-/** One point of a fitted curve drawn over a count distribution. */
-export interface FittedPoint {
+/** One point of a complementary cumulative distribution: how many have at least `count` ratings. */
+export interface CcdfPoint {
   count: number;
-  expectedFrequency: number;
+  atLeast: number;
 }
 
 /**
- * The fitted power law as expected frequencies, to overlay on an observed distribution
- * {count c: how many users (or movies) have exactly c ratings}.
- *
- * The fit only describes the tail c ≥ xMin, so the line is scaled to the number of users (movies)
- * in that tail: expected frequency(c) = N_tail · c^(−α) / ζ(α, xMin), N_tail = Σ_{c ≥ xMin} frequency(c).
- * On log-log axes this is a straight line of slope −α; it is sampled at `samples` log-spaced counts
- * from xMin to the largest observed count, stopping where the expected frequency falls below
- * `minFrequency` (c = (scale / minFrequency)^(1/α)): below half a user a point means nothing on a log axis.
+ * The observed complementary cumulative distribution N(≥c) = Σ_{c' ≥ c} frequency(c'), at every
+ * distinct count c, from a distribution {count c: how many users (movies) have exactly c ratings}.
+ * Plotted log-log, a power-law tail is a straight line; unlike the raw frequencies, the tail is not
+ * a flat row of 1s (most large counts occur once), so the fit can be judged by eye (Clauset et al.).
+ */
+export function observedCcdf(distribution: readonly { count: number; frequency: number }[]): CcdfPoint[] {
+  const sorted = [...distribution].filter((d) => d.frequency > 0).sort((a, b) => a.count - b.count);
+  let remaining = sorted.reduce((sum, d) => sum + d.frequency, 0);
+  const points: CcdfPoint[] = [];
+  for (const { count, frequency } of sorted) {
+    points.push({ count, atLeast: remaining });
+    remaining -= frequency;
+  }
+  return points;
+}
+
+/**
+ * The fitted discrete power law P(x) = x^(−α) / ζ(α, xMin), x ≥ xMin, as the same kind of curve:
+ *   N̂(≥c) = N_tail · ζ(α, c) / ζ(α, xMin),   N_tail = Σ_{c ≥ xMin} frequency(c),
+ * so the line starts on the observed point at xMin. Sampled at `samples` log-spaced whole counts
+ * from xMin to the largest observed count, stopping where fewer than `minAtLeast` users (movies)
+ * are expected (below half a user a point means nothing on a log axis).
  * Returns [] when there is no normalisable fit (α ≤ 1) or no tail.
  */
-export function powerLawLine(
+export function powerLawCcdfLine(
   distribution: readonly { count: number; frequency: number }[],
   fit: PowerLawFit,
-  samples = 24,
-  minFrequency = 0.5,
-): FittedPoint[] {
+  samples = 40,
+  minAtLeast = 0.5,
+): CcdfPoint[] {
   const { alpha, xMin } = fit;
   if (!(alpha > 1) || !(xMin >= 1) || distribution.length === 0) return [];
   let tail = 0;
@@ -54,15 +68,18 @@ export function powerLawLine(
     if (count > maxCount) maxCount = count;
   }
   if (tail === 0 || maxCount < xMin) return [];
-  const scale = tail / hurwitzZeta(alpha, xMin);
-  const points: FittedPoint[] = [];
+  const normaliser = hurwitzZeta(alpha, xMin);
+  const points: CcdfPoint[] = [];
   const logFrom = Math.log(xMin);
-  const lastCount = Math.max(xMin, Math.min(maxCount, Math.pow(scale / minFrequency, 1 / alpha)));
-  const logTo = Math.log(lastCount);
-  const n = lastCount > xMin ? Math.max(2, samples) : 1;
-  for (let s = 0; s < n; s++) {
-    const count = n === 1 ? xMin : Math.exp(logFrom + ((logTo - logFrom) * s) / (n - 1));
-    points.push({ count, expectedFrequency: scale * Math.pow(count, -alpha) });
+  const logTo = Math.log(maxCount);
+  let previous = -1;
+  for (let s = 0; s < samples; s++) {
+    const count = Math.round(Math.exp(logFrom + ((logTo - logFrom) * s) / Math.max(1, samples - 1)));
+    if (count === previous) continue;
+    previous = count;
+    const atLeast = (tail * hurwitzZeta(alpha, count)) / normaliser;
+    if (atLeast < minAtLeast) break;
+    points.push({ count, atLeast });
   }
   return points;
 }
