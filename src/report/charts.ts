@@ -8,8 +8,7 @@
  * widths from the font size (≈ 0.8 em per character average for the default sans-serif) instead of
  * measuring them; labels are short, and the layouts leave room for the estimate's error.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { EpochMetrics } from '../core/types.js';
 import type { DatasetStats } from '../data/types.js';
 import { observedCcdf, powerLawCcdfLine } from './powerlaw.js';
@@ -38,8 +37,13 @@ const CONFIG = {
   title: { fontSize: 14, fontWeight: 'bold' as const, anchor: 'start' as const },
 };
 
-/** Compiles a Vega-Lite spec and renders it headless to a standalone SVG document (string). */
+/**
+ * Compiles a Vega-Lite spec and renders it headless to a standalone SVG document (string).
+ * vega and vega-lite are imported on first use: every `als` command loads this module through the
+ * CLI, and they would add a few hundred milliseconds to the start of commands that draw nothing.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const vegaSpec = compile(spec).spec;
   const view = new View(parse(vegaSpec), { renderer: 'none' });
   try {
