@@ -25,6 +25,7 @@ function als(...args: string[]): { status: number | null; stdout: string; stderr
 const latent = path.join(home, 'latent.als');
 const bias = path.join(home, 'bias.als');
 const noHistory = path.join(home, 'no-history.als');
+let trainLatent: ReturnType<typeof als>;
 
 beforeAll(() => {
   for (const file of ['ratings.csv', 'movies.csv']) {
@@ -32,7 +33,7 @@ beforeAll(() => {
     cpSync(path.join(movielensDir('ml-latest-small'), file), path.join(dataDir, file));
   }
   mkdirSync(out);
-  const trainLatent = als('train', '--data', dataDir, '--model', 'latent', '--dim', '8', '--epochs', '4', '--threads', '1', '--out', latent, '--quiet');
+  trainLatent = als('train', '--data', dataDir, '--model', 'latent', '--dim', '8', '--epochs', '4', '--threads', '1', '--out', latent, '--quiet', '--report');
   expect(trainLatent.stderr).toBe('');
   expect(trainLatent.status).toBe(0);
   const trainBias = als('train', '--data', dataDir, '--model', 'bias', '--epochs', '3', '--threads', '1', '--out', bias, '--quiet');
@@ -42,6 +43,24 @@ beforeAll(() => {
 });
 
 const svgCount = (html: string): number => html.match(/<svg[\s>]/g)?.length ?? 0;
+
+describe('als train --report', () => {
+  it('writes the report beside the checkpoint and prints a sparkline of validation RMSE', () => {
+    const history = JSON.parse(readFileSync(`${latent}.metrics.json`, 'utf8')).epochs as { validationRmse: number }[];
+    const line = /^curve {4}(\S+) {2}validation RMSE, epochs 1–4$/m.exec(trainLatent.stdout);
+    expect(line).not.toBeNull();
+    // One block per epoch; the worst epoch is the tallest block and the best the lowest.
+    const blocks = [...line![1]!];
+    expect(blocks).toHaveLength(history.length);
+    const rmse = history.map((m) => m.validationRmse);
+    expect(blocks[rmse.indexOf(Math.max(...rmse))]).toBe('█');
+    expect(blocks[rmse.indexOf(Math.min(...rmse))]).toBe('▁');
+    expect(trainLatent.stdout).toContain(`report   ${latent}.report.html`);
+    const html = readFileSync(`${latent}.report.html`, 'utf8');
+    expect(svgCount(html)).toBe(3);
+    expect(html).toContain('ALS report: latent model, dim 8 on ml-latest-small');
+  });
+});
 
 describe('als report', () => {
   it('writes one self-contained page with the charts, the evaluation of als eval and both liked lists', () => {
