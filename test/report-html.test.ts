@@ -34,6 +34,17 @@ describe('sparkline', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8])).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([0.9, 0.85, 0.8])).toBe('█▄▁');
   });
+  it('clips outliers above median + 4·(median − min) to █ so the rest keeps its shape', () => {
+    // Epoch 1 far above, then a minimum and a slow rise (overfitting) that must stay visible.
+    const line = sparkline([2, 1.01, 1.0, 1.002, 1.004, 1.006]);
+    expect(line[0]).toBe('█');
+    expect(line[2]).toBe('▁');
+    expect(line[5]! > line[3]!).toBe(true);
+    expect(line[5]).not.toBe('▁');
+  });
+  it('keeps round-off wiggles of a converged series flat', () => {
+    expect(sparkline([0.9, 0.86, 0.8600001, 0.86, 0.8600002])).toBe('█▁▁▁▁');
+  });
   it('handles flat, empty and missing values', () => {
     expect(sparkline([])).toBe('');
     expect(sparkline([2, 2, 2])).toBe('▁▁▁');
