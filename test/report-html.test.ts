@@ -1,17 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Hyperparameters } from '../src/core/types.js';
-import { writeFileAtomic } from '../src/data/atomic.js';
-import { AlsError } from '../src/errors.js';
 import { buildReportContent, formatDuration, type ReportInput } from '../src/report/content.js';
 import { escapeHtml, inlineSvg, renderReportHtml } from '../src/report/html.js';
 import { sparkline } from '../src/report/sparkline.js';
 import { fixtureHistory, fixtureStats } from './helpers/report-fixtures.js';
-
-const scratch = mkdtempSync(path.join(tmpdir(), 'als-report-html-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const hyper: Hyperparameters = { kind: 'latent', dim: 8, lambda: 1, tau: 5, gamma: 5, genreTau: 1, weightedRegularization: true };
 
@@ -93,23 +85,5 @@ describe('html', () => {
     const html = renderReportHtml(await buildReportContent(input({ stats: null, statsNote: 'The data set fixture-set was not found.' })));
     expect(html).toContain('The data set fixture-set was not found.');
     expect(html.match(/<svg[\s>]/g)?.length).toBe(1);
-  });
-});
-
-describe('writeFileAtomic', () => {
-  it('writes, overwrites and leaves no temporary file', async () => {
-    const file = path.join(scratch, 'out.html');
-    await writeFileAtomic(file, 'first');
-    await writeFileAtomic(file, 'second');
-    expect(readFileSync(file, 'utf8')).toBe('second');
-    expect(readdirSync(scratch).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  });
-  it('refuses a missing folder, a file used as a folder, and a folder as the target, in one line', async () => {
-    const missing = path.join(scratch, 'no-such-folder', 'out.html');
-    await expect(writeFileAtomic(missing, 'x')).rejects.toThrow(new AlsError(`cannot write ${missing}: folder ${path.dirname(missing)} does not exist`));
-    const plainFile = path.join(scratch, 'plain');
-    writeFileSync(plainFile, 'x');
-    await expect(writeFileAtomic(path.join(plainFile, 'out.html'), 'x')).rejects.toThrow(/is not a folder$/);
-    await expect(writeFileAtomic(scratch, 'x')).rejects.toThrow(/: it is a folder$/);
   });
 });

@@ -12,8 +12,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
-import { writeFileAtomic } from '../data/atomic.js';
-import { readCheckpoint } from '../data/checkpoint.js';
+import { readCheckpoint, writeTextFileAtomic } from '../data/checkpoint.js';
 import { computeStats } from '../data/stats.js';
 import type { DatasetStats } from '../data/types.js';
 import { AlsError, DataError } from '../errors.js';
@@ -152,7 +151,7 @@ async function statsFrom(options: z.infer<typeof statsChartSchema>): Promise<Dat
 }
 
 async function writeChart(out: string, svg: string, what: string): Promise<void> {
-  await writeFileAtomic(out, svg);
+  writeTextFileAtomic(out, svg);
   process.stdout.write(`wrote ${out} (${what}, ${(Buffer.byteLength(svg) / 1024).toFixed(0)} KB)\n`);
 }
 

@@ -13,8 +13,7 @@ import { z } from 'zod';
 import { foldInUser } from '../core/als.js';
 import { evaluateRanking, evaluateRatings, type RankingMetrics, type RatingMetrics, type TrainingIndex } from '../core/evaluate.js';
 import { clipToScale, eligibleMask, recommendForUser } from '../core/recommend.js';
-import { writeFileAtomic } from '../data/atomic.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import { readCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
@@ -240,7 +239,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     recommendationsNote,
   });
   const html = renderReportHtml(content);
-  await writeFileAtomic(options.out, html);
+  writeTextFileAtomic(options.out, html);
   return { out: options.out, bytes: Buffer.byteLength(html), elapsedMs: performance.now() - startedMs };
 }
 

@@ -1,26 +1,7 @@
+import { hurwitzZeta } from '../data/stats.js';
 import type { PowerLawFit } from '../data/types.js';
 
-/**
- * Hurwitz zeta ζ(α, q) = Σ_{k≥0} (q + k)^(−α), for α > 1 and q > 0: the normalising constant of a
- * discrete power law P(x) = x^(−α) / ζ(α, xMin), x = xMin, xMin+1, …
- *
- * Sums the first M terms exactly and the rest with Euler–Maclaurin:
- *   Σ_{k≥M} f(q+k) ≈ ∫_{q+M}^∞ x^(−α) dx + f(q+M)/2 − f′(q+M)/12 + f‴(q+M)/720
- *                 = (q+M)^(1−α)/(α−1) + (q+M)^(−α)/2 + α(q+M)^(−α−1)/12 − α(α+1)(α+2)(q+M)^(−α−3)/720
- * With M = 32 the error is far below what a chart can show (< 1e−9 relative for α ≥ 1.1).
- */
-export function hurwitzZeta(alpha: number, q: number): number {
-  if (!(alpha > 1) || !(q > 0)) return Number.NaN;
-  const terms = 32;
-  let sum = 0;
-  for (let k = 0; k < terms; k++) sum += Math.pow(q + k, -alpha);
-  const x = q + terms;
-  sum += Math.pow(x, 1 - alpha) / (alpha - 1);
-  sum += Math.pow(x, -alpha) / 2;
-  sum += (alpha * Math.pow(x, -alpha - 1)) / 12;
-  sum -= (alpha * (alpha + 1) * (alpha + 2) * Math.pow(x, -alpha - 3)) / 720;
-  return sum;
-}
+// ζ(α, q) = Σ_{k≥0} (q + k)^(−α) (Hurwitz zeta) comes from the statistics module that fits α.
 
 /** One point of a complementary cumulative distribution: how many have at least `count` ratings. */
 export interface CcdfPoint {
