@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activitySvg, curvesSpec, curvesSvg, ratingsSvg } from '../src/report/charts.js';
 import { hurwitzZeta } from '../src/data/stats.js';
-import { observedCcdf, powerLawCcdfLine } from '../src/report/powerlaw.js';
+import { observedCcdf, powerLawCcdfLine, thinForLogAxis } from '../src/report/powerlaw.js';
 import { fixtureHistory, fixtureStats, powerLawDistribution } from './helpers/report-fixtures.js';
 
 /** The text content of every <text> element of an SVG, in document order. */
@@ -67,6 +67,21 @@ describe('powerLawCcdfLine', () => {
   });
 });
 
+describe('thinForLogAxis', () => {
+  it('keeps small inputs, both ends, every small count, and at most about maxPoints points', () => {
+    const few = [{ count: 1 }, { count: 2 }];
+    expect(thinForLogAxis(few, 10)).toEqual(few);
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ count: i + 1 }));
+    const thinned = thinForLogAxis(many, 200);
+    expect(thinned.length).toBeLessThanOrEqual(201);
+    expect(thinned.length).toBeGreaterThan(150);
+    expect(thinned[0]!.count).toBe(1);
+    expect(thinned[thinned.length - 1]!.count).toBe(100_000);
+    // log(100000)/200 ≈ 0.058: every count up to 17 is further than that from its neighbour.
+    expect(thinned.slice(0, 17).map((p) => p.count)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+  });
+});
+
 describe('curves chart', () => {
   it('draws loss and train/validation RMSE for several runs, with axis titles, units and a legend', async () => {
     const svg = await curvesSvg([
@@ -111,6 +126,12 @@ describe('activity and ratings charts', () => {
     const groups = [...svg.matchAll(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!);
     const points = groups.reduce((n, g) => n + (g.match(/<path/g)?.length ?? 0), 0);
     expect(points).toBe(stats.userActivityDistribution.length + stats.itemPopularityDistribution.length);
+  });
+  it('activity of a large data set (tens of thousands of distinct counts) stays small', async () => {
+    const stats = fixtureStats();
+    const wide = Array.from({ length: 30_000 }, (_, i) => ({ count: i + 1, frequency: 1 + (i % 3) }));
+    const svg = await activitySvg({ ...stats, userActivityDistribution: wide, itemPopularityDistribution: wide });
+    expect(Buffer.byteLength(svg)).toBeLessThan(250_000);
   });
   it('ratings: one bar per rating value, labelled on the rating axis', async () => {
     const stats = fixtureStats();

@@ -116,11 +116,14 @@ describe('als report', () => {
     }
   });
 
-  it('overwrites an existing report atomically (no temporary left behind)', async () => {
+  it('overwrites an existing report atomically (no temporary left behind); states a --max-users subset', async () => {
     const file = path.join(out, 'again.html');
     writeFileSync(file, 'old');
-    await writeReport({ checkpointFile: latent, out: file, data: { dataHome: home, dedupe: 'error', cache: true } });
-    expect(readFileSync(file, 'utf8').startsWith('<!DOCTYPE html>')).toBe(true);
+    await writeReport({ checkpointFile: latent, out: file, maxUsers: 50, data: { dataHome: home, dedupe: 'error', cache: true } });
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    // --max-users: the subset is stated on the page.
+    expect(html).toMatch(/Ranked for an evenly spaced 50 of the \d+ users with a relevant held-out movie/);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

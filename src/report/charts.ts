@@ -11,7 +11,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochMetrics } from '../core/types.js';
 import type { DatasetStats } from '../data/types.js';
-import { observedCcdf, powerLawCcdfLine } from './powerlaw.js';
+import { observedCcdf, powerLawCcdfLine, thinForLogAxis } from './powerlaw.js';
 
 /** A training run to draw: its label in the legend and its per-epoch history. */
 export interface CurveRun {
@@ -197,7 +197,7 @@ function activityPanel(
   };
   const layer: object[] = [
     {
-      data: { values: observedCcdf(distribution).map((p) => ({ count: p.count, atLeast: p.atLeast, series: observed })) },
+      data: { values: thinForLogAxis(observedCcdf(distribution)).map((p) => ({ count: p.count, atLeast: p.atLeast, series: observed })) },
       // aria: false drops a per-point aria-label (which would double the SVG's size for no reader's gain).
       mark: { type: 'circle', size: 16, opacity: 0.7, aria: false },
       encoding: { x, y, color: colorEncoding },

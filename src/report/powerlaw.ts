@@ -64,3 +64,28 @@ export function powerLawCcdfLine(
   }
   return points;
 }
+
+/**
+ * Thins points for drawing on a log x axis: keeps the first and last point and, in between, a
+ * point only when its log(count) is at least (log(last) − log(first)) / maxPoints past the last
+ * kept one, so at most about maxPoints + 1 points remain. Small counts (far apart on a log axis)
+ * are all kept; only the crowded tail of a large data set (thousands of distinct counts within a
+ * few pixels) is thinned. Keeps the SVG of a 32M-rating set small without changing its look.
+ */
+export function thinForLogAxis<T extends { count: number }>(points: readonly T[], maxPoints = 500): T[] {
+  if (points.length <= maxPoints) return [...points];
+  const first = Math.log(points[0]!.count);
+  const last = Math.log(points[points.length - 1]!.count);
+  const step = (last - first) / maxPoints;
+  const kept: T[] = [points[0]!];
+  let lastKept = first;
+  for (let i = 1; i < points.length - 1; i++) {
+    const position = Math.log(points[i]!.count);
+    if (position - lastKept >= step) {
+      kept.push(points[i]!);
+      lastKept = position;
+    }
+  }
+  kept.push(points[points.length - 1]!);
+  return kept;
+}
