@@ -37,6 +37,12 @@ function serve(prefix: string, zipName: string, files: Record<string, Uint8Array
 beforeAll(async () => {
   server = createServer((request, response) => {
     requests.push(request.url ?? '');
+    if (request.url === '/stall/ml-1m.zip') {
+      // Headers and a few bytes, then nothing: the watchdog must give up.
+      response.writeHead(200, { 'content-length': 1000 });
+      response.write(Buffer.alloc(10));
+      return;
+    }
     const body = served.get(request.url ?? '');
     if (body === undefined) {
       response.writeHead(404, { 'content-type': 'text/plain' });
@@ -51,6 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -153,6 +160,14 @@ describe('downloadDataset over HTTP', () => {
     const home = freshHome('missing');
     const error = await failure(downloadDataset('ml-25m', { home, mirror: `${baseUrl}/nothing-here` }));
     expect(error.message).toMatch(/^cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/ml-25m\.zip\.md5: HTTP 404 Not Found$/);
+    expectHomeHolds(home, []);
+  });
+
+  it('a stalled transfer is abandoned after the idle timeout, leaving nothing behind', async () => {
+    served.set('/stall/ml-1m.zip.md5', Buffer.from('MD5 (ml-1m.zip) = 0123456789abcdef0123456789abcdef\n'));
+    const home = freshHome('stall');
+    const error = await failure(downloadDataset('ml-1m', { home, mirror: `${baseUrl}/stall`, idleTimeoutMs: 300 }));
+    expect(error.message).toMatch(/^cannot download http:\/\/127\.0\.0\.1:\d+\/stall\/ml-1m\.zip: no data for 0\.3 s, giving up$/);
     expectHomeHolds(home, []);
   });
 

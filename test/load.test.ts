@@ -219,6 +219,9 @@ describe('bad input: one line naming file and line', () => {
     expect(d.matrix.numRatings).toBe(3);
     expect(ratingOf(d, 1, 1)).toBe(1); // timestamp 30 is the latest
     expect(warnings).toEqual(['ratings.csv: 2 repeated (user, movie) ratings dropped, keeping the latest of each']);
+    // The earliest repeat in the file is reported, whichever user it belongs to.
+    const order = await loadError(csv('5,1,4.0,10\n1,2,3.0,10\n5,1,2.0,10\n1,2,2.0,10\n'));
+    expect(order.message).toMatch(/ratings\.csv:4: duplicate rating for user 5, movie 1 \(first at line 2\)/);
     // Equal timestamps: the later line wins.
     const tie = await loadDataset(csv('1,1,4.0,10\n1,1,2.0,10\n'), { cache: false, dedupe: 'last' });
     expect(ratingOf(tie, 1, 1)).toBe(2);
@@ -298,7 +301,8 @@ describe('binary cache', () => {
 
   it('round-trips ml-100k exactly, and touching a source file invalidates it', async () => {
     const dir = path.join(root, 'ml-100k-copy');
-    cpSync(movielensDir('ml-100k'), dir, { recursive: true });
+    // dereference: the data home may hold symlinks to read-only shared copies; copy the files, not the links.
+    cpSync(movielensDir('ml-100k'), dir, { recursive: true, dereference: true });
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);

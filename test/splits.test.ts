@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import { AlsError, DataError } from '../src/errors.js';
-import { buildRatingMatrix } from '../src/data/matrix.js';
-import { makeSplit, parseSplitSpec } from '../src/data/splits.js';
+import { loadDataset } from '../src/data/load.js';
+import { buildRatingMatrix, matrixToRatingList } from '../src/data/matrix.js';
+import { filterMatrix, makeSplit, parseSplitSpec } from '../src/data/splits.js';
+import { generateSynth } from '../src/data/synth.js';
 import type { Dataset, Layout, RatingList, Split } from '../src/data/types.js';
 import { movielensDir } from './helpers/movielens.js';
 
@@ -111,6 +113,27 @@ describe('parseSplitSpec', () => {
       expect(message).not.toContain('\n');
       expect(message).toContain('valid forms: none, random:F');
     }
+  });
+});
+
+describe('filterMatrix', () => {
+  it('gives exactly what re-indexing the kept ratings with buildRatingMatrix gives', () => {
+    const dataset = randomDataset(21);
+    const rng = new Random(4);
+    const n = dataset.matrix.numRatings;
+    const keep = new Uint8Array(n);
+    for (let k = 0; k < n; k++) keep[k] = rng.nextFloat() < 0.7 ? 1 : 0;
+    const { train, trainTimestamps } = filterMatrix(dataset.matrix, dataset.timestampsByUser, keep);
+    const expected = buildRatingMatrix(
+      dataset.matrix.numUsers,
+      dataset.matrix.numItems,
+      matrixToRatingList(dataset.matrix, dataset.timestampsByUser),
+      keep,
+    );
+    expect(train).toEqual(expected.matrix);
+    expect(trainTimestamps).toEqual(expected.timestampsByUser);
+    expect(train.numRatings).toBeGreaterThan(0.6 * n);
+    expect(train.numRatings).toBeLessThan(0.8 * n);
   });
 });
 
@@ -275,18 +298,11 @@ describe('makeSplit', () => {
   });
 });
 
-/** ml-100k read straight from u.data (tab-separated user, item, rating, timestamp), for the fold test. */
-function readMl100k(): Dataset {
-  const dir = movielensDir('ml-100k');
-  const rows = readFileSync(path.join(dir, 'u.data'), 'latin1')
-    .trim()
-    .split('\n')
-    .map((line) => line.split('\t').map(Number));
-  return datasetFrom(rows, { name: 'ml-100k', dir, layout: 'ml-100k' });
-}
-
 describe('makeSplit on real ML-100K', () => {
-  const ml100k = readMl100k();
+  let ml100k: Dataset;
+  beforeAll(async () => {
+    ml100k = await loadDataset(movielensDir('ml-100k'), { cache: false });
+  });
 
   it('ml100k:u1 holds out exactly u1.test: 80,000 train / 20,000 test', () => {
     const split = makeSplit(ml100k, 'ml100k:u1', 0);
@@ -306,5 +322,36 @@ describe('makeSplit on real ML-100K', () => {
     const split = makeSplit(ml100k, 'ml100k:ua', 0);
     expect(split.report.testRatings).toBe(9_430);
     expect(split.report.testRatingsWithUnseenUser).toBe(0);
+  });
+
+  it('every split of the real set is a partition; per-user keeps one rating per user', () => {
+    for (const spec of ['random:0.1', 'user:0.2', 'temporal:0.1', 'cold-items:0.05', 'ml100k:u3']) {
+      const split = makeSplit(ml100k, spec, 42);
+      expect(split.report.trainRatings + split.report.testRatings).toBe(100_000);
+      expect(split.train.numRatings).toBe(split.report.trainRatings);
+    }
+    expect(makeSplit(ml100k, 'user:0.2', 42).report.usersWithoutTrainingRatings).toBe(0);
+    const cold = makeSplit(ml100k, 'cold-items:0.05', 42);
+    expect(cold.report.testRatingsWithUnseenItem).toBe(cold.report.testRatings);
+    expect(new Set(cold.test.items).size).toBe(Math.round(0.05 * 1682));
+  });
+});
+
+describe('makeSplit on a synthetic set loaded through the readers', () => {
+  it('a file:<path> split written in original ids reproduces exactly', async () => {
+    const out = path.join(scratch, 'synth');
+    generateSynth({ out, users: 60, movies: 200, ratings: 3000, rank: 3, noise: 0.5, seed: 4 });
+    const dataset = await loadDataset(out, { cache: false });
+    expect(dataset.matrix.numRatings).toBe(3000);
+    const temporal = makeSplit(dataset, 'temporal:0.2', 0);
+    const lines = ['userId,movieId,rating'];
+    for (let t = 0; t < temporal.test.length; t++) {
+      lines.push(`${dataset.userIds[temporal.test.users[t]!]},${dataset.itemIds[temporal.test.items[t]!]},${temporal.test.values[t]}`);
+    }
+    const file = path.join(scratch, 'temporal-test.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const replay = makeSplit(dataset, `file:${file}`, 0);
+    expect(keysOfSplit(replay).test).toEqual(keysOfSplit(temporal).test);
+    expect(replay.report.testRatings).toBe(600);
   });
 });

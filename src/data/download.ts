@@ -96,6 +96,8 @@ export interface DownloadOptions {
   progress?: boolean;
   /** One-line warnings (e.g. a re-released ml-latest-small). */
   warn?: (message: string) => void;
+  /** Give up when no bytes arrive for this long (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 /** What a download did. */
@@ -132,7 +134,7 @@ export async function downloadDataset(name: string, options: DownloadOptions): P
     return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
   }
   const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
-  return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.progress === true, warn);
+  return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.progress === true, warn, options.idleTimeoutMs ?? 60_000);
 }
 
 /** A set folder that exists: verified before (marker), or put there by hand (checked by SHA-256 if known). */
@@ -243,19 +245,47 @@ export function parseMd5File(text: string): string | undefined {
   return /\b([0-9a-f]{32})\b/i.exec(text)?.[1]?.toLowerCase();
 }
 
-async function fetchOrFail(url: string): Promise<Response> {
+/**
+ * Aborts a transfer that receives nothing for `idleMs` (a stalled server would otherwise hang the
+ * command forever); `touch()` is called whenever bytes arrive.
+ */
+class IdleWatchdog {
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(readonly idleMs: number) {
+    this.touch();
+  }
+  touch(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(), this.idleMs);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+  get fired(): boolean {
+    return this.controller.signal.aborted;
+  }
+}
+
+async function fetchOrFail(url: string, watchdog: IdleWatchdog): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow' });
+    response = await fetch(url, { redirect: 'follow', signal: watchdog.controller.signal });
   } catch (error) {
+    if (watchdog.fired) throw stalled(url, watchdog);
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
     throw new AlsError(`cannot download ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
+  watchdog.touch();
   if (!response.ok || response.body === null) {
     await response.body?.cancel();
     throw new AlsError(`cannot download ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
   }
   return response;
+}
+
+function stalled(url: string, watchdog: IdleWatchdog): AlsError {
+  return new AlsError(`cannot download ${url}: no data for ${(watchdog.idleMs / 1000).toFixed(1)} s, giving up`);
 }
 
 async function fetchAndExtract(
@@ -265,16 +295,18 @@ async function fetchAndExtract(
   target: string,
   progress: boolean,
   warn: (m: string) => void,
+  idleTimeoutMs: number,
 ): Promise<DownloadResult> {
   const part = path.join(home, `${set.name}.zip.part`);
   let temp: string | undefined;
+  const watchdog = new IdleWatchdog(idleTimeoutMs);
   try {
     // The checksum first: a mirror without one cannot be verified, so nothing large is fetched.
-    const md5Response = await fetchOrFail(`${url}.md5`);
+    const md5Response = await fetchOrFail(`${url}.md5`, watchdog);
     const expectedMd5 = parseMd5File(await md5Response.text());
     if (expectedMd5 === undefined) throw new AlsError(`${url}.md5 holds no MD5 digest`);
 
-    const response = await fetchOrFail(url);
+    const response = await fetchOrFail(url, watchdog);
     const totalBytes = Number(response.headers.get('content-length') ?? 0);
     const md5 = createHash('md5');
     const bar =
@@ -288,6 +320,7 @@ async function fetchAndExtract(
     let received = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        watchdog.touch();
         md5.update(chunk);
         received += chunk.length;
         bar?.update(totalBytes > 0 ? received : 0);
@@ -297,9 +330,11 @@ async function fetchAndExtract(
     try {
       await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), tap, createWriteStream(part));
     } catch (error) {
+      if (watchdog.fired) throw stalled(url, watchdog);
       throw new AlsError(`cannot download ${url}: ${(error as Error).message.split('\n')[0]}`);
     } finally {
       bar?.stop();
+      watchdog.stop();
     }
     if (totalBytes > 0 && received !== totalBytes) {
       throw new AlsError(`download of ${url} was cut short: ${received} of ${totalBytes} bytes`);
@@ -319,6 +354,7 @@ async function fetchAndExtract(
     renameSync(extracted, target);
     return { name: set.name, dir: target, status: 'downloaded', verified, source: url };
   } finally {
+    watchdog.stop();
     rmSync(part, { force: true });
     if (temp !== undefined) rmSync(temp, { recursive: true, force: true });
   }

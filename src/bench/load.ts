@@ -1,0 +1,102 @@
+/**
+ * Load benchmark: `node dist/bench/load.js --data <folder> [--skip-csv-parse]`.
+ *
+ * Each measurement runs in a fresh child process so its peak RSS (process.resourceUsage().maxRSS)
+ * is its own and the OS page cache is the only thing shared (run once to warm it; numbers are
+ * wall-clock on a shared 2-core machine and noisy):
+ *   1. cold load with the byte scanner (parse + index + fingerprint, no cache), then cache write;
+ *   2. cached load (one read + typed-array views);
+ *   3. cold load with csv-parse for ratings.csv (for comparison).
+ * Targets on 32M ratings: cold ≤ 10 s, cached ≤ 1 s, peak RSS ≤ 2.5 GB.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheFileFor, stampSources, writeCache } from '../data/cache.js';
+import { loadDataset, readDataset } from '../data/load.js';
+import { detectLayout } from '../data/readers/detect.js';
+
+interface PhaseResult {
+  phase: string;
+  elapsedMs: number;
+  /** CPU time (user + system) of the measured work: less sensitive than wall time to other load on the machine. */
+  cpuMs: number;
+  cacheWriteMs?: number;
+  cacheBytes?: number;
+  peakRssMB: number;
+  ratings: number;
+}
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const peakRssMB = (): number => process.resourceUsage().maxRSS / 1024;
+const cpuMsSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
+async function runPhase(phase: string, dir: string, cacheDir: string): Promise<PhaseResult> {
+  if (phase === 'cold-scanner' || phase === 'cold-csv-parse') {
+    const start = performance.now();
+    const cpu = process.cpuUsage();
+    const { dataset, notes, sources } = await readDataset(dir, { ratingsParser: phase === 'cold-scanner' ? 'scanner' : 'csv-parse' });
+    const elapsedMs = performance.now() - start;
+    const result: PhaseResult = { phase, elapsedMs, cpuMs: cpuMsSince(cpu), peakRssMB: peakRssMB(), ratings: dataset.matrix.numRatings };
+    if (phase === 'cold-scanner') {
+      const file = cacheFileFor(cacheDir, dir);
+      const writeStart = performance.now();
+      writeCache(file, dataset, sources, notes);
+      result.cacheWriteMs = performance.now() - writeStart;
+      result.cacheBytes = statSync(file).size;
+      result.peakRssMB = peakRssMB();
+    }
+    return result;
+  }
+  if (phase === 'cached') {
+    // Make sure the cache is valid for these sources (written by the cold phase).
+    stampSources(detectLayout(dir).sourceFiles);
+    const start = performance.now();
+    const cpu = process.cpuUsage();
+    let rebuilt = false;
+    const dataset = await loadDataset(dir, { cacheDir, warn: () => (rebuilt = true) });
+    const elapsedMs = performance.now() - start;
+    if (rebuilt) throw new Error('the cache was not usable');
+    return { phase, elapsedMs, cpuMs: cpuMsSince(cpu), peakRssMB: peakRssMB(), ratings: dataset.matrix.numRatings };
+  }
+  throw new Error(`unknown phase ${phase}`);
+}
+
+async function main(): Promise<void> {
+  const dir = path.resolve(argument('--data') ?? 'data/ml-latest-small');
+  const child = argument('--child');
+  if (child !== undefined) {
+    const result = await runPhase(child, dir, argument('--cache-dir')!);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'als-bench-cache-'));
+  const phases = ['cold-scanner', 'cached', ...(process.argv.includes('--skip-csv-parse') ? [] : ['cold-csv-parse'])];
+  const size = statSync(detectLayout(dir).ratingsFile).size;
+  process.stdout.write(`data: ${dir} (ratings file ${(size / 1e6).toFixed(0)} MB; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)\n`);
+  try {
+    for (const phase of phases) {
+      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--data', dir, '--child', phase, '--cache-dir', cacheDir], { encoding: 'utf-8', maxBuffer: 1 << 20 });
+      if (run.status !== 0) throw new Error(`${phase} failed: ${run.stderr.trim().split('\n')[0]}`);
+      const r = JSON.parse(run.stdout) as PhaseResult;
+      const extra = r.cacheWriteMs !== undefined ? `, cache write ${(r.cacheWriteMs / 1000).toFixed(2)} s (${(r.cacheBytes! / 1e6).toFixed(0)} MB)` : '';
+      process.stdout.write(`${r.phase.padEnd(16)} ${(r.elapsedMs / 1000).toFixed(2).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(2).padStart(7)} s cpu   peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB   ${r.ratings.toLocaleString('en-US')} ratings${extra}\n`);
+    }
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
