@@ -17,6 +17,13 @@ import type { RatingList, SplitReport } from '../data/types.js';
 import { AlsError } from '../errors.js';
 import { addDataOptions, dataOptionsSchema, openDataset, parseOptions } from './common.js';
 
+/**
+ * Ranking scores every movie for every evaluated user (users × movies × dim multiply-adds): all
+ * users of ML-100K … ML-25M-sized sets up to this many; beyond it an evenly spaced subset, and the
+ * report says how many were skipped.
+ */
+export const DEFAULT_MAX_RANKING_USERS = 20000;
+
 const evalSchema = dataOptionsSchema.extend({
   model: z.string().min(1, { error: 'must name a checkpoint file' }),
   split: z.string().min(1).optional(),
@@ -44,7 +51,7 @@ export function registerEval(program: Command): void {
     .option('--test <file>', 'evaluate on exactly the ratings listed in this file (as --split file:<file>)')
     .option('--seed <n>', "seed of --split (default: the checkpoint's)")
     .option('--k <n>', 'length of the ranked lists', '10')
-    .option('--max-users <n>', 'rank for at most this many users (evenly spaced; for very large sets)')
+    .option('--max-users <n>', `rank for at most this many users, evenly spaced (default: ${DEFAULT_MAX_RANKING_USERS}; ranking costs users × movies × dim)`)
     .option('--json', 'print the report as JSON');
   addDataOptions(command);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -125,7 +132,10 @@ export async function runEval(options: EvalOptions, dataGiven: boolean): Promise
   if (split.test.length === 0) throw new AlsError(`split ${spec} holds out no ratings: nothing to evaluate`);
 
   const ratings = evaluateRatings(checkpoint.state, train, split.test, { genreOffsets: checkpoint.catalog.genreOffsets });
-  const ranking = evaluateRanking(checkpoint.state, train, split.test, { k: options.k, maxUsers: options.maxUsers });
+  const ranking = evaluateRanking(checkpoint.state, train, split.test, {
+    k: options.k,
+    maxUsers: options.maxUsers ?? DEFAULT_MAX_RANKING_USERS,
+  });
   const report: EvalReport = {
     checkpoint: file,
     model: checkpoint.state.hyper,

@@ -312,7 +312,7 @@ export async function runTrain(options: TrainOptions): Promise<number> {
   note(`split    ${settings.splitSpec} (seed ${settings.seed}): ${report.trainRatings} train, ${report.testRatings} held out`);
   if (report.usersWithoutTrainingRatings > 0) {
     note(
-      `         ${report.usersWithoutTrainingRatings} users have no training rating: they keep zero factors and bias (predicted from μ + movie bias)`,
+      `         ${report.usersWithoutTrainingRatings} user${report.usersWithoutTrainingRatings === 1 ? ' has' : 's have'} no training rating: zero factors and bias (predicted from μ + movie bias)`,
     );
   }
   if (report.testRatingsWithUnseenItem > 0) {
@@ -411,9 +411,16 @@ export async function runTrain(options: TrainOptions): Promise<number> {
       } catch (error) {
         if (!(error instanceof DivergenceError)) throw error;
         bar?.stop();
-        const keep = checkpointOf(useEarlyStop ? 'best' : 'last');
-        if (keep !== null) writeRunFiles(out, keep);
-        const kept = keep !== null ? `; kept the checkpoint of epoch ${keep.epochsDone} at ${out}` : '; nothing was saved';
+        // The diverged model is never written: save the last good epoch of this run, or leave the
+        // resumed checkpoint as it was.
+        let kept = '; nothing was saved';
+        if (epochsRun > 0) {
+          const keep = checkpointOf(useEarlyStop ? 'best' : 'last')!;
+          writeRunFiles(out, keep);
+          kept = `; saved the last good model (epoch ${keep.epochsDone}) to ${out}`;
+        } else if (resumed) {
+          kept = `; ${out} (epoch ${resumed.epochsDone}) is unchanged`;
+        }
         throw new AlsError(`${error.message}${kept}`);
       }
       epochsRun++;

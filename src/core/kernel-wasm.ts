@@ -19,6 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import { AlsError } from '../errors.js';
 import { SharedArena } from './arena.js';
 import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
@@ -39,8 +40,7 @@ export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTE
 /** The largest latent dimension whose (K+1)×(K+1) scratch fits a slot. */
 export const MAX_WASM_DIM = 250;
 
-interface KernelExports {
-  solveRows(
+type KernelEntry = (
     dim: number,
     offsets: number,
     indices: number,
@@ -58,7 +58,12 @@ interface KernelExports {
     rowStart: number,
     rowEnd: number,
     scratch: number,
-  ): void;
+) => void;
+
+interface KernelExports {
+  solveRows: KernelEntry;
+  /** Benchmark only: the Gram accumulation of solveRows without the solve (writes nothing). */
+  accumulateRows: KernelEntry;
   scratchBytes(dim: number): number;
 }
 
@@ -78,6 +83,11 @@ export function loadKernelModule(): Promise<WebAssembly.Module> {
       } catch {
         continue;
       }
+      // V8 first runs wasm in its baseline compiler and swaps in optimised code only for later
+      // calls (no on-stack replacement): a whole half-epoch is one call, so the first epoch
+      // would run ≈ 1.7× slower (measured). Compile optimised code up front instead: the module
+      // is small, and the flag only changes how wasm is compiled, never what it computes.
+      v8.setFlagsFromString('--no-wasm-dynamic-tiering');
       return WebAssembly.compile(bytes);
     }
     throw new AlsError(`the wasm kernel is not built: ${fileURLToPath(candidates[0]!)} is missing (run 'npm run build')`);
@@ -109,92 +119,108 @@ export const wasmKernel: KernelProvider = {
     return new SharedArena(0, createKernelMemory(byteLength), RESERVED_BYTES);
   },
 
-  async createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
-    if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
-    const memoryBuffer = memory.buffer;
-    const control = new Int32Array(memoryBuffer, CONTROL_OFFSET, PROBE_WORD + PROBE_WORDS);
-    // `buffer` may be a different SharedArrayBuffer object for the same memory (one posted to a
-    // worker separately): prove they alias by writing a unique ticket through one and reading it
-    // through the other.
-    if (buffer !== memoryBuffer) {
-      const ticket = Atomics.add(control, TICKET_WORD, 1) + 1;
-      const probe = PROBE_WORD + (ticket % PROBE_WORDS);
-      Atomics.store(control, probe, ticket);
-      const seen = buffer.byteLength === memoryBuffer.byteLength ? Atomics.load(new Int32Array(buffer, CONTROL_OFFSET), probe) : NaN;
-      if (seen !== ticket) throw new Error('the arena buffer is not the buffer of the given WebAssembly.Memory');
-    }
-    const module = await loadKernelModule();
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const kernel = instance.exports as unknown as KernelExports;
-    // Start the slot search at a different slot per solver so threads rarely contend.
-    let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
-
-    const pointer = (name: string, array: KernelArray): number => {
-      if (array.buffer !== buffer && array.buffer !== memoryBuffer) {
-        throw new Error(`wasm kernel: ${name} does not live in the kernel's WebAssembly.Memory (allocate it in wasmKernel's arena)`);
-      }
-      return array.byteOffset;
-    };
-
-    return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
-      const { dim } = args;
-      if (!Number.isInteger(dim) || dim < 0 || dim > MAX_WASM_DIM) {
-        throw new AlsError(`the wasm kernel supports dim 0…${MAX_WASM_DIM}, got ${dim}: use --kernel ts`);
-      }
-      if (!(Number.isInteger(rowStart) && Number.isInteger(rowEnd) && 0 <= rowStart && rowStart <= rowEnd && rowEnd < args.offsets.length)) {
-        throw new RangeError(`wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`);
-      }
-      if (rowStart === rowEnd) return;
-      // Bounds the kernel relies on (it reads raw memory, so a short array would read a neighbour).
-      // The entries of `indices` are trusted to be < otherBias.length: the data layer builds them.
-      const lastRating = args.offsets[rowEnd]!;
-      if (
-        lastRating > args.indices.length ||
-        lastRating > args.values.length ||
-        args.otherFactors.length < args.otherBias.length * dim ||
-        args.rowFactors.length < rowEnd * dim ||
-        args.rowBias.length < rowEnd ||
-        (args.priorMeans !== null && args.priorMeans.length < rowEnd * dim)
-      ) {
-        throw new RangeError('wasm kernel: an array is shorter than the rows being solved need');
-      }
-      const offsets = pointer('offsets', args.offsets);
-      const indices = pointer('indices', args.indices);
-      const values = pointer('values', args.values);
-      const otherFactors = pointer('otherFactors', args.otherFactors);
-      const otherBias = pointer('otherBias', args.otherBias);
-      const rowFactors = pointer('rowFactors', args.rowFactors);
-      const rowBias = pointer('rowBias', args.rowBias);
-      const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
-
-      const slot = claimSlot(control, preferredSlot);
-      preferredSlot = slot;
-      try {
-        kernel.solveRows(
-          dim,
-          offsets,
-          indices,
-          values,
-          otherFactors,
-          otherBias,
-          rowFactors,
-          rowBias,
-          priorMeans,
-          args.globalMean,
-          args.lambda,
-          args.tau,
-          args.gamma,
-          args.weightedRegularization ? 1 : 0,
-          rowStart,
-          rowEnd,
-          SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
-        );
-      } finally {
-        Atomics.store(control, slot, 0);
-      }
-    };
+  createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+    return createWasmSolveRows(buffer, memory, 'solveRows');
   },
 };
+
+/**
+ * Benchmark only: a SolveRows that accumulates each row's Gram matrix and right-hand side exactly
+ * as the kernel does but skips the Cholesky solve and writes nothing, to time the Gram on its own.
+ */
+export function createWasmGramAccumulator(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+  return createWasmSolveRows(buffer, memory, 'accumulateRows');
+}
+
+async function createWasmSolveRows(
+  buffer: SharedArrayBuffer,
+  memory: WebAssembly.Memory | null,
+  entryName: 'solveRows' | 'accumulateRows',
+): Promise<SolveRows> {
+  if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
+  const memoryBuffer = memory.buffer;
+  const control = new Int32Array(memoryBuffer, CONTROL_OFFSET, PROBE_WORD + PROBE_WORDS);
+  // `buffer` may be a different SharedArrayBuffer object for the same memory (one posted to a
+  // worker separately): prove they alias by writing a unique ticket through one and reading it
+  // through the other.
+  if (buffer !== memoryBuffer) {
+    const ticket = Atomics.add(control, TICKET_WORD, 1) + 1;
+    const probe = PROBE_WORD + (ticket % PROBE_WORDS);
+    Atomics.store(control, probe, ticket);
+    const seen = buffer.byteLength === memoryBuffer.byteLength ? Atomics.load(new Int32Array(buffer, CONTROL_OFFSET), probe) : NaN;
+    if (seen !== ticket) throw new Error('the arena buffer is not the buffer of the given WebAssembly.Memory');
+  }
+  const module = await loadKernelModule();
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const entry = (instance.exports as unknown as KernelExports)[entryName];
+  // Start the slot search at a different slot per solver so threads rarely contend.
+  let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
+
+  const pointer = (name: string, array: KernelArray): number => {
+    if (array.buffer !== buffer && array.buffer !== memoryBuffer) {
+      throw new Error(`wasm kernel: ${name} does not live in the kernel's WebAssembly.Memory (allocate it in wasmKernel's arena)`);
+    }
+    return array.byteOffset;
+  };
+
+  return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
+    const { dim } = args;
+    if (!Number.isInteger(dim) || dim < 0 || dim > MAX_WASM_DIM) {
+      throw new AlsError(`the wasm kernel supports dim 0…${MAX_WASM_DIM}, got ${dim}: use --kernel ts`);
+    }
+    if (!(Number.isInteger(rowStart) && Number.isInteger(rowEnd) && 0 <= rowStart && rowStart <= rowEnd && rowEnd < args.offsets.length)) {
+      throw new RangeError(`wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`);
+    }
+    if (rowStart === rowEnd) return;
+    // Bounds the kernel relies on (it reads raw memory, so a short array would read a neighbour).
+    // The entries of `indices` are trusted to be < otherBias.length: the data layer builds them.
+    const lastRating = args.offsets[rowEnd]!;
+    if (
+      lastRating > args.indices.length ||
+      lastRating > args.values.length ||
+      args.otherFactors.length < args.otherBias.length * dim ||
+      args.rowFactors.length < rowEnd * dim ||
+      args.rowBias.length < rowEnd ||
+      (args.priorMeans !== null && args.priorMeans.length < rowEnd * dim)
+    ) {
+      throw new RangeError('wasm kernel: an array is shorter than the rows being solved need');
+    }
+    const offsets = pointer('offsets', args.offsets);
+    const indices = pointer('indices', args.indices);
+    const values = pointer('values', args.values);
+    const otherFactors = pointer('otherFactors', args.otherFactors);
+    const otherBias = pointer('otherBias', args.otherBias);
+    const rowFactors = pointer('rowFactors', args.rowFactors);
+    const rowBias = pointer('rowBias', args.rowBias);
+    const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
+
+    const slot = claimSlot(control, preferredSlot);
+    preferredSlot = slot;
+    try {
+      entry(
+        dim,
+        offsets,
+        indices,
+        values,
+        otherFactors,
+        otherBias,
+        rowFactors,
+        rowBias,
+        priorMeans,
+        args.globalMean,
+        args.lambda,
+        args.tau,
+        args.gamma,
+        args.weightedRegularization ? 1 : 0,
+        rowStart,
+        rowEnd,
+        SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
+      );
+    } finally {
+      Atomics.store(control, slot, 0);
+    }
+  };
+}
 
 /** Takes a free scratch slot (lock word 0 → 1), trying `preferred` first. */
 function claimSlot(control: Int32Array, preferred: number): number {

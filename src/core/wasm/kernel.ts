@@ -44,6 +44,56 @@ export function solveRows(
   rowEnd: i32,
   scratch: usize,
 ): void {
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, rowStart, rowEnd, scratch, true);
+}
+
+/**
+ * Benchmark only: accumulates every row's G and g exactly as solveRows does, then skips the
+ * factorisation and writes nothing, so the Gram accumulation can be timed on its own.
+ */
+export function accumulateRows(
+  dim: i32,
+  offsets: usize,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  rowFactors: usize,
+  rowBias: usize,
+  priorMeans: usize, // 0: no prior (p_r = 0)
+  globalMean: f64,
+  lambda: f64,
+  tau: f64,
+  gamma: f64,
+  weighted: i32,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+): void {
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, rowStart, rowEnd, scratch, false);
+}
+
+@inline
+function rows(
+  dim: i32,
+  offsets: usize,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  rowFactors: usize,
+  rowBias: usize,
+  priorMeans: usize, // 0: no prior (p_r = 0)
+  globalMean: f64,
+  lambda: f64,
+  tau: f64,
+  gamma: f64,
+  weighted: i32,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+  solve: bool,
+): void {
   const n = dim + 1;
   const npad = (n + 1) & ~1;
   const stride = <usize>npad << 3; // bytes per Gram row (row-major, full width, upper part used)
@@ -128,6 +178,8 @@ export function solveRows(
         v128.store(rhs + bo, f64x2.add(v128.load(rhs + bo), acc));
       }
     }
+
+    if (!solve) continue;
 
     // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0].
     const scale = weighted != 0 ? <f64>count : 1.0; // s_r = max(1, n_r), and n_r ≥ 1 here
