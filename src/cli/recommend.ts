@@ -34,6 +34,7 @@ const recommendSchema = listingSchema.extend({
   user: z.coerce.number({ message: 'must be a user id' }).int('must be a whole-number user id').optional(),
   allUsers: z.boolean().default(false),
   out: z.string().min(1).optional(),
+  biasWeight: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   threads: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be ≥ 1').optional(),
 });
 type RecommendOptions = z.infer<typeof recommendSchema>;
@@ -49,7 +50,11 @@ export function registerRecommend(program: Command): void {
     .option('--user <id>', 'a user of the training data: their stored factors; movies they rated are left out')
     .option('--all-users', 'top-N for every training user, written as CSV to --out')
     .option('--out <file.csv>', 'output of --all-users')
-    .option('--threads <n>', 'worker threads for --all-users (default: all cores)');
+    .option('--threads <n>', 'worker threads for --all-users (default: all cores)')
+    .option(
+      '--bias-weight <w>',
+      'rank by μ + b + w·c + u·v: 1 = predicted rating (default for --user/--all-users), 0 = personal taste u·v only (default for titles)',
+    );
   addListingOptions(command).action(async (raw: Record<string, unknown>) => {
     const options = parseOptions(recommendSchema, raw);
     await runRecommend(options);
@@ -67,7 +72,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
   if (options.allUsers && options.out === undefined) throw new AlsError('--all-users needs --out <file.csv>');
   if (!options.allUsers && options.out !== undefined) throw new AlsError('--out is for --all-users');
 
-  const checkpoint = await openCheckpoint(options.model);
+  const { file: modelFile, checkpoint } = await openCheckpoint(options);
   const { eligibleMask, recommendForUser, storedUser, clipToScale } = await import('../core/recommend.js');
   const filter = filterOf(checkpoint, options);
   const eligible = eligibleMask(checkpoint.catalog, filter);
@@ -81,6 +86,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
   const lines: string[] = [];
   let exclude: Int32Array;
   let user;
+  let biasWeight: number;
   let resolved: { query: string; movieId: number; title: string; rating: number }[] = [];
   if (options.user !== undefined) {
     const index = checkpoint.userIds.indexOf(options.user);
@@ -97,6 +103,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
     }
     exclude = items.subarray(offsets[index]!, offsets[index + 1]!);
     user = storedUser(checkpoint.state, index);
+    biasWeight = options.biasWeight ?? 1;
     lines.push(`user ${options.user}: stored factors, ${exclude.length} training ratings left out`);
   } else {
     const given = await resolveRatings(checkpoint, options, lines);
@@ -105,17 +112,27 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
     const { foldInUser } = await import('../core/als.js');
     const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, given.items, given.values);
     user = { bias: folded.bias, factors: folded.factors };
+    biasWeight = options.biasWeight ?? 0;
   }
+  lines.push(rankingNote(biasWeight, checkpoint.state.hyper.kind === 'bias'));
 
-  const list = recommendForUser(checkpoint.state, user, options.top, eligible, exclude);
+  const list = recommendForUser(checkpoint.state, user, options.top, eligible, exclude, biasWeight);
   const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ model: options.model, kind: checkpoint.state.hyper.kind, user: options.user ?? null, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
+      `${JSON.stringify({ model: modelFile, kind: checkpoint.state.hyper.kind, user: options.user ?? null, biasWeight, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
     );
     return;
   }
   process.stdout.write(`${lines.join('\n')}\n${formatTable(rows, 'score', 2)}`);
+}
+
+/** Says how the list is ranked (the printed score is always the predicted rating). */
+function rankingNote(biasWeight: number, biasOnly: boolean): string {
+  if (biasOnly) return 'bias-only model: everyone gets the movies with the highest item bias; score = predicted rating';
+  if (biasWeight === 1) return 'ranked by predicted rating μ + b + c + u·v (score column)';
+  const term = biasWeight === 0 ? 'u·v' : `u·v + ${biasWeight}·c`;
+  return `ranked by personal taste ${term} (--bias-weight ${biasWeight}); score = predicted rating μ + b + c + u·v`;
 }
 
 /**
@@ -188,6 +205,8 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();
   const compact = compactEligible(state, eligible);
+  const biasWeight = options.biasWeight ?? 1;
+  const rankingBias = compact.eligibleBias.map((c) => c * biasWeight);
   const userBase = new Float64Array(state.numUsers);
   for (let u = 0; u < state.numUsers; u++) userBase[u] = state.globalMean + state.userBias[u]!;
   const n = options.top;
@@ -197,6 +216,7 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
     {
       dim: state.hyper.dim,
       ...compact,
+      eligibleBias: rankingBias,
       userFactors: state.userFactors,
       userBase,
       excludeOffsets: checkpoint.trainItemsByUser.offsets,
@@ -218,7 +238,9 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
     for (let k = 0; k < n; k++) {
       const item = outItems[u * n + k]!;
       if (item < 0) break;
-      const score = Math.min(scale.max, Math.max(scale.min, outScores[u * n + k]!));
+      // Back from the ranking score to the predicted rating: add the (1 − w)·c_i left out.
+      const predicted = outScores[u * n + k]! + (1 - biasWeight) * state.itemBias[item]!;
+      const score = Math.min(scale.max, Math.max(scale.min, predicted));
       block += `${checkpoint.userIds[u]},${k + 1},${checkpoint.itemIds[item]},${score.toFixed(4)}\n`;
     }
     chunks.push(block);

@@ -23,12 +23,12 @@ export function registerSimilar(program: Command): void {
     if ((title === undefined) === (options.movieId === undefined)) {
       throw new AlsError('give one movie: a title ("Toy Story") or --movie-id <id>');
     }
-    const checkpoint = await openCheckpoint(options.model);
+    const { file: modelFile, checkpoint } = await openCheckpoint(options);
     const { buildTitleIndex, resolveTitle, resolveMovieId, displayTitle } = await import('../data/titles.js');
     const { eligibleMask, similarItems } = await import('../core/recommend.js');
     const state = checkpoint.state;
     if (state.hyper.kind === 'bias' || state.hyper.dim === 0) {
-      throw new AlsError(`${options.model} holds a bias-only model, which has no movie factors to compare; train with --model latent or genre`);
+      throw new AlsError(`${modelFile} holds a bias-only model, which has no movie factors to compare; train with --model latent or genre`);
     }
     const index = buildTitleIndex(checkpoint.catalog, checkpoint.itemTrainCounts);
     const match = title !== undefined ? resolveTitle(index, title) : resolveMovieId(index, checkpoint.itemIds, options.movieId!);
@@ -38,7 +38,7 @@ export function registerSimilar(program: Command): void {
     const rows = rowsOf(checkpoint, list, (s) => s);
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ model: options.model, kind: state.hyper.kind, movie: { query: match.query, movieId: checkpoint.itemIds[match.item], title: display(match.item) }, minRatings: options.minRatings, similar: rows }, null, 2)}\n`,
+        `${JSON.stringify({ model: modelFile, kind: state.hyper.kind, movie: { query: match.query, movieId: checkpoint.itemIds[match.item], title: display(match.item) }, minRatings: options.minRatings, similar: rows }, null, 2)}\n`,
       );
       return;
     }

@@ -6,6 +6,16 @@
 import { Worker } from 'node:worker_threads';
 import { SharedArena, type ArrayDescriptor } from './arena.js';
 import { batchTopNRange, type BatchArgs } from './batch.js';
+import { batchTopNRangeWasm } from './batch-wasm.js';
+
+/** Which implementation scores: the WebAssembly SIMD kernel when it loads (auto), or TypeScript. */
+export type BatchKernel = 'auto' | 'ts';
+
+/** Runs one range with the chosen kernel (auto: wasm when available, else TypeScript). */
+export function runBatchRange(args: BatchArgs, userStart: number, userEnd: number, kernel: BatchKernel): void {
+  if (kernel === 'auto' && batchTopNRangeWasm(args, userStart, userEnd)) return;
+  batchTopNRange(args, userStart, userEnd);
+}
 
 /** Below this many user × movie scores, threads cost more than they save. */
 const MIN_SCORES_FOR_THREADS = 20_000_000;
@@ -22,14 +32,30 @@ export interface BatchWorkerData {
   topN: number;
   userStart: number;
   userEnd: number;
+  kernel: BatchKernel;
 }
 
-/** Fills args.outItems/outScores for every user; `threads` ≤ 1 runs inline. */
-export async function batchTopN(args: BatchArgs, threads: number): Promise<void> {
+/** The compiled worker script: next to this file in dist/, or in dist/ when running from src/ (vitest). */
+function batchWorkerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('../../dist/core/batch-worker.js', here);
+  return new URL('./batch-worker.js', here);
+}
+
+/**
+ * Fills args.outItems/outScores for every user; `threads` ≤ 1, or fewer than
+ * `minScoresForThreads` user × movie scores, runs on the calling thread.
+ */
+export async function batchTopN(
+  args: BatchArgs,
+  threads: number,
+  options: { minScoresForThreads?: number; kernel?: BatchKernel } = {},
+): Promise<void> {
   const numUsers = args.userBase.length;
   const work = numUsers * args.numEligible;
-  if (threads <= 1 || work < MIN_SCORES_FOR_THREADS || numUsers < threads) {
-    batchTopNRange(args, 0, numUsers);
+  const kernel = options.kernel ?? 'auto';
+  if (threads <= 1 || work < (options.minScoresForThreads ?? MIN_SCORES_FOR_THREADS) || numUsers < threads) {
+    runBatchRange(args, 0, numUsers, kernel);
     return;
   }
   let bytes = 64;
@@ -44,13 +70,13 @@ export async function batchTopN(args: BatchArgs, threads: number): Promise<void>
     shared[key] = view;
     arrays[key] = arena.describe(view);
   }
-  const workerUrl = new URL('./batch-worker.js', import.meta.url);
+  const workerUrl = batchWorkerUrl();
   const jobs: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
     const userStart = Math.floor((numUsers * t) / threads);
     const userEnd = Math.floor((numUsers * (t + 1)) / threads);
     const workerData: BatchWorkerData = {
-      buffer: arena.buffer, arrays, dim: args.dim, numEligible: args.numEligible, topN: args.topN, userStart, userEnd,
+      buffer: arena.buffer, arrays, dim: args.dim, numEligible: args.numEligible, topN: args.topN, userStart, userEnd, kernel,
     };
     jobs.push(
       new Promise<void>((resolve, reject) => {

@@ -1,8 +1,8 @@
 /** Worker thread of batch-pool.ts: fills one user range of the shared output, then says so. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { viewOf } from './arena.js';
-import { batchTopNRange, type BatchArgs } from './batch.js';
-import type { BatchWorkerData } from './batch-pool.js';
+import type { BatchArgs } from './batch.js';
+import { runBatchRange, type BatchWorkerData } from './batch-pool.js';
 
 const data = workerData as BatchWorkerData;
 const view = <T>(key: keyof BatchWorkerData['arrays']): T => viewOf(data.buffer, data.arrays[key]) as T;
@@ -20,5 +20,5 @@ const args: BatchArgs = {
   outItems: view('outItems'),
   outScores: view('outScores'),
 };
-batchTopNRange(args, data.userStart, data.userEnd);
+runBatchRange(args, data.userStart, data.userEnd, data.kernel);
 parentPort!.postMessage('done');

@@ -62,19 +62,12 @@ export function batchTopNRange(args: BatchArgs, userStart: number, userEnd: numb
         const base = userBase[user]!;
         let beat = threshold[slot]!;
         for (let e = itemStart; e < itemEnd; e++) {
-          // u·v_e, four terms per pass to cut loop overhead.
+          // u·v_e summed in k order, then (μ + b_u + c_e) + u·v_e: the same operations in the same
+          // order as the WebAssembly kernel (src/core/wasm/topn.ts), so both give identical lists.
           const itemOffset = e * dim;
-          let dot0 = 0;
-          let dot1 = 0;
-          let k = 0;
-          for (; k + 3 < dim; k += 4) {
-            dot0 += userFactors[userOffset + k]! * eligibleFactors[itemOffset + k]!;
-            dot1 += userFactors[userOffset + k + 1]! * eligibleFactors[itemOffset + k + 1]!;
-            dot0 += userFactors[userOffset + k + 2]! * eligibleFactors[itemOffset + k + 2]!;
-            dot1 += userFactors[userOffset + k + 3]! * eligibleFactors[itemOffset + k + 3]!;
-          }
-          for (; k < dim; k++) dot0 += userFactors[userOffset + k]! * eligibleFactors[itemOffset + k]!;
-          const score = base + eligibleBias[e]! + dot0 + dot1;
+          let dot = 0;
+          for (let k = 0; k < dim; k++) dot += userFactors[userOffset + k]! * eligibleFactors[itemOffset + k]!;
+          const score = base + eligibleBias[e]! + dot;
           if (!(score > beat)) continue;
           const item = eligibleItems[e]!;
           if (hasExclusions && rowContains(excludeIndices, excludeOffsets[user]!, excludeOffsets[user + 1]!, item)) continue;

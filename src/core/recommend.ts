@@ -64,10 +64,20 @@ export function eligibleMask(table: GenreTable, filter: ItemFilter): Uint8Array 
 }
 
 /**
- * Writes r̂(i) = μ + b + c_i + u·v_i for every movie into `out` (length numItems).
+ * Writes the ranking score μ + b + w·c_i + u·v_i for every movie into `out` (length numItems).
+ * With biasWeight w = 1 this is the predicted rating r̂(i); with w = 0 it ranks by the personal
+ * part u·v_i only (how much more this user should like the movie than an average user does),
+ * which is what a user known from one or two titles needs: their shrunken u is small, and the
+ * item bias c_i, the same for everyone, would otherwise give every new user the same list.
  * `userFactor` holds u (length dim; ignored for dim 0).
  */
-export function scoreItems(model: ModelState, userBias: number, userFactor: Float64Array, out: Float64Array): void {
+export function scoreItems(
+  model: ModelState,
+  userBias: number,
+  userFactor: Float64Array,
+  out: Float64Array,
+  biasWeight = 1,
+): void {
   const dim = model.hyper.dim;
   const base = model.globalMean + userBias;
   const itemFactors = model.itemFactors;
@@ -76,8 +86,16 @@ export function scoreItems(model: ModelState, userBias: number, userFactor: Floa
     let dot = 0;
     const offset = item * dim;
     for (let k = 0; k < dim; k++) dot += userFactor[k]! * itemFactors[offset + k]!;
-    out[item] = base + itemBias[item]! + dot;
+    out[item] = base + biasWeight * itemBias[item]! + dot;
   }
+}
+
+/** The predicted rating r̂(i) = μ + b + c_i + u·v_i of one movie. */
+export function predictForUser(model: ModelState, user: UserVector, item: number): number {
+  const dim = model.hyper.dim;
+  let dot = 0;
+  for (let k = 0; k < dim; k++) dot += user.factors[k]! * model.itemFactors[item * dim + k]!;
+  return model.globalMean + user.bias + model.itemBias[item]! + dot;
 }
 
 /**
@@ -239,8 +257,9 @@ export function storedUser(model: ModelState, user: number): UserVector {
 }
 
 /**
- * The top n movies for a user: every movie scored, the given movies (already rated) left out,
- * then the eligible ones kept by the heap. Scores are raw predictions (not clipped).
+ * The top n movies for a user: every movie scored (ranking score with `biasWeight`, see
+ * scoreItems), the given movies (already rated) left out, the eligible ones kept by the heap.
+ * The returned scores are the predicted ratings r̂ (not clipped), whatever the ranking weight.
  */
 export function recommendForUser(
   model: ModelState,
@@ -248,10 +267,13 @@ export function recommendForUser(
   n: number,
   eligible: Uint8Array,
   exclude: ArrayLike<number>,
+  biasWeight = 1,
 ): TopN {
   const scores = new Float64Array(model.numItems);
-  scoreItems(model, user.bias, user.factors, scores);
+  scoreItems(model, user.bias, user.factors, scores, biasWeight);
   const mask = eligible.slice();
   for (let k = 0; k < exclude.length; k++) mask[exclude[k]!] = 0;
-  return topN(scores, n, mask);
+  const ranked = topN(scores, n, mask);
+  for (let k = 0; k < ranked.items.length; k++) ranked.scores[k] = predictForUser(model, user, ranked.items[k]!);
+  return ranked;
 }

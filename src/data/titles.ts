@@ -215,14 +215,31 @@ function editDistance(a: string, b: string, row: Int32Array): number {
   return row[n]!;
 }
 
+/** Words that say nothing about which movie is meant (articles, "of", "and"). */
+const STOP_WORDS = new Set([...TRAILING_ARTICLES, 'of', 'and', 'in', 'on', 'to', 'for', 'with', 'l'].map((w) => w.replace("'", '')));
+
+/** The query's readings, plus each without a leading article ("The Incredibels" → "incredibels"). */
+function queryVariants(query: string): string[] {
+  const keys = new Set<string>();
+  for (const variant of segmentVariants(query)) {
+    const key = normaliseTitle(variant);
+    if (!key) continue;
+    keys.add(key);
+    const space = key.indexOf(' ');
+    if (space > 0 && TRAILING_ARTICLES.has(key.slice(0, space))) keys.add(key.slice(space + 1));
+  }
+  return [...keys];
+}
+
 /**
  * The `limit` titles closest to a query: similarity = ½(1 − edit distance / longer length)
- * + ½(shared words / words of the query), best over the title's readings; ties → most rated.
+ * + ½(shared words / words of the query, articles and "of"/"and" not counted), best over the
+ * readings of title and query; ties → most rated.
  */
 export function suggestTitles(index: TitleIndex, query: string, limit: number): number[] {
-  const variants = [...new Set(segmentVariants(query).map(normaliseTitle).filter((k) => k.length > 0))];
+  const variants = queryVariants(query);
   if (variants.length === 0) return [];
-  const queryWords = variants.map((v) => new Set(v.split(' ')));
+  const queryWords = variants.map((v) => new Set(v.split(' ').filter((w) => !STOP_WORDS.has(w))));
   let longest = 0;
   for (const keys of index.keys) for (const key of keys) longest = Math.max(longest, key.length);
   for (const v of variants) longest = Math.max(longest, v.length);
@@ -240,7 +257,7 @@ export function suggestTitles(index: TitleIndex, query: string, limit: number): 
           Math.abs(q.length - key.length) > longer / 2 ? 0 : 1 - editDistance(q, key, row) / longer;
         let shared = 0;
         for (const w of keyWords) if (queryWords[v]!.has(w)) shared++;
-        const overlap = Math.min(1, shared / queryWords[v]!.size);
+        const overlap = queryWords[v]!.size === 0 ? 0 : Math.min(1, shared / queryWords[v]!.size);
         const score = 0.5 * editSimilarity + 0.5 * overlap;
         if (score > best) best = score;
       }
