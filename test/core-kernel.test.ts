@@ -79,10 +79,15 @@ describe('Cholesky on the packed triangle', () => {
     const b = A.map((row) => row.reduce((s, v, k) => s + v * xStar[k]!, 0));
     const tri = new Float64Array((n * (n + 1)) / 2);
     for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) tri[packedIndex(i, j)] = A[i]![j]!;
-    expect(choleskyFactor(tri, n)).toBe(true);
+    const inverseDiagonal = new Float64Array(n);
+    expect(choleskyFactor(tri, n, inverseDiagonal)).toBe(true);
+    for (let k = 0; k < n; k++) expect(inverseDiagonal[k]).toBeCloseTo(1 / tri[packedIndex(k, k)]!, 14);
     const x = Float64Array.from(b);
     choleskySolve(tri, n, x);
     for (let k = 0; k < n; k++) expect(x[k]).toBeCloseTo(xStar[k]!, 10);
+    const y = Float64Array.from(b);
+    choleskySolve(tri, n, y, inverseDiagonal);
+    for (let k = 0; k < n; k++) expect(y[k]).toBeCloseTo(xStar[k]!, 10);
   });
 
   it('factors a diagonal matrix into square roots and refuses an indefinite one', () => {

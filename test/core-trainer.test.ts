@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldInItem, foldInUser, predict, rmse, type ItemGenres } from '../src/core/als.js';
+import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, type ItemGenres } from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
 import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
 import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
@@ -92,6 +92,8 @@ describe('ALS trainer', () => {
       }
       expect(state.itemBias[n]).toBe(0);
       expect(Number.isFinite(predict(state, 0, n))).toBe(true);
+      // Scoring the movie from its genres alone gives the same prediction.
+      expect(predictFromGenres(state, 3, ids)).toBeCloseTo(predict(state, 3, n), 12);
       // Folding in the movie with no ratings gives the same prior.
       const folded = foldInItem(state, state.hyper, new Int32Array(0), new Float32Array(0), ids);
       for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(state.itemFactors[n * K + k]!, 12);
@@ -164,6 +166,35 @@ describe('ALS trainer', () => {
       const folded = foldInUser(state, h, byUser.indices.slice(start, end), byUser.values.slice(start, end));
       expect(folded.bias).toBe(userBias[m]);
       expect(Array.from(folded.factors)).toEqual(Array.from(userFactors.subarray(m * K, (m + 1) * K)));
+    }
+  });
+
+  it('folds in a movie exactly as one more item-side update (genre prior included)', async () => {
+    const h = hyper('genre', { weightedRegularization: true, tau: 0.05, gamma: 0.05 });
+    const { state } = await train(latentProblem, h, 3);
+    const K = state.hyper.dim;
+    const genres = genresFor(latentProblem.numItems);
+    const priors = new Float64Array(latentProblem.numItems * K);
+    computeGenrePriors(state.genreFactors, K, genres, latentProblem.numItems, priors);
+    const byItem = latentProblem.train.ratingsByItem;
+    const itemFactors = state.itemFactors.slice();
+    const itemBias = state.itemBias.slice();
+    createTsSolveRows()(
+      {
+        dim: K, offsets: byItem.offsets, indices: byItem.indices, values: byItem.values,
+        otherFactors: state.userFactors, otherBias: state.userBias, rowFactors: itemFactors, rowBias: itemBias,
+        priorMeans: priors, globalMean: state.globalMean, lambda: h.lambda, tau: h.tau, gamma: h.gamma, weightedRegularization: true,
+      },
+      0,
+      state.numItems,
+    );
+    for (const n of [0, 5, 30]) {
+      const start = byItem.offsets[n]!;
+      const end = byItem.offsets[n + 1]!;
+      const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
+      const folded = foldInItem(state, h, byItem.indices.slice(start, end), byItem.values.slice(start, end), ids);
+      expect(folded.bias).toBeCloseTo(itemBias[n]!, 12);
+      for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(itemFactors[n * K + k]!, 12);
     }
   });
 

@@ -162,7 +162,8 @@ export function updateGenreFactors(
     }
   }
   for (let g = 0; g < G; g++) tri[(g * (g + 3)) / 2]! += genreTau;
-  if (!choleskyFactor(tri, G)) {
+  const inverseDiagonal = new Float64Array(G);
+  if (!choleskyFactor(tri, G, inverseDiagonal)) {
     genreFactors.fill(NaN);
     return;
   }
@@ -170,7 +171,7 @@ export function updateGenreFactors(
   const column = new Float64Array(G);
   for (let k = 0; k < dim; k++) {
     for (let g = 0; g < G; g++) column[g] = rhs[g * dim + k]!;
-    choleskySolve(tri, G, column);
+    choleskySolve(tri, G, column, inverseDiagonal);
     for (let g = 0; g < G; g++) genreFactors[g * dim + k] = column[g]!;
   }
 }

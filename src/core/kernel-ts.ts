@@ -28,6 +28,7 @@ export function createTsSolveRows(): SolveRows {
   let scratchDim = -1;
   let tri = new Float64Array(0);
   let rhs = new Float64Array(0);
+  let inverseDiagonal = new Float64Array(0);
 
   return function solveRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): void {
     const K = args.dim;
@@ -40,6 +41,7 @@ export function createTsSolveRows(): SolveRows {
       scratchDim = K;
       tri = new Float64Array(packedLength(K + 1));
       rhs = new Float64Array(K + 1);
+      inverseDiagonal = new Float64Array(K + 1);
     }
     const n = K + 1;
     const biasColumn = (K * (K + 1)) / 2; // start of column K (the bias) in the packed triangle
@@ -113,14 +115,14 @@ export function createTsSolveRows(): SolveRows {
       for (let j = 0; j <= K; j++) rhs[j]! *= lambda;
       if (priorMeans !== null) for (let j = 0; j < K; j++) rhs[j]! += tauR * priorMeans[out + j]!;
 
-      if (!choleskyFactor(tri, n)) {
+      if (!choleskyFactor(tri, n, inverseDiagonal)) {
         // Not positive definite (e.g. τ = 0 with fewer ratings than dimensions, or non-finite
         // inputs): mark the row so the loss becomes NaN and the trainer reports divergence.
         rowFactors.fill(NaN, out, out + K);
         rowBias[r] = NaN;
         continue;
       }
-      choleskySolve(tri, n, rhs);
+      choleskySolve(tri, n, rhs, inverseDiagonal);
       for (let k = 0; k < K; k++) rowFactors[out + k] = rhs[k]!;
       rowBias[r] = rhs[K]!;
     }

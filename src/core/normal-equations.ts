@@ -79,45 +79,64 @@ export class NormalEquations {
  *   L_ij = (A_ij − Σ_(k<j) L_ik L_jk) / L_jj   for j < i,
  *   L_ii = √(A_ii − Σ_(k<i) L_ik²).
  *
+ * `inverseDiagonal` (length ≥ n) receives 1/L_ii, so that the n(n−1)/2 divisions become
+ * multiplications here and in `choleskySolve` (a division costs several multiplications).
+ * The dot products are unrolled by two with two accumulators.
+ *
  * Returns false (leaving `tri` partly overwritten) when a pivot is not positive or not finite,
  * i.e. A is not (numerically) positive definite.
  */
-export function choleskyFactor(tri: Float64Array, n: number, base = 0): boolean {
+export function choleskyFactor(tri: Float64Array, n: number, inverseDiagonal: Float64Array = new Float64Array(n)): boolean {
   for (let i = 0; i < n; i++) {
-    const rowI = base + (i * (i + 1)) / 2;
+    const rowI = (i * (i + 1)) / 2;
     for (let j = 0; j < i; j++) {
-      const rowJ = base + (j * (j + 1)) / 2;
-      let s = tri[rowI + j]!;
-      for (let k = 0; k < j; k++) s -= tri[rowI + k]! * tri[rowJ + k]!;
-      tri[rowI + j] = s / tri[rowJ + j]!;
+      const rowJ = (j * (j + 1)) / 2;
+      let s0 = tri[rowI + j]!;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < j; k += 2) {
+        s0 -= tri[rowI + k]! * tri[rowJ + k]!;
+        s1 -= tri[rowI + k + 1]! * tri[rowJ + k + 1]!;
+      }
+      if (k < j) s0 -= tri[rowI + k]! * tri[rowJ + k]!;
+      tri[rowI + j] = (s0 + s1) * inverseDiagonal[j]!;
     }
-    let d = tri[rowI + i]!;
-    for (let k = 0; k < i; k++) {
-      const l = tri[rowI + k]!;
-      d -= l * l;
+    let d0 = tri[rowI + i]!;
+    let d1 = 0;
+    let k = 0;
+    for (; k + 1 < i; k += 2) {
+      const l0 = tri[rowI + k]!;
+      const l1 = tri[rowI + k + 1]!;
+      d0 -= l0 * l0;
+      d1 -= l1 * l1;
     }
+    if (k < i) d0 -= tri[rowI + k]! * tri[rowI + k]!;
+    const d = d0 + d1;
     if (!(d > 0) || d === Infinity) return false;
-    tri[rowI + i] = Math.sqrt(d);
+    const l = Math.sqrt(d);
+    tri[rowI + i] = l;
+    inverseDiagonal[i] = 1 / l;
   }
   return true;
 }
 
 /**
- * Solves L Lᵀ x = b given the factor from `choleskyFactor`; `x` holds b on entry and x on exit.
- * Forward substitution L z = b row by row, then back substitution Lᵀ x = z column by column
- * (x_i = z_i / L_ii, then z_k −= L_ik x_i for k < i), so both walk rows of L contiguously.
+ * Solves L Lᵀ x = b given the factor from `choleskyFactor` and its `inverseDiagonal`; `x` holds
+ * b on entry and x on exit. Forward substitution L z = b row by row, then back substitution
+ * Lᵀ x = z column by column (x_i = z_i / L_ii, then z_k −= L_ik x_i for k < i), so both walk
+ * rows of L contiguously. Without `inverseDiagonal` the diagonal of `tri` is divided by.
  */
-export function choleskySolve(tri: Float64Array, n: number, x: Float64Array, base = 0, xOffset = 0): void {
+export function choleskySolve(tri: Float64Array, n: number, x: Float64Array, inverseDiagonal: Float64Array | null = null): void {
   for (let i = 0; i < n; i++) {
-    const rowI = base + (i * (i + 1)) / 2;
-    let s = x[xOffset + i]!;
-    for (let k = 0; k < i; k++) s -= tri[rowI + k]! * x[xOffset + k]!;
-    x[xOffset + i] = s / tri[rowI + i]!;
+    const rowI = (i * (i + 1)) / 2;
+    let s = x[i]!;
+    for (let k = 0; k < i; k++) s -= tri[rowI + k]! * x[k]!;
+    x[i] = inverseDiagonal === null ? s / tri[rowI + i]! : s * inverseDiagonal[i]!;
   }
   for (let i = n - 1; i >= 0; i--) {
-    const rowI = base + (i * (i + 1)) / 2;
-    const xi = x[xOffset + i]! / tri[rowI + i]!;
-    x[xOffset + i] = xi;
-    for (let k = 0; k < i; k++) x[xOffset + k]! -= tri[rowI + k]! * xi;
+    const rowI = (i * (i + 1)) / 2;
+    const xi = inverseDiagonal === null ? x[i]! / tri[rowI + i]! : x[i]! * inverseDiagonal[i]!;
+    x[i] = xi;
+    for (let k = 0; k < i; k++) x[k]! -= tri[rowI + k]! * xi;
   }
 }

@@ -1,0 +1,52 @@
+/**
+ * Time per ALS epoch (updates only, metrics excluded) for 1 and 2 threads.
+ *
+ *   npm run build && node dist/bench/epoch-time.js [--data ml-latest-small] [--dim 30] [--epochs 10] [--kernel ts|wasm] [--model latent]
+ *
+ * Reports the median over the epochs after a warm-up epoch. Shared, noisy machines give noisy
+ * numbers: run it more than once.
+ */
+import path from 'node:path';
+import { DEFAULT_HYPERPARAMETERS } from '../core/defaults.js';
+import { loadKernel, type KernelName } from '../core/kernels.js';
+import { createTrainer } from '../core/trainer.js';
+import type { ModelKind } from '../core/types.js';
+import { dataHome } from '../data/home.js';
+import { loadDataset } from '../data/load.js';
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const data = option('--data', 'ml-latest-small');
+const dim = Number(option('--dim', '30'));
+const epochs = Number(option('--epochs', '10'));
+const kind = option('--model', 'latent') as ModelKind;
+const kernel = await loadKernel(option('--kernel', 'ts') as KernelName);
+const threadCounts = option('--threads', '1,2').split(',').map(Number);
+
+const dataset = await loadDataset(path.join(dataHome(), data));
+const m = dataset.matrix;
+console.log(`${data}: ${m.numRatings} ratings, ${m.numUsers} users, ${m.numItems} movies; ${kind} dim ${dim}, ${kernel.name} kernel`);
+for (const threads of threadCounts) {
+  const catalog = dataset.catalog;
+  const trainer = await createTrainer({
+    train: m,
+    validation: null,
+    itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
+    hyper: { ...DEFAULT_HYPERPARAMETERS, kind, dim: kind === 'bias' ? 0 : dim },
+    seed: 1,
+    threads,
+    kernel,
+  });
+  const times: number[] = [];
+  for (let e = 0; e <= epochs; e++) {
+    const metrics = await trainer.epoch();
+    if (e > 0) times.push(metrics.elapsedMs); // epoch 1 warms up the JIT and the workers
+  }
+  await trainer.close();
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  console.log(`threads ${threads}: median ${median.toFixed(1)} ms/epoch (min ${times[0]!.toFixed(1)}, max ${times.at(-1)!.toFixed(1)}) over ${times.length} epochs`);
+}
