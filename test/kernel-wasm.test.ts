@@ -131,6 +131,16 @@ describe('wasm kernel', () => {
     }
   }
 
+  it(`solves at the largest dimension its scratch slots hold (${MAX_WASM_DIM})`, async () => {
+    const rng = new Random(9);
+    const spec = { ...smallSpec(MAX_WASM_DIM, rng, true, true), counts: Int32Array.from([0, 1, 17, 40]) };
+    const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
+    const args = createHalfEpochProblem(arena, spec, rng);
+    const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
+    solve(args, 0, 4);
+    expect(maxRelativeError(args, 0, 4)).toBeLessThan(1e-10);
+  });
+
   it('gives the closed-form bias for dim 0', async () => {
     // Row 0: ratings 4 and 5 against other biases 0.5 and −0.5, μ = 3.5: Σ t = 0 + 2 = 2.
     const arena = wasmKernel.createArena(4096);

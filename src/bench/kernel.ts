@@ -71,13 +71,17 @@ function powerLawCounts(numRows: number, totalRatings: number, maxCount: number,
     counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * Math.pow(u, -1 / alpha)));
     total += counts[r]!;
   }
-  // Spread the difference over all rows in proportion to their size beyond the minimum.
-  const excess = total - numRows * MIN_RATINGS_PER_USER;
-  const factor = (totalRatings - numRows * MIN_RATINGS_PER_USER) / excess;
-  total = 0;
-  for (let r = 0; r < numRows; r++) {
-    counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
-    total += counts[r]!;
+  // Rescale the part above the minimum to hit the total; rows at the cap stay there, so repeat
+  // with the remaining rows until the total is met (or every row is capped).
+  for (let pass = 0; pass < 4 && total !== totalRatings; pass++) {
+    let free = 0;
+    for (let r = 0; r < numRows; r++) if (counts[r]! < maxCount) free += counts[r]! - MIN_RATINGS_PER_USER;
+    const factor = (free + totalRatings - total) / free;
+    total = 0;
+    for (let r = 0; r < numRows; r++) {
+      if (counts[r]! < maxCount) counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
+      total += counts[r]!;
+    }
   }
   return counts;
 }

@@ -38,7 +38,7 @@ const SCRATCH_SLOT_BYTES = 512 * 1024;
 /** Bytes below the arena that the kernel keeps for itself. */
 export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTES;
 /** The largest latent dimension whose (K+1)×(K+1) scratch fits a slot. */
-export const MAX_WASM_DIM = 250;
+export const MAX_WASM_DIM = 240;
 
 type KernelEntry = (
     dim: number,
@@ -152,7 +152,9 @@ async function createWasmSolveRows(
   }
   const module = await loadKernelModule();
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const entry = (instance.exports as unknown as KernelExports)[entryName];
+  const exports = instance.exports as unknown as KernelExports;
+  if (exports.scratchBytes(MAX_WASM_DIM) > SCRATCH_SLOT_BYTES) throw new Error('wasm kernel: scratch slots too small for MAX_WASM_DIM');
+  const entry = exports[entryName];
   // Start the slot search at a different slot per solver so threads rarely contend.
   let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
 
