@@ -2,15 +2,18 @@
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
 /**
- * A one-line text sparkline of a series (e.g. validation RMSE per epoch) for terminal summaries.
- * Each value v maps to block ⌊8 (v − min) / range⌋ (capped at 7) of "▁▂▃▄▅▆▇█": the lowest value
- * is "▁". The top of the scale is robust: top = min(max, median + 4 (median − min)), and values
- * above it are drawn "█" (clipped). Without this, the first epoch (from random factors, far above
- * the rest) squeezes every later epoch into "▁" and hides the late rise that shows overfitting.
- * The range is at least 0.1 % of |min|, so round-off wiggles of a converged run stay flat ("▁").
- * Non-finite values (no validation set in that epoch) are a space. Series longer than `maxWidth` are shortened to `maxWidth` characters by
- * averaging consecutive runs of values (bucket k covers values [⌊k·n/w⌋, ⌊(k+1)·n/w⌋)), so the
- * line fits a terminal whatever the number of epochs.
+ * A one-line text sparkline of a series (e.g. validation RMSE per epoch) for terminal summaries:
+ * one of "▁▂▃▄▅▆▇█" per value, "▁" at the minimum and "█" at the maximum, order preserved.
+ *
+ * Heights follow the logarithm of the distance above the minimum, e = v − min:
+ *   h(v) = ln(1 + e/δ) / ln(1 + e_max/δ),  δ = e_max / 50,  block = min(7, ⌊8 h⌋).
+ * On a linear scale the first epoch (from random factors, ~0.03 above the rest on ml-latest-small)
+ * squeezes every later epoch into "▁" and hides both the end of the descent and a late rise
+ * (overfitting); the log scale keeps a 0.001 rise visible next to a 0.035 drop. A series whose
+ * spread is below 0.01 % of its minimum is round-off and drawn flat ("▁").
+ * Non-finite values (no validation set in that epoch) are a space. Series longer than `maxWidth`
+ * are shortened to `maxWidth` characters by averaging consecutive runs of values
+ * (bucket k covers values [⌊k·n/w⌋, ⌊(k+1)·n/w⌋)), so the line fits a terminal.
  */
 export function sparkline(values: readonly number[], maxWidth = 60): string {
   const width = Math.max(1, Math.floor(maxWidth));
@@ -33,19 +36,22 @@ export function sparkline(values: readonly number[], maxWidth = 60): string {
     }
     series = buckets;
   }
-  const finite = series.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (finite.length === 0) return ' '.repeat(series.length);
-  const min = finite[0]!;
-  const max = finite[finite.length - 1]!;
-  const middle = finite.length >> 1;
-  const median = finite.length % 2 === 1 ? finite[middle]! : (finite[middle - 1]! + finite[middle]!) / 2;
-  const top = Math.min(max, median + 4 * (median - min));
-  const range = Math.max(top - min, 1e-3 * Math.abs(min));
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of series) {
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const spread = max - min;
+  const flat = !(spread > 1e-4 * Math.abs(min)) || !(spread > 0);
+  const delta = spread / 50;
+  const top = Math.log1p(spread / delta);
   let line = '';
   for (const v of series) {
     if (!Number.isFinite(v)) line += ' ';
-    else if (!(range > 0)) line += BLOCKS[0];
-    else line += BLOCKS[Math.max(0, Math.min(7, Math.floor(((v - min) / range) * 8)))];
+    else if (flat) line += BLOCKS[0];
+    else line += BLOCKS[Math.min(7, Math.floor((Math.log1p((v - min) / delta) / top) * 8))];
   }
   return line;
 }
