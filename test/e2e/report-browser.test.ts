@@ -1,14 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hyperparameters } from '../../src/core/types.js';
-import { buildReportContent } from '../../src/report/content.js';
-import { renderReportHtml } from '../../src/report/html.js';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium.js';
-import { fixtureHistory, fixtureStats } from '../helpers/report-fixtures.js';
+import { movielensDir } from '../helpers/movielens.js';
 
 /**
  * Opens a generated report in real headless Chromium from a file:// URL and checks what a person
@@ -18,21 +16,18 @@ import { fixtureHistory, fixtureStats } from '../helpers/report-fixtures.js';
 describe('report in a real browser', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'als-report-e2e-'));
   let browser: Browser;
-  const reportFile = path.join(scratch, 'report.html');
+  const checkpoint = path.join(scratch, 'latent.als');
+  const reportFile = `${checkpoint}.report.html`;
 
   beforeAll(async () => {
-    const hyper: Hyperparameters = { kind: 'latent', dim: 16, lambda: 1, tau: 5, gamma: 5, genreTau: 1, weightedRegularization: true };
-    const content = await buildReportContent({
-      checkpointPath: 'models/fixture.als',
-      generatedAt: new Date(),
-      datasetName: 'fixture-set',
-      stats: fixtureStats(),
-      hyper,
-      history: fixtureHistory(15, 0.65),
-      evaluation: [{ caption: 'Accuracy', columns: ['Segment', 'RMSE'], rows: [['all', '0.8600']] }],
-      recommendations: [{ caption: 'Liked “Toy Story”', columns: ['#', 'Title'], rows: [[1, 'Toy Story 2']] }],
-    });
-    writeFileSync(reportFile, renderReportHtml(content));
+    // A real report: a small latent model trained on ml-latest-small by the compiled CLI (npm test builds first).
+    const train = spawnSync(
+      process.execPath,
+      [path.resolve('bin/als.js'), 'train', '--data', movielensDir('ml-latest-small'), '--dim', '8', '--epochs', '5', '--threads', '1', '--out', checkpoint, '--quiet', '--report'],
+      { encoding: 'utf-8', env: { ...process.env, ALS_DATA_HOME: scratch } },
+    );
+    expect(train.stderr).toBe('');
+    expect(train.status).toBe(0);
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
   });
 
@@ -67,7 +62,14 @@ describe('report in a real browser', () => {
       expect(chart.texts).toBeGreaterThan(5);
       expect(chart.marks).toBeGreaterThan(10);
     }
-    expect(await page.locator('h1').textContent()).toContain('ALS report');
+    expect(await page.locator('h1').textContent()).toBe('ALS report: latent model, dim 8 on ml-latest-small');
+    // The tables a person reads: evaluation and both liked lists, laid out with visible rows.
+    const captions = await page.$$eval('caption', (nodes) => nodes.map((n) => n.textContent));
+    expect(captions).toEqual(expect.arrayContaining(['Rating prediction error', 'Top-10 ranking', 'Liked “Toy Story (1995)”', 'Liked “Saw (2004)”']));
+    const likedRows = await page.locator('table:has(caption:text("Liked “Toy Story (1995)”")) tbody tr').count();
+    expect(likedRows).toBe(10);
+    const tableBox = await page.locator('table:has(caption:text("Rating prediction error"))').boundingBox();
+    expect(tableBox!.width).toBeGreaterThan(200);
 
     const screenshot = await page.screenshot({ fullPage: true, type: 'png' });
     writeFileSync(path.join(scratch, 'report.png'), screenshot);
