@@ -117,7 +117,7 @@ describe('activity and ratings charts', () => {
     const stats = fixtureStats();
     const svg = await activitySvg(stats);
     const texts = svgTexts(svg);
-    for (const title of ['x = ratings per user (count, log scale)', 'Users with ≥ x ratings (log scale)', 'x = ratings per movie (count, log scale)', 'Movies with ≥ x ratings (log scale)']) {
+    for (const title of ['x = ratings per user (count, log)', 'Users with ≥ x ratings (log)', 'x = ratings per movie (count, log)', 'Movies with ≥ x ratings (log)']) {
       expect(texts).toContain(title);
     }
     expect(texts).toContain('power-law fit: α = 1.80, x ≥ 3');

@@ -180,12 +180,12 @@ function activityPanel(
   const fitted = line.length > 0 ? fitLabel(fit.alpha, fit.xMin) : null;
   const domain = fitted ? [observed, fitted] : [observed];
   const colors = fitted ? ['#4c78a8', '#e45756'] : ['#4c78a8'];
-  const x = { field: 'count', type: 'quantitative' as const, title: `x = ratings per ${noun} (count, log scale)`, scale: { type: 'log' as const } };
+  const x = { field: 'count', type: 'quantitative' as const, title: `x = ratings per ${noun} (count, log)`, scale: { type: 'log' as const } };
   // The domain stops at ½ (the fitted line is cut there) rather than at the next power of ten below.
   const y = {
     field: 'atLeast',
     type: 'quantitative' as const,
-    title: `${noun[0]!.toUpperCase()}${noun.slice(1)}s with ≥ x ratings (log scale)`,
+    title: `${noun[0]!.toUpperCase()}${noun.slice(1)}s with ≥ x ratings (log)`,
     scale: { type: 'log' as const, domainMin: 0.5, nice: false },
   };
   const colorEncoding = {
@@ -218,8 +218,10 @@ function activityPanel(
  * collaborative filtering: a few users and movies hold most ratings), each with its fitted power law.
  */
 export function activitySpec(stats: DatasetStats, size: ChartSize = {}): TopLevelSpec {
+  // Without canvas, Vega estimates a rotated axis title's length; taller than it, the plot keeps
+  // its title close instead of pushing it up.
   const width = size.width ?? 300;
-  const height = size.height ?? 240;
+  const height = size.height ?? 270;
   return {
     $schema: SCHEMA,
     config: CONFIG,

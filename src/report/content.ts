@@ -127,7 +127,7 @@ export async function buildReportContent(input: ReportInput): Promise<ReportCont
       title: 'Data set',
       tables: [datasetTable(stats)],
       charts: [
-        { caption: 'Ratings per user and per movie (log-log)', svg: activity, note: 'Each point: how many users (movies) have exactly that many ratings. The line is the maximum-likelihood discrete power law fitted to the tail x ≥ xmin, scaled to the number of users (movies) in that tail.' },
+        { caption: 'Ratings per user and per movie (log-log)', svg: activity, note: 'Each point: how many users (movies) have at least x ratings. The line is the maximum-likelihood discrete power law P(x) ∝ x^−α fitted to the tail x ≥ xmin, drawn the same way (it starts at the observed point at xmin); on log-log axes a power-law tail is a straight line of slope 1 − α.' },
         { caption: 'Rating histogram', svg: ratings },
       ],
     });
