@@ -85,8 +85,9 @@ figure svg { max-width: 100%; height: auto; display: block; }
 function renderCell(cell: Cell, tag: 'td' | 'th'): string {
   if (cell === null) return `<${tag} class="num">–</${tag}>`;
   if (typeof cell === 'number') return `<${tag} class="num">${escapeHtml(String(cell))}</${tag}>`;
-  // Right-align text that is a formatted number ("0.8512", "12,345", "43 %", "1.2 s").
-  const numeric = /^[−\-+]?[\d,.]+( ?(%|s|ms|×))?$/.test(cell.trim());
+  // Right-align text that is a formatted number ("0.8512", "12,345", "43 %", "1.2 s", "0.85 stars
+  // (epoch 9)") or the dash of a missing value, so columns of figures line up.
+  const numeric = /^([−\-+]?[\d,.]+( ?(%|s|ms|×|stars))?( \(.*\))?|–)$/.test(cell.trim());
   return `<${tag}${numeric ? ' class="num"' : ''}>${escapeHtml(cell)}</${tag}>`;
 }
 
