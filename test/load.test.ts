@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,12 @@ describe('layouts on small fixtures', () => {
     const csv = await loadDataset(folder({ 'ratings.csv': 'user,item,rating\n1,2,0.25\n' }), { cache: false });
     expect(csv.info.layout).toBe('plain');
     expect(csv.info.scale.step).toBe(0);
+    // Ids beyond the lookup-table range take the sort + binary-search path.
+    const big = await loadDataset(folder({ 'ratings.tsv': '2000000000\t7\t3\n5\t2147483647\t4\n5\t7\t5\n' }), { cache: false });
+    expect([...big.userIds]).toEqual([5, 2000000000]);
+    expect([...big.itemIds]).toEqual([7, 2147483647]);
+    expect(ratingOf(big, 2000000000, 7)).toBe(3);
+    expect(ratingOf(big, 5, 2147483647)).toBe(4);
   });
 
   it('the byte scanner and csv-parse read the same ratings', async () => {
@@ -301,8 +307,11 @@ describe('binary cache', () => {
 
   it('round-trips ml-100k exactly, and touching a source file invalidates it', async () => {
     const dir = path.join(root, 'ml-100k-copy');
-    // dereference: the data home may hold symlinks to read-only shared copies; copy the files, not the links.
-    cpSync(movielensDir('ml-100k'), dir, { recursive: true, dereference: true });
+    // Write fresh files with the data's bytes: never copy links (the data home holds symlinks to
+    // read-only shared copies, which this test must not write through) nor read-only modes.
+    mkdirSync(dir);
+    for (const name of ['u.data', 'u.item', 'u.genre']) writeFileSync(path.join(dir, name), readFileSync(path.join(movielensDir('ml-100k'), name)));
+    expect(lstatSync(path.join(dir, 'u.data')).isFile()).toBe(true);
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);
@@ -325,6 +334,23 @@ describe('binary cache', () => {
     const reloaded = await loadDataset(dir, { cacheDir });
     expect(ratingOf(reloaded, Number(firstLine[0]), Number(firstLine[1]))).toBe(Number(changedRating));
     expect(reloaded.info.fingerprint).not.toBe(fresh.info.fingerprint);
+  });
+
+  it('a small cache is read back (not rebuilt) while sizes and mtimes match', async () => {
+    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n', 'movies.csv': MOVIES_CSV });
+    const ratings = path.join(dir, 'ratings.csv');
+    utimesSync(ratings, 1_600_000_000, 1_600_000_000); // a whole-second mtime that can be set again exactly
+    const fresh = await loadDataset(dir, { cacheDir });
+    expect(statSync(cacheFileFor(cacheDir, dir)).size).toBeLessThan(4096); // from Node's shared buffer pool
+    // Same size and mtime, different content: only a cache hit can still return the old ratings.
+    writeFileSync(ratings, 'userId,movieId,rating,timestamp\n1,1,2.0,10\n2,2,3.0,11\n');
+    utimesSync(ratings, 1_600_000_000, 1_600_000_000);
+    const warnings: string[] = [];
+    const cached = await loadDataset(dir, { cacheDir, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(ratingOf(cached, 1, 1)).toBe(4);
+    sameArrays(fresh, cached);
+    expect(ratingOf(await loadDataset(dir, { cache: false }), 1, 1)).toBe(2);
   });
 
   it('a corrupt or truncated cache is ignored and rebuilt', async () => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { ensureDataDir } from '../data/home.js';
+import path from 'node:path';
+import { dataHome, ensureDataDir } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
 import type { Dataset } from '../data/types.js';
 
@@ -47,5 +48,7 @@ export async function openDataset(options: DataOptions, warn?: (message: string)
     mirror: options.mirror ?? process.env.ALS_MIRROR,
     progress: process.stderr.isTTY,
   });
-  return loadDataset(dir, { dedupe: options.dedupe, cache: options.cache, warn });
+  // The cache lives in the data home (the data folders themselves may be read-only).
+  const cacheDir = path.join(dataHome(options.dataHome), '.als-cache');
+  return loadDataset(dir, { dedupe: options.dedupe, cache: options.cache, warn, cacheDir });
 }

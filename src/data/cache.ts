@@ -219,9 +219,14 @@ function decodeCache(buf: Buffer, dataDir: string, sources: SourceStamp[]): { da
   if (JSON.stringify(header.sources) !== JSON.stringify(sources)) throw { reason: 'stale', detail: 'source files changed' } satisfies CacheMiss;
   if (header.totalBytes !== buf.length) throw damaged(`size ${buf.length} bytes, expected ${header.totalBytes}`);
 
-  // Typed-array views need the buffer's offsets aligned; a large readFileSync buffer is its own
-  // ArrayBuffer at offset 0, but copy if not.
-  const bytes = buf.byteOffset % 8 === 0 ? buf : Buffer.from(buf);
+  // Typed-array views need aligned offsets. A large readFileSync buffer is its own ArrayBuffer at
+  // offset 0; a small one (< 4 KB) may sit at any offset in Node's shared pool: copy it to a
+  // fresh ArrayBuffer (Buffer.from would take a pooled slice again).
+  let bytes: Uint8Array = buf;
+  if (buf.byteOffset % 8 !== 0) {
+    bytes = new Uint8Array(buf.length);
+    bytes.set(buf);
+  }
   const arrays = new Map<string, Int32Array | Float32Array>();
   for (const entry of header.arrays) {
     const byteLength = entry.length * 4;
