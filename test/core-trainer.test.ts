@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, type ItemGenres } from '../src/core/als.js';
+import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, trainingObjective, type ItemGenres } from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
 import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
 import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
@@ -113,6 +113,12 @@ describe('ALS trainer', () => {
       expect(two.state.itemBias).toEqual(one.state.itemBias);
       expect(two.state.genreFactors).toEqual(one.state.genreFactors);
       expect(two.history.map((m) => m.loss)).toEqual(one.history.map((m) => m.loss));
+      if (kind === 'latent') {
+        // The threads' chunked loss equals the one-pass loss over the final model.
+        const direct = trainingObjective(two.state, latentProblem.train, null);
+        expect(two.history.at(-1)!.loss).toBeCloseTo(direct.loss, 8);
+        expect(two.history.at(-1)!.trainRmse).toBeCloseTo(direct.rmse, 12);
+      }
     }
   });
 
@@ -204,6 +210,19 @@ describe('ALS trainer', () => {
     const trainer = await createTrainer({ train: p.train, validation: null, itemGenres: null, hyper: hyper('latent', { dim: 8, tau: 0, gamma: 0 }), seed: 1, threads: 1, kernel: tsKernel });
     await expect(trainer.epoch()).rejects.toBeInstanceOf(DivergenceError);
     await trainer.close();
+  });
+
+  it('trains on an empty split without crashing: every prediction is the (zero) global mean', async () => {
+    const empty = plantedProblem({ numUsers: 5, numItems: 4, rank: 2, density: 0, noiseStd: 0.1, seed: 5 });
+    for (const threads of [1, 2]) {
+      const trainer = await createTrainer({ train: empty.train, validation: null, itemGenres: genresFor(4), hyper: hyper('genre'), seed: 1, threads, kernel: tsKernel });
+      const m = await trainer.epoch();
+      expect(m.trainRmse).toBe(0);
+      expect(Number.isFinite(m.loss)).toBe(true);
+      const state = trainer.state();
+      expect(predict(state, 2, 3)).toBe(0);
+      await trainer.close();
+    }
   });
 
   it('splits rows by rating count, not row count', () => {

@@ -39,7 +39,7 @@ const plain = (gamma: number): Config => ({
   label: `plain λ=1 τ=10 γ=${gamma}`,
   hyper: { lambda: 1, tau: 10, gamma, genreTau: 10, weightedRegularization: false },
 });
-const weighted = (tau: number, gamma: number, genreTau = 1): Config => ({
+const weighted = (tau: number, gamma: number, genreTau: number): Config => ({
   label: `ALS-WR λ=1 τ=${tau} γ=${gamma} τ_g=${genreTau}`,
   hyper: { lambda: 1, tau, gamma, genreTau, weightedRegularization: true },
 });
@@ -48,19 +48,20 @@ const { kind: _k, dim: _d, ...defaultHyper } = DEFAULT_HYPERPARAMETERS;
 const parseConfigs = (text: string): Config[] =>
   text.split(',').map((item) => {
     const [kind, tau, gamma, genreTau] = item.split(':');
-    if (kind === 'default') return { label: 'default', hyper: defaultHyper };
+    if (kind === 'default') return { label: defaultLabel, hyper: defaultHyper };
     if (kind === 'plain') return { ...plain(Number(gamma)), label: `plain λ=1 τ=${tau} γ=${gamma}`, hyper: { ...plain(Number(gamma)).hyper, tau: Number(tau) } };
     if (kind === 'wr') return weighted(Number(tau), Number(gamma), genreTau === undefined ? 1 : Number(genreTau));
     throw new Error(`bad config ${item}`);
   });
 const configsIndex = argv.indexOf('--configs');
 const models = (argv.includes('--models') ? argv[argv.indexOf('--models') + 1]!.split(',') : ['bias', 'latent', 'genre']) as ModelKind[];
+const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma} τ_g=${defaultHyper.genreTau}`;
 const configs: Config[] =
   configsIndex >= 0
     ? parseConfigs(argv[configsIndex + 1]!)
     : quick
-      ? [plain(10), { label: 'default', hyper: defaultHyper }]
-      : [plain(1), plain(10), weighted(0.05, 0.05), weighted(0.1, 0.1), weighted(0.2, 0.2), { label: 'default', hyper: defaultHyper }];
+      ? [plain(10), { label: defaultLabel, hyper: defaultHyper }]
+      : [plain(1), plain(10), weighted(0.05, 0.05, 100), weighted(0.2, 0.2, 100), { label: defaultLabel, hyper: defaultHyper }];
 
 async function run(dataset: Dataset, split: Split, kind: ModelKind, config: Config): Promise<{ last: number; best: number; bestEpoch: number; msPerEpoch: number }> {
   const catalog = dataset.catalog;
@@ -123,7 +124,7 @@ if (!argv.includes('--no-cold')) {
   const split = makeSplit(dataset, 'cold-items:0.1', 1);
   console.log(`\ncold-items:0.1 on ml-latest-small (all test movies unseen in training): ${split.test.length} test ratings`);
   for (const kind of ['bias', 'latent', 'genre'] as const) {
-    const r = await run(dataset, split, kind, { label: 'default', hyper: defaultHyper });
+    const r = await run(dataset, split, kind, { label: defaultLabel, hyper: defaultHyper });
     console.log(`${kind.padEnd(6)} RMSE ${r.last.toFixed(4)}`);
   }
 }

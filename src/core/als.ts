@@ -263,54 +263,95 @@ export interface TrainingObjective {
 }
 
 /**
- * The loss L and the training RMSE in one pass over the training ratings (by user), plus the
- * regularisers. `priors` are the genre prior means p_n (null: 0).
+ * Σ (r − r̂)² over the ratings of rows [rowStart, rowEnd) of a half-epoch's index (usually the
+ * user side: rows = users, other = movies). The arguments are a HalfEpochArgs, so worker threads
+ * can compute their share of the loss over the arrays they already hold.
  */
-export function trainingObjective(model: ModelState, train: RatingMatrix, priors: Float64Array | null): TrainingObjective {
-  const hyper = model.hyper;
-  const K = hyper.dim;
-  const { lambda, tau, gamma, genreTau, weightedRegularization: weighted } = hyper;
-  const { offsets, indices, values } = train.ratingsByUser;
-  const U = model.userFactors;
-  const V = model.itemFactors;
-  const mu = model.globalMean;
-  let squaredErrors = 0;
-  let regularizer = 0;
-  for (let m = 0; m < train.numUsers; m++) {
-    const start = offsets[m]!;
-    const end = offsets[m + 1]!;
-    const bm = model.userBias[m]!;
-    const ou = m * K;
-    for (let e = start; e < end; e++) {
-      const n = indices[e]!;
-      const ov = n * K;
-      let r = mu + bm + model.itemBias[n]!;
-      for (let k = 0; k < K; k++) r += U[ou + k]! * V[ov + k]!;
-      const d = values[e]! - r;
-      squaredErrors += d * d;
+export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: number): number {
+  const { dim: K, offsets, indices, values, rowFactors: X, rowBias, otherFactors: Y, otherBias, globalMean } = args;
+  let sum = 0;
+  for (let r = rowStart; r < rowEnd; r++) {
+    const end = offsets[r + 1]!;
+    const base = globalMean + rowBias[r]!;
+    const ox = r * K;
+    for (let e = offsets[r]!; e < end; e++) {
+      const j = indices[e]!;
+      const oy = j * K;
+      let prediction = base + otherBias[j]!;
+      for (let k = 0; k < K; k++) prediction += X[ox + k]! * Y[oy + k]!;
+      const d = values[e]! - prediction;
+      sum += d * d;
     }
-    const s = regularizationScale(end - start, weighted);
-    let norm = 0;
-    for (let k = 0; k < K; k++) norm += U[ou + k]! * U[ou + k]!;
-    regularizer += s * (tau * norm + gamma * bm * bm);
   }
-  const itemOffsets = train.ratingsByItem.offsets;
-  for (let n = 0; n < train.numItems; n++) {
+  return sum;
+}
+
+/**
+ * The regularisation part of L (everything but the squared errors):
+ *   (1/2)[τ Σ_m s_m‖u_m‖² + τ Σ_n s_n‖v_n − p_n‖² + γ Σ_m s_m b_m² + γ Σ_n s_n c_n² + τ_g Σ_g ‖f_g‖²].
+ * `userOffsets`/`itemOffsets` give the rating counts behind s; `priors` the p_n (null: 0).
+ */
+export function regularizationTerm(model: ModelState, userOffsets: Int32Array, itemOffsets: Int32Array, priors: Float64Array | null): number {
+  const { dim: K, tau, gamma, genreTau, weightedRegularization: weighted } = model.hyper;
+  let sum = 0;
+  for (let m = 0; m < model.numUsers; m++) {
+    const s = regularizationScale(userOffsets[m + 1]! - userOffsets[m]!, weighted);
+    const ou = m * K;
+    let norm = 0;
+    for (let k = 0; k < K; k++) norm += model.userFactors[ou + k]! ** 2;
+    sum += s * (tau * norm + gamma * model.userBias[m]! ** 2);
+  }
+  for (let n = 0; n < model.numItems; n++) {
     const s = regularizationScale(itemOffsets[n + 1]! - itemOffsets[n]!, weighted);
     const ov = n * K;
     let norm = 0;
     for (let k = 0; k < K; k++) {
-      const d = V[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
+      const d = model.itemFactors[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
       norm += d * d;
     }
-    const c = model.itemBias[n]!;
-    regularizer += s * (tau * norm + gamma * c * c);
+    sum += s * (tau * norm + gamma * model.itemBias[n]! ** 2);
   }
   let genreNorm = 0;
   for (let i = 0; i < model.genreFactors.length; i++) genreNorm += model.genreFactors[i]! ** 2;
-  const loss = 0.5 * (lambda * squaredErrors + regularizer + genreTau * genreNorm);
-  const count = train.numRatings;
-  return { loss, rmse: count > 0 ? Math.sqrt(squaredErrors / count) : 0 };
+  return 0.5 * (sum + genreTau * genreNorm);
+}
+
+/** L = (λ/2)·(sum of squared errors) + regularisation, and the training RMSE, from the error sum. */
+export function objectiveFromParts(lambda: number, squaredErrors: number, regularization: number, numRatings: number): TrainingObjective {
+  return {
+    loss: 0.5 * lambda * squaredErrors + regularization,
+    rmse: numRatings > 0 ? Math.sqrt(squaredErrors / numRatings) : 0,
+  };
+}
+
+/**
+ * The loss L and the training RMSE over the training ratings (by user), plus the regularisers.
+ * `priors` are the genre prior means p_n (null: 0).
+ */
+export function trainingObjective(model: ModelState, train: RatingMatrix, priors: Float64Array | null): TrainingObjective {
+  const byUser = train.ratingsByUser;
+  const squaredErrors = squaredErrorSum(
+    {
+      dim: model.hyper.dim,
+      offsets: byUser.offsets,
+      indices: byUser.indices,
+      values: byUser.values,
+      otherFactors: model.itemFactors,
+      otherBias: model.itemBias,
+      rowFactors: model.userFactors,
+      rowBias: model.userBias,
+      priorMeans: null,
+      globalMean: model.globalMean,
+      lambda: model.hyper.lambda,
+      tau: model.hyper.tau,
+      gamma: model.hyper.gamma,
+      weightedRegularization: model.hyper.weightedRegularization,
+    },
+    0,
+    train.numUsers,
+  );
+  const regularization = regularizationTerm(model, byUser.offsets, train.ratingsByItem.offsets, priors);
+  return objectiveFromParts(model.hyper.lambda, squaredErrors, regularization, train.numRatings);
 }
 
 /** A folded-in row: the bias and factor one ALS update gives a user (or movie) from its ratings. */

@@ -33,8 +33,9 @@ export interface WorkerInit {
   scalars: WorkerScalars;
 }
 
+/** 'solve': run the kernel on the rows; 'squared-errors': return Σ (r − r̂)² over the rows' ratings. */
 export interface WorkerSolve {
-  type: 'solve';
+  type: 'solve' | 'squared-errors';
   side: 'user' | 'item';
   rowStart: number;
   rowEnd: number;
@@ -42,4 +43,4 @@ export interface WorkerSolve {
 
 export type WorkerRequest = WorkerInit | WorkerSolve;
 
-export type WorkerReply = { type: 'ready' } | { type: 'done' } | { type: 'error'; message: string };
+export type WorkerReply = { type: 'ready' } | { type: 'done'; value: number } | { type: 'error'; message: string };

@@ -6,6 +6,7 @@
  * solves which row never changes the result.
  */
 import { parentPort } from 'node:worker_threads';
+import { squaredErrorSum } from './als.js';
 import { viewOf } from './arena.js';
 import type { HalfEpochArgs, SolveRows } from './kernel.js';
 import { loadKernel } from './kernels.js';
@@ -52,8 +53,12 @@ async function handle(message: WorkerRequest): Promise<void> {
     }
     const args = sides[message.side];
     if (solveRows === null || args === null) throw new Error('worker used before init');
-    solveRows(args, message.rowStart, message.rowEnd);
-    port.postMessage({ type: 'done' } satisfies WorkerReply);
+    if (message.type === 'solve') {
+      solveRows(args, message.rowStart, message.rowEnd);
+      port.postMessage({ type: 'done', value: 0 } satisfies WorkerReply);
+    } else {
+      port.postMessage({ type: 'done', value: squaredErrorSum(args, message.rowStart, message.rowEnd) } satisfies WorkerReply);
+    }
   } catch (error) {
     port.postMessage({ type: 'error', message: (error as Error).message } satisfies WorkerReply);
   }

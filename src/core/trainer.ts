@@ -26,8 +26,10 @@ import {
   computeGenrePriors,
   initModel,
   meanRating,
+  objectiveFromParts,
+  regularizationTerm,
   rmse,
-  trainingObjective,
+  squaredErrorSum,
   updateGenreFactors,
   type ItemGenres,
 } from './als.js';
@@ -206,7 +208,12 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({ side: 'item', rowStart: a, rowEnd: b })),
   };
 
+  // The loss's error sum is cut into a fixed number of user chunks, independent of the thread
+  // count, and the partial sums are added in chunk order: the loss is the same for any --threads.
+  const objectiveChunks: Chunk[] = splitRowsByCost(userOffsets, U, OBJECTIVE_CHUNKS, rowCost).map(([a, b]) => ({ side: 'user', rowStart: a, rowEnd: b }));
+
   let runHalfEpoch: (side: 'user' | 'item') => Promise<void>;
+  let squaredErrors: () => Promise<number>;
   let closeWorkers: () => Promise<void> = async () => {};
 
   if (threads === 1) {
@@ -214,6 +221,11 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     runHalfEpoch = async (side) => {
       const args = side === 'user' ? userArgs : itemArgs;
       solve(args, 0, side === 'user' ? U : N);
+    };
+    squaredErrors = async () => {
+      let sum = 0;
+      for (const chunk of objectiveChunks) sum += squaredErrorSum(userArgs, chunk.rowStart, chunk.rowEnd);
+      return sum;
     };
   } else {
     const pool = await startPool(threads, {
@@ -225,7 +237,15 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       item: describeSide(arena, itemArgs),
       scalars: common,
     });
-    runHalfEpoch = (side) => pool.run(chunks[side]);
+    runHalfEpoch = async (side) => {
+      await pool.run('solve', chunks[side]);
+    };
+    squaredErrors = async () => {
+      const parts = await pool.run('squared-errors', objectiveChunks);
+      let sum = 0;
+      for (const part of parts) sum += part;
+      return sum;
+    };
     closeWorkers = () => pool.close();
   }
 
@@ -248,7 +268,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       }
       const elapsedMs = performance.now() - t0;
       epochsDone++;
-      const objective = trainingObjective(model, train, priors);
+      const objective = objectiveFromParts(hyper.lambda, await squaredErrors(), regularizationTerm(model, userOffsets, itemOffsets, priors), nnz);
       if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
       return {
         epoch: epochsDone,
@@ -282,8 +302,12 @@ function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors 
   };
 }
 
+/** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
+const OBJECTIVE_CHUNKS = 64;
+
 interface Pool {
-  run(chunks: Chunk[]): Promise<void>;
+  /** Runs the chunks on the threads (each idle thread takes the next); returns each chunk's value. */
+  run(type: WorkerSolve['type'], chunks: Chunk[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -296,6 +320,14 @@ async function startPool(size: number, init: WorkerInit): Promise<Pool> {
   const workers: Worker[] = [];
   // The reply handler of each worker's request in flight.
   const pending: Array<((reply: WorkerReply) => void) | null> = [];
+  const request = (w: number, message: WorkerInit | WorkerSolve): Promise<number> =>
+    new Promise((resolve, reject) => {
+      pending[w] = (reply) => {
+        if (reply.type === 'error') reject(new Error(`training thread ${w}: ${reply.message}`));
+        else resolve(reply.type === 'done' ? reply.value : 0);
+      };
+      workers[w]!.postMessage(message);
+    });
   for (let w = 0; w < size; w++) {
     const worker = new Worker(url);
     workers.push(worker);
@@ -311,14 +343,6 @@ async function startPool(size: number, init: WorkerInit): Promise<Pool> {
       handler?.({ type: 'error', message: error.message });
     });
   }
-  const request = (w: number, message: WorkerInit | WorkerSolve): Promise<void> =>
-    new Promise((resolve, reject) => {
-      pending[w] = (reply) => {
-        if (reply.type === 'error') reject(new Error(`training thread ${w}: ${reply.message}`));
-        else resolve();
-      };
-      workers[w]!.postMessage(message);
-    });
   try {
     await Promise.all(workers.map((_, w) => request(w, init)));
   } catch (error) {
@@ -327,15 +351,18 @@ async function startPool(size: number, init: WorkerInit): Promise<Pool> {
   }
 
   return {
-    async run(chunks: Chunk[]): Promise<void> {
+    async run(type: WorkerSolve['type'], chunks: Chunk[]): Promise<number[]> {
+      const values = new Array<number>(chunks.length).fill(0);
       let next = 0;
       const loop = async (w: number): Promise<void> => {
         while (next < chunks.length) {
-          const chunk = chunks[next++]!;
-          await request(w, { type: 'solve', side: chunk.side, rowStart: chunk.rowStart, rowEnd: chunk.rowEnd });
+          const c = next++;
+          const chunk = chunks[c]!;
+          values[c] = await request(w, { type, side: chunk.side, rowStart: chunk.rowStart, rowEnd: chunk.rowEnd });
         }
       };
       await Promise.all(workers.map((_, w) => loop(w)));
+      return values;
     },
     async close(): Promise<void> {
       await Promise.all(workers.map((worker) => worker.terminate()));
