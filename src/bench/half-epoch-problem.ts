@@ -8,6 +8,41 @@ import type { HalfEpochArgs } from '../core/kernel.js';
 import type { Random } from '../core/random.js';
 import type { KernelWorkerData } from './kernel-worker.js';
 
+/** MovieLens-32M's shape: users, movies, ratings, and its minimum of 20 ratings per user. */
+export const ML32M_USERS = 200_948;
+export const ML32M_MOVIES = 87_585;
+export const ML32M_RATINGS = 32_000_204;
+export const MIN_RATINGS_PER_USER = 20;
+
+/**
+ * Pareto(α) rating counts with minimum 20 and mean ratings/users: α = mean / (mean − 20).
+ * Capped at the number of movies, then the largest rows are trimmed or grown to hit the total.
+ */
+export function powerLawCounts(numRows: number, totalRatings: number, maxCount: number, rng: Random): Int32Array {
+  const mean = totalRatings / numRows;
+  const alpha = mean / (mean - MIN_RATINGS_PER_USER);
+  const counts = new Int32Array(numRows);
+  let total = 0;
+  for (let r = 0; r < numRows; r++) {
+    const u = 1 - rng.nextFloat(); // (0, 1]
+    counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * Math.pow(u, -1 / alpha)));
+    total += counts[r]!;
+  }
+  // Rescale the part above the minimum to hit the total; rows at the cap stay there, so repeat
+  // with the remaining rows until the total is met (or every row is capped).
+  for (let pass = 0; pass < 4 && total !== totalRatings; pass++) {
+    let free = 0;
+    for (let r = 0; r < numRows; r++) if (counts[r]! < maxCount) free += counts[r]! - MIN_RATINGS_PER_USER;
+    const factor = (free + totalRatings - total) / free;
+    total = 0;
+    for (let r = 0; r < numRows; r++) {
+      if (counts[r]! < maxCount) counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
+      total += counts[r]!;
+    }
+  }
+  return counts;
+}
+
 export interface HalfEpochProblemSpec {
   dim: number;
   /** Ratings per row (its length is the number of rows); zeros make empty rows. */

@@ -23,12 +23,19 @@ import type { HalfEpochArgs, KernelProvider, SolveRows } from '../core/kernel.js
 import { tsKernel } from '../core/kernel-ts.js';
 import { createWasmGramAccumulator, wasmKernel } from '../core/kernel-wasm.js';
 import { Random } from '../core/random.js';
-import { createHalfEpochProblem, halfEpochProblemBytes, type HalfEpochProblemSpec, kernelWorkerData, splitRowsByRatings } from './half-epoch-problem.js';
+import {
+  createHalfEpochProblem,
+  halfEpochProblemBytes,
+  type HalfEpochProblemSpec,
+  kernelWorkerData,
+  MIN_RATINGS_PER_USER,
+  ML32M_MOVIES,
+  ML32M_RATINGS,
+  ML32M_USERS,
+  powerLawCounts,
+  splitRowsByRatings,
+} from './half-epoch-problem.js';
 
-const ML32M_USERS = 200_948;
-const ML32M_MOVIES = 87_585;
-const ML32M_RATINGS = 32_000_204;
-const MIN_RATINGS_PER_USER = 20;
 
 interface BenchOptions {
   scale: number;
@@ -55,35 +62,6 @@ function parseOptions(argv: string[]): BenchOptions {
     else throw new Error(`bad option ${flag} ${argv[i] ?? ''}`);
   }
   return options;
-}
-
-/**
- * Pareto(α) rating counts with minimum 20 and mean ratings/users: α = mean / (mean − 20).
- * Capped at the number of movies, then the largest rows are trimmed or grown to hit the total.
- */
-function powerLawCounts(numRows: number, totalRatings: number, maxCount: number, rng: Random): Int32Array {
-  const mean = totalRatings / numRows;
-  const alpha = mean / (mean - MIN_RATINGS_PER_USER);
-  const counts = new Int32Array(numRows);
-  let total = 0;
-  for (let r = 0; r < numRows; r++) {
-    const u = 1 - rng.nextFloat(); // (0, 1]
-    counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * Math.pow(u, -1 / alpha)));
-    total += counts[r]!;
-  }
-  // Rescale the part above the minimum to hit the total; rows at the cap stay there, so repeat
-  // with the remaining rows until the total is met (or every row is capped).
-  for (let pass = 0; pass < 4 && total !== totalRatings; pass++) {
-    let free = 0;
-    for (let r = 0; r < numRows; r++) if (counts[r]! < maxCount) free += counts[r]! - MIN_RATINGS_PER_USER;
-    const factor = (free + totalRatings - total) / free;
-    total = 0;
-    for (let r = 0; r < numRows; r++) {
-      if (counts[r]! < maxCount) counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
-      total += counts[r]!;
-    }
-  }
-  return counts;
 }
 
 interface Timing {

@@ -9,7 +9,8 @@
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
  *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   gathered vectors), one slot per concurrently running call
+ *                                   16 gathered vectors and residuals; kernel's scratchBytes(dim)),
+ *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
  * Every concurrent SolveRows call (one per worker thread) claims a free slot with an atomic
@@ -41,23 +42,23 @@ export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTE
 export const MAX_WASM_DIM = 240;
 
 type KernelEntry = (
-    dim: number,
-    offsets: number,
-    indices: number,
-    values: number,
-    otherFactors: number,
-    otherBias: number,
-    rowFactors: number,
-    rowBias: number,
-    priorMeans: number,
-    globalMean: number,
-    lambda: number,
-    tau: number,
-    gamma: number,
-    weighted: number,
-    rowStart: number,
-    rowEnd: number,
-    scratch: number,
+  dim: number,
+  offsets: number,
+  indices: number,
+  values: number,
+  otherFactors: number,
+  otherBias: number,
+  rowFactors: number,
+  rowBias: number,
+  priorMeans: number,
+  globalMean: number,
+  lambda: number,
+  tau: number,
+  gamma: number,
+  weighted: number,
+  rowStart: number,
+  rowEnd: number,
+  scratch: number,
 ) => void;
 
 interface KernelExports {
