@@ -22,8 +22,13 @@ function als(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Exit code 0 expected; on failure the diff shows stderr too. */
+function expectOk(r: { code: number | null; stderr: string }): void {
+  if (r.code !== 0) expect(`exit ${r.code}: ${r.stderr}`).toBe('exit 0');
+}
+
 function expectOneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
-  expect(r.code).toBe(code);
+  if (r.code !== code) expect(`exit ${r.code}: ${r.stderr}`).toBe(`exit ${code}`);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^als: /);
@@ -43,7 +48,7 @@ describe('als train', () => {
     const out = path.join(work, 'u1.als');
     const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--split', 'ml100k:u1', '--kernel', 'ts', '--threads', '1', '--out', out);
     expect(r.stderr).not.toMatch(/error/i);
-    expect(r.code).toBe(0);
+    expectOk(r);
     const epochLines = r.stdout.split('\n').filter((line) => line.startsWith('epoch '));
     expect(epochLines).toHaveLength(3);
     expect(epochLines[2]).toMatch(/^epoch 3 {2}loss [\d.]+ {2}train RMSE [\d.]+ {2}validation RMSE [\d.]+/);
@@ -70,7 +75,7 @@ describe('als train', () => {
 
     // als eval re-creates the recorded split: its RMSE is the last validation RMSE.
     const e = als('eval', '--model', out, '--json');
-    expect(e.code).toBe(0);
+    expectOk(e);
     const report = JSON.parse(e.stdout);
     expect(report.sameSplitAsTraining).toBe(true);
     expect(report.ratings.all.count).toBe(20000);
@@ -79,12 +84,14 @@ describe('als train', () => {
     expect(report.ranking.users).toBeGreaterThan(400);
     expect(report.ranking.precision).toBeGreaterThan(0);
     const table = als('eval', '--model', out, '--k', '5');
-    expect(table.code).toBe(0);
+    expectOk(table);
     expect(table.stdout).toMatch(/all held-out ratings\s+20000\s+[\d.]+\s+[\d.]+/);
     expect(table.stdout).toMatch(/nDCG@5\s+0\.\d{4}/);
     expect(table.stdout).toMatch(/users with 200\+ ratings/);
     // Another split: held-out ratings the model trained on are counted, not hidden.
-    const other = JSON.parse(als('eval', '--model', out, '--split', 'ml100k:u2', '--json').stdout);
+    const otherRun = als('eval', '--model', out, '--split', 'ml100k:u2', '--json');
+    expectOk(otherRun);
+    const other = JSON.parse(otherRun.stdout);
     expect(other.sameSplitAsTraining).toBe(false);
     expect(other.heldOutRatingsSeenInTraining).toBeGreaterThan(0);
   });
@@ -92,10 +99,10 @@ describe('als train', () => {
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
     const a = path.join(work, 'resume.als');
     const b = path.join(work, 'straight.als');
-    expect(als('train', '--data', ml100k, '--dim', '6', '--epochs', '2', '--threads', '1', '--out', a, '--quiet').code).toBe(0);
+    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '2', '--threads', '1', '--out', a, '--quiet'));
     const resumed = als('train', '--data', ml100k, '--epochs', '2', '--resume', '--threads', '2', '--out', a, '--quiet');
-    expect(resumed.code).toBe(0);
-    expect(als('train', '--data', ml100k, '--dim', '6', '--epochs', '4', '--threads', '1', '--out', b, '--quiet').code).toBe(0);
+    expectOk(resumed);
+    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '4', '--threads', '1', '--out', b, '--quiet'));
     const ca = readCheckpoint(a);
     const cb = readCheckpoint(b);
     expect(ca.epochsDone).toBe(4);
@@ -122,7 +129,7 @@ describe('als train', () => {
     const out = path.join(work, 'early.als');
     // τ = γ = 1 at dim 20 overfits ML-100K after the first epoch or two.
     const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--epochs', '30', '--early-stop', '2', '--out', out);
-    expect(r.code).toBe(0);
+    expectOk(r);
     expect(r.stdout).toMatch(/early stop/);
     const c = readCheckpoint(out);
     const rmses = c.metrics.map((m) => m.validationRmse!);
@@ -208,7 +215,7 @@ describe('als train', () => {
     writeFileSync(heldOne, '30,2\n');
     const out = path.join(work, 'tiny.als');
     const r = als('train', '--data', dir, '--dim', '2', '--epochs', '2', '--split', `file:${heldOne}`, '--out', out);
-    expect(r.code).toBe(0);
+    expectOk(r);
     expect(r.stderr).toMatch(/1 user has no training rating/);
     const e = JSON.parse(als('eval', '--model', out, '--json').stdout);
     expect(e.ratings.unseenUser.count).toBe(1);
@@ -225,7 +232,7 @@ describe('als train', () => {
 describe('als eval on bad checkpoints', () => {
   it('gives one line for a missing, corrupted, truncated or other-data-set checkpoint', () => {
     const good = path.join(work, 'good.als');
-    expect(als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet').code).toBe(0);
+    expectOk(als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet'));
     expectOneLineError(als('eval', '--model', path.join(work, 'missing.als')), 1, /no checkpoint at .*missing\.als: train one with 'als train/);
 
     const corrupted = path.join(work, 'corrupted.als');
