@@ -27,16 +27,15 @@ const TRAILING_ARTICLES = new Set([
   'det', 'de', 'het', 'een', 'ein', 'eine', 'une', 'un', 'gli', 'i', 'o', 'os', 'as', 'ta',
 ]);
 
+const NON_ASCII = /[^\u0000-\u007f]/;
+
 /** Lower case, accents and punctuation removed, words separated by single spaces. */
 export function normaliseTitle(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/&/g, ' and ')
-    .replace(/['’`´]/g, '')
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
+  // Most titles are plain ASCII: skip the Unicode decomposition for them (87K titles at start-up).
+  let t = NON_ASCII.test(text) ? text.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : text;
+  t = t.toLowerCase();
+  if (t.includes('&')) t = t.replace(/&/g, ' and ');
+  return t.replace(/['’`´]/g, '').replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
 /**
@@ -46,7 +45,7 @@ export function normaliseTitle(text: string): string {
 function segmentVariants(segment: string): string[] {
   const text = segment.trim().replace(/^a\.?k\.?a\.?\s+/i, '');
   const variants = [text];
-  const m = /^(.*\S),\s*([^\s,]+)$/u.exec(text);
+  const m = text.includes(',') ? /^(.*\S),\s*([^\s,]+)$/u.exec(text) : null;
   if (m) {
     const article = m[2]!.toLowerCase();
     if (TRAILING_ARTICLES.has(article)) {
@@ -64,13 +63,17 @@ function segmentVariants(segment: string): string[] {
 export function titleVariants(title: string): string[] {
   const segments: string[] = [];
   let rest = title.trim();
-  for (;;) {
+  while (rest.endsWith(')')) {
     const m = /^(.*\S)\s*\(([^()]*)\)$/u.exec(rest);
     if (!m) break;
     segments.push(m[2]!);
     rest = m[1]!;
   }
   segments.unshift(rest);
+  if (segments.length === 1 && !rest.includes(',')) {
+    const key = normaliseTitle(rest);
+    return key ? [key] : [];
+  }
   const keys = new Set<string>();
   for (const segment of segments) {
     for (const variant of segmentVariants(segment)) {
@@ -81,36 +84,43 @@ export function titleVariants(title: string): string[] {
   return [...keys];
 }
 
-/** A catalog with its titles normalised once, ready for many lookups. */
+/**
+ * A catalog prepared for lookups. Start-up matters (`als recommend` on an 87K-title catalog), so
+ * only a cheap folded form of each title is computed up front (lower case, accents and everything
+ * but letters and digits removed: "Spider-Man" → "spiderman"). A query's longest word must occur in
+ * that form for a title to match at all, which leaves a handful of candidates; their full readings
+ * (titleVariants) are computed on demand and kept.
+ */
 export interface TitleIndex {
   catalog: Catalog;
   /** Ratings per movie (training), for "most-rated among equals" and for the listings. */
   ratingCounts: Int32Array;
-  /** Normalised readings of each movie's title (spaced form). */
-  keys: string[][];
-  /** Space-free key → movies having it (exact matches). */
-  exact: Map<string, number[]>;
-  /** " key1 | key2 " per movie: partial matches are whole-word substrings of it. */
-  haystacks: string[];
+  /** Folded title per movie: the candidate filter. */
+  folded: string[];
+  /** Normalised readings per movie (spaced form), filled on first use. */
+  keys: (string[] | undefined)[];
+}
+
+function fold(title: string): string {
+  const t = NON_ASCII.test(title) ? title.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : title;
+  return t.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
 
 export function buildTitleIndex(catalog: Catalog, ratingCounts: Int32Array): TitleIndex {
   const n = catalog.titles.length;
-  const keys: string[][] = new Array(n);
-  const haystacks: string[] = new Array(n);
-  const exact = new Map<string, number[]>();
-  for (let item = 0; item < n; item++) {
-    const itemKeys = titleVariants(catalog.titles[item]!);
-    keys[item] = itemKeys;
-    haystacks[item] = ` ${itemKeys.join(' | ')} `;
-    for (const key of itemKeys) {
-      const squashed = key.replace(/ /g, '');
-      const list = exact.get(squashed);
-      if (list === undefined) exact.set(squashed, [item]);
-      else if (list[list.length - 1] !== item) list.push(item);
-    }
+  const folded: string[] = new Array(n);
+  for (let item = 0; item < n; item++) folded[item] = fold(catalog.titles[item]!);
+  return { catalog, ratingCounts, folded, keys: new Array(n) };
+}
+
+/** The normalised readings of a movie's title (computed once). */
+export function keysOf(index: TitleIndex, item: number): string[] {
+  let keys = index.keys[item];
+  if (keys === undefined) {
+    keys = titleVariants(index.catalog.titles[item]!);
+    index.keys[item] = keys;
   }
-  return { catalog, ratingCounts, keys, exact, haystacks };
+  return keys;
 }
 
 /** "Title (year)" as MovieLens writes it (no year when the catalog has none). */
@@ -151,26 +161,34 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
   const yearOk = (item: number): boolean => year === null || index.catalog.years[item] === year;
   const order = byPopularity(index);
 
-  const exactItems = new Set<number>();
-  for (const variant of variants) {
-    for (const item of index.exact.get(variant.replace(/ /g, '')) ?? []) if (yearOk(item)) exactItems.add(item);
+  // Every reading of the query contains the words of its shortest reading: a matching title's
+  // folded form contains the longest of them.
+  // (An elided article is part of its word, "L'Avventura" → "lavventura"; MovieLens moves it to the
+  // end, "Avventura, L'", so the probe drops it.)
+  const shortest = normaliseTitle(text.replace(/^\s*[ld]['’]\s*/i, ''));
+  const bare = variants.reduce((a, b) => (b.length < a.length ? b : a));
+  const probeWords = (shortest.length > 0 && shortest.length < bare.length ? shortest : bare).split(' ');
+  const probe = probeWords.reduce((a, b) => (b.length > a.length ? b : a));
+  const candidates: number[] = [];
+  for (let item = 0; item < index.folded.length; item++) {
+    if (index.folded[item]!.includes(probe) && yearOk(item)) candidates.push(item);
   }
-  if (exactItems.size > 0) {
-    const sorted = [...exactItems].sort(order);
+
+  const squashed = new Set(variants.map((v) => v.replace(/ /g, '')));
+  const exactItems: number[] = [];
+  for (const item of candidates) {
+    if (keysOf(index, item).some((key) => squashed.has(key.replace(/ /g, '')))) exactItems.push(item);
+  }
+  if (exactItems.length > 0) {
+    const sorted = exactItems.sort(order);
     return { item: sorted[0]!, query, how: 'exact', alsoMatched: sorted.slice(1) };
   }
 
   const needles = variants.map((v) => ` ${v} `);
   const partial: number[] = [];
-  for (let item = 0; item < index.haystacks.length; item++) {
-    if (!yearOk(item)) continue;
-    const haystack = index.haystacks[item]!;
-    for (const needle of needles) {
-      if (haystack.includes(needle)) {
-        partial.push(item);
-        break;
-      }
-    }
+  for (const item of candidates) {
+    const haystack = ` ${keysOf(index, item).join(' | ')} `;
+    if (needles.some((needle) => haystack.includes(needle))) partial.push(item);
   }
   if (partial.length === 1) return { item: partial[0]!, query, how: 'partial', alsoMatched: [] };
   if (partial.length > 1) {
@@ -240,14 +258,15 @@ export function suggestTitles(index: TitleIndex, query: string, limit: number): 
   const variants = queryVariants(query);
   if (variants.length === 0) return [];
   const queryWords = variants.map((v) => new Set(v.split(' ').filter((w) => !STOP_WORDS.has(w))));
+  const numItems = index.folded.length;
   let longest = 0;
-  for (const keys of index.keys) for (const key of keys) longest = Math.max(longest, key.length);
+  for (let item = 0; item < numItems; item++) for (const key of keysOf(index, item)) longest = Math.max(longest, key.length);
   for (const v of variants) longest = Math.max(longest, v.length);
   const row = new Int32Array(longest + 1);
-  const scores = new Float64Array(index.keys.length);
-  for (let item = 0; item < index.keys.length; item++) {
+  const scores = new Float64Array(numItems);
+  for (let item = 0; item < numItems; item++) {
     let best = 0;
-    for (const key of index.keys[item]!) {
+    for (const key of keysOf(index, item)) {
       const keyWords = key.split(' ');
       for (let v = 0; v < variants.length; v++) {
         const q = variants[v]!;
