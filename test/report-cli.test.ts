@@ -78,8 +78,18 @@ describe('als report', () => {
     expect(html).toContain(`<td class="num">${evaluation.ratings.all.rmse.toFixed(4)}</td>`);
     expect(html).toContain(`<td class="num">${evaluation.ranking.ndcg.toFixed(4)}</td>`);
     expect(html).toContain('10,084'); // held-out ratings of random:0.1 on ml-latest-small
-    expect(html).toContain('Liked “Toy Story (1995)”');
-    expect(html).toContain('Liked “Saw (2004)”');
+    // The liked lists are what als recommend --user-likes prints for the same checkpoint.
+    for (const [title, caption] of [['Toy Story', 'Liked “Toy Story (1995)”'], ['Saw', 'Liked “Saw (2004)”']] as const) {
+      const recommend = als('recommend', '--model', latent, '--user-likes', title, '--json');
+      expect(recommend.status).toBe(0);
+      const expected = (JSON.parse(recommend.stdout).recommendations as { title: string }[]).map((r) => r.title);
+      expect(expected).toHaveLength(10);
+      const start = html.indexOf(caption);
+      expect(start).toBeGreaterThan(0);
+      const table = html.slice(start, html.indexOf('</table>', start));
+      const titles = [...table.matchAll(/<tr><td class="num">\d+<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+      expect(titles).toEqual(expected);
+    }
     // Data set summary from the real counts.
     expect(html).toContain('100,836');
     expect(html).toContain('9,724 (9,742)');

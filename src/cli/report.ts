@@ -145,8 +145,8 @@ export function rankingMetricsTable(ranking: RankingMetrics): ReportTable {
 
 /**
  * For each title of LIKED_TITLES found exactly in the catalogue: the top 10 for a new user who
- * rated only that movie, at the top of the scale (as `als recommend --user-likes` does), folded
- * in against the trained movies, with the default popularity floor.
+ * rated only that movie, at the top of the scale, folded in against the trained movies, with the
+ * default popularity floor: the list `als recommend --user-likes "<title>"` prints (tested).
  */
 export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; missing: string[] } {
   const index = buildTitleIndex(checkpoint.catalog, checkpoint.itemTrainCounts);
@@ -160,6 +160,10 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
     yearFrom: null,
     yearTo: null,
   });
+  // Ranked as `als recommend --user-likes` ranks a new user: by the personal part u·v (bias weight
+  // 0; the item bias, the same for everyone, would give every new user the same list), except for
+  // the bias-only model, which has nothing else (bias weight 1).
+  const biasWeight = checkpoint.state.hyper.kind === 'bias' ? 1 : 0;
   const tables: ReportTable[] = [];
   const missing: string[] = [];
   for (const title of LIKED_TITLES) {
@@ -175,7 +179,7 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
     }
     const items = Int32Array.of(item);
     const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, items, Float32Array.of(scale.max));
-    const list = recommendForUser(checkpoint.state, { bias: folded.bias, factors: folded.factors }, 10, eligible, items);
+    const list = recommendForUser(checkpoint.state, { bias: folded.bias, factors: folded.factors }, 10, eligible, items, biasWeight);
     const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
     tables.push({
       caption: `Liked “${displayTitle(checkpoint.catalog, item)}”`,
@@ -222,10 +226,18 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   }
 
   const liked = likedLists(checkpoint);
-  const recommendationsNote =
-    liked.missing.length > 0
-      ? `${liked.missing.map((t) => `“${t}”`).join(' and ')} ${liked.missing.length === 1 ? 'is' : 'are'} not in this data set, so there is no list for ${liked.missing.length === 1 ? 'it' : 'them'}.`
-      : undefined;
+  const recommendationNotes = [
+    `A new user who rated only this movie (${checkpoint.dataset.scale.max} stars), folded in against the trained movies; movies with fewer than ${DEFAULT_MIN_RATINGS} training ratings are left out. Predicted ratings are clipped to the scale.`,
+  ];
+  if (checkpoint.state.hyper.kind === 'bias') {
+    recommendationNotes.push('A bias-only model has no taste factors: every new user gets the movies with the highest movie bias, whatever they liked.');
+  }
+  if (liked.missing.length > 0) {
+    recommendationNotes.push(
+      `${liked.missing.map((t) => `“${t}”`).join(' and ')} ${liked.missing.length === 1 ? 'is' : 'are'} not in this data set, so there is no list for ${liked.missing.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
+  const recommendationsNote = recommendationNotes.join(' ');
 
   const settings: [string, Cell][] = [
     ['Seed', checkpoint.seed],
@@ -270,7 +282,7 @@ const reportSchema = dataOptionsSchema.extend({
 export function registerReport(program: Command): void {
   const command = program
     .command('report')
-    .description('write a one-page, self-contained HTML report of a checkpoint (data, curves, evaluation, recommendations)')
+    .description("write a one-page, self-contained HTML report of a checkpoint (data, curves, evaluation, recommendations); the data set is the checkpoint's own unless --data names one")
     .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
     .option('--out <file.html>', 'HTML file to write (default: <checkpoint>.report.html)')
     .option('--k <n>', 'length of the ranked lists for the ranking metrics (default: 10)')
