@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { foldInUser } from '../core/als.js';
-import { evaluateRanking, evaluateRatings, type RankingMetrics, type RatingMetrics, type TrainingIndex } from '../core/evaluate.js';
+import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
 import { clipToScale, eligibleMask, recommendForUser } from '../core/recommend.js';
 import { readCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
 import { dataHome } from '../data/home.js';
@@ -21,7 +21,7 @@ import { computeStats } from '../data/stats.js';
 import { buildTitleIndex, displayTitle, resolveTitle } from '../data/titles.js';
 import type { Dataset } from '../data/types.js';
 import { AlsError } from '../errors.js';
-import { buildReportContent, formatDuration } from '../report/content.js';
+import { buildReportContent, formatDuration, rankingMetricsTable, ratingMetricsTable } from '../report/content.js';
 import { renderReportHtml, type Cell, type ReportTable } from '../report/html.js';
 import { addDataOptions, dataOptionsSchema, openDataset, parseOptions, type DataOptions } from './common.js';
 import { DEFAULT_MIN_RATINGS, rowsOf } from './listing.js';
@@ -98,49 +98,6 @@ async function findDataset(
     );
   }
   return { dataset };
-}
-
-const stars = (x: number | null): string => (x === null ? '–' : x.toFixed(4));
-const share = (x: number): string => x.toFixed(4);
-
-/** RMSE/MAE by segment, as a table. */
-export function ratingMetricsTable(metrics: RatingMetrics, kind: string): ReportTable {
-  const rows: Cell[][] = [
-    ['All held-out ratings', metrics.all.count.toLocaleString('en-US'), stars(metrics.all.rmse), stars(metrics.all.mae)],
-    ['User unseen in training', metrics.unseenUser.count.toLocaleString('en-US'), stars(metrics.unseenUser.rmse), stars(metrics.unseenUser.mae)],
-    ['Movie unseen in training', metrics.unseenItem.count.toLocaleString('en-US'), stars(metrics.unseenItem.rmse), stars(metrics.unseenItem.mae)],
-    ...metrics.userActivity.map((b) => [`Users with ${b.label} training ratings`, b.count.toLocaleString('en-US'), stars(b.rmse), stars(b.mae)]),
-  ];
-  const f = metrics.fallbacks;
-  const itemFallback = kind === 'genre' ? `μ + user bias + genre prior (${f.genrePrior} through genres)` : 'μ + user bias';
-  return {
-    caption: 'Rating prediction error',
-    columns: ['Segment', 'Ratings', 'RMSE (stars)', 'MAE (stars)'],
-    rows,
-    note: `Never NaN: ${f.unseenUser} predictions for unseen users use μ + movie bias, ${f.unseenItem} for unseen movies use ${itemFallback}, ${f.both} with both unseen use μ.`,
-  };
-}
-
-/** Top-k ranking metrics, as a table. */
-export function rankingMetricsTable(ranking: RankingMetrics): ReportTable {
-  const k = ranking.k;
-  return {
-    caption: `Top-${k} ranking`,
-    columns: ['Metric', 'Value'],
-    rows: [
-      [`Precision@${k}`, share(ranking.precision)],
-      [`Recall@${k}`, share(ranking.recall)],
-      [`nDCG@${k}`, share(ranking.ndcg)],
-      [`MAP@${k}`, share(ranking.map)],
-      ['Catalogue coverage', share(ranking.coverage)],
-      ['Users ranked', ranking.users.toLocaleString('en-US')],
-    ],
-    note:
-      `Relevant: held-out ratings ≥ ${ranking.relevantFrom} stars. Every movie a user did not rate in training is ranked.` +
-      (ranking.usersSkipped > 0
-        ? ` Ranked for an evenly spaced ${ranking.users.toLocaleString('en-US')} of the ${(ranking.users + ranking.usersSkipped).toLocaleString('en-US')} users with a relevant held-out movie (--max-users).`
-        : ''),
-  };
 }
 
 /**

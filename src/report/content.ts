@@ -3,6 +3,7 @@
  * the checkpoint's metrics history and hyperparameters, evaluation tables, recommendation lists).
  * No I/O here: the CLI gathers the inputs, this turns them into tables, sentences and charts.
  */
+import type { RankingMetrics, RatingMetrics } from '../core/evaluate.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import type { DatasetStats } from '../data/types.js';
 import { activitySvg, curvesSvg, ratingsSvg, type CurveRun } from './charts.js';
@@ -110,6 +111,49 @@ export function trainingTable(history: readonly EpochMetrics[], timings: [string
   }
   for (const [name, value] of timings) rows.push([name, value]);
   return { caption: 'Training and timings', columns: [], rows };
+}
+
+const stars = (x: number | null): string => (x === null ? '–' : x.toFixed(4));
+const share = (x: number): string => x.toFixed(4);
+
+/** RMSE/MAE by segment, as a table. */
+export function ratingMetricsTable(metrics: RatingMetrics, kind: string): ReportTable {
+  const rows: Cell[][] = [
+    ['All held-out ratings', metrics.all.count.toLocaleString('en-US'), stars(metrics.all.rmse), stars(metrics.all.mae)],
+    ['User unseen in training', metrics.unseenUser.count.toLocaleString('en-US'), stars(metrics.unseenUser.rmse), stars(metrics.unseenUser.mae)],
+    ['Movie unseen in training', metrics.unseenItem.count.toLocaleString('en-US'), stars(metrics.unseenItem.rmse), stars(metrics.unseenItem.mae)],
+    ...metrics.userActivity.map((b) => [`Users with ${b.label} training ratings`, b.count.toLocaleString('en-US'), stars(b.rmse), stars(b.mae)]),
+  ];
+  const f = metrics.fallbacks;
+  const itemFallback = kind === 'genre' ? `μ + user bias + genre prior (${f.genrePrior} through genres)` : 'μ + user bias';
+  return {
+    caption: 'Rating prediction error',
+    columns: ['Segment', 'Ratings', 'RMSE (stars)', 'MAE (stars)'],
+    rows,
+    note: `Never NaN: ${f.unseenUser} predictions for unseen users use μ + movie bias, ${f.unseenItem} for unseen movies use ${itemFallback}, ${f.both} with both unseen use μ.`,
+  };
+}
+
+/** Top-k ranking metrics, as a table. */
+export function rankingMetricsTable(ranking: RankingMetrics): ReportTable {
+  const k = ranking.k;
+  return {
+    caption: `Top-${k} ranking`,
+    columns: ['Metric', 'Value'],
+    rows: [
+      [`Precision@${k}`, share(ranking.precision)],
+      [`Recall@${k}`, share(ranking.recall)],
+      [`nDCG@${k}`, share(ranking.ndcg)],
+      [`MAP@${k}`, share(ranking.map)],
+      ['Catalogue coverage', share(ranking.coverage)],
+      ['Users ranked', ranking.users.toLocaleString('en-US')],
+    ],
+    note:
+      `Relevant: held-out ratings ≥ ${ranking.relevantFrom} stars. Every movie a user did not rate in training is ranked.` +
+      (ranking.usersSkipped > 0
+        ? ` Ranked for an evenly spaced ${ranking.users.toLocaleString('en-US')} of the ${(ranking.users + ranking.usersSkipped).toLocaleString('en-US')} users with a relevant held-out movie (--max-users).`
+        : ''),
+  };
 }
 
 /**
