@@ -103,6 +103,22 @@ describe('als report', () => {
     expect(svgCount(html)).toBe(3);
   });
 
+  it('on ml-100k: whole-star histogram, the Toy Story list, and a sentence for the missing “Saw”', () => {
+    const model = path.join(home, 'ml100k-bias.als');
+    expect(als('train', '--data', movielensDir('ml-100k'), '--model', 'bias', '--epochs', '3', '--split', 'ml100k:u1', '--out', model, '--quiet').status).toBe(0);
+    const file = path.join(out, 'ml100k.html');
+    const run = als('report', '--model', model, '--out', file);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('Rating histogram (100,000 ratings, mean 3.53)');
+    expect(html).not.toContain('>0.5</text>');
+    expect(html).toContain('Liked “Toy Story (1995)”');
+    expect(html).not.toContain('Liked “Saw');
+    expect(html).toContain('“Saw” is not in this data set, so there is no list for it.');
+    expect(html).toContain('Split ml100k:u1 (seed 1), re-created from the data set: 20,000 held-out ratings');
+  });
+
   // In-process from here on (same code as the CLI, without a process start per case).
   it('says so when the checkpoint has no metrics history, instead of drawing empty curves', async () => {
     const file = path.join(out, 'no-history.html');
