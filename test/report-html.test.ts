@@ -63,6 +63,24 @@ describe('html', () => {
     const svg = '<?xml version="1.0"?><svg><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"></g></svg>';
     expect(inlineSvg(svg, 'c2')).toBe('<svg><clipPath id="c2-clip1"></clipPath><g clip-path="url(#c2-clip1)"></g></svg>');
   });
+  it('aligns by the table\'s column alignment when given (a title such as “1408” stays left), else by the look of the cell', async () => {
+    const html = renderReportHtml({
+      title: 't',
+      subtitle: [],
+      sections: [
+        {
+          title: 's',
+          tables: [
+            { caption: 'given', columns: ['#', 'Title'], align: ['right', 'left'], rows: [[1, '1408']] },
+            { caption: 'guessed', columns: ['Name', 'Value'], rows: [['1408', 'n/a']] },
+          ],
+        },
+      ],
+    });
+    expect(html).toContain('<tr><td class="num">1</td><td>1408</td></tr>');
+    expect(html).toContain('<th class="num">#</th><th>Title</th>');
+    expect(html).toContain('<tr><td class="num">1408</td><td>n/a</td></tr>');
+  });
   it('formats durations for people', () => {
     expect(formatDuration(850.4)).toBe('850 ms');
     expect(formatDuration(1234)).toBe('1.23 s');

@@ -141,6 +141,7 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
     tables.push({
       caption: `Liked “${displayTitle(checkpoint.catalog, item)}”`,
       columns: ['#', 'Title', 'Year', 'Genres', 'Ratings', 'Predicted (stars)'],
+      align: ['right', 'left', 'right', 'left', 'right', 'right'],
       rows: rows.map((r) => [r.rank, r.title + (r.neverRated ? ' (never rated)' : ''), r.year === null ? '–' : String(r.year), r.genres.join(', '), r.ratings.toLocaleString('en-US'), r.score.toFixed(2)]),
     });
   }

@@ -13,6 +13,8 @@ export interface ReportTable {
   columns: string[];
   rows: Cell[][];
   note?: string;
+  /** Alignment per column; without it, cells that look like figures are right-aligned. */
+  align?: ('left' | 'right')[];
 }
 
 /** A chart, or the reason there is none (shown in its place instead of empty axes). */
@@ -82,7 +84,11 @@ figure svg { max-width: 100%; height: auto; display: block; }
 .missing { border: 1px dashed #c7ccd6; border-radius: 6px; padding: 14px 16px; color: #5b6475; background: #fafbfc; }
 `;
 
-function renderCell(cell: Cell, tag: 'td' | 'th'): string {
+function renderCell(cell: Cell, tag: 'td' | 'th', align?: 'left' | 'right'): string {
+  if (align !== undefined) {
+    const text = cell === null ? '–' : String(cell);
+    return `<${tag}${align === 'right' ? ' class="num"' : ''}>${escapeHtml(text)}</${tag}>`;
+  }
   if (cell === null) return `<${tag} class="num">–</${tag}>`;
   if (typeof cell === 'number') return `<${tag} class="num">${escapeHtml(String(cell))}</${tag}>`;
   // Right-align text that is a formatted number ("0.8512", "12,345", "43 %", "1.2 s", "0.85 stars
@@ -92,8 +98,13 @@ function renderCell(cell: Cell, tag: 'td' | 'th'): string {
 }
 
 function renderTable(table: ReportTable): string {
-  const head = table.columns.length > 0 ? `<thead><tr>${table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>` : '';
-  const body = table.rows.map((row) => `<tr>${row.map((cell, i) => renderCell(cell, i === 0 && table.columns.length === 0 ? 'th' : 'td')).join('')}</tr>`).join('\n');
+  const head =
+    table.columns.length > 0
+      ? `<thead><tr>${table.columns.map((c, i) => `<th${table.align?.[i] === 'right' ? ' class="num"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead>`
+      : '';
+  const body = table.rows
+    .map((row) => `<tr>${row.map((cell, i) => renderCell(cell, i === 0 && table.columns.length === 0 ? 'th' : 'td', table.align?.[i])).join('')}</tr>`)
+    .join('\n');
   const note = table.note ? `<p class="note">${escapeHtml(table.note)}</p>` : '';
   return `<div><table><caption>${escapeHtml(table.caption)}</caption>${head}<tbody>\n${body}\n</tbody></table>${note}</div>`;
 }
