@@ -54,6 +54,19 @@ describe('statistics helpers (known answers)', () => {
   });
 });
 
+describe('power-law fit on a capped distribution', () => {
+  it('does not pick a tail made of one repeated value', () => {
+    // Power-law-like counts 1..200 plus 60 values piled up at a cap of 500.
+    const values: number[] = [];
+    for (let x = 1; x <= 200; x++) for (let r = Math.round(20000 * Math.pow(x, -2)); r > 0; r--) values.push(x);
+    for (let r = 0; r < 60; r++) values.push(500);
+    const fit = fitPowerLaw(sorted(values));
+    expect(fit.xMin).toBeLessThan(500);
+    expect(fit.alpha).toBeGreaterThan(1.5);
+    expect(fit.alpha).toBeLessThan(3);
+  });
+});
+
 describe('computeStats', () => {
   it('on a small data set with known answers', () => {
     // Users 0..2, items 0..3 (item 3 listed, never rated).

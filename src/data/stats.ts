@@ -158,7 +158,8 @@ export function hurwitzZeta(s: number, q: number): number {
  * xMin minimises the Kolmogorov–Smirnov distance D = max_x |S(x) − P(x)| between the empirical and
  * fitted tail distributions (S(x) = share of tail values ≥ x, P(x) = ζ(α, x)/ζ(α, xMin)).
  * Simplification (documented): candidates are at most 48 distinct values, spread evenly over the
- * distinct values that leave at least 50 observations in the tail, instead of every distinct value.
+ * distinct values that leave at least 50 observations and 10 distinct values in the tail, instead
+ * of every distinct value.
  * Values must be sorted ascending and positive (zeros are skipped).
  */
 export function fitPowerLaw(sorted: Float64Array): PowerLawFit {
@@ -172,9 +173,12 @@ export function fitPowerLaw(sorted: Float64Array): PowerLawFit {
     tailSize[j] = tailSize[j + 1]! + distribution[j]!.frequency;
     tailLogSum[j] = tailLogSum[j + 1]! + distribution[j]!.frequency * Math.log(distribution[j]!.count);
   }
+  // A tail must hold ≥ 50 observations and ≥ 10 distinct values: a tail of one repeated value
+  // (e.g. a cap on activity) fits any steep power law with KS distance 0.
   const minTail = 50;
+  const minDistinct = 10;
   let lastCandidate = 0;
-  while (lastCandidate + 1 < m && tailSize[lastCandidate + 1]! >= minTail) lastCandidate++;
+  while (lastCandidate + 1 < m && tailSize[lastCandidate + 1]! >= minTail && m - (lastCandidate + 1) >= minDistinct) lastCandidate++;
   const candidateCount = Math.min(48, lastCandidate + 1);
   let best: PowerLawFit & { ks: number } = { alpha: Number.NaN, xMin: distribution[0]!.count, ks: Infinity };
   let previous = -1;
