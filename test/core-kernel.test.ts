@@ -11,7 +11,7 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
   const indices: number[] = [];
   const values: number[] = [];
   for (let r = 0; r < rows; r++) {
-    const count = r % 4 === 1 ? 0 : rng.nextInt(others + 1); // every fourth row empty, others 0..others ratings
+    const count = r % 4 === 1 ? 0 : r === 2 ? others : r === 3 ? 12 : rng.nextInt(others + 1); // every fourth row empty; a full row and a row of 12 (8 + 4)
     const cols = Array.from({ length: others }, (_, j) => j);
     rng.shuffle(cols);
     const chosen = cols.slice(0, count).sort((a, b) => a - b);
@@ -131,7 +131,7 @@ describe('ts kernel (SolveRows)', () => {
       for (const weighted of [false, true]) {
         it(`matches a dense solve of the normal equations (dim ${dim}, prior ${withPrior}, weighted ${weighted})`, () => {
           const rng = new Random(100 + dim * 4 + (withPrior ? 2 : 0) + (weighted ? 1 : 0));
-          const args = randomProblem(rng, dim, 12, 11, withPrior && dim > 0, weighted);
+          const args = randomProblem(rng, dim, 12, 15, withPrior && dim > 0, weighted); // rows of 0–15 ratings: every unrolled path
           const solve = createTsSolveRows();
           // Solve in two ranges to check that row ranges are honoured.
           const untouched = args.rowBias[11]!;

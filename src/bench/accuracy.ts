@@ -12,7 +12,7 @@
 import os from 'node:os';
 import { tsKernel } from '../core/kernel-ts.js';
 import { createTrainer } from '../core/trainer.js';
-import { DEFAULT_HYPERPARAMETERS } from '../core/defaults.js';
+import { DEFAULT_HYPERPARAMETERS, defaultHyperparameters } from '../core/defaults.js';
 import type { Hyperparameters, ModelKind } from '../core/types.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
@@ -23,6 +23,8 @@ import path from 'node:path';
 interface Config {
   label: string;
   hyper: Omit<Hyperparameters, 'kind' | 'dim'>;
+  /** Use defaultHyperparameters(kind) (the bias model's default differs). */
+  isDefault?: boolean;
 }
 
 const argv = process.argv.slice(2);
@@ -48,20 +50,20 @@ const { kind: _k, dim: _d, ...defaultHyper } = DEFAULT_HYPERPARAMETERS;
 const parseConfigs = (text: string): Config[] =>
   text.split(',').map((item) => {
     const [kind, tau, gamma, genreTau] = item.split(':');
-    if (kind === 'default') return { label: defaultLabel, hyper: defaultHyper };
+    if (kind === 'default') return { label: defaultLabel, hyper: defaultHyper, isDefault: true };
     if (kind === 'plain') return { ...plain(Number(gamma)), label: `plain λ=1 τ=${tau} γ=${gamma}`, hyper: { ...plain(Number(gamma)).hyper, tau: Number(tau) } };
     if (kind === 'wr') return weighted(Number(tau), Number(gamma), genreTau === undefined ? 1 : Number(genreTau));
     throw new Error(`bad config ${item}`);
   });
 const configsIndex = argv.indexOf('--configs');
 const models = (argv.includes('--models') ? argv[argv.indexOf('--models') + 1]!.split(',') : ['bias', 'latent', 'genre']) as ModelKind[];
-const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma} τ_g=${defaultHyper.genreTau}`;
+const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
 const configs: Config[] =
   configsIndex >= 0
     ? parseConfigs(argv[configsIndex + 1]!)
     : quick
-      ? [plain(10), { label: defaultLabel, hyper: defaultHyper }]
-      : [plain(1), plain(10), weighted(0.05, 0.05, 100), weighted(0.2, 0.2, 100), { label: defaultLabel, hyper: defaultHyper }];
+      ? [plain(10), { label: defaultLabel, hyper: defaultHyper, isDefault: true }]
+      : [plain(1), plain(10), weighted(0.05, 0.05, 100), weighted(0.2, 0.2, 100), { label: defaultLabel, hyper: defaultHyper, isDefault: true }];
 
 async function run(dataset: Dataset, split: Split, kind: ModelKind, config: Config): Promise<{ last: number; best: number; bestEpoch: number; msPerEpoch: number }> {
   const catalog = dataset.catalog;
@@ -69,7 +71,7 @@ async function run(dataset: Dataset, split: Split, kind: ModelKind, config: Conf
     train: split.train,
     validation: split.test,
     itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
-    hyper: { kind, dim: kind === 'bias' ? 0 : dim, ...config.hyper },
+    hyper: config.isDefault ? { ...defaultHyperparameters(kind), dim: kind === 'bias' ? 0 : dim } : { kind, dim: kind === 'bias' ? 0 : dim, ...config.hyper },
     seed: 1,
     threads,
     kernel: tsKernel,
@@ -101,7 +103,8 @@ const cases: Array<{ data: string; split: string }> = [
 ];
 if (!quick) cases.push({ data: 'ml-100k', split: 'ml100k:u2' });
 const only = argv.includes('--cases') ? argv[argv.indexOf('--cases') + 1]!.split(',') : null;
-const selected = only === null ? cases : cases.filter((c) => only.includes(c.split));
+// Only on request (`--cases cold-items:0.1`): the grid on the cold-start split.
+const selected = only === null ? cases : [...cases, { data: 'ml-latest-small', split: 'cold-items:0.1' }].filter((c) => only.includes(c.split));
 
 console.log(`dim ${dim}, ${epochs} epochs (bias model: ${Math.min(epochs, 10)}), ${threads} threads, seed 1, ts kernel`);
 console.log('| data | split | model | regularisation | RMSE last epoch | best RMSE (epoch) | ms/epoch |');
@@ -124,7 +127,7 @@ if (!argv.includes('--no-cold')) {
   const split = makeSplit(dataset, 'cold-items:0.1', 1);
   console.log(`\ncold-items:0.1 on ml-latest-small (all test movies unseen in training): ${split.test.length} test ratings`);
   for (const kind of ['bias', 'latent', 'genre'] as const) {
-    const r = await run(dataset, split, kind, { label: defaultLabel, hyper: defaultHyper });
+    const r = await run(dataset, split, kind, { label: defaultLabel, hyper: defaultHyper, isDefault: true });
     console.log(`${kind.padEnd(6)} RMSE ${r.last.toFixed(4)}`);
   }
 }

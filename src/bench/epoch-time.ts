@@ -3,8 +3,10 @@
  *
  *   npm run build && node dist/bench/epoch-time.js [--data ml-latest-small] [--dim 30] [--epochs 10] [--kernel ts|wasm] [--model latent]
  *
- * Reports the median over the epochs after a warm-up epoch. Shared, noisy machines give noisy
- * numbers: run it more than once.
+ * Reports the median and minimum wall time of the updates over the epochs after a warm-up epoch,
+ * and the process CPU time per epoch (all threads, updates and metrics): on a shared machine the
+ * wall time depends on the load, the CPU time much less (with 1 thread it bounds the unloaded
+ * wall time from above).
  */
 import path from 'node:path';
 import { DEFAULT_HYPERPARAMETERS } from '../core/defaults.js';
@@ -41,12 +43,15 @@ for (const threads of threadCounts) {
     kernel,
   });
   const times: number[] = [];
-  for (let e = 0; e <= epochs; e++) {
-    const metrics = await trainer.epoch();
-    if (e > 0) times.push(metrics.elapsedMs); // epoch 1 warms up the JIT and the workers
-  }
+  await trainer.epoch(); // warms up the JIT and the workers
+  const cpuStart = process.cpuUsage();
+  for (let e = 0; e < epochs; e++) times.push((await trainer.epoch()).elapsedMs);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMsPerEpoch = (cpu.user + cpu.system) / 1000 / epochs;
   await trainer.close();
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
-  console.log(`threads ${threads}: median ${median.toFixed(1)} ms/epoch (min ${times[0]!.toFixed(1)}, max ${times.at(-1)!.toFixed(1)}) over ${times.length} epochs`);
+  console.log(
+    `threads ${threads}: wall median ${median.toFixed(1)} ms/epoch (min ${times[0]!.toFixed(1)}, max ${times.at(-1)!.toFixed(1)}) over ${times.length} epochs; CPU ${cpuMsPerEpoch.toFixed(1)} ms/epoch (all threads, incl. metrics)`,
+  );
 }

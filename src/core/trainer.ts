@@ -50,6 +50,10 @@ export class DivergenceError extends Error {
 }
 
 export interface TrainerOptions {
+  /**
+   * The training ratings. They are copied once into the trainer's shared arena (both indexes),
+   * and the trainer keeps no reference to this object: a caller short of memory can drop it.
+   */
   train: RatingMatrix;
   /** Held-out ratings for the validation RMSE, or null. */
   validation: RatingList | null;
@@ -303,7 +307,7 @@ function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors 
 }
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
-const OBJECTIVE_CHUNKS = 64;
+const OBJECTIVE_CHUNKS = 16;
 
 interface Pool {
   /** Runs the chunks on the threads (each idle thread takes the next); returns each chunk's value. */
