@@ -3,7 +3,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOptions } from '../src/cli/common.js';
+import { trainSchema } from '../src/cli/train.js';
 import { readCheckpoint } from '../src/data/checkpoint.js';
+import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
 
 // These tests run the built CLI (`npm test` builds first) on real ML-100K with tiny dims/epochs.
@@ -128,7 +131,7 @@ describe('als train', () => {
   it('early stopping keeps the best epoch and records it', () => {
     const out = path.join(work, 'early.als');
     // τ = γ = 1 at dim 20 overfits ML-100K after the first epoch or two.
-    const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--epochs', '30', '--early-stop', '2', '--out', out);
+    const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--no-weighted', '--epochs', '30', '--early-stop', '2', '--out', out);
     expectOk(r);
     expect(r.stdout).toMatch(/early stop/);
     const c = readCheckpoint(out);
@@ -138,6 +141,38 @@ describe('als train', () => {
     expect(c.epochsDone).toBe(bestEpoch);
     expect(c.metrics).toHaveLength(bestEpoch + 2);
     expect(c.metrics.length).toBeLessThan(30);
+  });
+
+  it('genre model: unseen movies are scored through the genre prior, better than the bias model does', () => {
+    const rmse: Record<string, number> = {};
+    for (const model of ['bias', 'genre']) {
+      const out = path.join(work, `cold-${model}.als`);
+      expectOk(als('train', '--data', ml100k, '--model', model, '--dim', '8', '--split', 'cold-items:0.1', '--epochs', '8', '--out', out, '--quiet'));
+      const run = als('eval', '--model', out, '--json');
+      expectOk(run);
+      const report = JSON.parse(run.stdout);
+      // cold-items: every held-out rating is of a movie without training ratings.
+      expect(report.ratings.unseenItem.count).toBe(report.ratings.all.count);
+      expect(report.ratings.fallbacks.genrePrior).toBe(model === 'genre' ? report.ratings.fallbacks.unseenItem : 0);
+      rmse[model] = report.ratings.unseenItem.rmse;
+    }
+    expect(rmse.genre!).toBeLessThan(rmse.bias!);
+  });
+
+  // util-linux `script` gives the CLI a pseudo-terminal, so the cli-progress bar is what it prints.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('shows a progress bar with epoch, loss, RMSEs and s/epoch on a terminal', () => {
+    const out = path.join(work, 'tty.als');
+    const command = [process.execPath, bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--out', out]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: work });
+    expect(r.status).toBe(0);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+    expect(screen).toMatch(/epoch 3\/3 \[.+\] loss [\d.]+ \| train [\d.]+ \| valid [\d.]+ \| [\d.]+ s\/epoch/);
+    // No plain per-epoch lines on a terminal.
+    expect(screen).not.toMatch(/^epoch 1 {2}loss/m);
+    expect(readCheckpoint(out).epochsDone).toBe(3);
   });
 
   it('saves the last finished epoch on Ctrl-C and exits 130', async () => {
@@ -191,21 +226,35 @@ describe('als train', () => {
   });
 
   it('refuses nonsense options with one line naming the option (exit 2)', () => {
-    const cases: [string[], RegExp][] = [
-      [['--dim', '0'], /^als: --dim: /],
-      [['--dim', '-3'], /^als: --dim: /],
-      [['--lambda', '-1'], /^als: --lambda: .*positive/],
-      [['--tau', '-0.5'], /^als: --tau: .*positive/],
-      [['--gamma', 'abc'], /^als: --gamma: /],
-      [['--epochs', '2.5'], /^als: --epochs: .*integer/],
-      [['--model', 'deep'], /^als: --model: must be one of bias, latent, genre/],
-      [['--kernel', 'gpu'], /^als: --kernel: /],
-      [['--threads', '0'], /^als: --threads: /],
-      [['--early-stop', '0'], /^als: --early-stop: /],
+    // The schema itself, in-process (fast), for every case...
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ dim: '0' }, /^--dim: /],
+      [{ dim: '-3' }, /^--dim: /],
+      [{ lambda: '-1' }, /^--lambda: .*positive/],
+      [{ tau: '-0.5' }, /^--tau: .*positive/],
+      [{ gamma: 'abc' }, /^--gamma: /],
+      [{ epochs: '2.5' }, /^--epochs: .*integer/],
+      [{ model: 'deep' }, /^--model: must be one of bias, latent, genre/],
+      [{ kernel: 'gpu' }, /^--kernel: /],
+      [{ threads: '0' }, /^--threads: /],
+      [{ earlyStop: '0' }, /^--early-stop: /],
+      [{ checkpointEvery: '-1' }, /^--checkpoint-every: /],
     ];
-    for (const [args, pattern] of cases) {
-      expectOneLineError(als('train', '--data', ml100k, ...args), 2, pattern);
+    for (const [raw, pattern] of cases) {
+      let message = '';
+      try {
+        parseOptions(trainSchema, raw);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(pattern);
     }
+    expect(parseOptions(trainSchema, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
+    // ...and through the CLI for a few: one line on stderr, exit code 2, before any data is read.
+    expectOneLineError(als('train', '--data', ml100k, '--dim', '0'), 2, /^als: --dim: /);
+    expectOneLineError(als('train', '--data', ml100k, '--model', 'deep'), 2, /^als: --model: must be one of bias, latent, genre/);
+    expectOneLineError(als('train', '--data', ml100k, '--epochs', '2.5'), 2, /^als: --epochs: .*integer/);
     expectOneLineError(als('train', '--data', ml100k, '--split', 'random:2', '--epochs', '1', '--out', path.join(work, 'x.als')), 1, /bad split "random:2"/);
   });
 
@@ -221,6 +270,15 @@ describe('als train', () => {
     expect(e.ratings.unseenUser.count).toBe(1);
     expect(e.ratings.fallbacks.unseenUser).toBe(1);
     expect(Number.isFinite(e.ratings.all.rmse)).toBe(true);
+    // --test names the same file: the same held-out set as training, found as such.
+    const viaTest = als('eval', '--model', out, '--test', heldOne, '--json');
+    expectOk(viaTest);
+    expect(JSON.parse(viaTest.stdout)).toMatchObject({ sameSplitAsTraining: true, heldOutRatingsSeenInTraining: 0 });
+    // Evaluating on a rating the model was trained on is flagged, not hidden.
+    const trained = path.join(work, 'trained-one.csv');
+    writeFileSync(trained, '10,1\n');
+    const flagged = JSON.parse(als('eval', '--model', out, '--test', trained, '--json').stdout);
+    expect(flagged).toMatchObject({ sameSplitAsTraining: false, heldOutRatingsSeenInTraining: 1 });
 
     const all = path.join(work, 'all.csv');
     writeFileSync(all, readFileSync(path.join(dir, 'ratings.csv')));

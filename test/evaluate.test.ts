@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import type { ModelKind, ModelState } from '../src/core/types.js';
-import { evaluateRanking, evaluateRatings, predictRating, TopK, type TrainingIndex } from '../src/core/evaluate.js';
+import { predict } from '../src/core/als.js';
+import { evaluateRanking, evaluateRatings, TopK, type TrainingIndex } from '../src/core/evaluate.js';
 
 function model(kind: ModelKind, dim: number, globalMean: number, userBias: number[], itemBias: number[], userFactors: number[], itemFactors: number[]): ModelState {
   return {
@@ -48,8 +49,8 @@ describe('evaluateRatings', () => {
   const test = ratings([[0, 1, 4], [1, 0, 2], [1, 2, 4], [0, 2, 2]]);
 
   it('predicts μ + b_u + c_i + x_u·y_i', () => {
-    expect(predictRating(state, 0, 1)).toBeCloseTo(4.0, 12);
-    expect(predictRating(state, 0, 2)).toBeCloseTo(2.5, 12);
+    expect(predict(state, 0, 1)).toBeCloseTo(4.0, 12);
+    expect(predict(state, 0, 2)).toBeCloseTo(2.5, 12);
   });
 
   it('computes RMSE and MAE overall and per segment (hand-computed)', () => {
@@ -108,6 +109,15 @@ describe('evaluateRanking', () => {
     expect(r.ndcg).toBeCloseTo((l2of3 / (1 + l2of3) + 1) / 2, 12);
     expect(r.map).toBeCloseTo((0.5 / 2 + 1) / 2, 12);
     expect(r.coverage).toBeCloseTo(3 / 5, 12);
+    // Popularity floor of 1 training rating: candidates are movies 0 and 3 only.
+    // User 0 (saw 0): list [3], no hit. User 2: list [0, 3], hit at rank 1.
+    const floor = evaluateRanking(s, train, test, { k: 2, minItemRatings: 1 });
+    expect(floor.users).toBe(2);
+    expect(floor.precision).toBeCloseTo(0.25, 12);
+    expect(floor.recall).toBeCloseTo(0.5, 12);
+    expect(floor.ndcg).toBeCloseTo(0.5, 12);
+    expect(floor.map).toBeCloseTo(0.5, 12);
+    expect(floor.coverage).toBeCloseTo(2 / 5, 12);
   });
 
   it('gives perfect scores to an oracle and recall 1 when k covers the catalogue', () => {

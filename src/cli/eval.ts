@@ -24,7 +24,7 @@ import { addDataOptions, dataOptionsSchema, openDataset, parseOptions } from './
  */
 export const DEFAULT_MAX_RANKING_USERS = 20000;
 
-const evalSchema = dataOptionsSchema.extend({
+export const evalSchema = dataOptionsSchema.extend({
   model: z.string().min(1, { error: 'must name a checkpoint file' }),
   split: z.string().min(1).optional(),
   test: z.string().min(1).optional(),
@@ -38,6 +38,10 @@ const evalSchema = dataOptionsSchema.extend({
   maxUsers: z
     .preprocess((v) => (v === undefined ? undefined : Number(v)), z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).positive({ error: 'must be a positive integer' }))
     .optional(),
+  minRatings: z.preprocess(
+    (v) => (v === undefined ? undefined : Number(v)),
+    z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).nonnegative({ error: 'must not be negative' }),
+  ),
   json: z.boolean().optional(),
 });
 type EvalOptions = z.infer<typeof evalSchema>;
@@ -45,13 +49,17 @@ type EvalOptions = z.infer<typeof evalSchema>;
 export function registerEval(program: Command): void {
   const command = program
     .command('eval')
-    .description('evaluate a checkpoint: RMSE/MAE by segment and top-k ranking metrics on held-out ratings')
+    .description(
+      'evaluate a checkpoint: RMSE/MAE by segment and top-k ranking metrics on held-out ratings\n' +
+        '(the data set is the folder recorded in the checkpoint unless --data is given; its fingerprint must match)',
+    )
     .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
     .option('--split <spec>', "evaluate on this split instead of the checkpoint's (same forms as als train)")
     .option('--test <file>', 'evaluate on exactly the ratings listed in this file (as --split file:<file>)')
     .option('--seed <n>', "seed of --split (default: the checkpoint's)")
     .option('--k <n>', 'length of the ranked lists', '10')
     .option('--max-users <n>', `rank for at most this many users, evenly spaced (default: ${DEFAULT_MAX_RANKING_USERS}; ranking costs users × movies × dim)`)
+    .option('--min-ratings <n>', 'rank only movies with at least n training ratings (popularity floor)', '0')
     .option('--json', 'print the report as JSON');
   addDataOptions(command);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -135,6 +143,7 @@ export async function runEval(options: EvalOptions, dataGiven: boolean): Promise
   const ranking = evaluateRanking(checkpoint.state, train, split.test, {
     k: options.k,
     maxUsers: options.maxUsers ?? DEFAULT_MAX_RANKING_USERS,
+    minItemRatings: options.minRatings,
   });
   const report: EvalReport = {
     checkpoint: file,
@@ -197,7 +206,7 @@ export function formatReport(r: EvalReport): string {
   lines.push('');
   const k = r.ranking.k;
   lines.push(
-    `top-${k} ranking: ${r.ranking.users} users with a held-out rating ≥ ${r.ranking.relevantFrom}${r.ranking.usersSkipped > 0 ? ` (${r.ranking.usersSkipped} more skipped by --max-users)` : ''}; all movies they did not rate in training are ranked`,
+    `top-${k} ranking: ${r.ranking.users} users with a held-out rating ≥ ${r.ranking.relevantFrom}${r.ranking.usersSkipped > 0 ? ` (${r.ranking.usersSkipped} more skipped by --max-users)` : ''}; ranked: every movie they did not rate in training${r.ranking.minItemRatings > 0 ? ` with ≥ ${r.ranking.minItemRatings} training ratings` : ''}`,
   );
   const metrics: [string, number][] = [
     [`precision@${k}`, r.ranking.precision],

@@ -22,7 +22,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_HYPERPARAMETERS } from '../core/defaults.js';
+import { DEFAULT_HYPERPARAMETERS, defaultHyperparameters } from '../core/defaults.js';
 import { loadKernel } from '../core/kernels.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
@@ -66,7 +66,7 @@ const positiveNumber = (what: string) =>
       .refine((x) => x > 0, { error: `${what} must be positive` }),
   );
 
-const trainSchema = dataOptionsSchema.extend({
+export const trainSchema = dataOptionsSchema.extend({
   model: z.enum(['bias', 'latent', 'genre'], { error: 'must be one of bias, latent, genre' }).optional(),
   dim: positiveInt('the dimension').optional(),
   epochs: positiveInt('the number of epochs').optional(),
@@ -97,10 +97,10 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', `epochs to run now (default: ${DEFAULT_EPOCHS}; with --resume, added to those done)`)
     .option('--lambda <x>', `λ, weight of the squared errors (default: ${DEFAULT_HYPERPARAMETERS.lambda})`)
     .option('--tau <x>', `τ, ridge on the factors (default: ${DEFAULT_HYPERPARAMETERS.tau})`)
-    .option('--gamma <x>', `γ, ridge on the biases (default: ${DEFAULT_HYPERPARAMETERS.gamma})`)
+    .option('--gamma <x>', `γ, ridge on the biases (default: ${DEFAULT_HYPERPARAMETERS.gamma}; bias model ${defaultHyperparameters('bias').gamma})`)
     .option('--genre-tau <x>', `τ_g, ridge on the genre embeddings (default: ${DEFAULT_HYPERPARAMETERS.genreTau})`)
-    .option('--weighted', `ALS-WR: scale τ and γ by each row's rating count${DEFAULT_HYPERPARAMETERS.weightedRegularization ? ' (default)' : ''}`)
-    .option('--no-weighted', `plain ridge, the same τ and γ for every row${DEFAULT_HYPERPARAMETERS.weightedRegularization ? '' : ' (default)'}`)
+    .option('--weighted', `ALS-WR: scale τ and γ by each row's rating count (default for latent and genre: ${DEFAULT_HYPERPARAMETERS.weightedRegularization ? 'on' : 'off'}; bias: ${defaultHyperparameters('bias').weightedRegularization ? 'on' : 'off'})`)
+    .option('--no-weighted', 'plain ridge, the same τ and γ for every row')
     .option('--seed <n>', `seed of the split and the initial factors (default: ${DEFAULT_SEED})`)
     .option('--split <spec>', `held-out part: random:F, user:F, temporal:F, cold-items:F, ml100k:u1, file:<path>, none (default: ${DEFAULT_SPLIT})`)
     .option('--threads <n>', 'worker threads (default: all cores)')
@@ -149,8 +149,9 @@ function describeHyper(h: Hyperparameters): string {
 
 /** Resolves hyperparameters and run settings: defaults, the checkpoint being resumed, explicit options. */
 function resolveSettings(options: TrainOptions, dataset: Dataset, resumed: Checkpoint | null): RunSettings {
-  const base: Hyperparameters = resumed ? { ...resumed.state.hyper } : { ...DEFAULT_HYPERPARAMETERS };
-  const kind: ModelKind = options.model ?? base.kind;
+  // Defaults depend on the model kind (the bias model uses a plain ridge γ = 3, see core/defaults).
+  const kind: ModelKind = options.model ?? resumed?.state.hyper.kind ?? DEFAULT_HYPERPARAMETERS.kind;
+  const base: Hyperparameters = resumed ? { ...resumed.state.hyper } : defaultHyperparameters(kind);
   if (resumed) {
     if (options.model !== undefined && options.model !== resumed.state.hyper.kind) {
       throw new UsageError(`--model: the checkpoint holds a ${resumed.state.hyper.kind} model; --resume cannot change it`);

@@ -8,6 +8,7 @@
  * else 0), c_i = 0, so the prediction falls back to μ + c_i (unseen user), μ + b_u (+ x_u·p_i
  * with the genre model) (unseen movie), or μ (both). It is never NaN; the report counts them.
  */
+import { predict } from './als.js';
 import type { ModelState } from './types.js';
 
 /** What evaluation needs to know about the training part of the split. */
@@ -68,16 +69,6 @@ export interface RatingMetrics {
 /** Lower bounds of the default user-activity buckets: 1–19, 20–49, 50–199, 200+. */
 export const DEFAULT_ACTIVITY_BOUNDS: readonly number[] = [1, 20, 50, 200];
 
-/** r̂(u,i) = μ + b_u + c_i + x_u · y_i. */
-export function predictRating(state: ModelState, user: number, item: number): number {
-  const dim = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
-  let dot = 0;
-  const xu = user * dim;
-  const yi = item * dim;
-  for (let k = 0; k < dim; k++) dot += state.userFactors[xu + k]! * state.itemFactors[yi + k]!;
-  return state.globalMean + state.userBias[user]! + state.itemBias[item]! + dot;
-}
-
 /**
  * RMSE and MAE over the held-out ratings, overall and by segment, with fallback counts.
  * `genreOffsets` (the catalogue's genre CSR) tells which unseen movies the genre model scores
@@ -110,7 +101,7 @@ export function evaluateRatings(
   for (let t = 0; t < test.length; t++) {
     const u = test.users[t]!;
     const i = test.items[t]!;
-    const error = test.values[t]! - predictRating(state, u, i);
+    const error = test.values[t]! - predict(state, u, i); // r̂ = μ + b_u + c_i + x_u·y_i
     const userCount = train.offsets[u + 1]! - train.offsets[u]!;
     const itemCount = train.itemCounts[i]!;
     add(0, error);
@@ -165,12 +156,18 @@ export function evaluateRatings(
  *   coverage    = |∪_u L_u| / numItems   (share of the catalogue recommended to anyone)
  *
  * Held-out movies rated below the threshold stay candidates (they are just not relevant).
+ * `minItemRatings` (default 0) keeps only movies with at least that many training ratings as
+ * candidates, the usual popularity floor of a recommender (ranking by predicted rating otherwise
+ * favours movies with one or two enthusiastic ratings); relevant movies below the floor still
+ * count in |Rel_u|, so recall is not flattered. Coverage is then relative to the whole catalogue.
  * Cost: O(users × items × dim); `maxUsers` evaluates an evenly spaced subset of the eligible
  * users when there are more (deterministic), for very large sets.
  */
 export interface RankingMetrics {
   k: number;
   relevantFrom: number;
+  /** Candidates were movies with at least this many training ratings. */
+  minItemRatings: number;
   /** Users evaluated (those with at least one relevant held-out movie, up to maxUsers). */
   users: number;
   /** Eligible users left out by maxUsers. */
@@ -186,11 +183,13 @@ export function evaluateRanking(
   state: ModelState,
   train: TrainingIndex,
   test: HeldOutRatings,
-  options: { k?: number; relevantFrom?: number; maxUsers?: number } = {},
+  options: { k?: number; relevantFrom?: number; maxUsers?: number; minItemRatings?: number } = {},
 ): RankingMetrics {
   const k = options.k ?? 10;
+  const minItemRatings = options.minItemRatings ?? 0;
   const relevantFrom = options.relevantFrom ?? 4;
-  const { numUsers, numItems } = state;
+  const { numUsers, numItems, userFactors, itemFactors, itemBias } = state;
+  const itemCounts = train.itemCounts;
   const dim = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
 
   // Relevant held-out movies per user, as a CSR built with a counting sort.
@@ -240,10 +239,10 @@ export function evaluateRanking(
     heap.clear();
     const xu = u * dim;
     for (let i = 0; i < numItems; i++) {
-      if (seenStamp[i] === stamp) continue;
-      let score = state.itemBias[i]!;
+      if (seenStamp[i] === stamp || itemCounts[i]! < minItemRatings) continue;
+      let score = itemBias[i]!;
       const yi = i * dim;
-      for (let d = 0; d < dim; d++) score += state.userFactors[xu + d]! * state.itemFactors[yi + d]!;
+      for (let d = 0; d < dim; d++) score += userFactors[xu + d]! * itemFactors[yi + d]!;
       heap.offer(score, i);
     }
     const length = heap.drainDescending(listScores, listItems);
@@ -271,6 +270,7 @@ export function evaluateRanking(
   return {
     k,
     relevantFrom,
+    minItemRatings,
     users,
     usersSkipped: eligible.length - users,
     precision: users > 0 ? sumPrecision / users : 0,
