@@ -50,8 +50,8 @@ const carries = (rows: Row[], genres: string[]): number => rows.filter((row) => 
 beforeAll(() => {
   if (!existsSync(path.resolve('dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build first');
   small = movielensDir('ml-latest-small');
-  // Default hyperparameters; 20 epochs are enough for the lists to settle.
-  const trained = als('train', '--data', small, '--split', 'none', '--epochs', '20', '--quiet', '--out', latent);
+  // The default model: `als train` with every default (latent, split random:0.1, 100 epochs).
+  const trained = als('train', '--data', small, '--quiet', '--out', latent);
   expect(trained.stderr).not.toMatch(/error/i);
   expect(trained.code).toBe(0);
   checkpoint = readCheckpoint(latent);
@@ -103,15 +103,17 @@ describe('als recommend for a new user', () => {
   it('a training user gets the same ranking from their stored factors and from folding in their ratings', () => {
     const userIndex = 0;
     const userId = checkpoint.userIds[userIndex]!;
-    // Their training ratings, from the data set (the checkpoint keeps only which movies).
+    // Their training ratings: the movies the checkpoint lists for them, the values from the data set.
+    const { offsets, items } = checkpoint.trainItemsByUser;
+    const trainMovieIds = new Set(Array.from(items.subarray(offsets[userIndex]!, offsets[userIndex + 1]!), (i) => checkpoint.itemIds[i]!));
     const lines = readFileSync(path.join(small, 'ratings.csv'), 'utf8').trim().split('\n').slice(1);
     const rates = lines
       .map((line) => line.split(','))
-      .filter((f) => Number(f[0]) === userId)
+      .filter((f) => Number(f[0]) === userId && trainMovieIds.has(Number(f[1])))
       .flatMap((f) => ['--movie-id', `${f[1]}=${f[2]}`]);
-    expect(rates.length / 2).toBe(checkpoint.trainItemsByUser.offsets[1]! - checkpoint.trainItemsByUser.offsets[0]!);
+    expect(rates.length / 2).toBe(trainMovieIds.size);
     const stored = recommendJson('--user', String(userId), '--top', '10');
-    const folded = recommendJson(...rates, '--bias-weight', '1', '--top', '10');
+    const folded = recommendJson(...rates, '--rank-by', 'rating', '--top', '10');
     expect(folded.recommendations.map((r) => r.movieId)).toEqual(stored.recommendations.map((r) => r.movieId));
     stored.recommendations.forEach((row, k) => expect(folded.recommendations[k]!.score).toBeCloseTo(row.score, 1));
   });
@@ -124,9 +126,8 @@ describe('als similar', () => {
     const out = JSON.parse(r.stdout) as { movie: { title: string }; similar: Row[] };
     expect(out.movie.title).toBe('Toy Story (1995)');
     expect(out.similar.map((row) => row.movieId)).not.toContain(1);
-    // Toy Story 2 and The Incredibles are its nearest neighbours in any reasonable model.
-    expect(out.similar.map((row) => row.movieId)).toEqual(expect.arrayContaining([3114, 8961]));
-    expect(carries(out.similar, ['Animation', 'Children'])).toBeGreaterThanOrEqual(4);
+    expect(out.similar.map((row) => row.movieId)).toContain(8961); // The Incredibles
+    expect(carries(out.similar, ['Animation', 'Children'])).toBeGreaterThanOrEqual(6);
     const scores = out.similar.map((row) => row.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     expect(scores[0]!).toBeLessThanOrEqual(1);
@@ -151,10 +152,11 @@ describe('als recommend --all-users', () => {
     const first = lines.slice(1, 6).map((line) => line.split(','));
     expect(first.map((f) => f[1])).toEqual(['1', '2', '3', '4', '5']);
     const user = Number(first[0]![0]);
-    const seen = new Set(
-      readFileSync(path.join(small, 'ratings.csv'), 'utf8').trim().split('\n').slice(1)
-        .map((line) => line.split(',')).filter((f) => Number(f[0]) === user).map((f) => Number(f[1])),
-    );
+    // Training movies are left out (held-out ones may be recommended: that is what offline evaluation measures).
+    const index = checkpoint.userIds.indexOf(user);
+    const { offsets, items } = checkpoint.trainItemsByUser;
+    const seen = new Set(Array.from(items.subarray(offsets[index]!, offsets[index + 1]!), (i) => checkpoint.itemIds[i]!));
+    expect(seen.size).toBeGreaterThan(0);
     for (const f of first) expect(seen.has(Number(f[2]))).toBe(false);
     // Same list as `--user` for that user.
     const single = recommendJson('--user', String(user), '--top', '5');

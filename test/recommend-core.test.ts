@@ -105,7 +105,7 @@ describe('cosine similarity', () => {
 });
 
 describe('scoring and filters', () => {
-  it('scores μ + b + w·c + u·v and reports the predicted rating', () => {
+  it('scores μ + b + c + u·v or u·v/‖v‖ and reports the predicted rating', () => {
     const model = randomModel(2, 30, 3, 5);
     const user = { bias: 0.25, factors: model.userFactors.slice(0, 3) };
     const scores = new Float64Array(30);
@@ -114,8 +114,10 @@ describe('scoring and filters', () => {
       3.5 + 0.25 + w * model.itemBias[i]! + [0, 1, 2].reduce((s, k) => s + user.factors[k]! * model.itemFactors[i * 3 + k]!, 0);
     for (let i = 0; i < 30; i++) expect(scores[i]).toBeCloseTo(expected(i), 12);
     const all = new Uint8Array(30).fill(1);
-    const list = recommendForUser(model, user, 5, all, [3, 4], 0);
-    const personal = Float64Array.from({ length: 30 }, (_, i) => expected(i, 0));
+    model.itemFactors.fill(0, 6, 9); // item 2: zero vector → taste 0
+    const list = recommendForUser(model, user, 5, all, [3, 4], 'taste');
+    const norms = rowNorms(model.itemFactors, 3, 30);
+    const personal = Float64Array.from({ length: 30 }, (_, i) => (norms[i]! > 0 ? (expected(i, 0) - 3.75) / norms[i]! : 0));
     const mask = all.slice();
     mask[3] = 0;
     mask[4] = 0;
@@ -191,8 +193,10 @@ describe('batch top-N for all users', () => {
   });
 
   it('the WebAssembly kernel returns exactly the TypeScript lists (odd block sizes, dim not a multiple of 2)', () => {
-    for (const [users, items, dim, n] of [[37, 900, 7, 10], [8, 300, 1, 3], [3, 6, 2, 10], [20, 500, 30, 25]] as const) {
+    for (const [users, items, dim, n, drop] of [[37, 900, 7, 10, 0], [37, 900, 7, 10, 1], [8, 300, 1, 3, 0], [8, 300, 1, 3, 1], [3, 6, 2, 10, 0], [20, 500, 30, 25, 1]] as const) {
+      // `drop` makes the number of movies odd or even (the kernel takes them two at a time).
       const { args } = batchCase(users, items, dim, n);
+      args.numEligible -= drop;
       const wasmArgs = { ...args, outItems: new Int32Array(args.outItems.length), outScores: new Float64Array(args.outScores.length) };
       batchTopNRange(args, 0, users);
       expect(batchTopNRangeWasm(wasmArgs, 0, users)).toBe(true);

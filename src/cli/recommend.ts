@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { AlsError } from '../errors.js';
 import type { Checkpoint } from '../data/checkpoint.js';
+import type { RankBy } from '../core/recommend.js';
 import {
   addListingOptions,
   collect,
@@ -34,7 +35,7 @@ const recommendSchema = listingSchema.extend({
   user: z.coerce.number({ message: 'must be a user id' }).int('must be a whole-number user id').optional(),
   allUsers: z.boolean().default(false),
   out: z.string().min(1).optional(),
-  biasWeight: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+  rankBy: z.enum(['rating', 'taste'], { message: 'must be rating or taste' }).optional(),
   threads: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be ≥ 1').optional(),
 });
 type RecommendOptions = z.infer<typeof recommendSchema>;
@@ -52,8 +53,8 @@ export function registerRecommend(program: Command): void {
     .option('--out <file.csv>', 'output of --all-users')
     .option('--threads <n>', 'worker threads for --all-users (default: all cores)')
     .option(
-      '--bias-weight <w>',
-      'rank by μ + b + w·c + u·v: 1 = predicted rating (default for --user/--all-users), 0 = personal taste u·v only (default for titles)',
+      '--rank-by <how>',
+      'rating: predicted rating μ + b + c + u·v (default for --user/--all-users); taste: match of taste vectors u·v/‖v‖ (default for titles)',
     );
   addListingOptions(command).action(async (raw: Record<string, unknown>) => {
     const options = parseOptions(recommendSchema, raw);
@@ -86,7 +87,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
   const lines: string[] = [];
   let exclude: Int32Array;
   let user;
-  let biasWeight: number;
+  let rankBy: RankBy;
   let resolved: { query: string; movieId: number; title: string; rating: number }[] = [];
   if (options.user !== undefined) {
     const index = checkpoint.userIds.indexOf(options.user);
@@ -103,7 +104,7 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
     }
     exclude = items.subarray(offsets[index]!, offsets[index + 1]!);
     user = storedUser(checkpoint.state, index);
-    biasWeight = options.biasWeight ?? 1;
+    rankBy = options.rankBy ?? 'rating';
     lines.push(`user ${options.user}: stored factors, ${exclude.length} training ratings left out`);
   } else {
     const given = await resolveRatings(checkpoint, options, lines);
@@ -112,15 +113,17 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
     const { foldInUser } = await import('../core/als.js');
     const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, given.items, given.values);
     user = { bias: folded.bias, factors: folded.factors };
-    biasWeight = options.biasWeight ?? 0;
+    rankBy = options.rankBy ?? 'taste';
   }
-  lines.push(rankingNote(biasWeight, checkpoint.state.hyper.kind === 'bias'));
+  // A bias-only model has no taste vectors: its only ranking is the predicted rating.
+  if (checkpoint.state.hyper.dim === 0) rankBy = 'rating';
+  lines.push(rankingNote(rankBy, checkpoint.state.hyper.dim === 0));
 
-  const list = recommendForUser(checkpoint.state, user, options.top, eligible, exclude, biasWeight);
+  const list = recommendForUser(checkpoint.state, user, options.top, eligible, exclude, rankBy);
   const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ model: modelFile, kind: checkpoint.state.hyper.kind, user: options.user ?? null, biasWeight, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
+      `${JSON.stringify({ model: modelFile, kind: checkpoint.state.hyper.kind, user: options.user ?? null, rankBy, resolved, minRatings: options.minRatings, recommendations: rows }, null, 2)}\n`,
     );
     return;
   }
@@ -128,11 +131,10 @@ async function runRecommend(options: RecommendOptions): Promise<void> {
 }
 
 /** Says how the list is ranked (the printed score is always the predicted rating). */
-function rankingNote(biasWeight: number, biasOnly: boolean): string {
-  if (biasOnly) return 'bias-only model: everyone gets the movies with the highest item bias; score = predicted rating';
-  if (biasWeight === 1) return 'ranked by predicted rating μ + b + c + u·v (score column)';
-  const term = biasWeight === 0 ? 'u·v' : `u·v + ${biasWeight}·c`;
-  return `ranked by personal taste ${term} (--bias-weight ${biasWeight}); score = predicted rating μ + b + c + u·v`;
+function rankingNote(rankBy: RankBy, biasOnly: boolean): string {
+  if (biasOnly) return 'bias-only model: ranked by predicted rating, the same order for everyone';
+  if (rankBy === 'rating') return 'ranked by predicted rating μ + b + c + u·v (the score column)';
+  return 'ranked by taste match u·v/‖v‖ (--rank-by rating for predicted rating); score = predicted rating';
 }
 
 /**
@@ -205,10 +207,22 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();
   const compact = compactEligible(state, eligible);
-  const biasWeight = options.biasWeight ?? 1;
-  const rankingBias = compact.eligibleBias.map((c) => c * biasWeight);
+  const dim = state.hyper.dim;
+  const rankBy: RankBy = dim === 0 ? 'rating' : (options.rankBy ?? 'rating');
+  // Ranking by taste scans unit item vectors with no bias terms: the score is u·v/‖v‖.
+  const norms = new Float64Array(compact.numEligible);
+  const rankingFactors = compact.eligibleFactors.slice();
+  for (let e = 0; e < compact.numEligible; e++) {
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += rankingFactors[e * dim + k]! ** 2;
+    norms[e] = Math.sqrt(sum);
+    if (rankBy === 'taste') for (let k = 0; k < dim; k++) rankingFactors[e * dim + k] = norms[e]! > 0 ? rankingFactors[e * dim + k]! / norms[e]! : 0;
+  }
+  const rankingBias = rankBy === 'taste' ? new Float64Array(compact.numEligible) : compact.eligibleBias;
   const userBase = new Float64Array(state.numUsers);
-  for (let u = 0; u < state.numUsers; u++) userBase[u] = state.globalMean + state.userBias[u]!;
+  if (rankBy === 'rating') for (let u = 0; u < state.numUsers; u++) userBase[u] = state.globalMean + state.userBias[u]!;
+  const positionOf = new Int32Array(state.numItems);
+  compact.eligibleItems.forEach((item, e) => (positionOf[item] = e));
   const n = options.top;
   const outItems = new Int32Array(state.numUsers * n);
   const outScores = new Float64Array(state.numUsers * n);
@@ -216,6 +230,7 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
     {
       dim: state.hyper.dim,
       ...compact,
+      eligibleFactors: rankingFactors,
       eligibleBias: rankingBias,
       userFactors: state.userFactors,
       userBase,
@@ -238,8 +253,10 @@ async function writeAllUsers(checkpoint: Checkpoint, options: RecommendOptions, 
     for (let k = 0; k < n; k++) {
       const item = outItems[u * n + k]!;
       if (item < 0) break;
-      // Back from the ranking score to the predicted rating: add the (1 − w)·c_i left out.
-      const predicted = outScores[u * n + k]! + (1 - biasWeight) * state.itemBias[item]!;
+      // Back from the ranking score to the predicted rating (taste: u·v = ‖v‖ · score).
+      const ranked = outScores[u * n + k]!;
+      const predicted =
+        rankBy === 'rating' ? ranked : state.globalMean + state.userBias[u]! + state.itemBias[item]! + norms[positionOf[item]!]! * ranked;
       const score = Math.min(scale.max, Math.max(scale.min, predicted));
       block += `${checkpoint.userIds[u]},${k + 1},${checkpoint.itemIds[item]},${score.toFixed(4)}\n`;
     }

@@ -64,29 +64,49 @@ export function eligibleMask(table: GenreTable, filter: ItemFilter): Uint8Array 
 }
 
 /**
- * Writes the ranking score μ + b + w·c_i + u·v_i for every movie into `out` (length numItems).
- * With biasWeight w = 1 this is the predicted rating r̂(i); with w = 0 it ranks by the personal
- * part u·v_i only (how much more this user should like the movie than an average user does),
- * which is what a user known from one or two titles needs: their shrunken u is small, and the
- * item bias c_i, the same for everyone, would otherwise give every new user the same list.
- * `userFactor` holds u (length dim; ignored for dim 0).
+ * How a list is ranked.
+ * - "rating": the predicted rating r̂(i) = μ + b + c_i + u·v_i.
+ * - "taste": the match between the user's taste vector and the movie's, u·v_i / ‖v_i‖ = ‖u‖ cos(u, v_i)
+ *   (0 for a movie with a zero vector). For a user known from a few titles the predicted rating is
+ *   dominated by the item bias c_i, the same for everyone (their u is shrunk towards 0), so every
+ *   such user would get the same all-time favourites; u·v_i alone favours movies with long factor
+ *   vectors (blockbusters). Ranking by direction gives the movies whose profile matches the titles
+ *   given: measured on ml-latest-small and ml-100k over 16 liked titles and 4 models, the top 10
+ *   shares more genres with the liked movie (mean Jaccard 0.33–0.35) than u·v (0.26–0.29) or the
+ *   predicted rating (0.18–0.24). With one liked movie u is parallel to its vector, so the list is
+ *   close to `als similar`.
+ */
+export type RankBy = 'rating' | 'taste';
+
+/**
+ * Writes the ranking score of every movie into `out` (length numItems): the predicted rating
+ * μ + b + c_i + u·v_i, or the taste match u·v_i / ‖v_i‖ (see RankBy; `norms` = rowNorms of the
+ * item factors, required for "taste"). `userFactor` holds u (length dim; ignored for dim 0).
  */
 export function scoreItems(
   model: ModelState,
   userBias: number,
   userFactor: Float64Array,
   out: Float64Array,
-  biasWeight = 1,
+  rankBy: RankBy = 'rating',
+  norms: Float64Array | null = null,
 ): void {
   const dim = model.hyper.dim;
   const base = model.globalMean + userBias;
   const itemFactors = model.itemFactors;
   const itemBias = model.itemBias;
+  const taste = rankBy === 'taste';
+  if (taste && norms === null) throw new Error('ranking by taste needs the item factor norms');
   for (let item = 0; item < model.numItems; item++) {
     let dot = 0;
     const offset = item * dim;
     for (let k = 0; k < dim; k++) dot += userFactor[k]! * itemFactors[offset + k]!;
-    out[item] = base + biasWeight * itemBias[item]! + dot;
+    if (taste) {
+      const norm = norms![item]!;
+      out[item] = norm > 0 ? dot / norm : 0;
+    } else {
+      out[item] = base + itemBias[item]! + dot;
+    }
   }
 }
 
@@ -257,9 +277,9 @@ export function storedUser(model: ModelState, user: number): UserVector {
 }
 
 /**
- * The top n movies for a user: every movie scored (ranking score with `biasWeight`, see
- * scoreItems), the given movies (already rated) left out, the eligible ones kept by the heap.
- * The returned scores are the predicted ratings r̂ (not clipped), whatever the ranking weight.
+ * The top n movies for a user: every movie scored (see RankBy), the given movies (already rated)
+ * left out, the eligible ones kept by the heap. The returned scores are the predicted ratings r̂
+ * (not clipped), whatever the ranking.
  */
 export function recommendForUser(
   model: ModelState,
@@ -267,10 +287,11 @@ export function recommendForUser(
   n: number,
   eligible: Uint8Array,
   exclude: ArrayLike<number>,
-  biasWeight = 1,
+  rankBy: RankBy = 'rating',
 ): TopN {
   const scores = new Float64Array(model.numItems);
-  scoreItems(model, user.bias, user.factors, scores, biasWeight);
+  const norms = rankBy === 'taste' ? rowNorms(model.itemFactors, model.hyper.dim, model.numItems) : null;
+  scoreItems(model, user.bias, user.factors, scores, rankBy, norms);
   const mask = eligible.slice();
   for (let k = 0; k < exclude.length; k++) mask[exclude[k]!] = 0;
   const ranked = topN(scores, n, mask);

@@ -84,66 +84,61 @@ export function topNRange(
     let s2 = v128.load(screen, 32);
     let s3 = v128.load(screen, 48);
 
-    for (let e = 0; e < numEligible; e++) {
+    // Two movies per pass: each user factor loaded from the block feeds 2 × 4 accumulators.
+    for (let e = 0; e < numEligible; e += 2) {
+      const pair = e + 1 < numEligible;
       const row = eligibleFactors32 + <usize>e * rowBytes32;
+      const row2 = pair ? row + rowBytes32 : row;
       let a0 = f32x4.splat(0.0);
       let a1 = f32x4.splat(0.0);
       let a2 = f32x4.splat(0.0);
       let a3 = f32x4.splat(0.0);
+      let c0 = f32x4.splat(0.0);
+      let c1 = f32x4.splat(0.0);
+      let c2 = f32x4.splat(0.0);
+      let c3 = f32x4.splat(0.0);
       let t = transposed;
       for (let k = 0; k < dim; k++) {
         const v = v128.load32_splat(row + (<usize>k << 2));
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(t), v));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(t, 16), v));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(t, 32), v));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(t, 48), v));
+        const w = v128.load32_splat(row2 + (<usize>k << 2));
+        const u0 = v128.load(t);
+        const u1 = v128.load(t, 16);
+        const u2 = v128.load(t, 32);
+        const u3 = v128.load(t, 48);
+        a0 = f32x4.add(a0, f32x4.mul(u0, v));
+        a1 = f32x4.add(a1, f32x4.mul(u1, v));
+        a2 = f32x4.add(a2, f32x4.mul(u2, v));
+        a3 = f32x4.add(a3, f32x4.mul(u3, v));
+        c0 = f32x4.add(c0, f32x4.mul(u0, w));
+        c1 = f32x4.add(c1, f32x4.mul(u1, w));
+        c2 = f32x4.add(c2, f32x4.mul(u2, w));
+        c3 = f32x4.add(c3, f32x4.mul(u3, w));
         t += 64;
       }
-      const c = f32x4.splat(<f32>load<f64>(eligibleBias + (<usize>e << 3)));
-      const m0 = f32x4.gt(f32x4.add(f32x4.add(b0, c), a0), s0);
-      const m1 = f32x4.gt(f32x4.add(f32x4.add(b1, c), a1), s1);
-      const m2 = f32x4.gt(f32x4.add(f32x4.add(b2, c), a2), s2);
-      const m3 = f32x4.gt(f32x4.add(f32x4.add(b3, c), a3), s3);
-      if (!v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) continue;
-      v128.store(laneMask, m0);
-      v128.store(laneMask, m1, 16);
-      v128.store(laneMask, m2, 32);
-      v128.store(laneMask, m3, 48);
-      // Rare: some user's list may take this movie. Exact f64 scores for those users.
-      const item = load<i32>(eligibleItems + (<usize>e << 2));
-      const row64 = eligibleFactors + <usize>e * rowBytes64;
-      const bias = load<f64>(eligibleBias + (<usize>e << 3));
-      let changed = false;
-      for (let j = 0; j < inBlock; j++) {
-        if (load<i32>(laneMask + (<usize>j << 2)) == 0) continue;
-        const user = blockStart + j;
-        const urow = userFactors + <usize>user * rowBytes64;
-        let dot: f64 = 0;
-        for (let k = 0; k < dim; k++) dot += load<f64>(urow + (<usize>k << 3)) * load<f64>(row64 + (<usize>k << 3));
-        const score = load<f64>(userBase + (<usize>user << 3)) + bias + dot;
-        if (!(score > load<f64>(threshold + (<usize>j << 3)))) continue;
-        if (excludeOffsets != 0) {
-          const start = load<i32>(excludeOffsets + (<usize>user << 2));
-          const end = load<i32>(excludeOffsets + (<usize>(user + 1) << 2));
-          if (rowContains(excludeIndices, start, end, item)) continue;
+      for (let q = 0; q < 2; q++) {
+        if (q == 1 && !pair) break;
+        const item = e + q;
+        const c = f32x4.splat(<f32>load<f64>(eligibleBias + (<usize>item << 3)));
+        const m0 = f32x4.gt(f32x4.add(f32x4.add(b0, c), q == 0 ? a0 : c0), s0);
+        const m1 = f32x4.gt(f32x4.add(f32x4.add(b1, c), q == 0 ? a1 : c1), s1);
+        const m2 = f32x4.gt(f32x4.add(f32x4.add(b2, c), q == 0 ? a2 : c2), s2);
+        const m3 = f32x4.gt(f32x4.add(f32x4.add(b3, c), q == 0 ? a3 : c3), s3);
+        if (!v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) continue;
+        v128.store(laneMask, m0);
+        v128.store(laneMask, m1, 16);
+        v128.store(laneMask, m2, 32);
+        v128.store(laneMask, m3, 48);
+        // Rare: some user's list may take this movie (the screen of the second movie of a pair may
+        // be a little low after the first one raised it: that only costs an extra exact score).
+        if (considerItem(
+          item, inBlock, blockStart, dim, eligibleFactors, eligibleBias, eligibleItems, userFactors, userBase,
+          excludeOffsets, excludeIndices, topN, threshold, margin, screen, heapScores, heapItems, heapSize, laneMask,
+        )) {
+          s0 = v128.load(screen);
+          s1 = v128.load(screen, 16);
+          s2 = v128.load(screen, 32);
+          s3 = v128.load(screen, 48);
         }
-        const heapBase = <usize>(j * topN);
-        const newSize = heapPush(heapScores, heapItems, heapBase, load<i32>(heapSize + (<usize>j << 2)), topN, score, item);
-        store<i32>(heapSize + (<usize>j << 2), newSize);
-        if (newSize == topN) {
-          const exact = load<f64>(heapScores + (heapBase << 3));
-          store<f64>(threshold + (<usize>j << 3), exact);
-          // Screen value: t − m, and one f32 step lower for the rounding of the comparison.
-          const lowered = exact - load<f64>(margin + (<usize>j << 3));
-          store<f32>(screen + (<usize>j << 2), <f32>(lowered - Math.abs(lowered) * 1.1920928955078125e-7));
-          changed = true;
-        }
-      }
-      if (changed) {
-        s0 = v128.load(screen);
-        s1 = v128.load(screen, 16);
-        s2 = v128.load(screen, 32);
-        s3 = v128.load(screen, 48);
       }
     }
 
@@ -155,6 +150,49 @@ export function topNRange(
       );
     }
   }
+}
+
+/**
+ * Exact f64 scores of one movie for the users whose lane passed the screen; pushes those that beat
+ * their threshold (and were not rated in training). Returns true when a screen value changed.
+ */
+function considerItem(
+  e: i32, inBlock: i32, blockStart: i32, dim: i32,
+  eligibleFactors: usize, eligibleBias: usize, eligibleItems: usize, userFactors: usize, userBase: usize,
+  excludeOffsets: usize, excludeIndices: usize, topN: i32,
+  threshold: usize, margin: usize, screen: usize, heapScores: usize, heapItems: usize, heapSize: usize, laneMask: usize,
+): bool {
+  const rowBytes64 = <usize>dim << 3;
+  const item = load<i32>(eligibleItems + (<usize>e << 2));
+  const row64 = eligibleFactors + <usize>e * rowBytes64;
+  const bias = load<f64>(eligibleBias + (<usize>e << 3));
+  let changed = false;
+  for (let j = 0; j < inBlock; j++) {
+    if (load<i32>(laneMask + (<usize>j << 2)) == 0) continue;
+    const user = blockStart + j;
+    const urow = userFactors + <usize>user * rowBytes64;
+    let dot: f64 = 0;
+    for (let k = 0; k < dim; k++) dot += load<f64>(urow + (<usize>k << 3)) * load<f64>(row64 + (<usize>k << 3));
+    const score = load<f64>(userBase + (<usize>user << 3)) + bias + dot;
+    if (!(score > load<f64>(threshold + (<usize>j << 3)))) continue;
+    if (excludeOffsets != 0) {
+      const start = load<i32>(excludeOffsets + (<usize>user << 2));
+      const end = load<i32>(excludeOffsets + (<usize>(user + 1) << 2));
+      if (rowContains(excludeIndices, start, end, item)) continue;
+    }
+    const heapBase = <usize>(j * topN);
+    const newSize = heapPush(heapScores, heapItems, heapBase, load<i32>(heapSize + (<usize>j << 2)), topN, score, item);
+    store<i32>(heapSize + (<usize>j << 2), newSize);
+    if (newSize == topN) {
+      const exact = load<f64>(heapScores + (heapBase << 3));
+      store<f64>(threshold + (<usize>j << 3), exact);
+      // Screen value: t − m, and one f32 step lower for the rounding of the comparison.
+      const lowered = exact - load<f64>(margin + (<usize>j << 3));
+      store<f32>(screen + (<usize>j << 2), <f32>(lowered - Math.abs(lowered) * 1.1920928955078125e-7));
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 function rowContains(indices: usize, start: i32, end: i32, item: i32): bool {
