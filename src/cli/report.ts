@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { foldInUser } from '../core/als.js';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
-import { clipToScale, eligibleMask, recommendForUser } from '../core/recommend.js';
+import { clipToScale, eligibleMask, recommendForUser, type RankBy } from '../core/recommend.js';
 import { readCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
@@ -117,10 +117,10 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
     yearFrom: null,
     yearTo: null,
   });
-  // Ranked as `als recommend --user-likes` ranks a new user: by the personal part u·v (bias weight
-  // 0; the item bias, the same for everyone, would give every new user the same list), except for
-  // the bias-only model, which has nothing else (bias weight 1).
-  const biasWeight = checkpoint.state.hyper.kind === 'bias' ? 1 : 0;
+  // Ranked as `als recommend --user-likes` ranks a new user: by taste match u·v / ‖v‖ (the item
+  // bias, the same for everyone, would give every new user the same list), except for the
+  // bias-only model, which has nothing else (predicted rating).
+  const rankBy: RankBy = checkpoint.state.hyper.dim === 0 ? 'rating' : 'taste';
   const tables: ReportTable[] = [];
   const missing: string[] = [];
   for (const title of LIKED_TITLES) {
@@ -136,7 +136,7 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
     }
     const items = Int32Array.of(item);
     const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, items, Float32Array.of(scale.max));
-    const list = recommendForUser(checkpoint.state, { bias: folded.bias, factors: folded.factors }, 10, eligible, items, biasWeight);
+    const list = recommendForUser(checkpoint.state, { bias: folded.bias, factors: folded.factors }, 10, eligible, items, rankBy);
     const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
     tables.push({
       caption: `Liked “${displayTitle(checkpoint.catalog, item)}”`,
