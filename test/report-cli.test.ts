@@ -76,7 +76,12 @@ describe('als report', () => {
     // The same numbers as als eval on the same checkpoint.
     const evaluation = JSON.parse(als('eval', '--model', latent, '--json').stdout);
     expect(html).toContain(`<td class="num">${evaluation.ratings.all.rmse.toFixed(4)}</td>`);
-    expect(html).toContain(`<td class="num">${evaluation.ranking.ndcg.toFixed(4)}</td>`);
+    const floored = JSON.parse(als('eval', '--model', latent, '--min-ratings', '20', '--json').stdout);
+    // Ranking over every movie, and over movies with ≥ 20 training ratings (als recommend's floor).
+    expect(html).toContain(
+      `<tr><td>nDCG@10</td><td class="num">${evaluation.ranking.ndcg.toFixed(4)}</td><td class="num">${floored.ranking.ndcg.toFixed(4)}</td></tr>`,
+    );
+    expect(html).toContain('<th class="num">Movies with ≥ 20 ratings</th>');
     expect(html).toContain('10,084'); // held-out ratings of random:0.1 on ml-latest-small
     // The liked lists are what als recommend --user-likes prints for the same checkpoint.
     for (const [title, caption] of [['Toy Story', 'Liked “Toy Story (1995)”'], ['Saw', 'Liked “Saw (2004)”']] as const) {

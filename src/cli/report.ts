@@ -176,8 +176,12 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
         itemCounts: checkpoint.itemTrainCounts,
       };
       const ratings = evaluateRatings(checkpoint.state, train, split.test, { genreOffsets: checkpoint.catalog.genreOffsets });
-      const ranking = evaluateRanking(checkpoint.state, train, split.test, { k: options.k ?? 10, maxUsers: options.maxUsers ?? DEFAULT_REPORT_MAX_USERS });
-      evaluation = [ratingMetricsTable(ratings, checkpoint.state.hyper.kind), rankingMetricsTable(ranking)];
+      const rankingOptions = { k: options.k ?? 10, maxUsers: options.maxUsers ?? DEFAULT_REPORT_MAX_USERS };
+      // Every movie (what als eval reports by default), and the popularity floor of als recommend.
+      const rankings = [0, DEFAULT_MIN_RATINGS].map((minItemRatings) =>
+        evaluateRanking(checkpoint.state, train, split.test, { ...rankingOptions, minItemRatings }),
+      );
+      evaluation = [ratingMetricsTable(ratings, checkpoint.state.hyper.kind), rankingMetricsTable(rankings)];
       evaluationNote = `Split ${checkpoint.split.spec} (seed ${checkpoint.split.seed}), re-created from the data set: ${split.report.testRatings.toLocaleString('en-US')} held-out ratings the model never saw.`;
       timings.push(['Report: evaluation', formatDuration(performance.now() - evalStartMs)]);
     }
