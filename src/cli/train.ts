@@ -32,7 +32,9 @@ import { dataHome } from '../data/home.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, Split } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
+import { sparkline } from '../report/sparkline.js';
 import { addDataOptions, dataOptionsSchema, openDataset, parseOptions } from './common.js';
+import { reportPathFor, writeReport } from './report.js';
 
 /** Epochs of a run when --epochs is not given (the write-up's 100). */
 export const DEFAULT_EPOCHS = 100;
@@ -82,6 +84,7 @@ export const trainSchema = dataOptionsSchema.extend({
   resume: z.boolean().optional(),
   earlyStop: positiveInt('the patience').optional(),
   quiet: z.boolean().optional(),
+  report: z.boolean().optional(),
 });
 type TrainOptions = z.infer<typeof trainSchema>;
 
@@ -106,7 +109,8 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', 'also write the checkpoint every n epochs (default: 0, only at the end)')
     .option('--resume', 'continue training the checkpoint at --out')
     .option('--early-stop <patience>', 'stop after this many epochs without a better validation RMSE; keep the best model')
-    .option('--quiet', 'print only the summary');
+    .option('--quiet', 'print only the summary')
+    .option('--report', 'also write an HTML report next to the checkpoint (<checkpoint>.report.html)');
   addDataOptions(command);
   command.action(async (_options: unknown, cmd: Command) => {
     const raw = cmd.opts();
@@ -478,10 +482,15 @@ export async function runTrain(options: TrainOptions): Promise<number> {
     bestRow
       ? `valid    best RMSE ${fmt(bestRow.validationRmse)} at epoch ${bestRow.epoch}; last ${fmt(lastRow.validationRmse)}`
       : 'valid    no held-out ratings',
+    ...(bestRow ? [`curve    ${sparkline(history.map((m) => m.validationRmse ?? Number.NaN))}  validation RMSE, epochs 1–${lastRow.epoch}`] : []),
     `time     ${totalSeconds.toFixed(1)} s total, ${epochsRun > 0 ? (trainSeconds / epochsRun).toFixed(3) : '-'} s/epoch`,
     `saved    ${out}${final.bestEpoch !== null ? ` (model of epoch ${final.bestEpoch})` : ''}`,
     `         ${out}.metrics.csv, ${out}.metrics.json`,
   ];
+  if (options.report) {
+    const report = await writeReport({ checkpointFile: out, out: reportPathFor(out), checkpoint: final, dataset });
+    lines.push(`report   ${report.out} (${(report.elapsedMs / 1000).toFixed(1)} s)`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
