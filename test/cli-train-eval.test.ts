@@ -62,7 +62,7 @@ describe('als train', () => {
     const checkpoint = readCheckpoint(out);
     expect(checkpoint.epochsDone).toBe(3);
     expect(checkpoint.split.spec).toBe('ml100k:u1');
-    expect(checkpoint.state.hyper).toMatchObject({ kind: 'latent', dim: 4 });
+    expect(checkpoint.state.hyper).toMatchObject({ kind: 'genre', dim: 4 });
     expect(checkpoint.metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
     expect(checkpoint.kernel).toBe('ts');
     const csv = readFileSync(`${out}.metrics.csv`, 'utf8').trim().split('\n');

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, type Checkpoint } from '../src/data/checkpoint.js';
 import { movielensDir } from './helpers/movielens.js';
 
-// `als recommend` / `als similar` end to end on ml-latest-small: a latent model with the default
-// hyperparameters and a small genre model are trained by `als train` once, then queried.
+// `als recommend` / `als similar` end to end on ml-latest-small: a latent model and a genre model
+// (the default kind) with the default hyperparameters are trained by `als train`, then queried.
 const bin = path.resolve('bin/als.js');
 const work = mkdtempSync(path.join(tmpdir(), 'als-recommend-'));
 const latent = path.join(work, 'latent.als');
@@ -50,8 +50,8 @@ const carries = (rows: Row[], genres: string[]): number => rows.filter((row) => 
 beforeAll(() => {
   if (!existsSync(path.resolve('dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build first');
   small = movielensDir('ml-latest-small');
-  // The default model: `als train` with every default (latent, split random:0.1, 100 epochs).
-  const trained = als('train', '--data', small, '--quiet', '--out', latent);
+  // The latent model with every other default (split random:0.1, 100 epochs): the issue's case.
+  const trained = als('train', '--data', small, '--model', 'latent', '--quiet', '--out', latent);
   expect(trained.stderr).not.toMatch(/error/i);
   expect(trained.code).toBe(0);
   checkpoint = readCheckpoint(latent);
@@ -181,7 +181,7 @@ describe('bad input', () => {
     const text = path.join(work, 'text.als');
     writeFileSync(text, 'hello\n');
     expectOneLineError(als('recommend', '--model', text, '--user-likes', 'Toy Story'), 1, /not an als checkpoint.*als train/);
-    expectOneLineError(als('recommend', '--data-home', work, '--user-likes', 'Toy Story'), 1, /no checkpoint at .*ml-latest-small-latent\.als: train one with 'als train'/);
+    expectOneLineError(als('recommend', '--data-home', work, '--user-likes', 'Toy Story'), 1, /no checkpoint at .*ml-latest-small-genre\.als: train one with 'als train'/);
   });
 
   it('an unknown title gets suggestions; an ambiguous one lists candidates', () => {
@@ -208,24 +208,45 @@ describe('bad input', () => {
   });
 });
 
-describe('the genre model', () => {
-  it('can recommend movies nobody rated, marked as such', () => {
-    const trained = als('train', '--data', small, '--model', 'genre', '--dim', '8', '--split', 'none', '--epochs', '5', '--quiet', '--out', genre);
+describe('the genre model (the default kind)', () => {
+  beforeAll(() => {
+    // Every default: `als train` with no --model trains the genre model.
+    const trained = als('train', '--data', small, '--split', 'none', '--quiet', '--out', genre);
     expect(trained.code).toBe(0);
+    expect(readCheckpoint(genre).state.hyper.kind).toBe('genre');
+  }, 120_000);
+
+  const genreJson = (...args: string[]): Row[] => {
+    const r = als('recommend', '--model', genre, '--json', ...args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return (JSON.parse(r.stdout) as { recommendations: Row[] }).recommendations;
+  };
+
+  it('gives genre-coherent single-title lists of movies people rated', () => {
+    const toyStory = genreJson('--user-likes', 'Toy Story');
+    expect(toyStory).toHaveLength(10);
+    expect(carries(toyStory, ['Animation', 'Children'])).toBeGreaterThanOrEqual(8);
+    const saw = genreJson('--user-likes', 'Saw');
+    expect(carries(saw, ['Horror', 'Thriller'])).toBeGreaterThanOrEqual(8);
+    // Movies nobody rated sit exactly at their genre mean; without --include-unrated they stay out.
+    for (const row of [...toyStory, ...saw]) expect(row.neverRated).toBe(false);
+  });
+
+  it('can recommend movies nobody rated, marked as such, when asked', () => {
     const genreCheckpoint = readCheckpoint(genre);
     const unrated = Array.from(genreCheckpoint.itemTrainCounts).filter((c) => c === 0).length;
     expect(unrated).toBeGreaterThan(0);
     // A floor nobody reaches leaves only the never-rated movies, which the genre model can still score.
-    const r = als('recommend', '--model', genre, '--user-likes', 'Toy Story', '--min-ratings', '100000', '--json', '--top', '5');
-    expect(r.code).toBe(0);
-    const rows = (JSON.parse(r.stdout) as { recommendations: Row[] }).recommendations;
+    expect(genreJson('--user-likes', 'Toy Story', '--min-ratings', '100000', '--top', '5')).toHaveLength(0);
+    const rows = genreJson('--user-likes', 'Toy Story', '--min-ratings', '100000', '--include-unrated', '--top', '5');
     expect(rows).toHaveLength(Math.min(5, unrated));
     for (const row of rows) {
       expect(row.neverRated).toBe(true);
       expect(row.ratings).toBe(0);
       expect(Number.isFinite(row.score)).toBe(true);
     }
-    const table = als('recommend', '--model', genre, '--user-likes', 'Toy Story', '--min-ratings', '100000', '--top', '2');
+    const table = als('recommend', '--model', genre, '--user-likes', 'Toy Story', '--min-ratings', '100000', '--include-unrated', '--top', '2');
     expect(table.stdout).toContain('[never rated: scored from its genres]');
   });
 });

@@ -2,7 +2,7 @@
  * Recommendation speed: `als recommend` wall time including process start and checkpoint load,
  * and the batch top-N for every user (`--all-users`), on a checkpoint written by `als train`.
  *
- *   node dist/bench/recommend.js --model data/models/ml-latest-small-latent.als [--movie-id 1]
+ *   node dist/bench/recommend.js --model data/models/ml-latest-small-genre.als [--movie-id 1]
  *     [--runs 5] [--threads 2] [--top 10] [--min-ratings 20] [--skip-batch]
  *
  * Prints the median and min of the wall times and the load average (other processes on the

@@ -11,15 +11,16 @@ import { AlsError } from '../errors.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import type { TitleMatch } from '../data/titles.js';
 import type { ItemFilter, TopN } from '../core/recommend.js';
+import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 
 /**
  * Where `als train` writes its checkpoint when --out is not given (see cli/train.ts):
- * <data home>/models/<data set>-<model>.als, here with the default latent model.
+ * <data home>/models/<data set>-<model>.als, here with the default model kind.
  */
 export function defaultModelFile(dataName: string | undefined, home: string | undefined): string {
-  return path.join(dataHome(home), 'models', `${dataName ?? DEFAULT_DATASET}-latent.als`);
+  return path.join(dataHome(home), 'models', `${dataName ?? DEFAULT_DATASET}-${DEFAULT_MODEL_KIND}.als`);
 }
-const DEFAULT_MODEL_HELP = '<data home>/models/<data set>-latent.als, where als train writes by default';
+const DEFAULT_MODEL_HELP = `<data home>/models/<data set>-${DEFAULT_MODEL_KIND}.als, where als train writes by default`;
 
 /**
  * Default popularity floor (training ratings per movie). Measured with `--all-users` top-10 lists
@@ -49,6 +50,7 @@ export const listingSchema = z.object({
   excludeGenre: z.array(z.string().min(1)).default([]),
   yearFrom: z.coerce.number({ message: 'must be a year' }).int('must be a year').optional(),
   yearTo: z.coerce.number({ message: 'must be a year' }).int('must be a year').optional(),
+  includeUnrated: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 export type ListingOptions = z.infer<typeof listingSchema>;
@@ -65,6 +67,7 @@ export function addListingOptions(command: Command): Command {
     .option('--exclude-genre <name>', 'leave out movies of this genre (repeatable)', collect)
     .option('--year-from <year>', 'only movies released in or after this year')
     .option('--year-to <year>', 'only movies released in or before this year')
+    .option('--include-unrated', 'genre model: also list movies nobody rated (scored from their genres), despite --min-ratings')
     .option('--json', 'print JSON instead of a table');
 }
 
@@ -96,7 +99,11 @@ export function genreIdsOf(names: string[], genreNames: string[], option: string
   });
 }
 
-/** The filter the options describe. Unrated movies stay eligible for the genre model (cold start). */
+/**
+ * The filter the options describe. Movies nobody rated pass the popularity floor only when asked
+ * (--include-unrated) and only for the genre model, the one that can score them (cold start): by
+ * default they would swamp a list, since every one of them sits exactly at its genre mean.
+ */
 export function filterOf(checkpoint: Checkpoint, options: ListingOptions): ItemFilter {
   if (options.yearFrom !== undefined && options.yearTo !== undefined && options.yearFrom > options.yearTo) {
     throw new AlsError(`--year-from ${options.yearFrom} is after --year-to ${options.yearTo}`);
@@ -104,7 +111,7 @@ export function filterOf(checkpoint: Checkpoint, options: ListingOptions): ItemF
   return {
     ratingCounts: checkpoint.itemTrainCounts,
     minRatings: options.minRatings,
-    keepUnrated: checkpoint.state.hyper.kind === 'genre',
+    keepUnrated: checkpoint.state.hyper.kind === 'genre' && options.includeUnrated,
     includeGenres: genreIdsOf(options.genre, checkpoint.catalog.genreNames, '--genre'),
     excludeGenres: genreIdsOf(options.excludeGenre, checkpoint.catalog.genreNames, '--exclude-genre'),
     yearFrom: options.yearFrom ?? null,

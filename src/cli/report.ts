@@ -111,7 +111,7 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
   const eligible = eligibleMask(checkpoint.catalog, {
     ratingCounts: checkpoint.itemTrainCounts,
     minRatings: DEFAULT_MIN_RATINGS,
-    keepUnrated: checkpoint.state.hyper.kind === 'genre',
+    keepUnrated: false, // as als recommend by default: movies nobody rated only with --include-unrated
     includeGenres: [],
     excludeGenres: [],
     yearFrom: null,

@@ -22,7 +22,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_HYPERPARAMETERS, defaultHyperparameters } from '../core/defaults.js';
+import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from '../core/defaults.js';
 import { loadKernel } from '../core/kernels.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
@@ -92,7 +92,7 @@ export function registerTrain(program: Command): void {
   const command = program
     .command('train')
     .description('train a bias, latent or genre ALS model and write a checkpoint')
-    .option('--model <kind>', 'bias | latent | genre (default: latent)')
+    .option('--model <kind>', `bias | latent | genre (default: ${DEFAULT_MODEL_KIND})`)
     .option('--dim <n>', `latent dimension K (default: ${DEFAULT_HYPERPARAMETERS.dim}; 0 for the bias model)`)
     .option('--epochs <n>', `epochs to run now (default: ${DEFAULT_EPOCHS}; with --resume, added to those done)`)
     .option('--lambda <x>', `λ, weight of the squared errors (default: ${DEFAULT_HYPERPARAMETERS.lambda})`)
@@ -150,7 +150,7 @@ function describeHyper(h: Hyperparameters): string {
 /** Resolves hyperparameters and run settings: defaults, the checkpoint being resumed, explicit options. */
 function resolveSettings(options: TrainOptions, dataset: Dataset, resumed: Checkpoint | null): RunSettings {
   // Defaults depend on the model kind (the bias model uses a plain ridge γ = 3, see core/defaults).
-  const kind: ModelKind = options.model ?? resumed?.state.hyper.kind ?? DEFAULT_HYPERPARAMETERS.kind;
+  const kind: ModelKind = options.model ?? resumed?.state.hyper.kind ?? DEFAULT_MODEL_KIND;
   const base: Hyperparameters = resumed ? { ...resumed.state.hyper } : defaultHyperparameters(kind);
   if (resumed) {
     if (options.model !== undefined && options.model !== resumed.state.hyper.kind) {
@@ -285,7 +285,7 @@ export async function runTrain(options: TrainOptions): Promise<number> {
   let resumed: Checkpoint | null = null;
   if (options.resume) {
     const file = path.resolve(
-      options.out ?? path.join(dataHome(options.dataHome), 'models', `${dataset.info.name}-${options.model ?? DEFAULT_HYPERPARAMETERS.kind}.als`),
+      options.out ?? path.join(dataHome(options.dataHome), 'models', `${dataset.info.name}-${options.model ?? DEFAULT_MODEL_KIND}.als`),
     );
     resumed = readCheckpoint(file, { expectFingerprint: dataset.info.fingerprint });
   }

@@ -16,7 +16,7 @@ import { movielensDir } from '../helpers/movielens.js';
 describe('report in a real browser', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'als-report-e2e-'));
   let browser: Browser;
-  const checkpoint = path.join(scratch, 'latent.als');
+  const checkpoint = path.join(scratch, 'genre.als');
   const reportFile = `${checkpoint}.report.html`;
 
   beforeAll(async () => {
@@ -62,7 +62,7 @@ describe('report in a real browser', () => {
       expect(chart.texts).toBeGreaterThan(5);
       expect(chart.marks).toBeGreaterThan(10);
     }
-    expect(await page.locator('h1').textContent()).toBe('ALS report: latent model, dim 8 on ml-latest-small');
+    expect(await page.locator('h1').textContent()).toBe('ALS report: genre model, dim 8 on ml-latest-small');
     // The tables a person reads: evaluation and both liked lists, laid out with visible rows.
     const captions = await page.$$eval('caption', (nodes) => nodes.map((n) => n.textContent));
     expect(captions).toEqual(expect.arrayContaining(['Rating prediction error', 'Top-10 ranking', 'Liked “Toy Story (1995)”', 'Liked “Saw (2004)”']));
