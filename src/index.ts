@@ -1,10 +1,43 @@
 // The library entry point: what the CLI uses, importable as `import { … } from 'als'`.
+// Layers: data (files → dataset → splits, checkpoints), core (ALS maths over typed arrays),
+// report (charts and the HTML page).
 export * from './errors.js';
+
+// Data: types, readers, the dataset, cache, splits, download, synthetic data, stats, checkpoints.
 export * from './data/types.js';
 export * from './data/matrix.js';
 export * from './data/home.js';
 export * from './data/load.js';
+export * from './data/cache.js';
+export { detectLayout, WHOLE_STARS, HALF_STARS, type LayoutPlan } from './data/readers/detect.js';
+export { scanRatingsFile } from './data/readers/scan.js';
+export { splitTitleYear } from './data/readers/text.js';
+export * from './data/stats.js';
+export * from './data/splits.js';
+export * from './data/download.js';
+export * from './data/synth.js';
+export * from './data/checkpoint.js';
+export * from './data/titles.js';
+export * from './data/run-files.js';
+
+// Core: the model, kernels, trainer, evaluation and recommendation maths.
 export * from './core/types.js';
 export * from './core/kernel.js';
 export * from './core/arena.js';
 export * from './core/random.js';
+export * from './core/normal-equations.js';
+export * from './core/kernel-ts.js';
+export { wasmKernel, MAX_WASM_DIM } from './core/kernel-wasm.js';
+export * from './core/kernels.js';
+export * from './core/als.js';
+export * from './core/defaults.js';
+export * from './core/trainer.js';
+export * from './core/evaluate.js';
+export * from './core/recommend.js';
+export { batchTopN } from './core/batch-pool.js';
+
+// Presentation: charts (Vega-Lite rendered to SVG) and the report page.
+export * from './report/charts.js';
+export * from './report/sparkline.js';
+export { renderReportHtml, type ReportContent } from './report/html.js';
+export { writeReport, type WriteReportOptions, type WriteReportResult } from './cli/report.js';
