@@ -33,6 +33,7 @@ export * from './core/als.js';
 export * from './core/defaults.js';
 export * from './core/trainer.js';
 export * from './core/evaluate.js';
+export * from './core/topk.js';
 export * from './core/recommend.js';
 export { batchTopN } from './core/batch-pool.js';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import type { ModelKind, ModelState } from '../src/core/types.js';
 import { predict } from '../src/core/als.js';
-import { evaluateRanking, evaluateRatings, TopK, type TrainingIndex } from '../src/core/evaluate.js';
+import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../src/core/evaluate.js';
+import { TopK } from '../src/core/topk.js';
 
 function model(kind: ModelKind, dim: number, globalMean: number, userBias: number[], itemBias: number[], userFactors: number[], itemFactors: number[]): ModelState {
   return {

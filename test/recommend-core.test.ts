@@ -1,3 +1,4 @@
+import { TopK } from '../src/core/topk.js';
 import { describe, expect, it } from 'vitest';
 import {
   cosineSimilarities,
@@ -7,7 +8,6 @@ import {
   scoreItems,
   similarItems,
   topN,
-  TopNHeap,
 } from '../src/core/recommend.js';
 import { batchTopNRange, compactEligible, type BatchArgs } from '../src/core/batch.js';
 import { batchTopN } from '../src/core/batch-pool.js';
@@ -58,10 +58,10 @@ describe('top-N with a fixed-size heap', () => {
   it('never ranks NaN and keeps the lower index on ties', () => {
     const list = topN(new Float64Array([1, Number.NaN, 2, 2, Number.NaN, 1]), 3, null);
     expect(Array.from(list.items)).toEqual([2, 3, 0]);
-    const heap = new TopNHeap(2);
-    heap.push(5, 9);
-    heap.push(5, 1);
-    heap.push(5, 4);
+    const heap = new TopK(2);
+    heap.offer(5, 9);
+    heap.offer(5, 1);
+    heap.offer(5, 4);
     expect(Array.from(heap.sorted().items)).toEqual([1, 4]);
   });
 });

@@ -7,6 +7,7 @@
  * Similar movies rank by cosine similarity of item factors:
  *   cos(i, j) = v_i · v_j / (‖v_i‖ ‖v_j‖),  0 when either vector is zero.
  */
+import { TopK } from './topk.js';
 import type { ModelState } from './types.js';
 
 /** A ranked list: items best first, with their scores. */
@@ -118,92 +119,13 @@ export function predictForUser(model: ModelState, user: UserVector, item: number
   return model.globalMean + user.bias + model.itemBias[item]! + dot;
 }
 
-/**
- * A fixed-capacity min-heap of (score, item): the root is the worst kept entry, so a candidate
- * enters only when it beats the root. "Worse" = lower score, or equal score and higher index
- * (so ties resolve to the lower index, the same order a stable full sort gives).
- */
-export class TopNHeap {
-  readonly capacity: number;
-  readonly scores: Float64Array;
-  readonly items: Int32Array;
-  size = 0;
-
-  constructor(capacity: number) {
-    this.capacity = capacity;
-    this.scores = new Float64Array(capacity);
-    this.items = new Int32Array(capacity);
-  }
-
-  clear(): void {
-    this.size = 0;
-  }
-
-  /** The score a candidate must beat once the heap is full (−∞ before). */
-  threshold(): number {
-    return this.size < this.capacity ? -Infinity : this.scores[0]!;
-  }
-
-  push(score: number, item: number): void {
-    if (this.capacity === 0) return;
-    const s = this.scores;
-    const it = this.items;
-    if (this.size < this.capacity) {
-      // Sift up from the new leaf.
-      let i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!worse(score, item, s[parent]!, it[parent]!)) break;
-        s[i] = s[parent]!;
-        it[i] = it[parent]!;
-        i = parent;
-      }
-      s[i] = score;
-      it[i] = item;
-      return;
-    }
-    if (!worse(s[0]!, it[0]!, score, item)) return;
-    // Replace the root and sift down.
-    let i = 0;
-    const n = this.size;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && worse(s[right]!, it[right]!, s[left]!, it[left]!)) child = right;
-      if (!worse(s[child]!, it[child]!, score, item)) break;
-      s[i] = s[child]!;
-      it[i] = it[child]!;
-      i = child;
-    }
-    s[i] = score;
-    it[i] = item;
-  }
-
-  /** The kept entries, best first. */
-  sorted(): TopN {
-    const order = Array.from({ length: this.size }, (_, k) => k);
-    order.sort((a, b) => (worse(this.scores[a]!, this.items[a]!, this.scores[b]!, this.items[b]!) ? 1 : -1));
-    return {
-      items: Int32Array.from(order, (k) => this.items[k]!),
-      scores: Float64Array.from(order, (k) => this.scores[k]!),
-    };
-  }
-}
-
-/** (scoreA, itemA) ranks below (scoreB, itemB). */
-function worse(scoreA: number, itemA: number, scoreB: number, itemB: number): boolean {
-  return scoreA < scoreB || (scoreA === scoreB && itemA > itemB);
-}
-
 /** The n best entries of `scores` among items with eligible[item] = 1 (all when null); NaN never ranks. */
 export function topN(scores: Float64Array, n: number, eligible: Uint8Array | null): TopN {
-  const heap = new TopNHeap(n);
+  const heap = new TopK(n);
   for (let item = 0; item < scores.length; item++) {
     if (eligible !== null && eligible[item] === 0) continue;
     const score = scores[item]!;
-    if (score >= heap.threshold()) heap.push(score, item);
+    if (score >= heap.threshold()) heap.offer(score, item);
   }
   return heap.sorted();
 }
