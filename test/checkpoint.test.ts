@@ -93,6 +93,25 @@ describe('checkpoint files', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('reads a header without weightedBiasRegularization (older checkpoints) and round-trips the flag', () => {
+    const file = path.join(dir, 'bias-flag.als');
+    const old = sample(); // hyper has no weightedBiasRegularization: the header an older writer produced
+    writeCheckpoint(file, old);
+    const bytes = readFileSync(file);
+    expect(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12))).not.toContain('weightedBiasRegularization');
+    const back = readCheckpoint(file);
+    expect('weightedBiasRegularization' in back.state.hyper).toBe(false); // unset: γ follows τ's weighting
+    for (const flag of [false, true]) {
+      const c = sample();
+      c.state.hyper.weightedBiasRegularization = flag;
+      writeCheckpoint(file, c);
+      expect(readCheckpoint(file).state.hyper.weightedBiasRegularization).toBe(flag);
+    }
+    // The header records it explicitly.
+    const text = readFileSync(file).toString('latin1');
+    expect(text).toContain('"weightedBiasRegularization":true');
+  });
+
   it('stores arrays at 8-byte aligned offsets', () => {
     const file = path.join(dir, 'aligned.als');
     writeCheckpoint(file, sample());

@@ -99,6 +99,23 @@ describe('als train', () => {
     expect(other.heldOutRatingsSeenInTraining).toBeGreaterThan(0);
   });
 
+  it('--no-weighted-bias keeps the bias ridge constant, records it, and --resume reports a change', () => {
+    const out = path.join(work, 'constant-gamma.als');
+    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--gamma', '5', '--no-weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(r);
+    expect(r.stderr).toMatch(/^model {4}latent, dim 4, λ 1, τ [\d.]+, γ 5, ALS-WR on, γ constant$/m);
+    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightedBiasRegularization: false, gamma: 5 });
+    const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(resumed);
+    expect(resumed.stderr).toContain('with changed weightedBiasRegularization false → true');
+    expect(resumed.stderr).toMatch(/^model {4}latent, dim 4, .*ALS-WR on, γ count-scaled$/m);
+    expect(readCheckpoint(out).state.hyper.weightedBiasRegularization).toBe(true);
+    // --no-weighted makes the bias ridge plain too unless --weighted-bias says otherwise.
+    const plain = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--no-weighted', '--kernel', 'ts', '--threads', '1', '--out', out, '--quiet');
+    expectOk(plain);
+    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: false, weightedBiasRegularization: false });
+  });
+
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
     const a = path.join(work, 'resume.als');
     const b = path.join(work, 'straight.als');

@@ -5,8 +5,21 @@ import { NormalEquations, choleskyFactor, choleskySolve, packedIndex } from '../
 import { Random } from '../src/core/random.js';
 import { denseSolve } from './helpers/planted.js';
 
+/** How τ and γ are scaled: τ count-scaled or not × γ count-scaled, constant, or unset (follows τ). */
+interface RidgeMode {
+  name: string;
+  weightedRegularization: boolean;
+  weightedBiasRegularization?: boolean;
+}
+const RIDGE_MODES: RidgeMode[] = [
+  { name: 'plain', weightedRegularization: false },
+  { name: 'ALS-WR', weightedRegularization: true },
+  { name: 'ALS-WR with constant γ', weightedRegularization: true, weightedBiasRegularization: false },
+  { name: 'plain τ, count-scaled γ', weightedRegularization: false, weightedBiasRegularization: true },
+];
+
 /** A random sparse half-epoch problem: `rows` rows over `others` columns, some rows empty. */
-function randomProblem(rng: Random, dim: number, rows: number, others: number, withPrior: boolean, weighted: boolean): HalfEpochArgs {
+function randomProblem(rng: Random, dim: number, rows: number, others: number, withPrior: boolean, mode: RidgeMode): HalfEpochArgs {
   const offsets = new Int32Array(rows + 1);
   const indices: number[] = [];
   const values: number[] = [];
@@ -36,7 +49,8 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
     lambda: 0.7,
     tau: 2.5,
     gamma: 1.5,
-    weightedRegularization: weighted,
+    weightedRegularization: mode.weightedRegularization,
+    ...(mode.weightedBiasRegularization === undefined ? {} : { weightedBiasRegularization: mode.weightedBiasRegularization }),
   };
 }
 
@@ -47,7 +61,9 @@ function referenceRow(a: HalfEpochArgs, r: number): { x: number[]; b: number } {
   const count = a.offsets[r + 1]! - a.offsets[r]!;
   const prior = (k: number): number => (a.priorMeans === null ? 0 : a.priorMeans[r * K + k]!);
   if (count === 0) return { x: Array.from({ length: K }, (_, k) => prior(k)), b: 0 };
+  // τ_r = τ s_r, γ_r = γ s'_r; an unset bias flag means γ is scaled exactly when τ is.
   const s = a.weightedRegularization ? count : 1;
+  const sBias = (a.weightedBiasRegularization ?? a.weightedRegularization) ? count : 1;
   const A = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const rhs = new Array<number>(n).fill(0);
   for (let e = a.offsets[r]!; e < a.offsets[r + 1]!; e++) {
@@ -63,7 +79,7 @@ function referenceRow(a: HalfEpochArgs, r: number): { x: number[]; b: number } {
     A[k]![k]! += a.tau * s;
     rhs[k]! += a.tau * s * prior(k);
   }
-  A[K]![K]! += a.gamma * s;
+  A[K]![K]! += a.gamma * sBias;
   const sol = denseSolve(A, rhs);
   return { x: sol.slice(0, K), b: sol[K]! };
 }
@@ -128,10 +144,10 @@ describe('Cholesky on the packed triangle', () => {
 describe('ts kernel (SolveRows)', () => {
   for (const dim of [0, 1, 3, 7]) {
     for (const withPrior of [false, true]) {
-      for (const weighted of [false, true]) {
-        it(`matches a dense solve of the normal equations (dim ${dim}, prior ${withPrior}, weighted ${weighted})`, () => {
-          const rng = new Random(100 + dim * 4 + (withPrior ? 2 : 0) + (weighted ? 1 : 0));
-          const args = randomProblem(rng, dim, 12, 15, withPrior && dim > 0, weighted); // rows of 0–15 ratings: every unrolled path
+      for (const [modeIndex, mode] of RIDGE_MODES.entries()) {
+        it(`matches a dense solve of the normal equations (dim ${dim}, prior ${withPrior}, ${mode.name})`, () => {
+          const rng = new Random(100 + dim * 8 + (withPrior ? 4 : 0) + modeIndex);
+          const args = randomProblem(rng, dim, 12, 15, withPrior && dim > 0, mode); // rows of 0–15 ratings: every unrolled path
           const solve = createTsSolveRows();
           // Solve in two ranges to check that row ranges are honoured.
           const untouched = args.rowBias[11]!;
@@ -148,9 +164,39 @@ describe('ts kernel (SolveRows)', () => {
     }
   }
 
+  it('shrinks a bias by γ/(λ n) with a constant bias ridge and by the same factor for every count when γ is count-scaled', () => {
+    // One row of n ratings of 5 against other biases 0, μ = 3: Σ t = 2n. Factors are 0 (dim 2),
+    // so b = λ·2n / (λ n + γ_r): constant γ gives 2n/(n + 4) (n = 1: 0.4; n = 16: 1.6), count-scaled
+    // γ gives 2/(1 + 4) = 0.4 whatever n is.
+    for (const n of [1, 16]) {
+      for (const weightedBias of [false, true]) {
+        const args: HalfEpochArgs = {
+          dim: 2,
+          offsets: Int32Array.of(0, n),
+          indices: new Int32Array(n).map((_, e) => e),
+          values: new Float32Array(n).fill(5),
+          otherFactors: new Float64Array(2 * n),
+          otherBias: new Float64Array(n),
+          rowFactors: new Float64Array(2),
+          rowBias: new Float64Array(1),
+          priorMeans: null,
+          globalMean: 3,
+          lambda: 1,
+          tau: 0.5,
+          gamma: 4,
+          weightedRegularization: true,
+          weightedBiasRegularization: weightedBias,
+        };
+        createTsSolveRows()(args, 0, 1);
+        expect(args.rowBias[0]).toBeCloseTo(weightedBias ? 0.4 : (2 * n) / (n + 4), 12);
+        expect(Array.from(args.rowFactors)).toEqual([0, 0]);
+      }
+    }
+  });
+
   it('gives an empty row its prior mean and a zero bias exactly', () => {
     const rng = new Random(9);
-    const args = randomProblem(rng, 4, 6, 5, true, true);
+    const args = randomProblem(rng, 4, 6, 5, true, RIDGE_MODES[1]!);
     createTsSolveRows()(args, 0, 6);
     const r = 1; // empty by construction
     expect(args.offsets[r + 1]).toBe(args.offsets[r]);

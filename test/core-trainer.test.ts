@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { computeGenrePriors, foldInItem, foldInUser, predict, predictFromGenres, rmse, trainingObjective, type ItemGenres } from '../src/core/als.js';
+import {
+  computeGenrePriors,
+  foldInItem,
+  foldInUser,
+  predict,
+  predictFromGenres,
+  regularizationTerm,
+  rmse,
+  trainingObjective,
+  type ItemGenres,
+} from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
 import { createTrainer, DivergenceError, splitRowsByCost } from '../src/core/trainer.js';
 import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.js';
@@ -46,9 +56,14 @@ const latentProblem = plantedProblem({ numUsers: 150, numItems: 100, rank: 3, de
 
 describe('ALS trainer', () => {
   for (const kind of ['bias', 'latent', 'genre'] as const) {
-    it(`never increases the loss (${kind}, plain and weighted)`, async () => {
-      for (const weighted of [false, true]) {
-        const { history } = await train(latentProblem, hyper(kind, { weightedRegularization: weighted, tau: weighted ? 0.05 : 0.5, gamma: weighted ? 0.05 : 0.5 }), 8);
+    it(`never increases the loss (${kind}, plain, weighted, weighted with a constant bias ridge)`, async () => {
+      const modes: Array<Partial<Hyperparameters>> = [
+        { weightedRegularization: false, tau: 0.5, gamma: 0.5 },
+        { weightedRegularization: true, tau: 0.05, gamma: 0.05 },
+        { weightedRegularization: true, weightedBiasRegularization: false, tau: 0.05, gamma: 3 },
+      ];
+      for (const mode of modes) {
+        const { history } = await train(latentProblem, hyper(kind, mode), 8);
         for (let e = 1; e < history.length; e++) {
           expect(history[e]!.loss).toBeLessThanOrEqual(history[e - 1]!.loss * (1 + 1e-12));
         }
@@ -57,6 +72,30 @@ describe('ALS trainer', () => {
       }
     });
   }
+
+  it('charges the bias ridge per rating under ALS-WR and once per row when it is constant', () => {
+    // 2 users with 1 and 3 ratings, 1 movie with 4; dim 1, every factor 1 and every bias 2.
+    const model: ModelState = {
+      hyper: hyper('latent', { dim: 1, tau: 0.5, gamma: 2, weightedRegularization: true }),
+      numUsers: 2,
+      numItems: 1,
+      globalMean: 3,
+      userBias: Float64Array.of(2, 2),
+      itemBias: Float64Array.of(2),
+      userFactors: Float64Array.of(1, 1),
+      itemFactors: Float64Array.of(1),
+      genreFactors: new Float64Array(0),
+    };
+    const userOffsets = Int32Array.of(0, 1, 4);
+    const itemOffsets = Int32Array.of(0, 4);
+    // τ part: ½·0.5·(1 + 3 + 4)·1 = 2 either way. γ part: ½·2·(1 + 3 + 4)·4 = 32 count-scaled,
+    // ½·2·(1 + 1 + 1)·4 = 12 constant.
+    expect(regularizationTerm(model, userOffsets, itemOffsets, null)).toBeCloseTo(34, 12);
+    model.hyper.weightedBiasRegularization = true;
+    expect(regularizationTerm(model, userOffsets, itemOffsets, null)).toBeCloseTo(34, 12);
+    model.hyper.weightedBiasRegularization = false;
+    expect(regularizationTerm(model, userOffsets, itemOffsets, null)).toBeCloseTo(14, 12);
+  });
 
   it('bias model reaches the noise level on a planted bias-only problem', async () => {
     const p = plantedProblem({ numUsers: 100, numItems: 80, rank: 0, density: 0.4, noiseStd: 0.4, seed: 2, testFraction: 0.1 });

@@ -29,6 +29,8 @@ function referenceRow(args: HalfEpochArgs, r: number): { factor: number[]; bias:
   const prior = (a: number): number => (args.priorMeans ? args.priorMeans[r * K + a]! : 0);
   if (count === 0) return { factor: Array.from({ length: K }, (_, a) => prior(a)), bias: 0 };
   const s = args.weightedRegularization ? Math.max(1, count) : 1;
+  // γ is count-scaled when the bias flag says so; unset, exactly when τ is.
+  const sBias = (args.weightedBiasRegularization ?? args.weightedRegularization) ? Math.max(1, count) : 1;
   const A = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0)); // augmented [A | rhs]
   for (let e = start; e < end; e++) {
     const j = args.indices[e]!;
@@ -43,7 +45,7 @@ function referenceRow(args: HalfEpochArgs, r: number): { factor: number[]; bias:
     A[a]![a]! += args.tau * s;
     A[a]![n]! += args.tau * s * prior(a);
   }
-  A[K]![K]! += args.gamma * s;
+  A[K]![K]! += args.gamma * sBias;
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let i = c + 1; i < n; i++) if (Math.abs(A[i]![c]!) > Math.abs(A[p]![c]!)) p = i;
@@ -78,7 +80,7 @@ function maxRelativeError(args: HalfEpochArgs, from: number, to: number): number
 }
 
 /** Small problem: 40 rows with 0…60 ratings (every 7th row empty) over 25 other rows. */
-function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boolean): HalfEpochProblemSpec {
+function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boolean, weightedBias?: boolean): HalfEpochProblemSpec {
   const counts = new Int32Array(40);
   for (let r = 0; r < counts.length; r++) counts[r] = r % 7 === 3 ? 0 : 1 + rng.nextInt(60);
   return {
@@ -87,6 +89,7 @@ function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boole
     numOther: 25,
     withPrior,
     weightedRegularization: weighted,
+    ...(weightedBias === undefined ? {} : { weightedBiasRegularization: weightedBias }),
     lambda: 0.5 + rng.nextFloat(),
     tau: 0.1 + rng.nextFloat() * 10,
     gamma: 0.1 + rng.nextFloat() * 10,
@@ -95,11 +98,13 @@ function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boole
 
 describe('wasm kernel', () => {
   for (const dim of [0, 1, 3, 8, 30]) {
-    for (const weighted of [false, true]) {
+    // γ count-scaled like τ (the flag unset), or constant under ALS-WR, or count-scaled under a plain τ.
+    for (const [weighted, weightedBias] of [[false, undefined], [true, undefined], [true, false], [false, true]] as const) {
+      const ridge = `${weighted ? 'weighted' : 'plain'} τ, ${(weightedBias ?? weighted) ? 'weighted' : 'constant'} γ`;
       for (const withPrior of dim > 0 ? [false, true] : [false]) {
-        it(`solves every row like a dense direct solve (dim ${dim}, ${weighted ? 'weighted' : 'plain'} λ, ${withPrior ? 'prior means' : 'no prior'})`, async () => {
-          const rng = new Random(1000 + dim * 4 + (weighted ? 2 : 0) + (withPrior ? 1 : 0));
-          const spec = smallSpec(dim, rng, weighted, withPrior);
+        it(`solves every row like a dense direct solve (dim ${dim}, ${ridge}, ${withPrior ? 'prior means' : 'no prior'})`, async () => {
+          const rng = new Random(1000 + dim * 8 + (weighted ? 4 : 0) + (weightedBias === undefined ? 0 : 2) + (withPrior ? 1 : 0));
+          const spec = smallSpec(dim, rng, weighted, withPrior, weightedBias);
           const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
           const args = createHalfEpochProblem(arena, spec, rng);
           const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
@@ -173,6 +178,9 @@ describe('wasm kernel', () => {
     solve(args, 0, 1);
     // b = λ Σ t / (λ n + γ n) = 2·2 / (2·2 + 3·2)
     expect(rowBias[0]).toBeCloseTo(4 / 10, 14);
+    // A constant bias ridge: b = λ Σ t / (λ n + γ) = 2·2 / (2·2 + 3)
+    solve({ ...args, weightedBiasRegularization: false }, 0, 1);
+    expect(rowBias[0]).toBeCloseTo(4 / 7, 14);
   });
 
   it('refuses arrays outside its memory and dimensions beyond its scratch', async () => {
@@ -242,22 +250,23 @@ describe('wasm kernel', () => {
 
 describe('trainer with the wasm kernel', () => {
   const problem = plantedProblem({ numUsers: 120, numItems: 80, rank: 3, density: 0.5, noiseStd: 0.3, seed: 3, testFraction: 0.1, emptyItems: 2 });
-  const hyper = (kind: ModelKind): Hyperparameters => ({
+  const hyper = (kind: ModelKind, weightedBias: boolean): Hyperparameters => ({
     kind,
     dim: 5,
     lambda: 1,
     tau: 0.1,
-    gamma: 0.1,
+    gamma: weightedBias ? 0.1 : 3,
     genreTau: 1,
     weightedRegularization: true,
+    weightedBiasRegularization: weightedBias,
   });
 
-  async function trainWith(kernel: typeof tsKernel, kind: ModelKind, threads: number): Promise<ModelState> {
+  async function trainWith(kernel: typeof tsKernel, kind: ModelKind, threads: number, weightedBias: boolean): Promise<ModelState> {
     const trainer = await createTrainer({
       train: problem.train,
       validation: problem.test,
       itemGenres: null,
-      hyper: hyper(kind),
+      hyper: hyper(kind, weightedBias),
       seed: 5,
       threads,
       kernel,
@@ -276,15 +285,17 @@ describe('trainer with the wasm kernel', () => {
   }
 
   for (const kind of ['bias', 'latent'] as const) {
-    it(`trains the same ${kind} model as the ts kernel, on 1 and 2 threads`, async () => {
-      const reference = await trainWith(tsKernel, kind, 1);
-      for (const threads of [1, 2]) {
-        const model = await trainWith(wasmKernel, kind, threads);
-        expect(maxDifference(model.userFactors, reference.userFactors)).toBeLessThan(1e-9);
-        expect(maxDifference(model.itemFactors, reference.itemFactors)).toBeLessThan(1e-9);
-        expect(maxDifference(model.userBias, reference.userBias)).toBeLessThan(1e-9);
-        expect(maxDifference(model.itemBias, reference.itemBias)).toBeLessThan(1e-9);
-      }
-    });
+    for (const weightedBias of [true, false]) {
+      it(`trains the same ${kind} model as the ts kernel, on 1 and 2 threads (γ ${weightedBias ? 'count-scaled' : 'constant'})`, async () => {
+        const reference = await trainWith(tsKernel, kind, 1, weightedBias);
+        for (const threads of [1, 2]) {
+          const model = await trainWith(wasmKernel, kind, threads, weightedBias);
+          expect(maxDifference(model.userFactors, reference.userFactors)).toBeLessThan(1e-9);
+          expect(maxDifference(model.itemFactors, reference.itemFactors)).toBeLessThan(1e-9);
+          expect(maxDifference(model.userBias, reference.userBias)).toBeLessThan(1e-9);
+          expect(maxDifference(model.itemBias, reference.itemBias)).toBeLessThan(1e-9);
+        }
+      });
+    }
   }
 });

@@ -11,6 +11,7 @@
  */
 import os from 'node:os';
 import { tsKernel } from '../core/kernel-ts.js';
+import { biasRidgeWeighted } from '../core/kernel.js';
 import { createTrainer } from '../core/trainer.js';
 import { DEFAULT_HYPERPARAMETERS, defaultHyperparameters } from '../core/defaults.js';
 import type { Hyperparameters, ModelKind } from '../core/types.js';
@@ -45,19 +46,28 @@ const weighted = (tau: number, gamma: number, genreTau: number): Config => ({
   label: `ALS-WR λ=1 τ=${tau} γ=${gamma} τ_g=${genreTau}`,
   hyper: { lambda: 1, tau, gamma, genreTau, weightedRegularization: true },
 });
+/** ALS-WR on the factors only: τ count-scaled, the bias ridge γ constant (weightedBiasRegularization false). */
+const weightedFactors = (tau: number, gamma: number, genreTau: number): Config => ({
+  label: `ALS-WR τ only λ=1 τ=${tau} γ=${gamma} constant τ_g=${genreTau}`,
+  hyper: { lambda: 1, tau, gamma, genreTau, weightedRegularization: true, weightedBiasRegularization: false },
+});
 const { kind: _k, dim: _d, ...defaultHyper } = DEFAULT_HYPERPARAMETERS;
-/** `--configs plain:10:1,wr:0.1:0.1,default` (kind:τ:γ) replaces the built-in grid. */
+/**
+ * `--configs plain:10:1,wr:0.1:0.1,wrc:0.12:5:100,default` (kind:τ:γ[:τ_g]) replaces the built-in
+ * grid; `wrc` is ALS-WR with a constant bias ridge.
+ */
 const parseConfigs = (text: string): Config[] =>
   text.split(',').map((item) => {
     const [kind, tau, gamma, genreTau] = item.split(':');
     if (kind === 'default') return { label: defaultLabel, hyper: defaultHyper, isDefault: true };
     if (kind === 'plain') return { ...plain(Number(gamma)), label: `plain λ=1 τ=${tau} γ=${gamma}`, hyper: { ...plain(Number(gamma)).hyper, tau: Number(tau) } };
     if (kind === 'wr') return weighted(Number(tau), Number(gamma), genreTau === undefined ? 1 : Number(genreTau));
+    if (kind === 'wrc') return weightedFactors(Number(tau), Number(gamma), genreTau === undefined ? 1 : Number(genreTau));
     throw new Error(`bad config ${item}`);
   });
 const configsIndex = argv.indexOf('--configs');
 const models = (argv.includes('--models') ? argv[argv.indexOf('--models') + 1]!.split(',') : ['bias', 'latent', 'genre']) as ModelKind[];
-const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
+const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma}${biasRidgeWeighted(defaultHyper) ? '' : ' constant'} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
 const configs: Config[] =
   configsIndex >= 0
     ? parseConfigs(argv[configsIndex + 1]!)
@@ -114,7 +124,7 @@ for (const c of selected) {
   const split = makeSplit(dataset, c.split, 1);
   for (const kind of models) {
     for (const config of configs) {
-      if (kind === 'bias' && config.hyper.weightedRegularization && config.hyper.tau !== config.hyper.gamma) continue;
+      if (kind === 'bias' && biasRidgeWeighted(config.hyper) && config.hyper.tau !== config.hyper.gamma) continue;
       const r = await run(dataset, split, kind, config);
       console.log(`| ${c.data} | ${c.split} | ${kind} | ${config.label} | ${r.last.toFixed(4)} | ${r.best.toFixed(4)} (${r.bestEpoch}) | ${r.msPerEpoch.toFixed(0)} |`);
     }

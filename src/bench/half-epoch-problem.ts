@@ -4,7 +4,7 @@
  * allocated in a kernel's arena so worker threads and the wasm kernel can see it.
  */
 import type { ArrayDescriptor, SharedArena } from '../core/arena.js';
-import type { HalfEpochArgs } from '../core/kernel.js';
+import { biasRidgeWeighted, type HalfEpochArgs } from '../core/kernel.js';
 import type { Random } from '../core/random.js';
 import type { KernelWorkerData } from './kernel-worker.js';
 
@@ -52,6 +52,8 @@ export interface HalfEpochProblemSpec {
   skew?: number;
   withPrior: boolean;
   weightedRegularization: boolean;
+  /** Scale γ by the row's count too (unset: same as weightedRegularization). */
+  weightedBiasRegularization?: boolean;
   lambda: number;
   tau: number;
   gamma: number;
@@ -108,6 +110,7 @@ export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProble
     tau: spec.tau,
     gamma: spec.gamma,
     weightedRegularization: spec.weightedRegularization,
+    weightedBiasRegularization: biasRidgeWeighted(spec),
   };
 }
 
@@ -134,6 +137,7 @@ export function kernelWorkerData(kernel: 'wasm' | 'ts', arena: SharedArena, args
     tau: args.tau,
     gamma: args.gamma,
     weightedRegularization: args.weightedRegularization,
+    weightedBiasRegularization: biasRidgeWeighted(args),
   };
 }
 

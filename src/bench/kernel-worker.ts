@@ -30,6 +30,7 @@ export interface KernelWorkerData {
   tau: number;
   gamma: number;
   weightedRegularization: boolean;
+  weightedBiasRegularization: boolean;
 }
 
 export interface KernelWorkerRequest {
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     tau: data.tau,
     gamma: data.gamma,
     weightedRegularization: data.weightedRegularization,
+    weightedBiasRegularization: data.weightedBiasRegularization,
   };
   const solve = await provider.createSolver(buffer, data.memory);
   port.on('message', (request: KernelWorkerRequest) => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { evaluateRanking, evaluateRatings, type RankingMetrics, type RatingMetrics, type TrainingIndex } from '../core/evaluate.js';
+import { biasRidgeWeighted } from '../core/kernel.js';
 import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
 import { makeSplit } from '../data/splits.js';
 import type { RatingList, SplitReport } from '../data/types.js';
@@ -173,7 +174,7 @@ export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
   lines.push(`model     ${r.checkpoint}`);
   lines.push(
-    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, ${r.epochsDone} epochs`,
+    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
   );
   lines.push(`data      ${r.dataset.name} (fingerprint ${r.dataset.fingerprint.slice(0, 12)})`);
   lines.push(

@@ -24,7 +24,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from '../core/defaults.js';
 import { loadKernel } from '../core/kernels.js';
-import type { KernelProvider } from '../core/kernel.js';
+import { biasRidgeWeighted, type KernelProvider } from '../core/kernel.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
 import type { EpochMetrics, Hyperparameters, ModelKind, ModelState } from '../core/types.js';
 import { readCheckpoint, writeCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
@@ -75,6 +75,7 @@ export const trainSchema = dataOptionsSchema.extend({
   gamma: positiveNumber('γ').optional(),
   genreTau: positiveNumber('τ_g').optional(),
   weighted: z.boolean().optional(),
+  weightedBias: z.boolean().optional(),
   seed: nonNegativeInt('the seed').optional(),
   split: z.string().min(1, { error: 'must not be empty' }).optional(),
   threads: positiveInt('the thread count').optional(),
@@ -99,8 +100,10 @@ export function registerTrain(program: Command): void {
     .option('--tau <x>', `τ, ridge on the factors (default: ${DEFAULT_HYPERPARAMETERS.tau})`)
     .option('--gamma <x>', `γ, ridge on the biases (default: ${DEFAULT_HYPERPARAMETERS.gamma}; bias model ${defaultHyperparameters('bias').gamma})`)
     .option('--genre-tau <x>', `τ_g, ridge on the genre embeddings (default: ${DEFAULT_HYPERPARAMETERS.genreTau})`)
-    .option('--weighted', `ALS-WR: scale τ and γ by each row's rating count (default for latent and genre: ${DEFAULT_HYPERPARAMETERS.weightedRegularization ? 'on' : 'off'}; bias: ${defaultHyperparameters('bias').weightedRegularization ? 'on' : 'off'})`)
-    .option('--no-weighted', 'plain ridge, the same τ and γ for every row')
+    .option('--weighted', `ALS-WR: scale τ by each row's rating count (γ too with --weighted-bias) (default for latent and genre: ${DEFAULT_HYPERPARAMETERS.weightedRegularization ? 'on' : 'off'}; bias: ${defaultHyperparameters('bias').weightedRegularization ? 'on' : 'off'})`)
+    .option('--no-weighted', 'plain ridge, the same τ for every row')
+    .option('--weighted-bias', `scale the bias ridge γ by each row's rating count too, like τ under ALS-WR (the earlier default; now: ${biasRidgeWeighted(DEFAULT_HYPERPARAMETERS) ? 'on' : 'off'})`)
+    .option('--no-weighted-bias', 'the same bias ridge γ for every row: a bias from few ratings is shrunk hard (n/(n + γ/λ))')
     .option('--seed <n>', `seed of the split and the initial factors (default: ${DEFAULT_SEED})`)
     .option('--split <spec>', `held-out part: random:F, user:F, temporal:F, cold-items:F, ml100k:u1, file:<path>, none (default: ${DEFAULT_SPLIT})`)
     .option('--threads <n>', 'worker threads (default: all cores)')
@@ -114,13 +117,15 @@ export function registerTrain(program: Command): void {
   addDataOptions(command);
   command.action(async (_options: unknown, cmd: Command) => {
     const raw = cmd.opts();
-    // --weighted/--no-weighted share one key; commander reports its default as 'default'.
+    // --weighted/--no-weighted share one key (so do --weighted-bias/--no-weighted-bias);
+    // commander reports its default as 'default'.
     const explicit = new Set(
       Object.keys(raw).filter((key) => cmd.getOptionValueSource(key) === 'cli' || cmd.getOptionValueSource(key) === 'env'),
     );
     const options = parseOptions(trainSchema, {
       ...raw,
       weighted: explicit.has('weighted') ? raw.weighted : undefined,
+      weightedBias: explicit.has('weightedBias') ? raw.weightedBias : undefined,
     });
     process.exitCode = await runTrain(options);
   });
@@ -144,7 +149,7 @@ function normaliseSplitSpec(spec: string): string {
 function describeHyper(h: Hyperparameters): string {
   const shape = h.kind === 'bias' ? 'bias' : `${h.kind}, dim ${h.dim}`;
   const genre = h.kind === 'genre' ? `, τ_g ${h.genreTau}` : '';
-  return `${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${genre}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}`;
+  return `${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${genre}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}`;
 }
 
 /** Resolves hyperparameters and run settings: defaults, the checkpoint being resumed, explicit options. */
@@ -176,6 +181,9 @@ function resolveSettings(options: TrainOptions, dataset: Dataset, resumed: Check
     genreTau: options.genreTau ?? base.genreTau,
     weightedRegularization: options.weighted ?? base.weightedRegularization,
   };
+  // Recorded explicitly in the checkpoint. Unset in the base (an old checkpoint), γ followed τ's
+  // weighting, and still does: `--no-weighted` on such a resume makes both plain.
+  hyper.weightedBiasRegularization = options.weightedBias ?? base.weightedBiasRegularization ?? hyper.weightedRegularization;
   const out = path.resolve(
     options.out ?? path.join(dataHome(options.dataHome), 'models', `${dataset.info.name}-${kind}.als`),
   );
@@ -292,12 +300,13 @@ export async function runTrain(options: TrainOptions): Promise<number> {
   const settings = resolveSettings(options, dataset, resumed);
   const { hyper, out } = settings;
   if (resumed) {
-    const changed = (['lambda', 'tau', 'gamma', 'genreTau', 'weightedRegularization'] as const).filter(
-      (key) => hyper[key] !== resumed.state.hyper[key],
+    const before: Hyperparameters = { ...resumed.state.hyper, weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper) };
+    const changed = (['lambda', 'tau', 'gamma', 'genreTau', 'weightedRegularization', 'weightedBiasRegularization'] as const).filter(
+      (key) => hyper[key] !== before[key],
     );
     note(
       `resuming ${out} after epoch ${resumed.epochsDone}` +
-        (changed.length > 0 ? ` with changed ${changed.map((k) => `${k} ${resumed.state.hyper[k]} → ${hyper[k]}`).join(', ')}` : ''),
+        (changed.length > 0 ? ` with changed ${changed.map((k) => `${k} ${before[k]} → ${hyper[k]}`).join(', ')}` : ''),
     );
   }
 

@@ -20,7 +20,7 @@
  */
 import type { RatingList, RatingMatrix } from '../data/types.js';
 import { createTsSolveRows } from './kernel-ts.js';
-import type { HalfEpochArgs, SolveRows } from './kernel.js';
+import { biasRidgeWeighted, type HalfEpochArgs, type SolveRows } from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
 import { Random } from './random.js';
 import type { Hyperparameters, ModelState } from './types.js';
@@ -288,28 +288,30 @@ export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: n
 
 /**
  * The regularisation part of L (everything but the squared errors):
- *   (1/2)[τ Σ_m s_m‖u_m‖² + τ Σ_n s_n‖v_n − p_n‖² + γ Σ_m s_m b_m² + γ Σ_n s_n c_n² + τ_g Σ_g ‖f_g‖²].
+ *   (1/2)[τ Σ_m s_m‖u_m‖² + τ Σ_n s_n‖v_n − p_n‖² + γ Σ_m s'_m b_m² + γ Σ_n s'_n c_n² + τ_g Σ_g ‖f_g‖²]
+ * with s the factor ridge's scale and s' the bias ridge's (count-scaled or 1, see ./kernel.ts).
  * `userOffsets`/`itemOffsets` give the rating counts behind s; `priors` the p_n (null: 0).
  */
 export function regularizationTerm(model: ModelState, userOffsets: Int32Array, itemOffsets: Int32Array, priors: Float64Array | null): number {
   const { dim: K, tau, gamma, genreTau, weightedRegularization: weighted } = model.hyper;
+  const weightedBias = biasRidgeWeighted(model.hyper);
   let sum = 0;
   for (let m = 0; m < model.numUsers; m++) {
-    const s = regularizationScale(userOffsets[m + 1]! - userOffsets[m]!, weighted);
+    const count = userOffsets[m + 1]! - userOffsets[m]!;
     const ou = m * K;
     let norm = 0;
     for (let k = 0; k < K; k++) norm += model.userFactors[ou + k]! ** 2;
-    sum += s * (tau * norm + gamma * model.userBias[m]! ** 2);
+    sum += regularizationScale(count, weighted) * tau * norm + regularizationScale(count, weightedBias) * gamma * model.userBias[m]! ** 2;
   }
   for (let n = 0; n < model.numItems; n++) {
-    const s = regularizationScale(itemOffsets[n + 1]! - itemOffsets[n]!, weighted);
+    const count = itemOffsets[n + 1]! - itemOffsets[n]!;
     const ov = n * K;
     let norm = 0;
     for (let k = 0; k < K; k++) {
       const d = model.itemFactors[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
       norm += d * d;
     }
-    sum += s * (tau * norm + gamma * model.itemBias[n]! ** 2);
+    sum += regularizationScale(count, weighted) * tau * norm + regularizationScale(count, weightedBias) * gamma * model.itemBias[n]! ** 2;
   }
   let genreNorm = 0;
   for (let i = 0; i < model.genreFactors.length; i++) genreNorm += model.genreFactors[i]! ** 2;
@@ -346,6 +348,7 @@ export function trainingObjective(model: ModelState, train: RatingMatrix, priors
       tau: model.hyper.tau,
       gamma: model.hyper.gamma,
       weightedRegularization: model.hyper.weightedRegularization,
+      weightedBiasRegularization: biasRidgeWeighted(model.hyper),
     },
     0,
     train.numUsers,
@@ -405,6 +408,7 @@ function foldInRow(
     tau: hyper.tau,
     gamma: hyper.gamma,
     weightedRegularization: hyper.weightedRegularization,
+    weightedBiasRegularization: biasRidgeWeighted(hyper),
   };
   foldInSolver ??= createTsSolveRows();
   foldInSolver(args, 0, 1);

@@ -21,7 +21,7 @@
  * Scratch (triangle, right-hand side) is allocated once per solver, never per row.
  */
 import { SharedArena } from './arena.js';
-import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
 
 /** A fresh SolveRows with its own scratch (one per thread; it is not reentrant). */
@@ -48,6 +48,7 @@ export function createTsSolveRows(): SolveRows {
     const biasColumn = (K * (K + 1)) / 2; // start of column K (the bias) in the packed triangle
     const { offsets, indices, values, otherFactors: Y, otherBias, rowFactors, rowBias, priorMeans } = args;
     const { globalMean, lambda, tau, gamma, weightedRegularization } = args;
+    const weightedBias = biasRidgeWeighted(args);
 
     for (let r = rowStart; r < rowEnd; r++) {
       const start = offsets[r]!;
@@ -145,9 +146,9 @@ export function createTsSolveRows(): SolveRows {
       tri[biasColumn + K] = count; // Σ 1·1
 
       // A = λ Σ ỹỹᵀ + diag(τ_r, …, τ_r, γ_r);  rhs = λ Σ t ỹ + [τ_r p_r; 0].
-      const scale = weightedRegularization ? count : 1; // count ≥ 1 here
-      const tauR = tau * scale;
-      const gammaR = gamma * scale;
+      // τ_r = τ s_r, γ_r = γ s'_r (each count-scaled or not); count ≥ 1 here.
+      const tauR = tau * (weightedRegularization ? count : 1);
+      const gammaR = gamma * (weightedBias ? count : 1);
       for (let p = 0; p < tri.length; p++) tri[p]! *= lambda;
       for (let j = 0; j < K; j++) tri[(j * (j + 3)) / 2]! += tauR;
       tri[biasColumn + K]! += gammaR;
@@ -172,7 +173,8 @@ export function createTsSolveRows(): SolveRows {
  * The bias model (K = 0): the system is 1×1, b_r = λ Σ_e t_e / (λ n_r + γ_r); an empty row gets 0.
  */
 function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): void {
-  const { offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma, weightedRegularization } = args;
+  const { offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma } = args;
+  const weightedBias = biasRidgeWeighted(args);
   for (let r = rowStart; r < rowEnd; r++) {
     const start = offsets[r]!;
     const end = offsets[r + 1]!;
@@ -183,7 +185,7 @@ function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): v
     }
     let sum = 0;
     for (let e = start; e < end; e++) sum += values[e]! - globalMean - otherBias[indices[e]!]!;
-    const gammaR = gamma * (weightedRegularization ? count : 1);
+    const gammaR = gamma * (weightedBias ? count : 1);
     rowBias[r] = (lambda * sum) / (lambda * count + gammaR);
   }
 }

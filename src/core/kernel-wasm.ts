@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { AlsError } from '../errors.js';
 import { SharedArena } from './arena.js';
-import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
 
 const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB at most. */
@@ -56,6 +56,7 @@ type KernelEntry = (
   tau: number,
   gamma: number,
   weighted: number,
+  weightedBias: number,
   rowStart: number,
   rowEnd: number,
   scratch: number,
@@ -218,6 +219,7 @@ async function createWasmSolveRows(
         args.tau,
         args.gamma,
         args.weightedRegularization ? 1 : 0,
+        biasRidgeWeighted(args) ? 1 : 0,
         rowStart,
         rowEnd,
         SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,

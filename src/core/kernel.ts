@@ -12,8 +12,13 @@
  *   (λ Σ_e ỹ_e ỹ_eᵀ + diag(τ_r, …, τ_r, γ_r)) x̃ = λ Σ_e ỹ_e (r_e − μ − c_(j_e)) + [τ_r p_r; 0]
  *
  * where p_r is the row's prior mean (zero unless `priorMeans` is given: the genre model's item
- * side), τ_r = τ·s_r, γ_r = γ·s_r, and s_r = max(1, n_r) with weighted regularisation (ALS-WR),
- * else 1. The system is symmetric positive definite (τ_r, γ_r > 0), solved by Cholesky.
+ * side), τ_r = τ·s_r with s_r = max(1, n_r) under weighted regularisation (ALS-WR), else s_r = 1,
+ * and γ_r = γ·s'_r with s'_r = max(1, n_r) when the bias ridge is weighted too, else s'_r = 1
+ * (`weightedBiasRegularization`; unset means "same as `weightedRegularization`", the behaviour
+ * before the flag existed). A constant γ shrinks the bias of a row with few ratings more than one
+ * with many (b_r ≈ λ Σ t / (λ n_r + γ)), as classic baselines do; a count-scaled γ shrinks every
+ * bias by the same factor 1/(1 + γ/λ), so a movie with one 5-star rating keeps almost all of it.
+ * The system is symmetric positive definite (τ_r, γ_r > 0), solved by Cholesky.
  * A row with no ratings gets x_r = p_r, b_r = 0. For the bias model (dim 0) this is the closed
  * form b_r = λ Σ_e (r_e − μ − c_(j_e)) / (λ n_r + γ_r).
  *
@@ -39,7 +44,18 @@ export interface HalfEpochArgs {
   lambda: number;
   tau: number;
   gamma: number;
+  /** ALS-WR: scale τ (and, unless `weightedBiasRegularization` is false, γ) by the row's count. */
   weightedRegularization: boolean;
+  /** Scale γ by the row's count; unset: same as `weightedRegularization` (see biasRidgeWeighted). */
+  weightedBiasRegularization?: boolean;
+}
+
+/**
+ * Whether the bias ridge γ is multiplied by each row's rating count. Unset means it follows
+ * `weightedRegularization`, which is what every model and checkpoint did before the flag existed.
+ */
+export function biasRidgeWeighted(h: { weightedRegularization: boolean; weightedBiasRegularization?: boolean | undefined }): boolean {
+  return h.weightedBiasRegularization ?? h.weightedRegularization;
 }
 
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */

@@ -21,6 +21,8 @@ export interface WorkerScalars {
   tau: number;
   gamma: number;
   weightedRegularization: boolean;
+  /** Resolved (never unset): whether γ is count-scaled too. */
+  weightedBiasRegularization: boolean;
 }
 
 export interface WorkerInit {

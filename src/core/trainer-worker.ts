@@ -34,6 +34,7 @@ function buildArgs(buffer: ArrayBufferLike, init: WorkerInit, d: SideDescriptors
     tau: init.scalars.tau,
     gamma: init.scalars.gamma,
     weightedRegularization: init.scalars.weightedRegularization,
+    weightedBiasRegularization: init.scalars.weightedBiasRegularization,
   };
 }
 

@@ -33,7 +33,7 @@ import {
   updateGenreFactors,
   type ItemGenres,
 } from './als.js';
-import type { HalfEpochArgs, KernelProvider, SolveRows } from './kernel.js';
+import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
 import type { SideDescriptors, WorkerInit, WorkerReply, WorkerSolve } from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
 
@@ -181,6 +181,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     tau: hyper.tau,
     gamma: hyper.gamma,
     weightedRegularization: hyper.weightedRegularization,
+    weightedBiasRegularization: biasRidgeWeighted(hyper),
   };
   const userArgs: HalfEpochArgs = {
     ...common,

@@ -7,8 +7,10 @@
  *   L = (λ/2) Σ_(m,n)∈train (r − r̂)² + (τ/2)(Σ‖u_m‖² + Σ‖v_n − p_n‖²) + (γ/2)(Σ b_m² + Σ c_n²)
  *       [+ (τ_g/2) Σ_g ‖f_g‖² for the genre model]
  * where p_n = 0 for the bias and latent models and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model.
- * With `weightedRegularization` (ALS-WR), τ and γ of a user or movie are multiplied by its
- * number of training ratings (at least 1).
+ * With `weightedRegularization` (ALS-WR), τ of a user or movie is multiplied by its number of
+ * training ratings s (at least 1); so is γ unless `weightedBiasRegularization` is false (unset:
+ * same as `weightedRegularization`). With a constant γ the bias term is (γ/2)(Σ b_m² + Σ c_n²),
+ * count-scaled it is (γ/2)(Σ s_m b_m² + Σ s_n c_n²).
  */
 
 export type ModelKind = 'bias' | 'latent' | 'genre';
@@ -25,8 +27,14 @@ export interface Hyperparameters {
   gamma: number;
   /** τ_g: ridge on the genre embeddings (genre model only). */
   genreTau: number;
-  /** ALS-WR: scale τ and γ of each row by its rating count. */
+  /** ALS-WR: scale τ (and γ, see below) of each row by its rating count. */
   weightedRegularization: boolean;
+  /**
+   * Scale γ by each row's rating count too. Unset: same as `weightedRegularization` (how every
+   * model was trained before this field existed, so old checkpoints keep their meaning). False
+   * keeps the bias ridge constant, so rarely-rated movies' biases are shrunk hard.
+   */
+  weightedBiasRegularization?: boolean;
 }
 
 /** The learned parameters. Factor matrices are row-major: row r occupies [r*dim, (r+1)*dim). */

@@ -111,6 +111,9 @@ const hyperSchema = z.object({
   gamma: finite,
   genreTau: finite,
   weightedRegularization: z.boolean(),
+  // Added later: checkpoints written before it have no such key and keep the old meaning
+  // (γ count-scaled exactly when τ is), which an absent field means in Hyperparameters too.
+  weightedBiasRegularization: z.boolean().optional(),
 });
 
 const headerSchema = z.object({

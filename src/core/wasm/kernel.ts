@@ -12,8 +12,9 @@
 //   G   = Σ_e z_e z_eᵀ                  (upper triangle only, f64x2 SIMD, 4 ratings per pass,
 //                                       z gathered 16 at a time, factor rows touched 16 ahead)
 //   g   = Σ_e t_e z_e
-//   A   = λ G + diag(τ_r, …, τ_r, γ_r),  rhs = λ g + [τ_r p_r; 0],   τ_r = τ s_r, γ_r = γ s_r,
-//   s_r = max(1, n_r) with ALS-WR weighting, else 1.
+//   A   = λ G + diag(τ_r, …, τ_r, γ_r),  rhs = λ g + [τ_r p_r; 0],   τ_r = τ s_r, γ_r = γ s'_r,
+//   s_r = max(1, n_r) with ALS-WR weighting (`weighted`), else 1; s'_r likewise with `weightedBias`
+//   (the caller resolves an unset bias flag to `weighted`).
 // Then A = Uᵀ U (Cholesky, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
 
 /** Ratings accumulated per pass: each Gram entry is loaded/stored once per 4 ratings. */
@@ -49,11 +50,12 @@ export function solveRows(
   tau: f64,
   gamma: f64,
   weighted: i32,
+  weightedBias: i32,
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, rowStart, rowEnd, scratch, true);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, true);
 }
 
 /**
@@ -75,11 +77,12 @@ export function accumulateRows(
   tau: f64,
   gamma: f64,
   weighted: i32,
+  weightedBias: i32,
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, rowStart, rowEnd, scratch, false);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, false);
 }
 
 @inline
@@ -98,6 +101,7 @@ function rows(
   tau: f64,
   gamma: f64,
   weighted: i32,
+  weightedBias: i32,
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
@@ -214,9 +218,9 @@ function rows(
     if (!solve) continue;
 
     // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0].
-    const scale = weighted != 0 ? <f64>count : 1.0; // s_r = max(1, n_r), and n_r ≥ 1 here
-    const tauR = tau * scale;
-    const gammaR = gamma * scale;
+    // s_r = max(1, n_r) when weighted, else 1 (and n_r ≥ 1 here); likewise s'_r for γ.
+    const tauR = tau * (weighted != 0 ? <f64>count : 1.0);
+    const gammaR = gamma * (weightedBias != 0 ? <f64>count : 1.0);
     const lam = f64x2.splat(lambda);
     for (let a = 0; a < n; a++) {
       const row = gram + <usize>a * stride;
