@@ -274,7 +274,10 @@ async function fetchOrFail(url: string, watchdog: IdleWatchdog): Promise<Respons
   } catch (error) {
     if (watchdog.fired) throw stalled(url, watchdog);
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-    throw new AlsError(`cannot download ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    // A network failure (no route, no DNS) gets the way out: a local mirror of the extracted sets.
+    throw new AlsError(
+      `cannot download ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message} (offline? use --mirror <url-or-folder> or ALS_MIRROR)`,
+    );
   }
   watchdog.touch();
   if (!response.ok || response.body === null) {
