@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DataError } from '../../errors.js';
-import { isNoGenre, parseId, readTextFile, splitLines, splitTitleYear } from './text.js';
+import { isNoGenre, MovieListBuilder, readTextFile, splitLines } from './text.js';
 import type { RawMovies } from './types.js';
 
 /**
@@ -36,10 +36,7 @@ export function readMl100kMovies(dir: string): RawMovies {
 
   const lines = splitLines(readTextFile(itemFile, 'latin1'));
   const fieldsPerLine = 5 + flagNames.length;
-  const ids: number[] = [];
-  const titles: string[] = [];
-  const years: number[] = [];
-  const lineNumbers: number[] = [];
+  const movies = new MovieListBuilder(itemFile);
   const genreOffsets: number[] = [0];
   const genreIds: number[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -50,13 +47,7 @@ export function readMl100kMovies(dir: string): RawMovies {
     if (parts.length !== fieldsPerLine) {
       throw new DataError(itemFile, lineNo, `expected ${fieldsPerLine} fields separated by "|", found ${parts.length}`);
     }
-    const id = parseId(parts[0]!);
-    if (id < 0) throw new DataError(itemFile, lineNo, `movie id ${JSON.stringify(parts[0])} is not a non-negative integer`);
-    const { title, year } = splitTitleYear(parts[1]!);
-    ids.push(id);
-    titles.push(title);
-    years.push(year);
-    lineNumbers.push(lineNo);
+    movies.add(lineNo, parts[0]!, parts[1]!);
     for (let flag = 0; flag < flagNames.length; flag++) {
       const value = parts[5 + flag];
       if (value !== '0' && value !== '1') {
@@ -66,15 +57,5 @@ export function readMl100kMovies(dir: string): RawMovies {
     }
     genreOffsets.push(genreIds.length);
   }
-  if (ids.length === 0) throw new DataError(itemFile, undefined, 'no movies');
-  return {
-    file: itemFile,
-    ids: Int32Array.from(ids),
-    titles,
-    years: Int32Array.from(years),
-    genreNames,
-    genreOffsets: Int32Array.from(genreOffsets),
-    genreIds: Int32Array.from(genreIds),
-    lines: Int32Array.from(lineNumbers),
-  };
+  return movies.finish({ genreNames, genreOffsets: Int32Array.from(genreOffsets), genreIds: Int32Array.from(genreIds) });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DataError } from '../../errors.js';
-import { decodeUtf8, describeIoError, GenreCollector, parseId, splitTitleYear } from './text.js';
+import { decodeUtf8, describeIoError, GenreCollector, MovieListBuilder } from './text.js';
 import type { RawMovies } from './types.js';
 
 /**
@@ -29,10 +29,7 @@ export function readCsvMovies(dir: string): RawMovies {
     const problem = (csvError.message ?? String(error)).split('\n')[0]!.replace(/^Invalid Record Length: /, '');
     throw new DataError(file, csvError.lines, `CSV: ${problem}`);
   }
-  const ids: number[] = [];
-  const titles: string[] = [];
-  const years: number[] = [];
-  const lineNumbers: number[] = [];
+  const movies = new MovieListBuilder(file);
   const genres = new GenreCollector();
   for (let r = 0; r < records.length; r++) {
     const { record, info } = records[r]!;
@@ -40,22 +37,8 @@ export function readCsvMovies(dir: string): RawMovies {
     const lineNo = info.lines;
     if (r === 0 && record[0] === 'movieId') continue;
     if (record.length !== 3) throw new DataError(file, lineNo, `expected 3 fields (movieId, title, genres), found ${record.length}`);
-    const id = parseId(record[0]!);
-    if (id < 0) throw new DataError(file, lineNo, `movie id ${JSON.stringify(record[0])} is not a non-negative integer`);
-    const { title, year } = splitTitleYear(record[1]!);
-    ids.push(id);
-    titles.push(title);
-    years.push(year);
-    lineNumbers.push(lineNo);
+    movies.add(lineNo, record[0]!, record[1]!);
     genres.add(record[2]!.split('|'));
   }
-  if (ids.length === 0) throw new DataError(file, undefined, 'no movies (header only)');
-  return {
-    file,
-    ids: Int32Array.from(ids),
-    titles,
-    years: Int32Array.from(years),
-    ...genres.finish(),
-    lines: Int32Array.from(lineNumbers),
-  };
+  return movies.finish(genres.finish(), 'no movies (header only)');
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DataError } from '../../errors.js';
+import type { RawMovies } from './types.js';
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 
@@ -85,6 +86,43 @@ export function parseId(text: string): number {
   if (!/^\d{1,10}$/.test(text)) return -1;
   const id = Number(text);
   return id <= 2147483647 ? id : -1;
+}
+
+/**
+ * Accumulates the rows of one movies file (id, title with the year split out, source line) into
+ * RawMovies, so every layout validates ids and splits titles the same way.
+ */
+export class MovieListBuilder {
+  private readonly ids: number[] = [];
+  private readonly titles: string[] = [];
+  private readonly years: number[] = [];
+  private readonly lineNumbers: number[] = [];
+
+  constructor(readonly file: string) {}
+
+  /** Adds the next movie; a bad id is a DataError naming the line. */
+  add(lineNo: number, idText: string, fullTitle: string): void {
+    const id = parseId(idText);
+    if (id < 0) throw new DataError(this.file, lineNo, `movie id ${JSON.stringify(idText)} is not a non-negative integer`);
+    const { title, year } = splitTitleYear(fullTitle);
+    this.ids.push(id);
+    this.titles.push(title);
+    this.years.push(year);
+    this.lineNumbers.push(lineNo);
+  }
+
+  /** The movies with their genre CSR (one entry per added movie); no movie at all is an error. */
+  finish(genres: { genreNames: string[]; genreOffsets: Int32Array; genreIds: Int32Array }, emptyProblem = 'no movies'): RawMovies {
+    if (this.ids.length === 0) throw new DataError(this.file, undefined, emptyProblem);
+    return {
+      file: this.file,
+      ids: Int32Array.from(this.ids),
+      titles: this.titles,
+      years: Int32Array.from(this.years),
+      ...genres,
+      lines: Int32Array.from(this.lineNumbers),
+    };
+  }
 }
 
 /** Collects movies' genres (by name) into a genre CSR with genre ids in order of first appearance sorted by name. */
