@@ -3,10 +3,11 @@
  * index with given per-row rating counts and random "other side" factors and biases, every array
  * allocated in a kernel's arena so worker threads and the wasm kernel can see it.
  */
-import type { ArrayDescriptor, SharedArena } from '../core/arena.js';
+import type { SharedArena } from '../core/arena.js';
 import { biasRidgeWeighted, type HalfEpochArgs } from '../core/kernel.js';
 import type { Random } from '../core/random.js';
 import type { KernelWorkerData } from './kernel-worker.js';
+import { describeSide } from '../core/trainer-protocol.js';
 
 /** MovieLens-32M's shape: users, movies, ratings, and its minimum of 20 ratings per user. */
 export const ML32M_USERS = 200_948;
@@ -116,28 +117,20 @@ export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProble
 
 /** What a kernel-worker needs to rebuild `args` over the arena's shared memory. */
 export function kernelWorkerData(kernel: 'wasm' | 'ts', arena: SharedArena, args: HalfEpochArgs): KernelWorkerData {
-  const d = (view: Int32Array | Float32Array | Float64Array): ArrayDescriptor => arena.describe(view);
   return {
     kernel,
     buffer: arena.buffer,
     memory: arena.memory,
-    dim: args.dim,
-    arrays: {
-      offsets: d(args.offsets),
-      indices: d(args.indices),
-      values: d(args.values),
-      otherFactors: d(args.otherFactors),
-      otherBias: d(args.otherBias),
-      rowFactors: d(args.rowFactors),
-      rowBias: d(args.rowBias),
-      priorMeans: args.priorMeans ? d(args.priorMeans) : null,
+    arrays: describeSide(arena, args),
+    scalars: {
+      dim: args.dim,
+      globalMean: args.globalMean,
+      lambda: args.lambda,
+      tau: args.tau,
+      gamma: args.gamma,
+      weightedRegularization: args.weightedRegularization,
+      weightedBiasRegularization: biasRidgeWeighted(args),
     },
-    globalMean: args.globalMean,
-    lambda: args.lambda,
-    tau: args.tau,
-    gamma: args.gamma,
-    weightedRegularization: args.weightedRegularization,
-    weightedBiasRegularization: biasRidgeWeighted(args),
   };
 }
 

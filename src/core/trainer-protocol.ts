@@ -1,5 +1,6 @@
 /** Messages between the trainer and its worker threads (see ./trainer-worker.ts). */
-import type { ArrayDescriptor } from './arena.js';
+import { type ArrayDescriptor, type SharedArena, viewOf } from './arena.js';
+import type { HalfEpochArgs } from './kernel.js';
 import type { KernelName } from './kernels.js';
 
 /** Where one half-epoch's arrays live in the arena. */
@@ -46,3 +47,32 @@ export interface WorkerSolve {
 export type WorkerRequest = WorkerInit | WorkerSolve;
 
 export type WorkerReply = { type: 'ready' } | { type: 'done'; value: number } | { type: 'error'; message: string };
+
+/** Where each array of a half-epoch lives in the arena (to post to another thread). */
+export function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors {
+  return {
+    offsets: arena.describe(args.offsets),
+    indices: arena.describe(args.indices),
+    values: arena.describe(args.values),
+    otherFactors: arena.describe(args.otherFactors),
+    otherBias: arena.describe(args.otherBias),
+    rowFactors: arena.describe(args.rowFactors),
+    rowBias: arena.describe(args.rowBias),
+    priorMeans: args.priorMeans === null ? null : arena.describe(args.priorMeans),
+  };
+}
+
+/** The inverse, in the receiving thread: a half-epoch's arguments as views over the shared buffer. */
+export function halfEpochArgsFrom(buffer: ArrayBufferLike, d: SideDescriptors, scalars: WorkerScalars): HalfEpochArgs {
+  return {
+    ...scalars,
+    offsets: viewOf(buffer, d.offsets) as Int32Array,
+    indices: viewOf(buffer, d.indices) as Int32Array,
+    values: viewOf(buffer, d.values) as Float32Array,
+    otherFactors: viewOf(buffer, d.otherFactors) as Float64Array,
+    otherBias: viewOf(buffer, d.otherBias) as Float64Array,
+    rowFactors: viewOf(buffer, d.rowFactors) as Float64Array,
+    rowBias: viewOf(buffer, d.rowBias) as Float64Array,
+    priorMeans: d.priorMeans === null ? null : (viewOf(buffer, d.priorMeans) as Float64Array),
+  };
+}

@@ -7,36 +7,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { squaredErrorSum } from './als.js';
-import { viewOf } from './arena.js';
 import type { HalfEpochArgs, SolveRows } from './kernel.js';
 import { loadKernel } from './kernels.js';
-import type { WorkerInit, WorkerReply, WorkerRequest, SideDescriptors } from './trainer-protocol.js';
+import { halfEpochArgsFrom, type WorkerReply, type WorkerRequest } from './trainer-protocol.js';
 
 if (parentPort === null) throw new Error('trainer-worker must run in a worker thread');
 const port = parentPort;
 
 let solveRows: SolveRows | null = null;
 const sides: { user: HalfEpochArgs | null; item: HalfEpochArgs | null } = { user: null, item: null };
-
-function buildArgs(buffer: ArrayBufferLike, init: WorkerInit, d: SideDescriptors): HalfEpochArgs {
-  return {
-    dim: init.scalars.dim,
-    offsets: viewOf(buffer, d.offsets) as Int32Array,
-    indices: viewOf(buffer, d.indices) as Int32Array,
-    values: viewOf(buffer, d.values) as Float32Array,
-    otherFactors: viewOf(buffer, d.otherFactors) as Float64Array,
-    otherBias: viewOf(buffer, d.otherBias) as Float64Array,
-    rowFactors: viewOf(buffer, d.rowFactors) as Float64Array,
-    rowBias: viewOf(buffer, d.rowBias) as Float64Array,
-    priorMeans: d.priorMeans === null ? null : (viewOf(buffer, d.priorMeans) as Float64Array),
-    globalMean: init.scalars.globalMean,
-    lambda: init.scalars.lambda,
-    tau: init.scalars.tau,
-    gamma: init.scalars.gamma,
-    weightedRegularization: init.scalars.weightedRegularization,
-    weightedBiasRegularization: init.scalars.weightedBiasRegularization,
-  };
-}
 
 port.on('message', (message: WorkerRequest) => {
   void handle(message);
@@ -47,8 +26,8 @@ async function handle(message: WorkerRequest): Promise<void> {
     if (message.type === 'init') {
       const provider = await loadKernel(message.kernel);
       solveRows = await provider.createSolver(message.buffer, message.memory);
-      sides.user = buildArgs(message.buffer, message, message.user);
-      sides.item = buildArgs(message.buffer, message, message.item);
+      sides.user = halfEpochArgsFrom(message.buffer, message.user, message.scalars);
+      sides.item = halfEpochArgsFrom(message.buffer, message.item, message.scalars);
       port.postMessage({ type: 'ready' } satisfies WorkerReply);
       return;
     }

@@ -34,7 +34,7 @@ import {
   type ItemGenres,
 } from './als.js';
 import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
-import type { SideDescriptors, WorkerInit, WorkerReply, WorkerSolve } from './trainer-protocol.js';
+import { describeSide, type WorkerInit, type WorkerReply, type WorkerSolve } from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
 
 /** The loss became NaN or infinite: training diverged. The CLI catches it and keeps the last good checkpoint. */
@@ -291,19 +291,6 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       closed = true;
       await closeWorkers();
     },
-  };
-}
-
-function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors {
-  return {
-    offsets: arena.describe(args.offsets),
-    indices: arena.describe(args.indices),
-    values: arena.describe(args.values),
-    otherFactors: arena.describe(args.otherFactors),
-    otherBias: arena.describe(args.otherBias),
-    rowFactors: arena.describe(args.rowFactors),
-    rowBias: arena.describe(args.rowBias),
-    priorMeans: args.priorMeans === null ? null : arena.describe(args.priorMeans),
   };
 }
 
