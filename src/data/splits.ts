@@ -166,11 +166,11 @@ export function filterMatrix(
 /**
  * Moves `count` positions of [start, end) to test, uniformly without replacement: a partial
  * Fisher–Yates shuffle of the position range, so every `count`-subset is equally likely.
+ * `order` is scratch of at least end − start entries (reused across calls: no allocation per user).
  */
-function holdOutRandom(keep: Uint8Array, start: number, end: number, count: number, rng: Random): void {
+function holdOutRandom(keep: Uint8Array, start: number, end: number, count: number, rng: Random, order = new Int32Array(Math.max(0, end - start))): void {
   const size = end - start;
   if (count <= 0 || size <= 0) return;
-  const order = new Int32Array(size);
   for (let p = 0; p < size; p++) order[p] = start + p;
   for (let p = 0; p < count; p++) {
     const q = p + rng.nextInt(size - p);
@@ -194,15 +194,7 @@ function holdOutPerUser(matrix: RatingMatrix, keep: Uint8Array, fraction: number
     const start = offsets[u]!;
     const size = offsets[u + 1]! - start;
     const count = Math.min(Math.round(fraction * size), size - 1);
-    if (count <= 0) continue;
-    for (let p = 0; p < size; p++) order[p] = start + p;
-    for (let p = 0; p < count; p++) {
-      const q = p + rng.nextInt(size - p);
-      const chosen = order[q]!;
-      order[q] = order[p]!;
-      order[p] = chosen;
-      keep[chosen] = 0;
-    }
+    holdOutRandom(keep, start, start + size, count, rng, order);
   }
 }
 
