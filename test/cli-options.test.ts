@@ -28,8 +28,7 @@ describe('the option registry', () => {
       for (const option of command.options) {
         if (option.hidden) continue;
         const spec = specs.find((s) => (s.flags === option.flags && helpOf(s) === option.description) || s.negation?.flags === option.flags);
-        // Every visible option of every subcommand but `synth` comes from the registry.
-        if (name === 'synth') continue;
+        // Every visible option of every subcommand comes from the registry.
         expect(spec, `${name} ${option.flags}`).toBeDefined();
         if (spec!.negation?.flags === option.flags) continue;
         const description = option.description;

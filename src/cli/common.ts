@@ -1,7 +1,5 @@
 /** What the subcommands share: the data source from the options and the environment, warnings, the download bar. */
 import cliProgress from 'cli-progress';
-import type { z } from 'zod';
-import { UsageError } from '../errors.js';
 import type { DataEvents, DataSource } from '../app/data.js';
 import type { DownloadProgress } from '../data/download.js';
 import { readEnvironment } from './environment.js';
@@ -49,15 +47,3 @@ export function dataEvents(): DataEvents {
   return { onWarning: warn, onDownloadProgress: downloadBar() };
 }
 
-/**
- * Validates options with a zod schema (`als synth`, not yet in the registry); the first problem
- * becomes one line naming the option, e.g. "--rank: must be positive".
- */
-export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const key = issue.path.map(String).join('.');
-  const flag = key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
-  throw new UsageError(`${flag}: ${issue.message}`);
-}

@@ -16,6 +16,7 @@ import { biasRidgeWeighted } from '../core/kernel.js';
 import { MODEL_KINDS } from '../core/types.js';
 import { DEFAULT_DATASET } from '../data/home.js';
 import { RUN_DEFAULTS } from '../app/defaults.js';
+import { SYNTH_DEFAULTS } from '../data/synth.js';
 import { UsageError } from '../errors.js';
 
 /** One option. `schema` receives what commander parsed: a string, a boolean, or string[] (repeatable). */
@@ -58,6 +59,13 @@ export const text = (what = 'a value') => z.string().min(1, { error: `must not b
 const year = z.preprocess(toNumber, z.number({ error: 'must be a year' }).int({ error: 'must be a year' }));
 const flag = z.boolean();
 const texts = z.array(z.string().min(1, { error: 'must not be empty' }));
+
+const count = (what: string, max = Number.MAX_SAFE_INTEGER, maxMessage = 'is too large') =>
+  z.preprocess(
+    toNumber,
+    z.number({ error: `must be a number (${what})` }).int('must be a whole number').positive('must be positive').max(max, maxMessage),
+  );
+const exponent = z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'));
 
 const onOff = (x: boolean): string => (x ? 'on' : 'off');
 const bias = defaultHyperparameters('bias');
@@ -295,6 +303,43 @@ export const OPTIONS = {
       z.number({ error: 'must be a number' }).int({ error: 'must be a whole number of pixels' }).min(200, { error: 'must be at least 200' }).max(4000, { error: 'must be at most 4000' }),
     ),
     default: RUN_DEFAULTS.plotWidth,
+  },
+
+  // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
+  synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },
+  users: { flags: '--users <n>', help: 'number of users (required)', schema: count('users') },
+  movies: { flags: '--movies <n>', help: 'number of movies (required)', schema: count('movies') },
+  ratings: { flags: '--ratings <n>', help: 'number of ratings (required)', schema: count('ratings', 2 ** 31 - 1, 'must be below 2^31') },
+  rank: { flags: '--rank <k>', help: 'rank of the planted factors', schema: count('rank', 1000, 'must be at most 1000'), default: SYNTH_DEFAULTS.rank },
+  noise: {
+    flags: '--noise <sigma>',
+    help: 'σ of the Gaussian noise added before rounding to half stars',
+    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(5, 'must be ≤ 5')),
+    default: SYNTH_DEFAULTS.noise,
+  },
+  synthSeed: {
+    flags: '--seed <n>',
+    help: 'random seed of the generator',
+    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be ≥ 0').max(2 ** 32 - 1)),
+    default: SYNTH_DEFAULTS.seed,
+  },
+  minPerUser: { flags: '--min-per-user <n>', help: 'every user has at least this many ratings', schema: count('ratings per user'), default: SYNTH_DEFAULTS.minPerUser },
+  activityExponent: {
+    flags: '--activity-exponent <a>',
+    help: 'Lomax (shifted Pareto) shape of user activity; smaller = heavier tail; 0 = equal',
+    schema: exponent,
+    defaultText: `${SYNTH_DEFAULTS.activityExponent}; 0 with --dense`,
+  },
+  popularityExponent: {
+    flags: '--popularity-exponent <s>',
+    help: 'Zipf exponent of movie popularity; 0 = uniform',
+    schema: exponent,
+    defaultText: `${SYNTH_DEFAULTS.popularityExponent}; 0 with --dense`,
+  },
+  dense: {
+    flags: '--dense',
+    help: 'equal activity and uniform popularity (both exponents 0): every movie gets about ratings/movies ratings',
+    schema: flag,
   },
 } satisfies Record<string, OptionSpec>;
 
