@@ -12,3 +12,4 @@ export * from './recommend.js';
 export * from './similar.js';
 export * from './report.js';
 export * from './plot.js';
+export * from './recommender.js';

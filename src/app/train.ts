@@ -67,6 +67,12 @@ export interface TrainRequest {
   signal?: AbortSignal;
   /** Also write the HTML report beside the checkpoint. */
   report?: boolean;
+  /**
+   * Write the checkpoint and its metrics files (default true). False keeps the model in memory
+   * only (the returned checkpoint; `out` is then only a name): no file is read or written, so
+   * `resume`, `checkpointEvery` and `report` need it.
+   */
+  write?: boolean;
 }
 
 /** What the run is about to do, once the data is split and the trainer is ready. */
@@ -301,6 +307,10 @@ export class TrainingRun {
     const kindForPath = request.hyper?.kind ?? DEFAULT_MODEL_KIND;
     const out = path.resolve(request.out ?? defaultCheckpointFile({ data: dataset.info.dir, dataHome: request.dataHome }, kindForPath));
 
+    const persist = request.write !== false;
+    if (!persist && (request.resume || request.checkpointEvery || request.report)) {
+      throw new UsageError('resume, checkpointEvery and report need a checkpoint file (write: true)');
+    }
     const resumed = request.resume ? readCheckpoint(out, { expectFingerprint: dataset.info.fingerprint }) : null;
     // Without an explicit `out` the file is named after the kind; a resumed model keeps its own.
     const settings = resolveSettings(request, resumed, out);
@@ -319,7 +329,7 @@ export class TrainingRun {
       throw new AlsError(`split ${settings.splitSpec} leaves no training ratings (${report.testRatings} held out): nothing to train on`);
     }
     const kernel = await chooseKernel(request.kernel, note);
-    mkdirSync(path.dirname(out), { recursive: true });
+    if (persist) mkdirSync(path.dirname(out), { recursive: true });
 
     const validation = report.testRatings > 0 ? split.test : null;
     const catalog = dataset.catalog;
@@ -344,7 +354,7 @@ export class TrainingRun {
     // History: what the resumed checkpoint's model had been through, then this run's epochs.
     const history: EpochMetrics[] = resumed ? resumed.metrics.filter((m) => m.epoch <= resumed.epochsDone) : [];
     this.history = history;
-    this.out = out;
+    this.out = persist ? out : null;
     this.lastGood = resumed ? { state: resumed.state, epoch: resumed.epochsDone } : null;
     this.best = null;
     const patience = request.earlyStopPatience;
@@ -366,6 +376,7 @@ export class TrainingRun {
     };
     const keep = (): Checkpoint | null => this.snapshotOf!(this.useEarlyStop ? 'best' : 'last');
     const write = (checkpoint: Checkpoint, reason: 'every' | 'final' | 'interrupted' | 'diverged'): void => {
+      if (!persist) return;
       writeRunFiles(out, checkpoint);
       events.onCheckpoint?.({ file: out, epoch: checkpoint.epochsDone, reason });
     };
@@ -400,7 +411,9 @@ export class TrainingRun {
           // The diverged model is never written: save the last good epoch of this run, or leave the
           // resumed checkpoint as it was.
           let kept = '; nothing was saved';
-          if (epochsRun > 0) {
+          if (!persist) {
+            kept = epochsRun > 0 ? `; the last good model is epoch ${this.lastGood!.epoch}` : '';
+          } else if (epochsRun > 0) {
             const last = keep()!;
             write(last, 'diverged');
             kept = `; saved the last good model (epoch ${last.epochsDone}) to ${out}`;
