@@ -77,7 +77,7 @@ export const OPTIONS = {
     flags: '--data <folder-or-name>',
     help: 'data set: a folder, or a name inside the data home (downloaded on first use)',
     schema: text('the data set'),
-    defaultText: DEFAULT_DATASET,
+    defaultText: `${DEFAULT_DATASET}; eval and report: the checkpoint's own`,
   },
   dataHome: {
     flags: '--data-home <folder>',
