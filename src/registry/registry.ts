@@ -106,6 +106,8 @@ export interface RunFilter {
   /** Runs started at or after this time. */
   since?: Date;
   tuneId?: number;
+  /** Leave out the per-fold runs of cv and tune (keep train, eval and cv summaries). */
+  withoutFolds?: boolean;
   /** Sort by this final metric, best first (lower is better for rmse/mae/loss, higher otherwise); runs without it last. */
   best?: string;
   /** At most this many runs (newest first unless `best`). */
@@ -496,6 +498,7 @@ class SqliteRegistry implements Registry {
       where.push('r.tune_id = ?');
       params.push(filter.tuneId);
     }
+    if (filter.withoutFolds) where.push('r.fold IS NULL');
     let from = 'runs r';
     let order = 'r.started_at DESC, r.id DESC';
     if (filter.best !== undefined) {
