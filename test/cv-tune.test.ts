@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseFoldParallelism, crossValidate, meanStd } from '../src/app/cv.js';
+import { crossValidate, meanStd } from '../src/app/cv.js';
 import { coreTrainFold, itemGenresOf, scoreModel, workerTrainFold } from '../src/app/fold-training.js';
 import { nestedFolds, parseMetric, scoreOnHeldOut, tune, type TuneOptions } from '../src/app/tune.js';
 import { buildSpace, parseDimension } from '../src/app/tune-space.js';
@@ -82,13 +82,6 @@ describe('crossValidate', () => {
     expect(registry.getRun(foldRun.id)!.history).toHaveLength(3);
     registry.close();
   }, 60_000);
-
-  it('fold parallelism: folds in parallel on small sets, threads inside one training on large ones', () => {
-    expect(chooseFoldParallelism({ threads: 2, folds: 5, numRatings: 100_000 })).toEqual({ parallel: 2, threadsPerFold: 1 });
-    expect(chooseFoldParallelism({ threads: 8, folds: 3, numRatings: 100_000 })).toEqual({ parallel: 3, threadsPerFold: 1 });
-    expect(chooseFoldParallelism({ threads: 2, folds: 5, numRatings: 32_000_000 })).toEqual({ parallel: 1, threadsPerFold: 2 });
-    expect(chooseFoldParallelism({ threads: 1, folds: 5, numRatings: 100_000 })).toEqual({ parallel: 1, threadsPerFold: 1 });
-  });
 
   it('folds trained in parallel worker threads give exactly the sequential scores', async () => {
     const folds = makeFolds(dataset, 'random:3', 4);

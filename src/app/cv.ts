@@ -222,21 +222,20 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
 }
 
 /**
- * How to spend `threads` on k folds: several folds at once, each training with one thread in a
- * worker (`workerTrainFold`), or one fold at a time training with every thread.
+ * How to spend `threads` on k folds: one fold at a time training with every thread (chosen), or
+ * several folds at once, each in a worker training with one thread (`workerTrainFold` with
+ * `parallel` > 1, kept as an option).
  *
- * On a small set an epoch is tens of milliseconds, so the per-half-epoch hand-off between
- * training threads is a real cost (ML-100K u1–u5, genre, 100 epochs: 15.4 s CPU with 2 threads
- * inside one training against 14.0 s with one, the same scores), while folds in parallel share
- * nothing. On a large set an epoch takes seconds, the hand-off is negligible, and each fold in
- * flight holds its own copy of the training matrices (about 16 bytes per rating), so one fold at
- * a time is the better use of memory. The 2M-ratings cut between the two is a judgement, not a
- * measurement (only ML-100K was measured).
+ * Measured on the 2-core machine (shared, load average 7–13, so wall times are noisy), ML-100K
+ * u1–u5, genre defaults, `node dist/bench/cv.js data/ml-100k [--threads 2 | --parallel 2]`, runs
+ * interleaved: 100 epochs, threads inside 20.4 / 25.9 / 31.1 / 29.3 s wall against folds in
+ * parallel 35.3 / 54.4 / 43.9 / 48.2 s; 30 epochs, 11.9 / 8.6 s against 12.3 / 12.8 s. Threads
+ * inside one training won every pair. CPU time was about equal (15.4–15.9 s against 14.9–15.0 s
+ * for 100 epochs; one thread alone 14.0–14.2 s), so the hand-off between training threads costs
+ * ~5–10 % CPU while each fold worker pays its start-up (module load, kernel compile). Folds in
+ * parallel would also hold one copy of the training matrices per fold in flight (~16 bytes per
+ * rating). Scores are identical either way. Re-measure on a quiet machine before changing this.
  */
-export function chooseFoldParallelism(options: { threads: number; folds: number; numRatings: number }): { parallel: number; threadsPerFold: number } {
-  const threads = Math.max(1, Math.floor(options.threads));
-  if (threads > 1 && options.folds > 1 && options.numRatings <= 2_000_000) {
-    return { parallel: Math.min(threads, options.folds), threadsPerFold: 1 };
-  }
-  return { parallel: 1, threadsPerFold: threads };
+export function chooseFoldParallelism(threads: number): { parallel: number; threadsPerFold: number } {
+  return { parallel: 1, threadsPerFold: Math.max(1, Math.floor(threads)) };
 }
