@@ -190,7 +190,8 @@ describe('successive halving', () => {
   });
 
   it('refuses bad options', () => {
-    expect(() => new HalvingScheduler(3, { ...sync, milestones: [5, 5] })).toThrow(/milestones must increase/);
+    expect(() => new HalvingScheduler(3, { ...sync, milestones: [5, 5] })).toThrow(UsageError);
+    expect(() => new HalvingScheduler(3, { ...sync, milestones: [5, 5] })).toThrow(/^--halving: milestones must increase \(5 then 5\)$/);
     expect(() => new HalvingScheduler(3, { ...sync, milestones: [] })).toThrow(/no epoch milestones/);
     expect(() => new HalvingScheduler(3, { ...sync, reduction: 1 })).toThrow(/at least 2/);
     expect(() => new HalvingScheduler(0, sync)).toThrow(/positive integer/);

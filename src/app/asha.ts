@@ -16,6 +16,7 @@
  * Scores are compared in `direction`; NaN (a diverged run) ranks below every number. Ties go to
  * the lower trial index, so the schedule is a deterministic function of the scores.
  */
+import { UsageError } from '../errors.js';
 
 export interface HalvingOptions {
   /** Epoch milestones, strictly increasing positive integers, e.g. [5, 15, 40]. */
@@ -41,12 +42,12 @@ export interface RungResult {
 
 export function checkHalvingOptions(options: HalvingOptions, where = '--halving'): void {
   const m = options.milestones;
-  if (m.length === 0) throw new RangeError(`${where}: no epoch milestones`);
+  if (m.length === 0) throw new UsageError(`${where}: no epoch milestones`);
   for (let r = 0; r < m.length; r++) {
-    if (!Number.isInteger(m[r]) || m[r]! < 1) throw new RangeError(`${where}: milestone ${m[r]} is not a positive integer`);
-    if (r > 0 && m[r]! <= m[r - 1]!) throw new RangeError(`${where}: milestones must increase (${m[r - 1]} then ${m[r]})`);
+    if (!Number.isInteger(m[r]) || m[r]! < 1) throw new UsageError(`${where}: milestone ${m[r]} is not a positive integer`);
+    if (r > 0 && m[r]! <= m[r - 1]!) throw new UsageError(`${where}: milestones must increase (${m[r - 1]} then ${m[r]})`);
   }
-  if (!(options.reduction >= 2)) throw new RangeError(`${where}: the reduction factor must be at least 2, got ${options.reduction}`);
+  if (!(options.reduction >= 2)) throw new UsageError(`${where}: the reduction factor must be at least 2, got ${options.reduction}`);
 }
 
 export class HalvingScheduler {
