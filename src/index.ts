@@ -46,3 +46,14 @@ export { renderReportHtml, type ReportContent } from './report/html.js';
 
 // Application layer: what the CLI calls, callable in-process.
 export * from './app/index.js';
+
+// Model selection: cross-validation folds, the run registry (SQLite, driver loaded lazily),
+// cross-validation and tuning (search spaces, successive halving).
+export * from './data/folds.js';
+export * from './registry/registry.js';
+export { loadSqlite, type SqliteLoader } from './registry/driver.js';
+export * from './app/fold-training.js';
+export * from './app/cv.js';
+export * from './app/tune-space.js';
+export * from './app/asha.js';
+export * from './app/tune.js';

@@ -60,6 +60,20 @@ export function parseSplitSpec(spec: string): SplitSpec {
  * filtered by the mask (see filterMatrix). The test list is in CSR order.
  */
 export function makeSplit(dataset: Dataset, spec: string, seed: number): Split {
+  const matrix = dataset.matrix;
+  const keep = splitMask(dataset, spec, seed);
+  const { train, trainTimestamps } = filterMatrix(matrix, dataset.timestampsByUser, keep);
+  const test = selectHeldOut(matrix, dataset.timestampsByUser, keep);
+  const report = describeSplit(matrix, train, test, spec, seed);
+  return { train, trainTimestamps, test, report };
+}
+
+/**
+ * The mask of a split: keep[k] = 1 when the rating at CSR position k is for training, 0 when it
+ * is held out. makeSplit builds its matrices from it; nested cross-validation (src/data/folds.ts)
+ * deals its inner folds over the ones only, so it never sees the outer test ratings.
+ */
+export function splitMask(dataset: Dataset, spec: string, seed: number): Uint8Array {
   const parsed = parseSplitSpec(spec);
   const matrix = dataset.matrix;
   const n = matrix.numRatings;
@@ -88,11 +102,7 @@ export function makeSplit(dataset: Dataset, spec: string, seed: number): Split {
       holdOutListed(dataset, keep, path.resolve(parsed.path));
       break;
   }
-
-  const { train, trainTimestamps } = filterMatrix(matrix, dataset.timestampsByUser, keep);
-  const test = selectHeldOut(matrix, dataset.timestampsByUser, keep);
-  const report = describeSplit(matrix, train, test, spec, seed);
-  return { train, trainTimestamps, test, report };
+  return keep;
 }
 
 /**
@@ -252,7 +262,7 @@ function holdOutColdItems(matrix: RatingMatrix, keep: Uint8Array, fraction: numb
  * must also exist and base + test must account for every rating, which catches a folder whose
  * u.data does not belong to these fold files.
  */
-function holdOutMl100kFold(dataset: Dataset, keep: Uint8Array, fold: Ml100kFold): void {
+export function holdOutMl100kFold(dataset: Dataset, keep: Uint8Array, fold: Ml100kFold): void {
   const dir = dataset.info.dir;
   if (dataset.info.layout !== 'ml-100k') {
     throw new AlsError(`split "ml100k:${fold}" needs the ml-100k data set, not ${dataset.info.name} (${dataset.info.layout} layout)`);
@@ -369,7 +379,7 @@ function clip(line: string): string {
 }
 
 /** The ratings with keep[k] === 0, in coordinate form (CSR order: by user, then movie). */
-function selectHeldOut(matrix: RatingMatrix, timestampsByUser: Int32Array | null, keep: Uint8Array): RatingList {
+export function selectHeldOut(matrix: RatingMatrix, timestampsByUser: Int32Array | null, keep: Uint8Array): RatingList {
   const { offsets, indices, values: ratingValues } = matrix.ratingsByUser;
   let count = 0;
   for (let k = 0; k < matrix.numRatings; k++) if (keep[k] === 0) count++;
@@ -393,7 +403,7 @@ function selectHeldOut(matrix: RatingMatrix, timestampsByUser: Int32Array | null
 }
 
 /** Counts what a model trained on `train` has never seen among the test ratings. */
-function describeSplit(full: RatingMatrix, train: RatingMatrix, test: RatingList, spec: string, seed: number): SplitReport {
+export function describeSplit(full: RatingMatrix, train: RatingMatrix, test: RatingList, spec: string, seed: number): SplitReport {
   const userRows = train.ratingsByUser.offsets;
   const itemCols = train.ratingsByItem.offsets;
   let unseenUser = 0;

@@ -1,0 +1,47 @@
+/**
+ * The SQLite driver, loaded lazily: better-sqlite3 is a native module (an optional dependency that
+ * builds from source where no prebuilt binary fits), so `als train` must not need it. Nothing
+ * imports it statically; `loadSqlite()` imports it on first use and says in one line why it could
+ * not. Only the part of its API the registry uses is typed here.
+ */
+
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): void;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate: (...args: A) => R };
+  close(): void;
+  readonly open: boolean;
+}
+
+export type SqliteConstructor = new (file: string, options?: { timeout?: number; fileMustExist?: boolean; readonly?: boolean }) => SqliteDatabase;
+
+/** How the registry gets its driver; tests pass a failing one to check that training goes on without it. */
+export type SqliteLoader = () => Promise<SqliteConstructor>;
+
+let cached: Promise<SqliteConstructor> | null = null;
+
+/** Imports better-sqlite3 once; rejects with an Error whose message is one line. */
+export const loadSqlite: SqliteLoader = () => {
+  cached ??= (async () => {
+    // A non-literal specifier keeps the compiler (and bundlers) from requiring the module at build time.
+    const specifier = 'better-sqlite3';
+    try {
+      const module = (await import(specifier)) as { default?: SqliteConstructor };
+      if (typeof module.default !== 'function') throw new Error('the module has no default export');
+      // Opening a database loads the native binding: a broken build fails here, not later.
+      new module.default(':memory:').close();
+      return module.default;
+    } catch (error) {
+      cached = null;
+      throw new Error(`better-sqlite3 is not usable (${(error as Error).message.split('\n')[0]})`);
+    }
+  })();
+  return cached;
+};
