@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DataError } from '../errors.js';
+import { sweepStaleTemps } from './atomic.js';
 import { cacheFileFor, readCache, stampSources, writeCache, type LoadNotes, type SourceStamp } from './cache.js';
 import { dataHome } from './home.js';
 import { buildRatingMatrix } from './matrix.js';
@@ -40,6 +41,8 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   // Stamp the sources before reading them: if one changes during the read, the cache goes stale.
   const sources = stampSources(plan.sourceFiles);
   const cacheFile = cacheFileFor(options.cacheDir ?? path.join(dataHome(), '.als-cache'), absolute);
+  // Temp files of cache writers that were killed (they can be as large as the cache itself).
+  if (useCache) sweepStaleTemps(path.dirname(cacheFile));
   if (useCache) {
     const cached = readCache(cacheFile, absolute, sources);
     if ('dataset' in cached) {
