@@ -12,12 +12,31 @@ export class AlsError extends Error {
   }
 }
 
+/** Longest message problem kept whole: text from a hostile file (a 10 MB line) is cut. */
+const MAX_PROBLEM_CHARS = 300;
+
+/**
+ * Text from an input file quoted for a one-line message: JSON-quoted (control characters and NUL
+ * escaped, so the message stays one line) and cut to `maxChars` with an ellipsis.
+ */
+export function quoteForMessage(text: string, maxChars = 60): string {
+  const cut = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+  return JSON.stringify(cut);
+}
+
+/** One line of at most MAX_PROBLEM_CHARS: line breaks become spaces, the rest is cut with an ellipsis. */
+function oneLine(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, ' ');
+  return flat.length > MAX_PROBLEM_CHARS ? `${flat.slice(0, MAX_PROBLEM_CHARS)}…` : flat;
+}
+
 /** A problem in an input file, located by file and (1-based) line: `file:line: problem`. */
 export class DataError extends AlsError {
   readonly file: string;
   readonly line: number | undefined;
   readonly problem: string;
-  constructor(file: string, line: number | undefined, problem: string) {
+  constructor(file: string, line: number | undefined, rawProblem: string) {
+    const problem = oneLine(rawProblem);
     super(line === undefined ? `${file}: ${problem}` : `${file}:${line}: ${problem}`);
     this.name = 'DataError';
     this.file = file;
