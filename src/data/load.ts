@@ -129,19 +129,24 @@ const onScale = (r: number, s: RatingScale): boolean => r >= s.min && r <= s.max
 function inferPlainScale(raw: RawRatings, warn: (message: string) => void): RatingScale {
   const observed = observedScale(raw);
   const name = path.basename(raw.file);
-  const fits = KNOWN_SCALES.find((s) => onScale(observed.min, s) && onScale(observed.max, s) && countOff(raw, s, 1) === 0);
-  if (fits === undefined && raw.length >= 10) {
-    const allowed = Math.max(1, Math.floor(raw.length / 1000));
-    for (const s of KNOWN_SCALES) {
-      if (countOff(raw, s, allowed + 1) > allowed) continue;
-      let k = 0;
-      while (onScale(raw.values[k]!, s)) k++;
-      throw new DataError(
-        raw.file,
-        lineOfRating(raw, k),
-        `rating ${raw.values[k]} is off the scale ${formatScale(s)} of the other ratings; if it is valid, give the rating scale (e.g. --rating-scale ${observed.min}-${observed.max})`,
-      );
+  // Narrowest first: a scale all ratings fit is accepted; one all but a few fit (in a file large
+  // enough to tell) means those few are mistakes, even if a wider scale would hold them too.
+  const allowed = raw.length >= 10 ? Math.max(1, Math.floor(raw.length / 1000)) : 0;
+  let fits = false;
+  for (const s of KNOWN_SCALES) {
+    const off = countOff(raw, s, allowed + 1);
+    if (off === 0) {
+      fits = true;
+      break;
     }
+    if (off > allowed) continue;
+    let k = 0;
+    while (onScale(raw.values[k]!, s)) k++;
+    throw new DataError(
+      raw.file,
+      lineOfRating(raw, k),
+      `rating ${raw.values[k]} is off the scale ${formatScale(s)} of the other ratings; if it is valid, give the rating scale (e.g. --rating-scale ${observed.min}-${observed.max})`,
+    );
   }
   warn(`${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`);
   return observed;
