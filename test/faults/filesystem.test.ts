@@ -12,11 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLock, sweepStaleTemps, tempPathFor, tryLock, writeTextFileAtomic } from '../../src/data/atomic.js';
-import { writeCheckpoint } from '../../src/data/checkpoint.js';
+import { writeCheckpoint, writeTextFileAtomic } from '../../src/data/checkpoint.js';
 import { downloadDataset } from '../../src/data/download.js';
 import { generateSynth } from '../../src/data/synth.js';
-import { fileSystemError } from '../../src/errors.js';
 import { movielensDir } from '../helpers/movielens.js';
 import { als, alsBin, caught, caughtAsync, expectOneLine, sampleCheckpoint } from './helpers.js';
 
@@ -90,7 +88,7 @@ async function withReadOnly<T>(fn: (dir: string) => Promise<T> | T): Promise<T> 
   }
 }
 
-describe('stale temp files and locks', () => {
+describe('stale temp files', () => {
   it('a checkpoint write sweeps temp files of dead processes (and of old als versions), keeps those of live ones', () => {
     const dir = fresh('sweep');
     const dead = deadPid();
@@ -112,27 +110,6 @@ describe('stale temp files and locks', () => {
     expect(readdirSync(dir).sort()).toEqual([names.live, 'm.als', 'notes.tmp'].sort());
   });
 
-  it('temp names carry the pid; sweepStaleTemps reports what it removed', () => {
-    const dir = fresh('names');
-    expect(path.basename(tempPathFor(path.join(dir, 'a.als')))).toMatch(new RegExp(`^\\.a\\.als\\.${process.pid}-[0-9a-f]{8}\\.als-tmp$`));
-    writeFileSync(path.join(dir, `.a.${deadPid()}-00000000.als-tmp`), '');
-    expect(sweepStaleTemps(dir)).toHaveLength(1);
-    expect(readdirSync(dir)).toEqual([]);
-  });
-
-  it('an exclusive lock: a second taker is refused in one line naming the holder; a dead holder is taken over', () => {
-    const target = path.join(fresh('lock'), 'same.als');
-    const first = acquireLock(target);
-    const second = tryLock(target);
-    expect(second).toEqual({ heldBy: process.pid });
-    expectOneLine(caught(() => acquireLock(target, 'another training run')), new RegExp(`same\\.als is in use by another training run \\(pid ${process.pid}\\)`));
-    first.release();
-    writeFileSync(`${target}.als-lock`, `${deadPid()}\n`);
-    const taken = acquireLock(target);
-    expect(readFileSync(`${target}.als-lock`, 'utf8')).toBe(`${process.pid}\n`);
-    taken.release();
-    expect(existsSync(`${target}.als-lock`)).toBe(false);
-  });
 });
 
 describe('downloads', () => {
@@ -186,12 +163,6 @@ describe('downloads', () => {
 });
 
 describe('file-system errors are one line naming the path and the cause', () => {
-  it('fileSystemError maps Node codes to words', () => {
-    const error = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', syscall: 'write', path: '/x/y' });
-    expect(fileSystemError(error).message).toBe('/x/y: no space left on the device (ENOSPC)');
-    expect(fileSystemError(error, { action: 'write m.als' }).message).toBe('cannot write m.als: no space left on the device (ENOSPC)');
-  });
-
   it('--data-home that is a file (EEXIST on mkdir) and a checkpoint under a file (ENOTDIR)', () => {
     const dir = fresh('files');
     const file = path.join(dir, 'a-file');
