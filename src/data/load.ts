@@ -124,7 +124,8 @@ const onScale = (r: number, s: RatingScale): boolean => r >= s.min && r <= s.max
 /**
  * A plain file's scale when none was given: the observed range (and step). If nearly every rating
  * (all but ≤ 0.1 %, at least 10 ratings) fits one of KNOWN_SCALES but a few do not, those few are
- * typos (a 9 among 1–5 stars): refused at the first one's line. Warns which scale was used.
+ * typos (a 9 among 1–5 stars): refused at the first one's line. Warns which scale was used
+ * unless the observed range is exactly a usual scale.
  */
 function inferPlainScale(raw: RawRatings, warn: (message: string) => void): RatingScale {
   const observed = observedScale(raw);
@@ -148,7 +149,11 @@ function inferPlainScale(raw: RawRatings, warn: (message: string) => void): Rati
       `rating ${raw.values[k]} is off the scale ${formatScale(s)} of the other ratings; if it is valid, give the rating scale (e.g. --rating-scale ${observed.min}-${observed.max})`,
     );
   }
-  warn(`${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`);
+  // Said only when it is not plainly a usual scale (1–5 stars, half stars…): a range like 1–3 may
+  // be a partial view of a wider scale, and predictions will be clipped to it.
+  if (!KNOWN_SCALES.some((s) => sameScale(s, observed))) {
+    warn(`${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`);
+  }
   return observed;
 }
 

@@ -94,7 +94,14 @@ describe('the plain layout checks the rating scale', () => {
     const warnings: string[] = [];
     const d = await load(folder({ 'ratings.csv': lines(ratings) }), { warn: (m) => warnings.push(m) });
     expect(d.info.scale).toEqual({ min: 1, max: 5, step: 1 });
-    expect(warnings).toEqual(['ratings.csv: no rating scale given; using 1–5 in steps of 1, the range of the ratings']);
+    // Exactly a usual scale: nothing to say. A partial range is said, as is one no usual scale fits.
+    expect(warnings).toEqual([]);
+    await load(folder({ 'ratings.csv': lines(ratings.map((r) => Math.min(r, 3))) }), { warn: (m) => warnings.push(m) });
+    await load(folder({ 'ratings.csv': lines(ratings.map((r) => r * 0.3)) }), { warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      'ratings.csv: no rating scale given; using 1–3 in steps of 1, the range of the ratings',
+      expect.stringMatching(/^ratings\.csv: no rating scale given; using 0\.3\d*–1\.5\d*, the range of the ratings \(no usual scale fits them\)$/),
+    ]);
   });
 
   it('a given rating scale is used and checked line by line', async () => {
