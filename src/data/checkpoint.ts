@@ -21,9 +21,9 @@
  * Reading trusts nothing before it is checked, in an order that bounds the cost of a crafted file:
  * the 16-byte preamble (magic, version, header length ≤ MAX_HEADER_BYTES and within the file),
  * then the header alone (schema, dim ≤ MAX_DIM, counts, the array table: every array known, of
- * its type, of the length the counts imply, inside the payload, and the file size exactly
- * preamble + header + payload + trailer), and only then the payload, whose size is now bounded
- * by the real file size. After the checksum: offsets monotone and in range, indexes in range,
+ * its type, of the length the counts imply, laid out back to back exactly as the writer does,
+ * and the file size exactly preamble + header + payload + trailer), and only then the payload,
+ * whose size is now bounded by the real file size and by the counts. After the checksum: offsets monotone and in range, indexes in range,
  * factors and biases finite.
  */
 import { createHash } from 'node:crypto';
@@ -284,6 +284,8 @@ export interface ReadCheckpointOptions {
 export const MAX_HEADER_BYTES = 16 << 20;
 /** The largest checkpoint file (a Node Buffer holds at most 4 GiB). */
 const MAX_FILE_BYTES = 2 ** 32 - 1;
+/** Bytes per title, at most (MovieLens' longest is under 200; a hostile file may claim more). */
+const MAX_TITLE_BYTES = 4096;
 /** Users or movies: the id maps are Int32Array and offsets need n + 1 entries. */
 const MAX_ROWS = 2 ** 31 - 2;
 
@@ -406,6 +408,19 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
     if (entry.byteOffset % 8 !== 0 || end > header.payloadBytes) throw corrupted(file, `array ${entry.name} outside the payload`);
   }
   for (const name of Object.keys(expected)) if (!seen.has(name)) throw corrupted(file, `array ${name} missing or of the wrong size`);
+  // The writer lays the arrays out back to back (each 8-byte aligned): a payload larger than they
+  // need, or arrays out of order or overlapping, is not one of ours.
+  let laidOut = 0;
+  for (const entry of header.arrays) {
+    if (entry.byteOffset !== laidOut) throw corrupted(file, `array ${entry.name} at byte ${entry.byteOffset} of the payload, expected ${laidOut}`);
+    laidOut = align8(laidOut + entry.length * ELEMENT_BYTES[entry.type]);
+  }
+  if (laidOut !== header.payloadBytes) throw corrupted(file, `payload of ${header.payloadBytes} bytes, its arrays fill ${laidOut}`);
+  // The variable-length arrays, bounded by the counts (so their sizes cannot be made up either).
+  const lengthOf = (name: string): number => header.arrays.find((e) => e.name === name)!.length;
+  if (lengthOf('genreIds') > numItems * numGenres) throw corrupted(file, `${lengthOf('genreIds')} genre ids for ${numItems} movies and ${numGenres} genres`);
+  if (lengthOf('trainItems') > numUsers * numItems) throw corrupted(file, `${lengthOf('trainItems')} training items for ${numUsers} users and ${numItems} movies`);
+  if (lengthOf('titleBytes') > numItems * MAX_TITLE_BYTES) throw corrupted(file, `${lengthOf('titleBytes')} bytes of titles for ${numItems} movies`);
   const genreFactorsLength = header.arrays.find((e) => e.name === 'genreFactors')!.length;
   if (genreFactorsLength !== 0 && genreFactorsLength !== numGenres * dim) throw corrupted(file, 'array genreFactors of the wrong size');
 

@@ -3,7 +3,7 @@
  * header-first size checks and the post-read semantic checks stand between them and the kernels.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,14 @@ describe('crafted checkpoints with a valid checksum', () => {
     expectOneLine(refusal(big), /truncated checkpoint \(\d+ of \d+ bytes\)/);
     expectOneLine(refusal(fresh(), { headerLengthLie: 0xffff_fff8 }), /header length 4294967288 bytes, limit/);
     expectOneLine(refusal(fresh(), { headerLengthLie: 8 }), /corrupted checkpoint \(unreadable header/);
+    // A consistent file whose payload is padded far beyond what its arrays need.
+    const padded = fresh();
+    padded.header.payloadBytes += 2 ** 20;
+    padded.payload = Buffer.concat([padded.payload, Buffer.alloc(2 ** 20)]);
+    expectOneLine(refusal(padded), /corrupted checkpoint \(payload of \d+ bytes, its arrays fill \d+\)/);
+    const overlapping = fresh();
+    overlapping.header.arrays[1]!.byteOffset = 0;
+    expectOneLine(refusal(overlapping), /array itemBias at byte 0 of the payload, expected \d+/);
   });
 
   it('200 fuzzed checkpoints: random header fields (checksum recomputed), truncations, size lies → only one-line AlsErrors', () => {
@@ -160,26 +168,30 @@ describe('crafted checkpoints with a valid checksum', () => {
     }
     // Payload flips in titles or years are harmless and load; everything else is refused.
     expect(refused + loaded).toBe(200);
+    console.log(`checkpoint fuzz: 200 cases, ${refused} refused with one line, ${loaded} harmless and loaded, 0 other errors, slowest ${slowestMs.toFixed(1)} ms`);
     expect(refused).toBeGreaterThan(150);
     expect(slowestMs).toBeLessThan(1000);
   });
 
   it('sparse 1.9 GB and 3 GB files: refused in ≤ 1 s and ≤ 100 MB RSS (measured in a child process)', () => {
-    const cases: { name: string; version: number; payloadBytes?: number; size: number; pattern: RegExp }[] = [
+    const cases: { name: string; version: number; payloadBytes?: number; size: number; pattern: RegExp; parts?: CheckpointParts }[] = [
+      { name: 'dim-1e6.als', version: 1, size: 0, pattern: /dim 1000000, at most 1000/, parts: consistentOfDim(1_000_000) },
       { name: 'old-version.als', version: 7, size: Math.floor(1.9 * 2 ** 30), pattern: /format version 7 is not supported/ },
       { name: 'claims-3g.als', version: 1, payloadBytes: 3 * 2 ** 30, size: 3 * 2 ** 30, pattern: /corrupted checkpoint|truncated checkpoint/ },
       { name: 'huge-5g.als', version: 1, size: 5 * 2 ** 30, pattern: /corrupted checkpoint \(\d+ bytes, more than any checkpoint/ },
     ];
     for (const c of cases) {
-      const parts = fresh();
+      const parts = c.parts ?? fresh();
       parts.version = c.version;
       if (c.payloadBytes !== undefined) parts.header.payloadBytes = c.payloadBytes;
       const file = path.join(dir, c.name);
       writeCrafted(file, parts);
-      // Extend to the claimed size without writing it (a sparse file).
-      const fd = openSync(file, 'r+');
-      writeSync(fd, Buffer.from([0]), 0, 1, c.size - 1);
-      closeSync(fd);
+      if (c.size > 0) {
+        // Extend to the claimed size without writing it (a sparse file).
+        const fd = openSync(file, 'r+');
+        writeSync(fd, Buffer.from([0]), 0, 1, c.size - 1);
+        closeSync(fd);
+      }
       const script = `
         import { readCheckpoint } from ${JSON.stringify(path.join(repoRoot, 'dist/data/checkpoint.js'))};
         const started = performance.now();
@@ -193,6 +205,7 @@ describe('crafted checkpoints with a valid checksum', () => {
       expect(result.message, JSON.stringify(result)).toMatch(c.pattern);
       expect(result.elapsedMs).toBeLessThan(1000);
       expect(result.maxRssMB).toBeLessThan(100);
+      console.log(`refused ${c.name} (${(statSync(file).size / 2 ** 20).toFixed(0)} MB): ${result.elapsedMs.toFixed(1)} ms, max RSS ${result.maxRssMB.toFixed(0)} MB`);
       rmSync(file);
     }
   });
