@@ -508,19 +508,33 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
 /** CSR offsets: start at 0, never decrease, end at the entries' length. */
 function checkOffsets(file: string, name: string, offsets: Int32Array, entries: number): Int32Array {
   if (offsets[0] !== 0 || offsets[offsets.length - 1] !== entries) throw corrupted(file, `${name} do not span their ${entries} entries`);
-  for (let k = 1; k < offsets.length; k++) if (offsets[k]! < offsets[k - 1]!) throw corrupted(file, `${name} decrease at ${k}`);
+  const n = offsets.length;
+  let k = 1;
+  while (k < n && offsets[k]! >= offsets[k - 1]!) k++;
+  if (k < n) throw corrupted(file, `${name} decrease at ${k}`);
   return offsets;
 }
 
 function checkIndexes(file: string, name: string, indexes: Int32Array, bound: number): void {
-  for (let k = 0; k < indexes.length; k++) {
+  // A tight loop that does not throw (so it optimises); 32M entries in ~0.2 s.
+  const n = indexes.length;
+  let k = 0;
+  for (; k < n; k++) {
     const v = indexes[k]!;
-    if (v < 0 || v >= bound) throw corrupted(file, `${name}[${k}] = ${v} is out of range 0..${bound - 1}`);
+    if (v < 0 || v >= bound) break;
   }
+  if (k < n) throw corrupted(file, `${name}[${k}] = ${indexes[k]} is out of range 0..${bound - 1}`);
 }
 
 function checkFinite(file: string, name: string, values: Float64Array): void {
-  for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k]!)) throw corrupted(file, `${name}[${k}] is not a finite number`);
+  // x − x is 0 for every finite x and NaN for NaN and ±∞.
+  const n = values.length;
+  let k = 0;
+  for (; k < n; k++) {
+    const v = values[k]!;
+    if (v - v !== 0) break;
+  }
+  if (k < n) throw corrupted(file, `${name}[${k}] is not a finite number`);
 }
 
 /** Strings as one UTF-8 blob plus byte offsets (length n + 1). */
