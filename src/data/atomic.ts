@@ -324,7 +324,7 @@ export function tryLock(target: string): Lock | { heldBy: number | null } {
       return { file, release };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw fileSystemError(error, { path: file, action: `lock ${target}` });
+      if (code !== 'EEXIST') throw fileSystemError(error, { action: `create lock file ${file}` });
     }
     const pid = readLockPid(file);
     let ageMs = 0;

@@ -19,6 +19,8 @@ import { als, alsBin } from './helpers.js';
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-kill-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const kills = Number(process.env.ALS_KILLS ?? 5);
+// Each kill is followed by one or two full CLI runs (~1–3 s each on a busy machine).
+const timeoutMs = Math.max(60_000, kills * 12_000);
 
 /** Starts the CLI and SIGKILLs it after `delayMs` (or when it exits first). Resolves with how it ended. */
 function killAfter(args: string[], delayMs: number): Promise<'killed' | 'finished'> {
@@ -57,7 +59,7 @@ describe('kill -9 at random moments', () => {
     }
     expect(killed).toBeGreaterThan(0);
     console.log(`train: ${kills} runs, ${killed} killed, ${leftTemps} left a temp file (all swept by the next run), every checkpoint loaded`);
-  });
+  }, timeoutMs);
 
   it(`first load of a set (${kills} kills during parsing and the cache write): the next run has a valid cache and no temp file`, async () => {
     const random = new Random(7);
@@ -82,5 +84,5 @@ describe('kill -9 at random moments', () => {
       expect(readdirSync(cacheDir)).toEqual([path.basename(cacheFile)]);
     }
     console.log(`first load: ${kills} kills, ${leftTemps} left a temp cache file (all swept by the next run), every next cache valid`);
-  });
+  }, timeoutMs);
 });
