@@ -192,6 +192,38 @@ export function writeFileAtomic(target: string, produce: (sink: AtomicSink) => v
   fsyncFolder(dir);
 }
 
+/**
+ * Checks, before any long work, that writeFileAtomic(target) can succeed: the folder exists (or is
+ * created when `createFolder`), is a folder, the target is not a folder, and a temp file can be
+ * created there (a probe, removed at once: catches EROFS, EACCES, ENOSPC on an already full disk).
+ * Throws the same one-line errors the write itself would.
+ */
+export function checkWritableTarget(target: string, options: { createFolder?: boolean } = {}): void {
+  const dir = path.dirname(path.resolve(target));
+  if (options.createFolder) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw fileSystemError(error, { action: `create folder ${dir}` });
+    }
+  }
+  checkFolderOf(target);
+  if (existsSync(target) && statSync(target).isDirectory()) throw new AlsError(`cannot write ${target}: it is a folder`);
+  const probe = tempPathFor(target);
+  try {
+    const fd = openSync(probe, 'wx');
+    try {
+      writeAll(fd, Buffer.alloc(1));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw fileSystemError(error, { path: target, action: `write ${target}` });
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
 /** Writes a small text file atomically. */
 export function writeTextFileAtomic(target: string, text: string): void {
   writeFileAtomic(target, (sink) => sink.write(Buffer.from(text, 'utf8')));

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLock, sweepStaleTemps, tempPathFor, tryLock } from '../../src/data/atomic.js';
+import { acquireLock, checkWritableTarget, sweepStaleTemps, tempPathFor, tryLock } from '../../src/data/atomic.js';
 import { fileSystemError } from '../../src/errors.js';
 import { caught, expectOneLine } from './helpers.js';
 
@@ -48,4 +48,16 @@ describe('atomic module', () => {
     expect(fileSystemError(error, { action: 'write m.als' }).message).toBe('cannot write m.als: no space left on the device (ENOSPC)');
   });
 
+  it('checkWritableTarget refuses, before any work, what the write would refuse, and leaves nothing behind', () => {
+    const dir = fresh('writable');
+    checkWritableTarget(path.join(dir, 'm.als'));
+    expect(readdirSync(dir)).toEqual([]);
+    mkdirSync(path.join(dir, 'a-folder'));
+    expectOneLine(caught(() => checkWritableTarget(path.join(dir, 'a-folder'))), /cannot write .*a-folder: it is a folder/);
+    expectOneLine(caught(() => checkWritableTarget(path.join(dir, 'missing', 'm.als'))), /folder .*missing does not exist/);
+    checkWritableTarget(path.join(dir, 'created', 'm.als'), { createFolder: true });
+    expect(readdirSync(path.join(dir, 'created'))).toEqual([]);
+    writeFileSync(path.join(dir, 'file'), 'x');
+    expectOneLine(caught(() => checkWritableTarget(path.join(dir, 'file', 'm.als'), { createFolder: true })), /cannot create folder .*file: .*\((EEXIST|ENOTDIR)\)/);
+  });
 });
