@@ -1,6 +1,7 @@
 // The library entry point: what the CLI uses, importable as `import { … } from 'als'`.
 // Layers: data (files → dataset → splits, checkpoints), core (ALS maths over typed arrays),
-// report (charts and the HTML page).
+// app (training runs, evaluations, recommendations, reports: plain data and callbacks),
+// report (charts and the HTML page). Nothing here comes from src/cli.
 export * from './errors.js';
 
 // Data: types, readers, the dataset, cache, splits, download, synthetic data, stats, checkpoints.
@@ -38,9 +39,12 @@ export * from './core/evaluate.js';
 export * from './core/topk.js';
 export * from './core/recommend.js';
 export { batchTopN } from './core/batch-pool.js';
+export * from './core/recommend-all.js';
 
 // Presentation: charts (Vega-Lite rendered to SVG) and the report page.
 export * from './report/charts.js';
 export * from './report/sparkline.js';
 export { renderReportHtml, type ReportContent } from './report/html.js';
-export { writeReport, type WriteReportOptions, type WriteReportResult } from './cli/report.js';
+
+// Application layer: what the CLI calls, callable in-process.
+export * from './app/index.js';

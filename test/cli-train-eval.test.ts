@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOptions } from '../src/cli/common.js';
-import { trainSchema } from '../src/cli/train.js';
+import { parseOptionValues } from '../src/cli/options.js';
+import { TRAIN_OPTIONS } from '../src/cli/train.js';
 import { readCheckpoint } from '../src/data/checkpoint.js';
 import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
@@ -245,13 +245,13 @@ describe('als train', () => {
   it('refuses nonsense options with one line naming the option (exit 2)', () => {
     // The schema itself, in-process (fast), for every case...
     const cases: [Record<string, string>, RegExp][] = [
-      [{ dim: '0' }, /^--dim: /],
+      [{ dim: '2.5' }, /^--dim: /],
       [{ dim: '-3' }, /^--dim: /],
       [{ lambda: '-1' }, /^--lambda: .*positive/],
       [{ tau: '-0.5' }, /^--tau: .*positive/],
       [{ gamma: 'abc' }, /^--gamma: /],
       [{ epochs: '2.5' }, /^--epochs: .*integer/],
-      [{ model: 'deep' }, /^--model: must be one of bias, latent, genre/],
+      [{ kind: 'deep' }, /^--kind: must be one of bias, latent, genre/],
       [{ kernel: 'gpu' }, /^--kernel: /],
       [{ threads: '0' }, /^--threads: /],
       [{ earlyStop: '0' }, /^--early-stop: /],
@@ -260,14 +260,14 @@ describe('als train', () => {
     for (const [raw, pattern] of cases) {
       let message = '';
       try {
-        parseOptions(trainSchema, raw);
+        parseOptionValues(TRAIN_OPTIONS, raw);
       } catch (error) {
         expect(error).toBeInstanceOf(UsageError);
         message = (error as Error).message;
       }
       expect(message).toMatch(pattern);
     }
-    expect(parseOptions(trainSchema, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
+    expect(parseOptionValues(TRAIN_OPTIONS, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
     // ...and through the CLI for a few: one line on stderr, exit code 2, before any data is read.
     expectOneLineError(als('train', '--data', ml100k, '--dim', '0'), 2, /^als: --dim: /);
     expectOneLineError(als('train', '--data', ml100k, '--model', 'deep'), 2, /^als: --model: must be one of bias, latent, genre/);

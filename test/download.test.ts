@@ -92,8 +92,16 @@ describe('downloadDataset over HTTP', () => {
   it('downloads, verifies and installs a set; a second call fetches nothing', async () => {
     serve('good', 'ml-100k.zip', { 'ml-100k/u.data': uData, 'ml-100k/u.item': uItem, 'ml-100k/README': Buffer.from('hi') });
     const home = freshHome('good');
-    const result = await downloadDataset('ml-100k', { home, mirror: `${baseUrl}/good/` });
+    const progress: { phase: string; receivedBytes: number; totalBytes: number }[] = [];
+    const result = await downloadDataset('ml-100k', { home, mirror: `${baseUrl}/good/`, onProgress: (p) => progress.push(p) });
     expect(result.status).toBe('downloaded');
+    // Progress is reported through the callback (the CLI draws the bar): start, bytes, done.
+    expect(progress[0]!.phase).toBe('start');
+    expect(progress.at(-1)!.phase).toBe('done');
+    const zipBytes = progress.at(-1)!.receivedBytes;
+    expect(zipBytes).toBeGreaterThan(0);
+    expect(progress.filter((p) => p.phase === 'data').at(-1)!.receivedBytes).toBe(zipBytes);
+    if (progress[0]!.totalBytes > 0) expect(progress[0]!.totalBytes).toBe(zipBytes);
     expect(result.dir).toBe(path.join(home, 'ml-100k'));
     expect(result.verified).toEqual(['MD5 of ml-100k.zip', 'SHA-256 of u.data', 'SHA-256 of u.item']);
     expect(readFileSync(path.join(home, 'ml-100k', 'u.data')).equals(uData)).toBe(true);

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeReport } from '../src/cli/report.js';
+import { writeReport } from '../src/app/report.js';
 import { readCheckpoint, writeCheckpoint } from '../src/data/checkpoint.js';
 import { movielensDir } from './helpers/movielens.js';
 

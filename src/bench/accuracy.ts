@@ -120,7 +120,7 @@ console.log(`dim ${dim}, ${epochs} epochs (bias model: ${Math.min(epochs, 10)}),
 console.log('| data | split | model | regularisation | RMSE last epoch | best RMSE (epoch) | ms/epoch |');
 console.log('|---|---|---|---|---|---|---|');
 for (const c of selected) {
-  const dataset = await loadDataset(path.join(dataHome(), c.data));
+  const dataset = await loadDataset(path.join(dataHome(process.env.ALS_DATA_HOME), c.data));
   const split = makeSplit(dataset, c.split, 1);
   for (const kind of models) {
     for (const config of configs) {
@@ -133,7 +133,7 @@ for (const c of selected) {
 
 // Cold start: movies with no training ratings, where only the genre model has anything to say.
 if (!argv.includes('--no-cold')) {
-  const dataset = await loadDataset(path.join(dataHome(), 'ml-latest-small'));
+  const dataset = await loadDataset(path.join(dataHome(process.env.ALS_DATA_HOME), 'ml-latest-small'));
   const split = makeSplit(dataset, 'cold-items:0.1', 1);
   console.log(`\ncold-items:0.1 on ml-latest-small (all test movies unseen in training): ${split.test.length} test ratings`);
   for (const kind of ['bias', 'latent', 'genre'] as const) {

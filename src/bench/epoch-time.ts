@@ -28,7 +28,7 @@ const kind = option('--model', 'latent') as ModelKind;
 const kernel = await loadKernel(option('--kernel', 'ts') as KernelName);
 const threadCounts = option('--threads', '1,2').split(',').map(Number);
 
-const dataset = await loadDataset(path.join(dataHome(), data));
+const dataset = await loadDataset(path.join(dataHome(process.env.ALS_DATA_HOME), data));
 const m = dataset.matrix;
 console.log(`${data}: ${m.numRatings} ratings, ${m.numUsers} users, ${m.numItems} movies; ${kind} dim ${dim}, ${kernel.name} kernel`);
 for (const threads of threadCounts) {

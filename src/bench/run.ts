@@ -68,8 +68,8 @@ try {
     bin, 'synth', '--out', dense, '--users', '1000', '--movies', '500', '--ratings', '300000', '--rank', '10', '--noise', '0.5', '--seed', '7', '--dense',
   ]);
   for (const [dim, tau] of [['10', '0.02'], ['30', '0.02'], ['30', '0.12']] as const) {
-    run(`als train --data <dense> --model latent --dim ${dim} --tau ${tau} --gamma ${tau} --epochs 30`, [
-      bin, 'train', '--data', dense, '--model', 'latent', '--dim', dim, '--tau', tau, '--gamma', tau, '--epochs', '30', '--quiet', '--no-cache',
+    run(`als train --data <dense> --kind latent --dim ${dim} --tau ${tau} --gamma ${tau} --epochs 30`, [
+      bin, 'train', '--data', dense, '--kind', 'latent', '--dim', dim, '--tau', tau, '--gamma', tau, '--epochs', '30', '--quiet', '--no-cache',
       '--out', path.join(scratch, `dense-${dim}-${tau}.als`),
     ]);
   }
@@ -78,8 +78,8 @@ try {
   const model = path.join(scratch, 'ml-latest-small-genre.als');
   for (const kind of ['latent', 'genre']) {
     const out = kind === 'genre' ? model : path.join(scratch, `ml-latest-small-${kind}.als`);
-    const { elapsedMs } = timed([bin, 'train', '--data', 'ml-latest-small', '--model', kind, '--dim', '30', '--epochs', '100', '--quiet', '--out', out]);
-    process.stdout.write(`als train --model ${kind} --dim 30 --epochs 100: ${(elapsedMs / 1000).toFixed(2)} s wall\n`);
+    const { elapsedMs } = timed([bin, 'train', '--data', 'ml-latest-small', '--kind', kind, '--dim', '30', '--epochs', '100', '--quiet', '--out', out]);
+    process.stdout.write(`als train --kind ${kind} --dim 30 --epochs 100: ${(elapsedMs / 1000).toFixed(2)} s wall\n`);
   }
   for (const kernel of ['ts', 'wasm']) {
     run(`node dist/bench/epoch-time.js --kernel ${kernel} --epochs 20`, [path.join(benchDir, 'epoch-time.js'), '--kernel', kernel, '--epochs', '20']);
@@ -105,8 +105,8 @@ try {
     run('node dist/bench/kernel.js --reps 1', [path.join(benchDir, 'kernel.js'), '--reps', '1']);
     run('node dist/bench/epoch.js --kernels wasm --threads 1,2 --epochs 3', [path.join(benchDir, 'epoch.js'), '--kernels', 'wasm', '--threads', '1,2', '--epochs', '3']);
     const bigModel = path.join(scratch, 'synth-32m.als');
-    run('als train --data <32M> --model latent --split random:0.1 --epochs 5 (one line per epoch)', [
-      bin, 'train', '--data', big, '--model', 'latent', '--split', 'random:0.1', '--epochs', '5', '--out', bigModel,
+    run('als train --data <32M> --kind latent --split random:0.1 --epochs 5 (one line per epoch)', [
+      bin, 'train', '--data', big, '--kind', 'latent', '--split', 'random:0.1', '--epochs', '5', '--out', bigModel,
     ]);
     run('node dist/bench/recommend.js --model <32M model> --runs 5', [path.join(benchDir, 'recommend.js'), '--model', bigModel, '--runs', '5']);
   }

@@ -9,6 +9,7 @@ import { registerRecommend } from './recommend.js';
 import { registerSimilar } from './similar.js';
 import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
+import { readEnvironment } from './environment.js';
 
 /** Builds the `als` program. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -51,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`als: internal error: ${message.split('\n')[0]}\n`);
-    if (process.env.ALS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (readEnvironment().debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return 70;
   }
 }

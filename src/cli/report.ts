@@ -1,265 +1,30 @@
-/**
- * `als report --model <checkpoint> --out report.html`: one self-contained HTML page about a trained
- * model: the data set (summary, activity and rating charts), training (hyperparameters, timings,
- * curves), evaluation on the held-out ratings of the checkpoint's own split (RMSE/MAE by segment,
- * top-k ranking), and the lists a new user who liked "Toy Story" or "Saw" would get.
- *
- * `writeReport` is also what `als train --report` calls at the end of training.
- */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+/** `als report --checkpoint <file> --out report.html`: options → writeReport (src/app/report.ts) → one line. */
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { foldInUser } from '../core/als.js';
-import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
-import { clipToScale, eligibleMask, recommendForUser, type RankBy } from '../core/recommend.js';
-import { readCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
-import { dataHome } from '../data/home.js';
-import { loadDataset } from '../data/load.js';
-import { makeSplit } from '../data/splits.js';
-import { computeStats } from '../data/stats.js';
-import { buildTitleIndex, displayTitle, resolveTitle } from '../data/titles.js';
-import type { Dataset } from '../data/types.js';
-import { AlsError } from '../errors.js';
-import { buildReportContent, formatDuration, rankingMetricsTable, ratingMetricsTable } from '../report/content.js';
-import { renderReportHtml, type Cell, type ReportTable } from '../report/html.js';
-import { addDataOptions, dataOptionsSchema, openDataset, parseOptions, type DataOptions } from './common.js';
-import { DEFAULT_MIN_RATINGS, rowsOf } from './listing.js';
-import { checkOutputFolder } from './plot.js';
+import { openCheckpoint } from '../app/data.js';
+import { reportPathFor, writeReport } from '../app/report.js';
+import { dataEvents, dataSourceOf } from './common.js';
+import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
-/** The titles of the write-up's sanity check: a new user who liked only this movie. */
-export const LIKED_TITLES = ['Toy Story', 'Saw'] as const;
-
-/**
- * Ranking scores every movie for every user: O(users × movies × dim). All 610 users of
- * ml-latest-small take a fraction of a second; the 200 K users of a 32M-rating set would take
- * minutes, so the report ranks an evenly spaced subset of at most this many users (and says so).
- */
-export const DEFAULT_REPORT_MAX_USERS = 2000;
-
-/** Where `als train --report` puts the report: beside the checkpoint, like its metrics files. */
-export function reportPathFor(checkpointFile: string): string {
-  return `${checkpointFile}.report.html`;
-}
-
-export interface WriteReportOptions {
-  /** Checkpoint file (as the user gave it; shown on the page). */
-  checkpointFile: string;
-  /** HTML file to write. */
-  out: string;
-  /** The checkpoint already in memory (als train), else it is read from checkpointFile. */
-  checkpoint?: Checkpoint;
-  /** The data set already in memory (als train), else it is found (see findDataset). */
-  dataset?: Dataset;
-  /** --data and friends, when the user named the data set explicitly. */
-  data?: DataOptions;
-  /** Length of the ranked lists (default 10). */
-  k?: number;
-  /** Rank for at most this many users, evenly spaced (default DEFAULT_REPORT_MAX_USERS). */
-  maxUsers?: number;
-  warn?: (message: string) => void;
-}
-
-export interface WriteReportResult {
-  out: string;
-  bytes: number;
-  elapsedMs: number;
-}
-
-/**
- * The checkpoint's data set: --data when given; else the folder recorded in the checkpoint, or
- * its name in the data home. Missing → null and a sentence saying so (the page still shows the
- * training history). A different data set (fingerprint) is an error: its numbers would be wrong.
- */
-async function findDataset(
-  checkpoint: Checkpoint,
-  options: WriteReportOptions,
-): Promise<{ dataset: Dataset | null; note?: string }> {
-  const warn = options.warn ?? (() => {});
-  let dataset: Dataset | null = options.dataset ?? null;
-  if (!dataset) {
-    if (options.data?.data !== undefined) {
-      dataset = await openDataset(options.data, warn);
-    } else {
-      const candidates = [checkpoint.dataset.dir, path.join(dataHome(options.data?.dataHome), checkpoint.dataset.name)];
-      const dir = candidates.find((candidate) => existsSync(candidate));
-      if (dir === undefined) {
-        return {
-          dataset: null,
-          note: `The data set ${checkpoint.dataset.name} was not found (looked in ${candidates.join(' and ')}); pass --data to include its summary, charts and the evaluation.`,
-        };
-      }
-      dataset = await loadDataset(dir, { dedupe: options.data?.dedupe, cache: options.data?.cache, warn });
-    }
-  }
-  if (dataset.info.fingerprint !== checkpoint.dataset.fingerprint) {
-    throw new AlsError(
-      `${options.checkpointFile}: checkpoint was trained on another data set (${checkpoint.dataset.name}, fingerprint ${checkpoint.dataset.fingerprint.slice(0, 12)}; ${dataset.info.dir} is ${dataset.info.fingerprint.slice(0, 12)})`,
-    );
-  }
-  return { dataset };
-}
-
-/**
- * For each title of LIKED_TITLES found exactly in the catalogue: the top 10 for a new user who
- * rated only that movie, at the top of the scale, folded in against the trained movies, with the
- * default popularity floor: the list `als recommend --user-likes "<title>"` prints (tested).
- */
-export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; missing: string[] } {
-  const index = buildTitleIndex(checkpoint.catalog, checkpoint.itemTrainCounts);
-  const { scale } = checkpoint.dataset;
-  const eligible = eligibleMask(checkpoint.catalog, {
-    ratingCounts: checkpoint.itemTrainCounts,
-    minRatings: DEFAULT_MIN_RATINGS,
-    keepUnrated: false, // as als recommend by default: movies nobody rated only with --include-unrated
-    includeGenres: [],
-    excludeGenres: [],
-    yearFrom: null,
-    yearTo: null,
-  });
-  // Ranked as `als recommend --user-likes` ranks a new user: by taste match u·v / ‖v‖ (the item
-  // bias, the same for everyone, would give every new user the same list), except for the
-  // bias-only model, which has nothing else (predicted rating).
-  const rankBy: RankBy = checkpoint.state.hyper.dim === 0 ? 'rating' : 'taste';
-  const tables: ReportTable[] = [];
-  const missing: string[] = [];
-  for (const title of LIKED_TITLES) {
-    let item: number;
-    try {
-      const match = resolveTitle(index, title);
-      if (match.how !== 'exact') throw new AlsError('not exact');
-      item = match.item;
-    } catch (error) {
-      if (!(error instanceof AlsError)) throw error;
-      missing.push(title);
-      continue;
-    }
-    const items = Int32Array.of(item);
-    const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, items, Float32Array.of(scale.max));
-    const list = recommendForUser(checkpoint.state, { bias: folded.bias, factors: folded.factors }, 10, eligible, items, rankBy);
-    const rows = rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
-    tables.push({
-      caption: `Liked “${displayTitle(checkpoint.catalog, item)}”`,
-      columns: ['#', 'Title', 'Year', 'Genres', 'Ratings', 'Predicted (stars)'],
-      align: ['right', 'left', 'right', 'left', 'right', 'right'],
-      rows: rows.map((r) => [r.rank, r.title + (r.neverRated ? ' (never rated)' : ''), r.year === null ? '–' : String(r.year), r.genres.join(', '), r.ratings.toLocaleString('en-US'), r.score.toFixed(2)]),
-    });
-  }
-  return { tables, missing };
-}
-
-/** Builds the report of a checkpoint and writes it atomically to options.out. */
-export async function writeReport(options: WriteReportOptions): Promise<WriteReportResult> {
-  const startedMs = performance.now();
-  checkOutputFolder(options.out);
-  const checkpoint = options.checkpoint ?? readCheckpoint(options.checkpointFile);
-  const timings: [string, Cell][] = [];
-
-  const loadStartMs = performance.now();
-  const { dataset, note: datasetNote } = await findDataset(checkpoint, options);
-  const stats = dataset ? computeStats(dataset) : null;
-  if (dataset && !options.dataset) timings.push(['Report: data load and statistics', formatDuration(performance.now() - loadStartMs)]);
-
-  let evaluation: ReportTable[] = [];
-  let evaluationNote: string | undefined;
-  if (!dataset) {
-    evaluationNote = datasetNote;
-  } else {
-    const evalStartMs = performance.now();
-    const split = makeSplit(dataset, checkpoint.split.spec, checkpoint.split.seed);
-    if (split.test.length === 0) {
-      evaluationNote = `The split ${checkpoint.split.spec} holds out no ratings, so there is nothing to evaluate on.`;
-    } else {
-      const train: TrainingIndex = {
-        offsets: checkpoint.trainItemsByUser.offsets,
-        items: checkpoint.trainItemsByUser.items,
-        itemCounts: checkpoint.itemTrainCounts,
-      };
-      const ratings = evaluateRatings(checkpoint.state, train, split.test, { genreOffsets: checkpoint.catalog.genreOffsets });
-      const rankingOptions = { k: options.k ?? 10, maxUsers: options.maxUsers ?? DEFAULT_REPORT_MAX_USERS };
-      // Every movie (what als eval reports by default), and the popularity floor of als recommend.
-      const rankings = [0, DEFAULT_MIN_RATINGS].map((minItemRatings) =>
-        evaluateRanking(checkpoint.state, train, split.test, { ...rankingOptions, minItemRatings }),
-      );
-      evaluation = [ratingMetricsTable(ratings, checkpoint.state.hyper.kind), rankingMetricsTable(rankings)];
-      evaluationNote = `Split ${checkpoint.split.spec} (seed ${checkpoint.split.seed}), re-created from the data set: ${split.report.testRatings.toLocaleString('en-US')} held-out ratings the model never saw.`;
-      timings.push(['Report: evaluation', formatDuration(performance.now() - evalStartMs)]);
-    }
-  }
-
-  const liked = likedLists(checkpoint);
-  const recommendationNotes = [
-    `A new user who rated only this movie (${checkpoint.dataset.scale.max} stars), folded in against the trained movies; movies with fewer than ${DEFAULT_MIN_RATINGS} training ratings are left out. Predicted ratings are clipped to the scale.`,
-  ];
-  if (checkpoint.state.hyper.kind === 'bias') {
-    recommendationNotes.push('A bias-only model has no taste factors: every new user gets the movies with the highest movie bias, whatever they liked.');
-  }
-  if (liked.missing.length > 0) {
-    recommendationNotes.push(
-      `${liked.missing.map((t) => `“${t}”`).join(' and ')} ${liked.missing.length === 1 ? 'is' : 'are'} not in this data set, so there is no list for ${liked.missing.length === 1 ? 'it' : 'them'}.`,
-    );
-  }
-  const recommendationsNote = recommendationNotes.join(' ');
-
-  const settings: [string, Cell][] = [
-    ['Seed', checkpoint.seed],
-    ['Split', `${checkpoint.split.spec}: ${checkpoint.split.trainRatings.toLocaleString('en-US')} train, ${checkpoint.split.testRatings.toLocaleString('en-US')} held out`],
-    ['Epochs behind the stored model', checkpoint.epochsDone],
-  ];
-  if (checkpoint.bestEpoch !== null) settings.push(['Stored model', `epoch ${checkpoint.bestEpoch} (best validation RMSE, early stopping)`]);
-  settings.push(['Kernel, threads', `${checkpoint.kernel}, ${checkpoint.threads}`]);
-  settings.push(['Checkpoint written', checkpoint.createdAt]);
-
-  const content = await buildReportContent({
-    checkpointPath: options.checkpointFile,
-    generatedAt: new Date(),
-    datasetName: checkpoint.dataset.name,
-    stats,
-    statsNote: datasetNote,
-    hyper: checkpoint.state.hyper,
-    settings,
-    history: checkpoint.metrics,
-    timings,
-    evaluation,
-    evaluationNote,
-    recommendations: liked.tables,
-    recommendationsNote,
-  });
-  const html = renderReportHtml(content);
-  writeTextFileAtomic(options.out, html);
-  return { out: options.out, bytes: Buffer.byteLength(html), elapsedMs: performance.now() - startedMs };
-}
-
-const reportSchema = dataOptionsSchema.extend({
-  model: z.string({ error: 'is required (the checkpoint to report on)' }).min(1, { error: 'must name a checkpoint file' }),
-  out: z.string().min(1, { error: 'must not be empty' }).optional(),
-  k: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be a positive whole number' }).default(10),
-  maxUsers: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .positive({ error: 'must be a positive whole number' })
-    .default(DEFAULT_REPORT_MAX_USERS),
-});
+export const REPORT_OPTIONS = ['checkpoint', 'htmlOut', 'k', 'maxUsers', ...DATA_OPTIONS] as const satisfies readonly OptionKey[];
 
 export function registerReport(program: Command): void {
   const command = program
     .command('report')
-    .description("write a one-page, self-contained HTML report of a checkpoint (data, curves, evaluation, recommendations); the data set is the checkpoint's own unless --data names one")
-    .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
-    .option('--out <file.html>', 'HTML file to write (default: <checkpoint>.report.html)')
-    .option('--k <n>', 'length of the ranked lists for the ranking metrics (default: 10)')
-    .option('--max-users <n>', `rank for at most this many users, evenly spaced (default: ${DEFAULT_REPORT_MAX_USERS})`);
-  addDataOptions(command);
-  command.action(async (_options: unknown, cmd: Command) => {
-    const options = parseOptions(reportSchema, cmd.opts());
-    const dataGiven = cmd.getOptionValueSource('data') === 'cli';
+    .description(
+      "write a one-page, self-contained HTML report of a checkpoint (data, curves, evaluation, recommendations); the data set is the checkpoint's own unless --data names one",
+    );
+  addOptions(command, REPORT_OPTIONS).action(async (_options: unknown, cmd: Command) => {
+    const o = readOptions(cmd, REPORT_OPTIONS);
+    const source = dataSourceOf(o);
+    const { file, checkpoint } = openCheckpoint({ checkpoint: o.checkpoint, data: source.data, dataHome: source.dataHome });
     const result = await writeReport({
-      checkpointFile: options.model,
-      out: options.out ?? reportPathFor(options.model),
-      data: { ...options, data: dataGiven ? options.data : undefined },
-      k: options.k,
-      maxUsers: options.maxUsers,
-      warn: (w) => process.stderr.write(`als: warning: ${w}\n`),
+      checkpointFile: file,
+      checkpoint,
+      out: o.htmlOut ?? reportPathFor(file),
+      data: source,
+      k: o.k,
+      maxUsers: o.maxUsers,
+      events: dataEvents(),
     });
     process.stdout.write(`wrote ${result.out} (${(result.bytes / 1024).toFixed(0)} KB) in ${(result.elapsedMs / 1000).toFixed(2)} s\n`);
   });

@@ -1,25 +1,20 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { computeStats } from '../data/stats.js';
+import { datasetStats } from '../app/data.js';
 import type { DatasetStats, Quantiles } from '../data/types.js';
-import { addDataOptions, dataOptionsSchema, openDataset, parseOptions } from './common.js';
+import { dataEvents, dataSourceOf } from './common.js';
+import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
-const statsOptionsSchema = dataOptionsSchema.extend({
-  json: z.boolean().default(false),
-});
+const STATS_OPTIONS = ['json', ...DATA_OPTIONS] as const satisfies readonly OptionKey[];
 
 /** `als stats`: counts, rating histogram, activity/popularity distributions, concentration, power laws. */
 export function registerStats(program: Command): void {
-  addDataOptions(
-    program
-      .command('stats')
-      .description('describe a data set: counts, density, rating histogram, activity and popularity distributions')
-      .option('--json', 'print the statistics as JSON (includes the full count distributions)'),
-  ).action(async (raw: unknown) => {
-    const options = parseOptions(statsOptionsSchema, raw);
-    const dataset = await openDataset(options, (message) => process.stderr.write(`als: warning: ${message}\n`));
-    const stats = computeStats(dataset);
-    process.stdout.write(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
+  const command = program
+    .command('stats')
+    .description('describe a data set: counts, density, rating histogram, activity and popularity distributions');
+  addOptions(command, STATS_OPTIONS).action(async (_options: unknown, cmd: Command) => {
+    const o = readOptions(cmd, STATS_OPTIONS);
+    const stats = await datasetStats(dataSourceOf(o), dataEvents());
+    process.stdout.write(o.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
   });
 }
 

@@ -6,10 +6,11 @@
  * mean training rating, and r̂(m,n) = μ + b_m + c_n + u_m·v_n. The loss is
  *
  *   L = (λ/2) Σ_(m,n)∈train (r − r̂)² + (τ/2)(Σ_m s_m‖u_m‖² + Σ_n s_n‖v_n − p_n‖²)
- *       + (γ/2)(Σ_m s_m b_m² + Σ_n s_n c_n²) [+ (τ_g/2) Σ_g ‖f_g‖²]
+ *       + (γ/2)(Σ_m s'_m b_m² + Σ_n s'_n c_n²) [+ (τ_g/2) Σ_g ‖f_g‖²]
  *
- * with s = max(1, number of training ratings) under ALS-WR weighted regularisation, else s = 1,
- * and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model (0 otherwise).
+ * with s = max(1, number of training ratings) under ALS-WR weighted regularisation, else s = 1;
+ * s' = s only with `weightedBiasRegularization` (count-scaled γ), else s' = 1 — the default keeps
+ * γ constant (see ./defaults.ts); and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model (0 otherwise).
  *
  * One epoch of alternating least squares (see ./trainer.ts):
  *   1. every user row: (u_m, b_m) ← argmin L with movies fixed     (kernel, ./kernel-ts.ts)

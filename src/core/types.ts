@@ -15,6 +15,9 @@
 
 export type ModelKind = 'bias' | 'latent' | 'genre';
 
+/** Every model kind, in the order the help lists them. */
+export const MODEL_KINDS = ['bias', 'latent', 'genre'] as const satisfies readonly ModelKind[];
+
 export interface Hyperparameters {
   kind: ModelKind;
   /** Latent dimension K (0 for the bias model). */

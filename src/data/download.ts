@@ -19,7 +19,6 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import cliProgress from 'cli-progress';
 import { Unzip, UnzipInflate } from 'fflate';
 import { AlsError, fileSystemError } from '../errors.js';
 import { installFolderAtomic, installFolderAtomicSync, tempPathFor, withLock } from './atomic.js';
@@ -101,14 +100,22 @@ export interface DownloadOptions {
   home: string;
   /** A URL serving `<mirror>/<name>.zip` (+ `.md5`), or a folder holding extracted sets `<mirror>/<name>/…`. */
   mirror?: string;
-  /** Show a cli-progress bar; honoured only when stderr is a TTY. */
-  progress?: boolean;
+  /** Called as the zip arrives (the CLI draws a progress bar from it). */
+  onProgress?: (progress: DownloadProgress) => void;
   /** One-line warnings (e.g. a re-released ml-latest-small). */
   warn?: (message: string) => void;
   /** Give up when no bytes arrive for this long (default 60 s). */
   idleTimeoutMs?: number;
   /** How long to wait for another process downloading the same set (default 30 min), then refuse. */
   lockWaitMs?: number;
+}
+
+/** How far a download is: `totalBytes` is 0 when the server does not say. */
+export interface DownloadProgress {
+  name: string;
+  phase: 'start' | 'data' | 'done';
+  receivedBytes: number;
+  totalBytes: number;
 }
 
 /** What a download did. */
@@ -158,7 +165,7 @@ export async function downloadDataset(name: string, options: DownloadOptions): P
         return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
       }
       const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
-      return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.progress === true, warn, options.idleTimeoutMs ?? 60_000);
+      return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.onProgress, warn, options.idleTimeoutMs ?? 60_000);
     },
     {
       waitMs: options.lockWaitMs ?? 30 * 60_000,
@@ -316,7 +323,7 @@ async function fetchAndExtract(
   url: string,
   home: string,
   target: string,
-  progress: boolean,
+  onProgress: ((progress: DownloadProgress) => void) | undefined,
   warn: (m: string) => void,
   idleTimeoutMs: number,
 ): Promise<DownloadResult> {
@@ -332,21 +339,14 @@ async function fetchAndExtract(
     const response = await fetchOrFail(url, watchdog);
     const totalBytes = Number(response.headers.get('content-length') ?? 0);
     const md5 = createHash('md5');
-    const bar =
-      progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            { format: `${set.name} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr, hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-    bar?.start(totalBytes > 0 ? totalBytes : 1, 0);
     let received = 0;
+    onProgress?.({ name: set.name, phase: 'start', receivedBytes: 0, totalBytes });
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         watchdog.touch();
         md5.update(chunk);
         received += chunk.length;
-        bar?.update(totalBytes > 0 ? received : 0);
+        onProgress?.({ name: set.name, phase: 'data', receivedBytes: received, totalBytes });
         callback(null, chunk);
       },
     });
@@ -356,7 +356,7 @@ async function fetchAndExtract(
       if (watchdog.fired) throw stalled(url, watchdog);
       throw new AlsError(`cannot download ${url}: ${(error as Error).message.split('\n')[0]}`);
     } finally {
-      bar?.stop();
+      onProgress?.({ name: set.name, phase: 'done', receivedBytes: received, totalBytes });
       watchdog.stop();
     }
     if (totalBytes > 0 && received !== totalBytes) {

@@ -1,18 +1,32 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AlsError } from '../errors.js';
-import { downloadDataset, isKnownDataset } from './download.js';
+import { downloadDataset, isKnownDataset, type DownloadProgress } from './download.js';
 
 /** The set commands use when no --data is given. */
 export const DEFAULT_DATASET = 'ml-latest-small';
 
-/** Where bare data set names resolve: --data-home, else $ALS_DATA_HOME, else ./data. */
+/**
+ * Where bare data set names resolve: the given folder, else ./data. (The CLI passes --data-home,
+ * else $ALS_DATA_HOME: environment variables are read in one place, src/cli/environment.ts.)
+ */
 export function dataHome(explicit?: string): string {
-  return path.resolve(explicit ?? process.env.ALS_DATA_HOME ?? 'data');
+  return path.resolve(explicit ?? 'data');
 }
 
-function looksLikePath(name: string): boolean {
+/** True when `--data` names a folder rather than a set inside the data home. */
+export function looksLikePath(name: string): boolean {
   return name.includes('/') || name.includes(path.sep) || name.startsWith('.');
+}
+
+/**
+ * The name a data set gets (Dataset.info.name: its folder's base name), known from `--data`
+ * alone: a folder `path/to/ml-100k/` and the bare name `ml-100k` both give "ml-100k". Used to find
+ * the checkpoint `als train --data X` wrote, from the same `--data X`, without loading the set.
+ */
+export function datasetNameOf(spec: string | undefined): string {
+  const name = spec ?? DEFAULT_DATASET;
+  return looksLikePath(name) ? path.basename(path.resolve(name)) : name;
 }
 
 /**
@@ -36,8 +50,10 @@ export interface EnsureOptions {
   offline?: boolean;
   /** --mirror or $ALS_MIRROR: a URL or a folder holding extracted sets, used instead of GroupLens. */
   mirror?: string;
-  /** Show a progress bar (only when stderr is a TTY). */
-  progress?: boolean;
+  /** Called as a download proceeds (the CLI draws a bar). */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** One-line warnings of the download. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -56,9 +72,9 @@ export async function ensureDataDir(spec: string | undefined, options: EnsureOpt
   }
   const result = await downloadDataset(name, {
     home,
-    mirror: options.mirror ?? process.env.ALS_MIRROR,
-    progress: options.progress,
-    warn: (message) => process.stderr.write(`als: warning: ${message}\n`),
+    mirror: options.mirror,
+    onProgress: options.onProgress,
+    warn: options.warn,
   });
   return result.dir;
 }

@@ -113,12 +113,23 @@ function stream(seed: number, index: number): Random {
   return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(index + 1, 0x85ebca6b)) >>> 0);
 }
 
+/** The generator's defaults (`als synth` shows them in its help). */
+export const SYNTH_DEFAULTS = Object.freeze({
+  rank: 10,
+  noise: 0.5,
+  seed: 1,
+  /** As in MovieLens. */
+  minPerUser: 20,
+  activityExponent: 1.2,
+  popularityExponent: 1,
+});
+
 export function validateSynthOptions(options: SynthOptions): Required<SynthOptions> {
   const full: Required<SynthOptions> = {
-    minPerUser: 20,
-    activityExponent: 1.2,
-    popularityExponent: 1,
     ...options,
+    minPerUser: options.minPerUser ?? SYNTH_DEFAULTS.minPerUser,
+    activityExponent: options.activityExponent ?? SYNTH_DEFAULTS.activityExponent,
+    popularityExponent: options.popularityExponent ?? SYNTH_DEFAULTS.popularityExponent,
   };
   const { users, movies, ratings, minPerUser } = full;
   if (minPerUser > movies) throw new AlsError(`--min-per-user ${minPerUser} is more than --movies ${movies}`);

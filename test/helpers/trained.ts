@@ -10,7 +10,8 @@ import type { Checkpoint } from '../../src/data/checkpoint.js';
 import type { Dataset } from '../../src/data/types.js';
 
 export async function trainCheckpoint(dataset: Dataset, epochs: number, hyper: Partial<Hyperparameters> = {}): Promise<Checkpoint> {
-  const fullHyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...hyper };
+  // The recommendation tests were written for the latent model; the default kind is genre.
+  const fullHyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, kind: 'latent', ...hyper };
   const { matrix, catalog } = dataset;
   const trainer = await createTrainer({
     train: matrix,

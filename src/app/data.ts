@@ -1,0 +1,134 @@
+/**
+ * Finding things: the data set `--data` names (downloading a known MovieLens set on first use),
+ * the checkpoint `als train` wrote for it, and the folder an output goes to.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
+import type { ModelKind } from '../core/types.js';
+import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import { downloadDataset, isKnownDataset, KNOWN_DATASETS, type DownloadProgress, type DownloadResult } from '../data/download.js';
+import { computeStats } from '../data/stats.js';
+import { dataHome, datasetNameOf, ensureDataDir } from '../data/home.js';
+import { loadDataset } from '../data/load.js';
+import type { Dataset, DatasetStats } from '../data/types.js';
+import { AlsError, UsageError } from '../errors.js';
+
+/** Where a data set comes from and how it is read (the `--data` family of options). */
+export interface DataSource {
+  /** A folder, or a name inside the data home (default ml-latest-small). */
+  data?: string;
+  /** Where names resolve and where models/ and .als-cache/ live (default ./data). */
+  dataHome?: string;
+  /** Never download. */
+  offline?: boolean;
+  /** A URL or folder to download from instead of GroupLens. */
+  mirror?: string;
+  /** Repeated (user, movie) pairs: an error (default) or keep the last. */
+  dedupe?: 'error' | 'last';
+  /** Read and write the binary cache (default true). */
+  cache?: boolean;
+}
+
+/** What finding and loading a data set reports while it works. */
+export interface DataEvents {
+  /** One-line warnings (a repeated pair kept, a re-released set …). */
+  onWarning?: (message: string) => void;
+  /** Download progress of a set fetched on first use. */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+}
+
+/** Finds (downloading on first use unless offline) and loads the data set the source names. */
+export async function openDataset(source: DataSource, events: DataEvents = {}): Promise<Dataset> {
+  const dir = await ensureDataDir(source.data, {
+    home: source.dataHome,
+    offline: source.offline,
+    mirror: source.mirror,
+    onProgress: events.onDownloadProgress,
+    warn: events.onWarning,
+  });
+  // The cache lives in the data home (the data folders themselves may be read-only).
+  const cacheDir = path.join(dataHome(source.dataHome), '.als-cache');
+  return loadDataset(dir, { dedupe: source.dedupe, cache: source.cache, warn: events.onWarning, cacheDir });
+}
+
+/** Counts, histograms, distributions and power laws of the data set a source names. */
+export async function datasetStats(source: DataSource, events: DataEvents = {}): Promise<DatasetStats> {
+  return computeStats(await openDataset(source, events));
+}
+
+/** Downloads and verifies known MovieLens sets into the data home, one after another. */
+export async function downloadDatasets(
+  names: string[],
+  options: { dataHome?: string; mirror?: string },
+  events: DataEvents & { onResult?: (result: DownloadResult) => void } = {},
+): Promise<DownloadResult[]> {
+  const unknown = names.find((name) => !isKnownDataset(name));
+  if (unknown !== undefined) throw new UsageError(`unknown data set "${unknown}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`);
+  const results: DownloadResult[] = [];
+  for (const name of names) {
+    const result = await downloadDataset(name, {
+      home: dataHome(options.dataHome),
+      mirror: options.mirror,
+      onProgress: events.onDownloadProgress,
+      warn: events.onWarning,
+    });
+    events.onResult?.(result);
+    results.push(result);
+  }
+  return results;
+}
+
+/**
+ * Where `als train` writes its checkpoint when no --out is given: <data home>/models/<name>-<kind>.als,
+ * where <name> is the data set's folder name — so the same `--data` (a name or a folder) finds it again.
+ */
+export function defaultCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
+  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}.als`);
+}
+
+/** Which checkpoint: a file, or the default one of a data set. */
+export interface CheckpointSource {
+  checkpoint?: string;
+  data?: string;
+  dataHome?: string;
+}
+
+/**
+ * Reads the checkpoint a source names (the file, or the default path of its data set), turning
+ * every failure into one line that says how to train one.
+ */
+export function openCheckpoint(source: CheckpointSource): { file: string; checkpoint: Checkpoint } {
+  const file = source.checkpoint ?? defaultCheckpointFile(source);
+  const how = source.checkpoint === undefined ? `'als train${source.data ? ` --data ${source.data}` : ''}'` : `'als train --out ${file}'`;
+  if (!existsSync(file)) throw new AlsError(`no checkpoint at ${file}: train one with ${how}`);
+  try {
+    return { file, checkpoint: readCheckpoint(file) };
+  } catch (error) {
+    if (error instanceof AlsError && !/train/.test(error.message)) {
+      throw new AlsError(`${error.message}; train a model with ${how}`);
+    }
+    throw error;
+  }
+}
+
+/** Fails early (before any slow work) when the output folder is missing or not a folder. */
+export function checkOutputFolder(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new AlsError(`cannot write ${file}: folder ${dir} does not exist`);
+  }
+  if (!isDir) throw new AlsError(`cannot write ${file}: ${dir} is not a folder`);
+}
+
+/** Fails when a data set is not the one the checkpoint was trained on (its numbers would be wrong). */
+export function checkSameDataset(checkpointFile: string, checkpoint: Checkpoint, dataset: Dataset): void {
+  if (dataset.info.fingerprint !== checkpoint.dataset.fingerprint) {
+    throw new AlsError(
+      `${checkpointFile}: checkpoint was trained on another data set (${checkpoint.dataset.name}, fingerprint ${checkpoint.dataset.fingerprint.slice(0, 12)}; ${dataset.info.dir} is ${dataset.info.fingerprint.slice(0, 12)})`,
+    );
+  }
+}
