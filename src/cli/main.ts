@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { AlsError } from '../errors.js';
+import { userErrorOf } from '../errors.js';
 import { registerDownload } from './download.js';
 import { registerStats } from './stats.js';
 import { registerSynth } from './synth.js';
@@ -44,9 +44,11 @@ export async function main(argv: string[]): Promise<number> {
       // commander has already printed its message (help, version or usage error).
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof AlsError) {
-      process.stderr.write(`als: ${error.message}\n`);
-      return error.exitCode;
+    // AlsErrors, and file-system errors (ENOSPC, EROFS, ENOTDIR…) mapped to one line naming the path.
+    const userError = userErrorOf(error);
+    if (userError !== null) {
+      process.stderr.write(`als: ${userError.message}\n`);
+      return userError.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`als: internal error: ${message.split('\n')[0]}\n`);

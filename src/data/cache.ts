@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileSystemError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 import type { Dataset, DatasetInfo } from './types.js';
 
 /**
@@ -95,11 +97,16 @@ function namedArrays(dataset: Dataset): [string, Int32Array | Float32Array][] {
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /**
- * Writes the cache atomically: a temp file in the cache folder, renamed into place only when
- * complete, so a crash or full disk never leaves a partial cache under the real name.
+ * Writes the cache atomically (writeFileAtomic: temp file in the cache folder, fsync, rename), so a
+ * crash or full disk never leaves a partial cache under the real name; temp files of killed
+ * writers are swept by the next write or load in that folder.
  */
 export function writeCache(file: string, dataset: Dataset, sources: SourceStamp[], notes: LoadNotes): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
+    throw fileSystemError(error, { action: `create cache folder ${path.dirname(file)}` });
+  }
   const arrays = namedArrays(dataset);
   const entries: ArrayEntry[] = [];
   const header: CacheHeader = {
@@ -138,45 +145,20 @@ export function writeCache(file: string, dataset: Dataset, sources: SourceStamp[
   const dataStart = entries[0]!.byteOffset;
   if (PREFIX_BYTES + headerBytes.length > dataStart) throw new Error('cache header layout did not converge');
 
-  const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(temp, 'w');
-  try {
+  writeFileAtomic(file, (sink) => {
     const prefix = Buffer.alloc(dataStart);
     prefix.write(MAGIC, 0, 'latin1');
     prefix.writeUInt32LE(headerBytes.length, 8);
     headerBytes.copy(prefix, PREFIX_BYTES);
-    writeAll(fd, prefix, 0);
+    sink.write(prefix);
     for (let a = 0; a < arrays.length; a++) {
       const array = arrays[a]![1];
-      writeAll(fd, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), entries[a]!.byteOffset);
+      sink.write(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+      // Zero padding up to the next array (or to totalBytes, so the size check on read is exact).
+      const next = a + 1 < entries.length ? entries[a + 1]!.byteOffset : header.totalBytes;
+      if (next > sink.bytesWritten) sink.write(new Uint8Array(next - sink.bytesWritten));
     }
-    // Pad the file to totalBytes so the size check on read is exact.
-    const lastEnd = entries.length > 0 ? entries[entries.length - 1]!.byteOffset + arrays[arrays.length - 1]![1].byteLength : dataStart;
-    if (header.totalBytes > lastEnd) writeAll(fd, new Uint8Array(header.totalBytes - lastEnd), lastEnd);
-    closeSync(fd);
-    renameSync(temp, file);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing to remove
-    }
-    throw error;
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    // Write in ≤ 1 GiB pieces (writeSync's length is limited to int32).
-    const length = Math.min(bytes.length - done, 1 << 30);
-    done += writeSync(fd, bytes, done, length, position + done);
-  }
+  });
 }
 
 /** Why a cache could not be used: 'stale' (sources changed, silently rebuilt) or damage (warned). */

@@ -9,7 +9,6 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -21,7 +20,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Unzip, UnzipInflate } from 'fflate';
-import { AlsError } from '../errors.js';
+import { AlsError, fileSystemError } from '../errors.js';
+import { installFolderAtomic, installFolderAtomicSync, tempPathFor, withLock } from './atomic.js';
 
 /** GroupLens' public file server; `<base>/<name>.zip` and `<base>/<name>.zip.md5`. */
 export const GROUPLENS_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
@@ -42,27 +42,36 @@ export interface KnownDataset {
    * time to time, so there a mismatch only warns (the zip's MD5 still guards the transfer).
    */
   sha256Strict: boolean;
+  /**
+   * Upper bound on the size of any one extracted file, and of all of them, in bytes: about twice
+   * the largest published file (the set's total), so a hostile or broken zip cannot fill the disk.
+   */
+  maxEntryBytes: number;
+  maxTotalBytes: number;
 }
 
-function known(name: string, innerFolder: string, requiredFiles: string[], sha256: Record<string, string> = {}, sha256Strict = true): KnownDataset {
-  return { name, zip: `${name}.zip`, innerFolder, requiredFiles, sha256, sha256Strict };
+const MiB = 2 ** 20;
+
+function known(name: string, innerFolder: string, requiredFiles: string[], sizes: [entryMiB: number, totalMiB: number], sha256: Record<string, string> = {}, sha256Strict = true): KnownDataset {
+  return { name, zip: `${name}.zip`, innerFolder, requiredFiles, sha256, sha256Strict, maxEntryBytes: sizes[0] * MiB, maxTotalBytes: sizes[1] * MiB };
 }
 
 /** The MovieLens sets `als download` knows. Hashes were computed from the published files with sha256sum. */
 export const KNOWN_DATASETS: Readonly<Record<string, KnownDataset>> = {
-  'ml-100k': known('ml-100k', 'ml-100k', ['u.data', 'u.item'], {
+  'ml-100k': known('ml-100k', 'ml-100k', ['u.data', 'u.item'], [8, 32], {
     'u.data': '06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490',
     'u.item': '553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701',
   }),
-  'ml-1m': known('ml-1m', 'ml-1m', ['ratings.dat', 'movies.dat']),
-  'ml-10m': known('ml-10m', 'ml-10M100K', ['ratings.dat', 'movies.dat']),
-  'ml-20m': known('ml-20m', 'ml-20m', ['ratings.csv', 'movies.csv']),
-  'ml-25m': known('ml-25m', 'ml-25m', ['ratings.csv', 'movies.csv']),
-  'ml-32m': known('ml-32m', 'ml-32m', ['ratings.csv', 'movies.csv']),
+  'ml-1m': known('ml-1m', 'ml-1m', ['ratings.dat', 'movies.dat'], [64, 128]),
+  'ml-10m': known('ml-10m', 'ml-10M100K', ['ratings.dat', 'movies.dat'], [640, 1024]),
+  'ml-20m': known('ml-20m', 'ml-20m', ['ratings.csv', 'movies.csv'], [1100, 2048]),
+  'ml-25m': known('ml-25m', 'ml-25m', ['ratings.csv', 'movies.csv'], [1400, 2560]),
+  'ml-32m': known('ml-32m', 'ml-32m', ['ratings.csv', 'movies.csv'], [1800, 3072]),
   'ml-latest-small': known(
     'ml-latest-small',
     'ml-latest-small',
     ['ratings.csv', 'movies.csv'],
+    [16, 64],
     {
       // The September 2018 release (100,836 ratings).
       'ratings.csv': 'aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646',
@@ -97,6 +106,8 @@ export interface DownloadOptions {
   warn?: (message: string) => void;
   /** Give up when no bytes arrive for this long (default 60 s). */
   idleTimeoutMs?: number;
+  /** How long to wait for another process downloading the same set (default 30 min), then refuse. */
+  lockWaitMs?: number;
 }
 
 /** How far a download is: `totalBytes` is 0 when the server does not say. */
@@ -122,10 +133,14 @@ export interface DownloadResult {
  * Makes `<home>/<name>` hold the named MovieLens set, verified:
  * - already verified (marker file present) → nothing is fetched;
  * - folder mirror → the files are copied and their SHA-256 checked where known;
- * - otherwise the zip is streamed to `<home>/<name>.zip.part` while its MD5 is computed, compared
+ * - otherwise the zip is streamed to a temp file in `<home>` while its MD5 is computed, compared
  *   with the `.md5` file published next to it, extracted into a temporary folder beside the target
  *   (entries that would land outside it are refused), SHA-256-checked, and renamed into place.
- * On any failure the `.part` and the temporary folder are removed and nothing is moved into place.
+ * On any failure the partial zip and the temporary folder are removed and nothing is moved into place.
+ * Both carry the pid in their names, so those of a killed download are swept by the next one, and
+ * a lock on the set (`<home>/<name>.als-lock`) makes a concurrent download of it wait and then
+ * find it installed. The zip is refused when it is not one, or when an entry is larger than any
+ * file of the set (KnownDataset.maxEntryBytes).
  */
 export async function downloadDataset(name: string, options: DownloadOptions): Promise<DownloadResult> {
   const set = knownDataset(name);
@@ -134,14 +149,30 @@ export async function downloadDataset(name: string, options: DownloadOptions): P
   const warn = options.warn ?? (() => {});
 
   if (existsSync(target)) return alreadyPresent(set, target, warn);
-  mkdirSync(home, { recursive: true });
-
-  const mirror = options.mirror;
-  if (mirror !== undefined && mirror !== '' && !/^https?:\/\//i.test(mirror)) {
-    return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
+  try {
+    mkdirSync(home, { recursive: true });
+  } catch (error) {
+    throw fileSystemError(error, { action: `create data home ${home}` });
   }
-  const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
-  return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.onProgress, warn, options.idleTimeoutMs ?? 60_000);
+
+  // One download of a set at a time: a second process waits, then finds it installed.
+  return withLock(
+    target,
+    async () => {
+      if (existsSync(target)) return alreadyPresent(set, target, warn);
+      const mirror = options.mirror;
+      if (mirror !== undefined && mirror !== '' && !/^https?:\/\//i.test(mirror)) {
+        return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
+      }
+      const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
+      return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.onProgress, warn, options.idleTimeoutMs ?? 60_000);
+    },
+    {
+      waitMs: options.lockWaitMs ?? 30 * 60_000,
+      what: `another download of ${name}`,
+      onWait: (pid) => warn(`another process${pid !== null ? ` (pid ${pid})` : ''} is downloading ${name}; waiting for it`),
+    },
+  );
 }
 
 /** A set folder that exists: verified before (marker), or put there by hand (checked by SHA-256 if known). */
@@ -206,29 +237,18 @@ function writeMarker(dir: string, set: KnownDataset, source: string, verified: s
   writeFileSync(path.join(dir, VERIFIED_MARKER), `${JSON.stringify(body, null, 2)}\n`);
 }
 
-/** A fresh temporary folder beside the target, so the final rename stays on one file system. */
-function tempFolderBeside(target: string): string {
-  const temp = `${path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`)}`;
-  mkdirSync(temp);
-  return temp;
-}
-
 /** Folder mirror: copy `<mirror>/<name>` (or the zip's inner folder name) into place, verifying. */
 function copyFromFolderMirror(set: KnownDataset, mirror: string, target: string, warn: (m: string) => void): DownloadResult {
   const candidates = [path.join(mirror, set.name), path.join(mirror, set.innerFolder)];
   const source = candidates.find((dir) => existsSync(dir) && statSync(dir).isDirectory());
   if (source === undefined) throw new AlsError(`mirror folder ${mirror} has no ${set.name} folder`);
-  const temp = tempFolderBeside(target);
-  try {
+  // Built in a temp folder beside the target (same file system) and renamed into place.
+  return installFolderAtomicSync(target, (temp) => {
     copyTree(source, temp);
     const verified = verifyFiles(set, temp, warn);
     writeMarker(temp, set, source, verified);
-    renameSync(temp, target);
     return { name: set.name, dir: target, status: 'copied', verified, source };
-  } catch (error) {
-    rmSync(temp, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 /** Copies regular files (following symlinks) and sub-folders; skips als' own marker and cache files. */
@@ -307,8 +327,8 @@ async function fetchAndExtract(
   warn: (m: string) => void,
   idleTimeoutMs: number,
 ): Promise<DownloadResult> {
-  const part = path.join(home, `${set.name}.zip.part`);
-  let temp: string | undefined;
+  // The zip goes to a temp name with our pid, so a killed download is swept by the next one.
+  const part = tempPathFor(path.join(home, set.zip));
   const watchdog = new IdleWatchdog(idleTimeoutMs);
   try {
     // The checksum first: a mirror without one cannot be verified, so nothing large is fetched.
@@ -347,20 +367,24 @@ async function fetchAndExtract(
       throw new AlsError(`checksum mismatch for ${url}: MD5 ${actualMd5}, expected ${expectedMd5}; nothing was installed`);
     }
 
-    temp = tempFolderBeside(target);
-    await extractZip(part, temp);
-    // The set's files are in the zip's inner folder (ml-10M100K for ml-10m), or at its top level.
-    const inner = path.join(temp, set.innerFolder);
-    const extracted = existsSync(inner) && statSync(inner).isDirectory() ? inner : temp;
-    const verified = [`MD5 of ${set.zip}`, ...verifyFiles(set, extracted, warn)];
-    writeMarker(extracted, set, url, verified);
-    renameSync(extracted, target);
-    return { name: set.name, dir: target, status: 'downloaded', verified, source: url };
+    return await installFolderAtomic(target, async (temp) => {
+      await extractZip(part, temp, set);
+      // The set's files are in the zip's inner folder (ml-10M100K for ml-10m), or at its top level.
+      const inner = path.join(temp, set.innerFolder);
+      const extracted = existsSync(inner) && statSync(inner).isDirectory() ? inner : temp;
+      const verified = [`MD5 of ${set.zip}`, ...verifyFiles(set, extracted, warn)];
+      writeMarker(extracted, set, url, verified);
+      return { installFrom: extracted, result: { name: set.name, dir: target, status: 'downloaded' as const, verified, source: url } };
+    });
   } finally {
     watchdog.stop();
     rmSync(part, { force: true });
-    if (temp !== undefined) rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** A name from a hostile zip, cut for a one-line message. */
+function shorten(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 77)}…` : name;
 }
 
 /**
@@ -377,11 +401,11 @@ export function safeEntryPath(root: string, entryName: string): string {
     normalized.startsWith('../') ||
     name.split('/').includes('..')
   ) {
-    throw new AlsError(`refusing zip entry "${entryName}": its path leaves the target folder`);
+    throw new AlsError(`refusing zip entry "${shorten(entryName)}": its path leaves the target folder`);
   }
   const resolved = path.resolve(root, normalized);
   if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-    throw new AlsError(`refusing zip entry "${entryName}": its path leaves the target folder`);
+    throw new AlsError(`refusing zip entry "${shorten(entryName)}": its path leaves the target folder`);
   }
   return resolved;
 }
@@ -390,11 +414,23 @@ export function safeEntryPath(root: string, entryName: string): string {
  * Streams a zip from disk through fflate's Unzip into `root`, writing each entry's chunks as they
  * are inflated, so memory stays bounded by the chunk size even for the 900 MB ml-32m ratings.
  */
-async function extractZip(zipFile: string, root: string): Promise<void> {
+async function extractZip(zipFile: string, root: string, set: KnownDataset): Promise<void> {
+  const zipName = path.basename(set.zip);
+  // A zip starts with a local file header (PK\3\4), or an end record (PK\5\6) when empty.
+  const head = Buffer.alloc(4);
+  const fd0 = openSync(zipFile, 'r');
+  const headBytes = readSync(fd0, head, 0, 4, 0);
+  closeSync(fd0);
+  if (headBytes < 4 || head.readUInt32LE(0) !== 0x04034b50) {
+    throw new AlsError(`${zipName} is not a zip file (first bytes ${head.subarray(0, headBytes).toString('hex') || 'none'}); nothing was installed`);
+  }
   let failure: unknown;
+  let entries = 0;
+  let totalBytes = 0;
   const open = new Set<number>();
   const unzip = new Unzip((file) => {
     if (failure !== undefined) return;
+    entries++;
     let destination: string;
     try {
       destination = safeEntryPath(root, file.name);
@@ -409,13 +445,29 @@ async function extractZip(zipFile: string, root: string): Promise<void> {
     mkdirSync(path.dirname(destination), { recursive: true });
     const fd = openSync(destination, 'w');
     open.add(fd);
+    let entryBytes = 0;
     file.ondata = (error, data, final) => {
       if (failure !== undefined) return;
       if (error) {
-        failure = new AlsError(`corrupt zip entry "${file.name}": ${error.message}`);
+        failure = new AlsError(`corrupt zip entry "${shorten(file.name)}": ${error.message}`);
         return;
       }
-      writeSync(fd, data);
+      entryBytes += data.length;
+      totalBytes += data.length;
+      if (entryBytes > set.maxEntryBytes) {
+        failure = new AlsError(`zip entry "${shorten(file.name)}" of ${zipName} is larger than ${set.maxEntryBytes / MiB} MiB, more than any file of ${set.name}; nothing was installed`);
+        return;
+      }
+      if (totalBytes > set.maxTotalBytes) {
+        failure = new AlsError(`${zipName} extracts to more than ${set.maxTotalBytes / MiB} MiB, more than ${set.name} holds; nothing was installed`);
+        return;
+      }
+      try {
+        writeSync(fd, data);
+      } catch (writeError) {
+        failure = fileSystemError(writeError, { action: `extract ${zipName} into ${path.dirname(root)}` });
+        return;
+      }
       if (final) {
         closeSync(fd);
         open.delete(fd);
@@ -430,9 +482,10 @@ async function extractZip(zipFile: string, root: string): Promise<void> {
       if (failure !== undefined) break;
     }
     if (failure === undefined) unzip.push(new Uint8Array(0), true);
-    if (failure === undefined && open.size > 0) failure = new AlsError(`truncated zip ${path.basename(zipFile)}`);
+    if (failure === undefined && open.size > 0) failure = new AlsError(`truncated zip ${zipName}`);
+    if (failure === undefined && entries === 0) failure = new AlsError(`${zipName} is not a zip file (no entries found); nothing was installed`);
   } catch (error) {
-    failure ??= new AlsError(`corrupt zip ${path.basename(zipFile)}: ${(error as Error).message}`);
+    failure ??= new AlsError(`corrupt zip ${zipName}: ${(error as Error).message.split('\n')[0]}`);
   } finally {
     for (const fd of open) closeSync(fd);
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DataError } from '../errors.js';
+import { AlsError, DataError } from '../errors.js';
+import { sweepStaleTemps } from './atomic.js';
 import { cacheFileFor, readCache, stampSources, writeCache, type LoadNotes, type SourceStamp } from './cache.js';
 import { dataHome } from './home.js';
 import { buildRatingMatrix } from './matrix.js';
@@ -22,6 +23,11 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Parser for the numeric ratings file: the byte scanner (default) or csv-parse (benchmarks, cross-checks). */
   ratingsParser?: 'scanner' | 'csv-parse';
+  /**
+   * The allowed ratings of a plain file (MovieLens layouts have their own). Without it the scale
+   * is inferred (see inferPlainScale) and a warning says which was used.
+   */
+  ratingScale?: RatingScale;
 }
 
 /**
@@ -40,11 +46,15 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   // Stamp the sources before reading them: if one changes during the read, the cache goes stale.
   const sources = stampSources(plan.sourceFiles);
   const cacheFile = cacheFileFor(options.cacheDir ?? path.join(dataHome(), '.als-cache'), absolute);
+  // Temp files of cache writers that were killed (they can be as large as the cache itself).
+  if (useCache) sweepStaleTemps(path.dirname(cacheFile));
   if (useCache) {
     const cached = readCache(cacheFile, absolute, sources);
     if ('dataset' in cached) {
-      // A cache built with --dedupe last from data with duplicates must not hide them from a strict load.
-      if (!(cached.notes.hadDuplicates && dedupe === 'error')) {
+      // A cache built with --dedupe last from data with duplicates must not hide them from a strict load;
+      // one built under another rating scale must not skip the check of the scale asked for now.
+      const otherScale = plan.layout === 'plain' && options.ratingScale !== undefined && !sameScale(cached.dataset.info.scale, options.ratingScale);
+      if (!(cached.notes.hadDuplicates && dedupe === 'error') && !otherScale) {
         for (const message of cached.notes.warnings) warn(message);
         return cached.dataset;
       }
@@ -69,17 +79,17 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   const warn = options.warn ?? (() => {});
   const plan = detectLayout(absolute);
   const sources = stampSources(plan.sourceFiles);
-  const raw =
-    options.ratingsParser === 'csv-parse'
-      ? await csvParseRatingsFile(plan.ratingsFile, plan.ratingsFormat)
-      : scanRatingsFile(plan.ratingsFile, plan.ratingsFormat);
+  const given = plan.layout === 'plain' ? options.ratingScale : undefined;
+  if (given !== undefined) checkScale(given);
+  const format = given !== undefined ? { ...plan.ratingsFormat, scale: given } : plan.ratingsFormat;
+  const raw = options.ratingsParser === 'csv-parse' ? await csvParseRatingsFile(plan.ratingsFile, format) : scanRatingsFile(plan.ratingsFile, format);
   const movies = plan.readMovies ? plan.readMovies() : null;
   const warnings: string[] = [];
   const note = (message: string): void => {
     warnings.push(message);
     warn(message);
   };
-  const scale = plan.ratingsFormat.scale ?? observedScale(raw);
+  const scale = format.scale ?? inferPlainScale(raw, note);
   const built = indexRatings(raw, movies, options.dedupe ?? 'error', note);
   const dataset: Dataset = {
     info: { name: path.basename(absolute), dir: absolute, layout: plan.layout, fingerprint: '', scale },
@@ -87,6 +97,71 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   };
   dataset.info.fingerprint = fingerprint(dataset);
   return { dataset, notes: { warnings, hadDuplicates: built.hadDuplicates }, sources };
+}
+
+const sameScale = (a: RatingScale, b: RatingScale): boolean => a.min === b.min && a.max === b.max && a.step === b.step;
+
+function checkScale(scale: RatingScale): void {
+  if (!(Number.isFinite(scale.min) && Number.isFinite(scale.max) && scale.min < scale.max && Number.isFinite(scale.step) && scale.step >= 0)) {
+    throw new AlsError(`rating scale ${scale.min}..${scale.max} step ${scale.step} is not a range (min < max, step ≥ 0)`);
+  }
+}
+
+const formatScale = (s: RatingScale): string => `${s.min}–${s.max}${s.step > 0 ? ` in steps of ${s.step}` : ''}`;
+
+/** The usual rating scales, narrowest first: a plain file's outliers are judged against them. */
+const KNOWN_SCALES: RatingScale[] = [
+  { min: 1, max: 5, step: 1 },
+  { min: 0.5, max: 5, step: 0.5 },
+  { min: 0, max: 5, step: 1 },
+  { min: 1, max: 10, step: 1 },
+  { min: 0.5, max: 10, step: 0.5 },
+  { min: 0, max: 10, step: 1 },
+];
+
+const onScale = (r: number, s: RatingScale): boolean => r >= s.min && r <= s.max && (s.step === 0 || Number.isInteger(r / s.step));
+
+/**
+ * A plain file's scale when none was given: the observed range (and step). If nearly every rating
+ * (all but ≤ 0.1 %, at least 10 ratings) fits one of KNOWN_SCALES but a few do not, those few are
+ * typos (a 9 among 1–5 stars): refused at the first one's line. Warns which scale was used
+ * unless the observed range is exactly a usual scale.
+ */
+function inferPlainScale(raw: RawRatings, warn: (message: string) => void): RatingScale {
+  const observed = observedScale(raw);
+  const name = path.basename(raw.file);
+  // Narrowest first: a scale all ratings fit is accepted; one all but a few fit (in a file large
+  // enough to tell) means those few are mistakes, even if a wider scale would hold them too.
+  const allowed = raw.length >= 10 ? Math.max(1, Math.floor(raw.length / 1000)) : 0;
+  let fits = false;
+  for (const s of KNOWN_SCALES) {
+    const off = countOff(raw, s, allowed + 1);
+    if (off === 0) {
+      fits = true;
+      break;
+    }
+    if (off > allowed) continue;
+    let k = 0;
+    while (onScale(raw.values[k]!, s)) k++;
+    throw new DataError(
+      raw.file,
+      lineOfRating(raw, k),
+      `rating ${raw.values[k]} is off the scale ${formatScale(s)} of the other ratings; if it is valid, give the rating scale (e.g. --rating-scale ${observed.min}-${observed.max})`,
+    );
+  }
+  // Said only when it is not plainly a usual scale (1–5 stars, half stars…): a range like 1–3 may
+  // be a partial view of a wider scale, and predictions will be clipped to it.
+  if (!KNOWN_SCALES.some((s) => sameScale(s, observed))) {
+    warn(`${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`);
+  }
+  return observed;
+}
+
+/** Ratings of `raw` off the scale `s`, counting up to `stopAt`. */
+function countOff(raw: RawRatings, s: RatingScale, stopAt: number): number {
+  let off = 0;
+  for (let k = 0; k < raw.length && off < stopAt; k++) if (!onScale(raw.values[k]!, s)) off++;
+  return off;
 }
 
 /** For a plain file: the observed range, and step 1 / 0.5 when every rating is a multiple of it (else 0). */

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Random } from '../core/random.js';
 import { AlsError } from '../errors.js';
+import { installFolderAtomicSync } from './atomic.js';
 
 /**
  * `als synth`: a MovieLens-format folder drawn from a planted model, so that training and
@@ -27,7 +28,8 @@ import { AlsError } from '../errors.js';
  * switches to weighted sampling without replacement by exponential keys (Efraimidis–Spirakis).
  *
  * Output is streamed user by user through a fixed byte buffer, so memory is O(users + movies),
- * never O(ratings). The folder is written under a temporary name and renamed into place.
+ * never O(ratings). The folder is built by installFolderAtomicSync (temp folder with the pid in
+ * its name, fsynced, renamed into place), so a killed run leaves nothing under the real name.
  */
 
 /** The genres MovieLens uses, with rough relative frequencies (MovieLens-32M-like). */
@@ -332,19 +334,12 @@ export function generateSynth(options: SynthOptions): SynthResult {
   const o = validateSynthOptions(options);
   const out = path.resolve(o.out);
   if (existsSync(out)) throw new AlsError(`${out} already exists; remove it or choose another --out`);
-  const parent = path.dirname(out);
-  mkdirSync(parent, { recursive: true });
-  const temp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(temp);
-  try {
-    const truth = writeFolder(temp, o);
-    writeFileSync(path.join(temp, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
-    renameSync(temp, out);
-    return { dir: out, truth, elapsedMs: performance.now() - startedMs };
-  } catch (error) {
-    rmSync(temp, { recursive: true, force: true });
-    throw error;
-  }
+  const truth = installFolderAtomicSync(out, (temp) => {
+    const written = writeFolder(temp, o);
+    writeFileSync(path.join(temp, 'truth.json'), `${JSON.stringify(written, null, 2)}\n`);
+    return written;
+  });
+  return { dir: out, truth, elapsedMs: performance.now() - startedMs };
 }
 
 function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {

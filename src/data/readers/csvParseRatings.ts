@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
-import { DataError } from '../../errors.js';
+import { DataError, quoteForMessage } from '../../errors.js';
 import { describeIoError } from './text.js';
 import type { RatingsFormat, RawRatings } from './types.js';
 
@@ -25,6 +25,8 @@ export async function csvParseRatingsFile(file: string, format: RatingsFormat): 
   let length = 0;
   let firstLine = 1;
   const scale = format.scale;
+  // Only the 4-column layouts are read here (timestamps required), in header order when named.
+  const columns = format.columns && format.columns.timestamp >= 0 ? format.columns : { user: 0, item: 1, rating: 2, timestamp: 3 };
   const parser = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
     parse({ delimiter: format.separator, info: true, relax_column_count: true, skip_empty_lines: true }),
   );
@@ -34,15 +36,15 @@ export async function csvParseRatingsFile(file: string, format: RatingsFormat): 
       continue;
     }
     if (record.length !== 4) throw new DataError(file, info.lines, `expected 4 fields, found ${record.length}`);
-    const user = Number(record[0]);
-    const item = Number(record[1]);
-    const rating = Number(record[2]);
-    const time = Number(record[3]);
+    const user = Number(record[columns.user]);
+    const item = Number(record[columns.item]);
+    const rating = Number(record[columns.rating]);
+    const time = Number(record[columns.timestamp]);
     if (!(Number.isInteger(user) && user >= 0 && Number.isInteger(item) && item >= 0 && Number.isInteger(time))) {
       throw new DataError(file, info.lines, 'ids and timestamp must be non-negative integers');
     }
     if (!Number.isFinite(rating) || (scale && (rating < scale.min || rating > scale.max))) {
-      throw new DataError(file, info.lines, `rating ${record[2]} is out of range`);
+      throw new DataError(file, info.lines, `rating ${quoteForMessage(record[columns.rating] ?? '')} is out of range`);
     }
     if (length === capacity) {
       capacity = Math.ceil(capacity * 1.5);

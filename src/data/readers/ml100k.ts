@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DataError } from '../../errors.js';
+import { DataError, quoteForMessage } from '../../errors.js';
 import { isNoGenre, MovieListBuilder, readTextFile, splitLines } from './text.js';
 import type { RawMovies } from './types.js';
 
@@ -36,6 +36,16 @@ export function readMl100kMovies(dir: string): RawMovies {
 
   const lines = splitLines(readTextFile(itemFile, 'latin1'));
   const fieldsPerLine = 5 + flagNames.length;
+  // u.item's lines all carry one flag per u.genre line: when its first two movies agree with each
+  // other on a different count, u.genre is the file that is short (or long), not u.item.
+  const firstTwo = lines.filter((line) => line !== '').slice(0, 2).map((line) => line.split('|').length);
+  if (firstTwo.length > 0 && firstTwo[0]! > 5 && firstTwo[0] !== fieldsPerLine && firstTwo.every((n) => n === firstTwo[0])) {
+    throw new DataError(
+      genreFile,
+      undefined,
+      `lists ${flagNames.length} genres but the movies in u.item have ${firstTwo[0]! - 5} genre flags each (truncated or damaged u.genre?)`,
+    );
+  }
   const movies = new MovieListBuilder(itemFile);
   const genreOffsets: number[] = [0];
   const genreIds: number[] = [];
@@ -51,7 +61,7 @@ export function readMl100kMovies(dir: string): RawMovies {
     for (let flag = 0; flag < flagNames.length; flag++) {
       const value = parts[5 + flag];
       if (value !== '0' && value !== '1') {
-        throw new DataError(itemFile, lineNo, `genre flag ${flag + 1} (${flagNames[flag]}) is ${JSON.stringify(value)}, expected 0 or 1`);
+        throw new DataError(itemFile, lineNo, `genre flag ${flag + 1} (${flagNames[flag]}) is ${quoteForMessage(value ?? '')}, expected 0 or 1`);
       }
       if (value === '1' && genreIdOfFlag[flag]! >= 0) genreIds.push(genreIdOfFlag[flag]!);
     }

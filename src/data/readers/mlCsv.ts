@@ -25,7 +25,10 @@ export function readCsvMovies(dir: string): RawMovies {
   try {
     records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
   } catch (error) {
-    const csvError = error as { lines?: number; message?: string };
+    const csvError = error as { code?: string; lines?: number; message?: string };
+    // csv-parse reports an unclosed quote where the file ends; name the line where it opened.
+    const opened = unbalancedQuoteLine(text);
+    if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && opened !== undefined) throw unbalancedQuote(file, opened);
     const problem = (csvError.message ?? String(error)).split('\n')[0]!.replace(/^Invalid Record Length: /, '');
     throw new DataError(file, csvError.lines, `CSV: ${problem}`);
   }
@@ -36,9 +39,36 @@ export function readCsvMovies(dir: string): RawMovies {
     // info.lines is the line where the record ends; a quoted title may not span lines in MovieLens.
     const lineNo = info.lines;
     if (r === 0 && record[0] === 'movieId') continue;
+    if (record.some((field) => field.includes('\n'))) {
+      // A quoted field ran over line ends: a quote opened earlier and closed lines later.
+      throw unbalancedQuote(file, unbalancedQuoteLine(text) ?? lineNo);
+    }
     if (record.length !== 3) throw new DataError(file, lineNo, `expected 3 fields (movieId, title, genres), found ${record.length}`);
     movies.add(lineNo, record[0]!, record[1]!);
     genres.add(record[2]!.split('|'));
   }
   return movies.finish(genres.finish(), 'no movies (header only)');
+}
+
+function unbalancedQuote(file: string, line: number): DataError {
+  return new DataError(file, line, 'unbalanced quote: a quoted field opens on this line and is not closed on it');
+}
+
+/**
+ * The first line with an odd number of double quotes: where a quoted field opens without closing
+ * (MovieLens titles never span lines, and "" inside a quoted field counts twice). Error path only.
+ */
+function unbalancedQuoteLine(text: string): number | undefined {
+  let line = 1;
+  let quotes = 0;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 34) quotes++;
+    else if (c === 10) {
+      if (quotes % 2 === 1) return line;
+      line++;
+      quotes = 0;
+    }
+  }
+  return quotes % 2 === 1 ? line : undefined;
 }

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../../errors.js';
 import { describeIoError } from './text.js';
-import type { RatingsFormat, RawRatings } from './types.js';
+import { quoteForMessage } from '../../errors.js';
+import type { ColumnMap, RatingsFormat, RawRatings } from './types.js';
 
 /**
  * A hand-written byte scanner for numeric rating files (u.data, ratings.dat, ratings.csv, plain
@@ -26,10 +27,10 @@ const fieldValues = new Float64Array(5);
 
 /**
  * Parses one line [start, end) into `fieldValues`; returns the number of fields, or -1 when the
- * line is not of the fast form (then the slow path explains what is wrong). Fields 0, 1, 3 are
- * non-negative integers ≤ 2^31−1; field 2 is a decimal `digits[.digits]`.
+ * line is not of the fast form (then the slow path explains what is wrong). Every field is a
+ * non-negative integer ≤ 2^31−1 but the rating's (`ratingField`), a decimal `digits[.digits]`.
  */
-function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: number): number {
+function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: number, ratingField: number): number {
   let p = start;
   let field = 0;
   for (;;) {
@@ -43,7 +44,7 @@ function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: 
       p++;
     }
     if (p === digitsStart) return -1;
-    if (field === 2 && p < end && buf[p] === DOT) {
+    if (field === ratingField && p < end && buf[p] === DOT) {
       p++;
       let scale = 1;
       let fraction = 0;
@@ -71,32 +72,51 @@ function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: 
   }
 }
 
-const FIELD_NAMES = ['user id', 'movie id', 'rating', 'timestamp'];
+const POSITIONAL: ColumnMap = { user: 0, item: 1, rating: 2, timestamp: 3 };
+
+/** Field names by position, for messages: ['user id', 'movie id', 'rating', 'timestamp'] in file order. */
+function fieldNames(columns: ColumnMap): string[] {
+  const names: string[] = [];
+  names[columns.user] = 'user id';
+  names[columns.item] = 'movie id';
+  names[columns.rating] = 'rating';
+  if (columns.timestamp >= 0) names[columns.timestamp] = 'timestamp';
+  return names;
+}
 
 /** The slow path: explains why a line failed the fast path, as a DataError naming file and line. */
 function explainLine(file: string, lineNo: number, text: string, format: RatingsFormat, expectedFields: number, lastLineWithoutNewline: boolean): DataError {
   const parts = text.split(format.separator);
+  const columns = format.columns ?? POSITIONAL;
+  const names = fieldNames(columns);
   if (parts.length !== expectedFields) {
     const truncated = lastLineWithoutNewline && parts.length < expectedFields ? ' (truncated last line?)' : '';
-    const want = expectedFields === 4 ? '4 fields (user, movie, rating, timestamp)' : '3 fields (user, movie, rating)';
+    const want = format.columns
+      ? `${expectedFields} fields (${names.slice(0, expectedFields).map((n) => n.replace(' id', '')).join(', ')})`
+      : expectedFields === 4
+        ? '4 fields (user, movie, rating, timestamp)'
+        : '3 fields (user, movie, rating)';
     return new DataError(file, lineNo, `expected ${want} separated by ${JSON.stringify(format.separator)}, found ${parts.length}${truncated}`);
   }
   for (let f = 0; f < parts.length; f++) {
     const field = parts[f]!;
-    const name = FIELD_NAMES[f]!;
-    if (f === 2) {
-      if (!/^-?\d+(\.\d+)?$/.test(field)) return new DataError(file, lineNo, `rating ${JSON.stringify(field)} is not a number`);
+    const name = names[f]!;
+    if (f === columns.rating) {
+      if (!/^-?\d+(\.\d+)?$/.test(field)) return new DataError(file, lineNo, `rating ${quoteForMessage(field)} is not a number`);
       const rating = Number(field);
       const problem = ratingProblem(rating, format);
       if (problem) return new DataError(file, lineNo, problem);
       continue;
     }
-    if (/^-\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${field} is negative`);
-    if (!/^\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${JSON.stringify(field)} is not a non-negative integer`);
-    if (Number(field) > MAX_INT32) return new DataError(file, lineNo, `${name} ${field} is too large (max ${MAX_INT32})`);
+    if (/^-\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${clipDigits(field)} is negative`);
+    if (!/^\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${quoteForMessage(field)} is not a non-negative integer`);
+    if (Number(field) > MAX_INT32) return new DataError(file, lineNo, `${name} ${clipDigits(field)} is too large (max ${MAX_INT32})`);
   }
-  return new DataError(file, lineNo, `cannot parse line ${JSON.stringify(text.slice(0, 80))}`);
+  return new DataError(file, lineNo, `cannot parse line ${quoteForMessage(text)}`);
 }
+
+/** A run of digits for a message (a 10 MB one is cut). */
+const clipDigits = (digits: string): string => (digits.length > 24 ? `${digits.slice(0, 24)}…` : digits);
 
 /** Why a rating is not allowed by the format's scale, or '' when it is. */
 function ratingProblem(rating: number, format: RatingsFormat): string {
@@ -132,6 +152,11 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
   const minRating = scale ? scale.min : -Infinity;
   const maxRating = scale ? scale.max : Infinity;
   const step = scale ? scale.step : 0;
+  const columns = format.columns ?? POSITIONAL;
+  const userField = columns.user;
+  const itemField = columns.item;
+  const ratingField = columns.rating;
+  const timeField = columns.timestamp;
 
   // MovieLens lines are ~20–27 bytes; start near the expected count and grow by 1.5×.
   let capacity = Math.max(1024, Math.ceil(size / 20));
@@ -141,7 +166,7 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
   let times = new Int32Array(capacity);
   let length = 0;
 
-  let expectedFields = format.fields === 'auto' ? 0 : 4;
+  let expectedFields = format.columns ? (format.columns.timestamp >= 0 ? 4 : 3) : format.fields === 'auto' ? 0 : 4;
   let firstLine = 1;
   const blankLinesBefore: number[] = [];
 
@@ -187,9 +212,9 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
           continue;
         }
       }
-      const fields = parseLine(buf, p, lineEnd, sep0, sep1);
+      const fields = parseLine(buf, p, lineEnd, sep0, sep1, ratingField);
       if (expectedFields === 0 && (fields === 3 || fields === 4)) expectedFields = fields;
-      const rating = fieldValues[2]!;
+      const rating = fieldValues[ratingField]!;
       if (fields !== expectedFields || rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step))) {
         const text = buf.toString('utf-8', p, lineEnd);
         if (expectedFields === 0) expectedFields = text.split(format.separator).length === 3 ? 3 : 4;
@@ -202,10 +227,10 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
         values = growFloat(values, capacity);
         times = grow(times, capacity);
       }
-      users[length] = fieldValues[0]!;
-      items[length] = fieldValues[1]!;
+      users[length] = fieldValues[userField]!;
+      items[length] = fieldValues[itemField]!;
       values[length] = rating;
-      if (fields === 4) times[length] = fieldValues[3]!;
+      if (fields === 4) times[length] = fieldValues[timeField]!;
       length++;
       p = nl + 1;
     }

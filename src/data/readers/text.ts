@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DataError } from '../../errors.js';
+import { DataError, quoteForMessage } from '../../errors.js';
 import type { RawMovies } from './types.js';
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
@@ -103,7 +103,7 @@ export class MovieListBuilder {
   /** Adds the next movie; a bad id is a DataError naming the line. */
   add(lineNo: number, idText: string, fullTitle: string): void {
     const id = parseId(idText);
-    if (id < 0) throw new DataError(this.file, lineNo, `movie id ${JSON.stringify(idText)} is not a non-negative integer`);
+    if (id < 0) throw new DataError(this.file, lineNo, `movie id ${quoteForMessage(idText)} is not a non-negative integer`);
     const { title, year } = splitTitleYear(fullTitle);
     this.ids.push(id);
     this.titles.push(title);

@@ -58,4 +58,18 @@ export interface RatingsFormat {
   fields: 4 | 'auto';
   /** Allowed ratings, or null to accept any finite number. */
   scale: RatingScale | null;
+  /**
+   * Where each field is, read from the header's column names (0-based positions; timestamp -1
+   * when there is none). Absent: the fixed order user, movie, rating[, timestamp].
+   */
+  columns?: ColumnMap;
+}
+
+/** Positions of the needed fields in a line. */
+export interface ColumnMap {
+  user: number;
+  item: number;
+  rating: number;
+  /** -1: no timestamp column. */
+  timestamp: number;
 }
