@@ -6,8 +6,9 @@
 import type { Command } from 'commander';
 import { openCheckpoint } from '../app/data.js';
 import { evaluateCheckpoint, type EvalReport } from '../app/evaluate.js';
+import { openRecorder, recordEvaluation } from '../app/record.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
-import { dataEvents, dataSourceOf } from './common.js';
+import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export type { EvalReport } from '../app/evaluate.js';
@@ -21,6 +22,7 @@ export const EVAL_OPTIONS = [
   'maxUsers',
   'evalMinRatings',
   'json',
+  'record',
   ...DATA_OPTIONS,
 ] as const satisfies readonly OptionKey[];
 
@@ -35,7 +37,8 @@ export function registerEval(program: Command): void {
     const o = readOptions(cmd, EVAL_OPTIONS);
     const source = dataSourceOf(o);
     const { file, checkpoint } = openCheckpoint({ checkpoint: o.checkpoint, data: source.data, dataHome: source.dataHome });
-    const report = await evaluateCheckpoint(
+    const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
+    const report = await recordEvaluation(recorder, evaluateCheckpoint(
       {
         checkpointFile: file,
         checkpoint,
@@ -48,7 +51,7 @@ export function registerEval(program: Command): void {
         minRatings: o.evalMinRatings,
       },
       dataEvents(),
-    );
+    )).finally(() => recorder?.close());
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   });
 }

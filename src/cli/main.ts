@@ -9,6 +9,9 @@ import { registerRecommend } from './recommend.js';
 import { registerSimilar } from './similar.js';
 import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
+import { registerCv } from './cv.js';
+import { registerTune } from './tune.js';
+import { registerRuns } from './runs.js';
 import { readEnvironment } from './environment.js';
 
 /** Builds the `als` program. Each subcommand lives in its own file and registers itself here. */
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerSimilar(program);
   registerPlot(program);
   registerReport(program);
+  registerCv(program);
+  registerTune(program);
+  registerRuns(program);
   return program;
 }
 

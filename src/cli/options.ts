@@ -18,6 +18,7 @@ import { DEFAULT_DATASET } from '../data/home.js';
 import { RUN_DEFAULTS } from '../app/defaults.js';
 import { SYNTH_DEFAULTS } from '../data/synth.js';
 import { UsageError } from '../errors.js';
+import { parseFoldSpec } from '../data/folds.js';
 
 /** One option. `schema` receives what commander parsed: a string, a boolean, or string[] (repeatable). */
 export interface OptionSpec {
@@ -67,6 +68,23 @@ const count = (what: string, max = Number.MAX_SAFE_INTEGER, maxMessage = 'is too
   );
 const exponent = z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'));
 
+/** A fold spec, checked with the data layer's parser; a bare K means random:K. */
+const foldSpec = (nested: boolean) =>
+  z.string().transform((v, ctx) => {
+    const spec = /^\d+$/.test(v.trim()) ? `random:${v.trim()}` : v.trim();
+    try {
+      parseFoldSpec(spec);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+    if (nested && spec === 'ml100k') {
+      ctx.addIssue({ code: 'custom', message: 'the official ml100k folds cover the whole data set; inner folds must be random:K, user:K or temporal:K' });
+      return z.NEVER;
+    }
+    return spec;
+  });
+
 const onOff = (x: boolean): string => (x ? 'on' : 'off');
 const bias = defaultHyperparameters('bias');
 
@@ -77,7 +95,7 @@ export const OPTIONS = {
     flags: '--data <folder-or-name>',
     help: 'data set: a folder, or a name inside the data home (downloaded on first use)',
     schema: text('the data set'),
-    defaultText: `${DEFAULT_DATASET}; eval and report: the checkpoint's own`,
+    defaultText: `${DEFAULT_DATASET}; eval and report: the checkpoint's own; runs: every data set`,
   },
   dataHome: {
     flags: '--data-home <folder>',
@@ -116,7 +134,7 @@ export const OPTIONS = {
     help: `model kind: ${MODEL_KINDS.join(' | ')}`,
     schema: z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` }),
     // Shown, not applied here: with --resume an absent kind means the checkpoint's.
-    defaultText: DEFAULT_MODEL_KIND,
+    defaultText: `${DEFAULT_MODEL_KIND}; runs: every kind`,
     aliases: ['--model <kind>'],
   },
   dim: {
@@ -304,6 +322,96 @@ export const OPTIONS = {
     ),
     default: RUN_DEFAULTS.plotWidth,
   },
+
+  // Recording (train, eval, cv, tune): <data home>/runs.sqlite.
+  record: { flags: '--no-record', help: 'do not record this run in <data home>/runs.sqlite', schema: flag },
+
+  // Cross-validation and tuning.
+  folds: {
+    flags: '--folds <spec>',
+    help: 'folds: ml100k (the official u1–u5), random:K, user:K, temporal:K, or K for random:K',
+    schema: foldSpec(false),
+    default: 'random:5',
+  },
+  config: {
+    flags: '--config <settings>',
+    help: "another configuration to compare with the model options', e.g. 'dim=50 tau=0.1' (repeatable; paired on the same folds)",
+    schema: texts,
+    repeatable: true,
+  },
+  tuneSplit: {
+    flags: '--split <spec>',
+    help: 'outer held-out part, never used to choose (same forms as als train; none: tune on every rating)',
+    schema: text('the split'),
+    default: RUN_DEFAULTS.split,
+  },
+  tuneFolds: {
+    flags: '--folds <spec>',
+    help: 'inner folds over the training part of --split: random:K, user:K, temporal:K, or K for random:K',
+    schema: foldSpec(true),
+    default: 'random:5',
+  },
+  space: {
+    flags: '--space <name=values>',
+    help: "one dimension of the search space, e.g. 'dim=10,30,50', 'tau=0.03..0.3:log' (repeatable)",
+    schema: texts,
+    repeatable: true,
+  },
+  spaceFile: { flags: '--space-file <file.json>', help: 'search space as JSON, e.g. {"dim": [10, 30], "tau": "0.03..0.3:log"}', schema: text('the space file') },
+  strategy: {
+    flags: '--strategy <name>',
+    help: 'grid: every combination; random: --trials seeded draws',
+    schema: z.enum(['grid', 'random'], { error: 'must be grid or random' }),
+    default: 'random',
+  },
+  trials: { flags: '--trials <n>', help: 'configurations drawn by --strategy random', schema: integer('the number of trials', 1), default: 20 },
+  gridPoints: { flags: '--grid-points <n>', help: 'points per range with --strategy grid', schema: integer('the number of points', 1), default: 5 },
+  halving: {
+    flags: '--halving <epochs>',
+    help: 'successive halving: epoch milestones, e.g. 5,15,40 (one milestone: no halving)',
+    schema: z
+      .string()
+      .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { error: 'must be epoch milestones such as 5,15,40' })
+      .transform((v) => v.split(',').map((x) => Number(x.trim())))
+      .refine((m) => m.every((x) => x >= 1), { error: 'milestones must be positive' })
+      .refine((m) => m.every((x, i) => i === 0 || x > m[i - 1]!), { error: 'milestones must increase' }),
+    default: '5,15,40',
+  },
+  reduction: {
+    flags: '--reduction <eta>',
+    help: 'η of the halving: one trial in η goes on to the next milestone',
+    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(2, { error: 'must be at least 2' })),
+    default: 3,
+  },
+  metric: { flags: '--metric <name>', help: 'objective: rmse, mae, precision@K, recall@K, ndcg@K or map@K', schema: text('the metric'), default: 'rmse' },
+  refit: { flags: '--refit', help: 'then train the best configuration on the training part of --split (as the printed als train command)', schema: flag },
+
+  // Listing recorded runs (als runs).
+  since: {
+    flags: '--since <when>',
+    help: 'only runs started since then: a date (2026-12-01, ISO time) or an age (90m, 12h, 7d)',
+    schema: z.string().transform((v, ctx) => {
+      const age = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(v.trim());
+      if (age) {
+        const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[age[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+        return new Date(Date.now() - Number(age[1]) * unitMs);
+      }
+      const date = new Date(v);
+      if (v.trim() === '' || Number.isNaN(date.getTime())) {
+        ctx.addIssue({ code: 'custom', message: 'must be a date (2026-12-01) or an age (90m, 12h, 7d)' });
+        return z.NEVER;
+      }
+      return date;
+    }),
+  },
+  best: { flags: '--best <metric>', help: 'sort by this final metric, best first (rmse, mae: lowest; others: highest)', schema: text('the metric') },
+  runCommand: {
+    flags: '--command <name>',
+    help: 'only runs of this command: train, eval, cv or tune',
+    schema: z.enum(['train', 'eval', 'cv', 'tune'], { error: 'must be train, eval, cv or tune' }),
+  },
+  allRuns: { flags: '--all', help: 'also list the per-fold runs of cv and tune', schema: flag },
+  limit: { flags: '--limit <n>', help: 'list at most this many runs', schema: integer('the number of runs', 1), default: 50 },
 
   // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
   synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },

@@ -6,12 +6,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { openDataset } from '../app/data.js';
+import { openRecorder, recordResult, recordTraining } from '../app/record.js';
 import { TrainingRun, type TrainStart } from '../app/train.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import { AlsError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
-import { dataEvents, dataSourceOf } from './common.js';
+import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export const TRAIN_OPTIONS = [
@@ -34,6 +35,7 @@ export const TRAIN_OPTIONS = [
   'earlyStop',
   'quiet',
   'report',
+  'record',
   ...DATA_OPTIONS,
 ] as const satisfies readonly OptionKey[];
 
@@ -83,6 +85,7 @@ async function runTrain(cmd: Command): Promise<number> {
   const startedMs = performance.now();
   const source = dataSourceOf(o);
   const dataset = await openDataset(source, dataEvents());
+  const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
 
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
@@ -123,7 +126,7 @@ async function runTrain(cmd: Command): Promise<number> {
       signal: stop.signal,
       report: o.report,
     },
-    {
+    recordTraining(recorder, dataset, {
       onNote: note,
       onStart: (s) => {
         for (const line of startLines(s)) note(line);
@@ -139,7 +142,7 @@ async function runTrain(cmd: Command): Promise<number> {
           );
         }
       },
-    },
+    }),
   );
 
   const onSigint = (): void => {
@@ -157,10 +160,11 @@ async function runTrain(cmd: Command): Promise<number> {
   process.on('SIGINT', onSigint);
   let result;
   try {
-    result = await run.run();
+    result = await recordResult(recorder, run.run());
   } finally {
     process.off('SIGINT', onSigint);
     bar?.stop();
+    recorder?.close();
   }
 
   const { out, checkpoint: final, history, epochsRun } = result;
