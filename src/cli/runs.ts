@@ -65,7 +65,7 @@ function settingsOf(r: RunSummary): string {
 export function formatRunList(runs: RunSummary[], file: string, best?: string): string {
   if (runs.length === 0) return `no runs recorded in ${file} match\n`;
   const rows = runs.map((r) => {
-    const where = r.fold !== null ? `${r.split} fold ${r.fold + 1}` : (r.split ?? '-');
+    const where = r.fold !== null && !(r.split ?? '').includes('#') ? `${r.split} fold ${r.fold + 1}` : (r.split ?? '-');
     const tuneAt = r.tuneId !== null ? ` tune ${r.tuneId}/trial ${(r.trial ?? 0) + 1}/rung ${(r.rung ?? 0) + 1}` : '';
     return [
       String(r.id),
