@@ -134,7 +134,7 @@ export const OPTIONS = {
     help: `model kind: ${MODEL_KINDS.join(' | ')}`,
     schema: z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` }),
     // Shown, not applied here: with --resume an absent kind means the checkpoint's.
-    defaultText: `${DEFAULT_MODEL_KIND}; runs: every kind`,
+    defaultText: DEFAULT_MODEL_KIND,
     aliases: ['--model <kind>'],
   },
   dim: {
@@ -409,6 +409,11 @@ export const OPTIONS = {
     flags: '--command <name>',
     help: 'only runs of this command: train, eval, cv or tune',
     schema: z.enum(['train', 'eval', 'cv', 'tune'], { error: 'must be train, eval, cv or tune' }),
+  },
+  runsKind: {
+    flags: '--kind <kind>',
+    help: `only runs of this model kind: ${MODEL_KINDS.join(' | ')}`,
+    schema: z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` }),
   },
   allRuns: { flags: '--all', help: 'also list the per-fold runs of cv and tune', schema: flag },
   limit: { flags: '--limit <n>', help: 'list at most this many runs', schema: integer('the number of runs', 1), default: 50 },

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { dataSourceOf } from './common.js';
 import { addOptions, readOptions, type OptionKey } from './options.js';
 
-export const RUNS_OPTIONS = ['data', 'kind', 'runCommand', 'since', 'best', 'allRuns', 'limit', 'json', 'dataHome'] as const satisfies readonly OptionKey[];
+export const RUNS_OPTIONS = ['data', 'runsKind', 'runCommand', 'since', 'best', 'allRuns', 'limit', 'json', 'dataHome'] as const satisfies readonly OptionKey[];
 const ONE_OPTIONS = ['json', 'dataHome'] as const satisfies readonly OptionKey[];
 
 function runId(text: string): number {
@@ -25,7 +25,7 @@ export function registerRuns(program: Command): void {
     const listing = await listRecordedRuns({
       dataHome: dataSourceOf(o).dataHome,
       data: o.data,
-      kind: o.kind,
+      kind: o.runsKind,
       command: o.runCommand,
       since: o.since,
       best: o.best,
