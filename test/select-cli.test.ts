@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,14 @@ describe('als tune', () => {
     expect(existsSync(path.join(whole, 'models', 'ml-100k-latent.als'))).toBe(true);
     const trained = JSON.parse(als('runs', '--data-home', whole, '--json', '--command', 'train').stdout) as Array<{ epochs: number; split: string }>;
     expect(trained).toEqual([expect.objectContaining({ epochs: 3, split: 'ml100k:u1' })]);
+    // The tune's page: both charts, and one table row per (trial, halving round) run: 4 + 2.
+    const page = path.join(work, 'tune.html');
+    expectOk(als('report', '--tune', '1', '--data-home', whole, '--out', page));
+    const html = readFileSync(page, 'utf8');
+    expect(html.match(/<svg/g)).toHaveLength(2);
+    expect(html).toContain('rmse against each hyperparameter');
+    expect(html.match(/<tr>/g)!.length - 1).toBe(6);
+    expectOneLineError(als('report', '--tune', '9', '--data-home', whole, '--out', page), /^als: --tune 9: no such tune/);
 
     // Kill a tune after its second job, then run the same command again.
     const h = home('tune-killed');

@@ -386,6 +386,12 @@ export const OPTIONS = {
   metric: { flags: '--metric <name>', help: 'objective: rmse, mae, precision@K, recall@K, ndcg@K or map@K', schema: text('the metric'), default: 'rmse' },
   refit: { flags: '--refit', help: 'then train the best configuration on the training part of --split (as the printed als train command)', schema: flag },
 
+  tune: {
+    flags: '--tune <id>',
+    help: 'instead of a checkpoint, the page of a recorded tune: its charts and trials (--out default tune-<id>.html)',
+    schema: integer('the tune id', 1),
+  },
+
   // Listing recorded runs (als runs).
   since: {
     flags: '--since <when>',
