@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecorder, Recorder, recordResult, recordTraining, TOOL_VERSION } from '../src/app/record.js';
+import { listRecordedRuns } from '../src/app/runs.js';
 import { runCrossValidation } from '../src/app/selection.js';
 import { trainModel } from '../src/app/train.js';
 import { loadDataset } from '../src/data/load.js';
@@ -101,5 +102,11 @@ describe('Recorder', () => {
     expect(folds.map((r) => r.fold).sort()).toEqual([0, 1, 2]);
     expect(summary!.id).toBe(result.configurations[0]!.runId);
     expect(summary!.metrics.rmse).toBeCloseTo(result.configurations[0]!.summary.rmse!.mean, 12);
+  });
+
+  it('listing a data home without a registry finds no runs and creates no file', async () => {
+    const dataHome = path.join(scratch, 'empty-home');
+    expect(await listRecordedRuns({ dataHome })).toEqual({ file: path.join(dataHome, 'runs.sqlite'), runs: [] });
+    expect(existsSync(path.join(dataHome, 'runs.sqlite'))).toBe(false);
   });
 });

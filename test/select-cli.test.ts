@@ -145,6 +145,8 @@ describe('bad input', () => {
     expectOneLineError(tune('--space-file', spaceFile), /space\.json.*dim range 4\.\.2 has low > high/);
     expectOneLineError(als('runs', 'show', 'x', '--data-home', h), /^als: run id "x" is not a number/);
     expectOneLineError(als('runs', '--best', 'auc', '--data-home', h), /^als: --best auc: not a recorded metric/);
+    expectOneLineError(als('runs', '--since', 'yesterday', '--data-home', h), /^als: --since: must be a date \(2026-12-01\) or an age/);
+    expectOneLineError(als('runs', 'compare', '3', '--data-home', h), /^als: runs compare: give at least two run ids/);
   });
 });
 
