@@ -18,7 +18,7 @@ function runId(text: string): number {
 }
 
 export function registerRuns(program: Command): void {
-  const runs = program.command('runs').description('list, show and compare the runs recorded in <data home>/runs.sqlite');
+  const runs = program.command('runs').description('list, show and compare the runs recorded in <data home>/runs.sqlite (als runs is als runs list; see als runs list --help for its filters)');
   const list = runs.command('list', { isDefault: true }).description('list recorded runs, newest first (or best first with --best)');
   addOptions(list, RUNS_OPTIONS).action(async (_options: unknown, cmd: Command) => {
     const o = readOptions(cmd, RUNS_OPTIONS);
