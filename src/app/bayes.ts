@@ -1,0 +1,175 @@
+/**
+ * Bayesian training as plain data: runs the Gibbs sampler (../core/gibbs.ts) on a split, keeps the
+ * running posterior predictive on the held-out ratings, stores thinned samples for later
+ * prediction, and reports every sample through a callback. Never prints.
+ *
+ * Chain bookkeeping. Sample numbers are 1-based over the whole chain (a resumed run continues the
+ * numbering). Samples 1…burnIn are discarded; every later one enters the prediction average, and
+ * every `thin`-th of them (sample − burnIn ≡ 0 mod thin) is kept in float32 for the checkpoint.
+ * Resuming from the returned `resume` with `samples` more sweeps gives exactly the chain, curve
+ * and stored samples of one run with the sum of the sample counts (same seed, any thread count).
+ */
+import type { RatingList, RatingMatrix } from '../data/types.js';
+import { UsageError } from '../errors.js';
+import type { ItemGenres } from '../core/als.js';
+import { createGibbsSampler, type GibbsChainState } from '../core/gibbs.js';
+import { PredictiveAccumulator, storeSample, type CalibrationRow, type StoredSample } from '../core/gibbs-predict.js';
+import type { KernelProvider } from '../core/kernel.js';
+import { loadKernel, type KernelName } from '../core/kernels.js';
+import type { ModelKind } from '../core/types.js';
+
+/** Options of a Bayesian run (the CLI's --samples, --burn-in, --thin, --dim, --seed, --threads, --kernel). */
+export interface BayesianOptions {
+  kind: ModelKind;
+  /** K (ignored for the bias model). */
+  dim: number;
+  /** Sweeps to run in this call (a resumed chain continues from where it stopped). */
+  samples: number;
+  /** Sweeps of the whole chain discarded before averaging; must be below the chain's total. */
+  burnIn: number;
+  /** Keep every thin-th post-burn-in sample for storage (prediction averages all of them). */
+  thin: number;
+  seed: number;
+  threads: number;
+  kernel: KernelName | KernelProvider;
+}
+
+/**
+ * Defaults measured on ML-100K u1 and ml-latest-small (see the bench, src/bench/gibbs.ts):
+ * K = 32 as libFM's best; 300 sweeps with 60 of burn-in; thin 10 keeps 24 float32 samples,
+ * whose mean prediction is within the stored-sample tolerance of the full chain's.
+ */
+export const DEFAULT_BAYESIAN_OPTIONS: Readonly<Omit<BayesianOptions, 'kind' | 'seed' | 'threads' | 'kernel'>> = Object.freeze({
+  dim: 32,
+  samples: 300,
+  burnIn: 60,
+  thin: 10,
+});
+
+/** One line of the sample history. */
+export interface SampleMetrics {
+  sample: number;
+  /** RMSE of this sample's draw on the training ratings. */
+  trainRmse: number;
+  /** The noise precision drawn in this sample; noiseSd = 1/√α. */
+  alpha: number;
+  /** Held-out RMSE of the running average over post-burn-in samples so far (null in burn-in or with no held-out ratings). */
+  validationRmse: number | null;
+  elapsedMs: number;
+}
+
+/** What a resumed run needs beyond the options: the chain, the predictive sums, the stored samples and the history. */
+export interface BayesianResume {
+  chain: GibbsChainState;
+  predictive: { sum: Float64Array; sumSquares: Float64Array; count: number; inverseAlphaSum: number };
+  storedSamples: StoredSample[];
+  metrics: SampleMetrics[];
+}
+
+export interface BayesianInput {
+  train: RatingMatrix;
+  /** Held-out ratings (may be empty). */
+  test: RatingList;
+  /** Movie genres; required by the genre model. */
+  itemGenres: ItemGenres | null;
+}
+
+export interface BayesianCallbacks {
+  /** After every sample, with its metrics (and the sample count asked for in this call). */
+  onSample?: (metrics: SampleMetrics, done: number, total: number) => void;
+  /** Stop early (e.g. Ctrl-C): checked after every sample; the result is then a valid resume point. */
+  shouldStop?: () => boolean;
+}
+
+export interface BayesianRun {
+  options: BayesianOptions;
+  /** Every sample of the chain so far (including resumed ones). */
+  metrics: SampleMetrics[];
+  /** Held-out RMSE of the average over all post-burn-in samples (null if none or no held-out set). */
+  rmse: number | null;
+  /** Share of held-out ratings inside the central 50/80/95 % predictive intervals (null as above). */
+  calibration: CalibrationRow[] | null;
+  /** Thinned float32 samples: what prediction from a checkpoint uses. */
+  storedSamples: StoredSample[];
+  /** μ₀ of the model (the training mean). */
+  globalMean: number;
+  /** The state to resume from. */
+  resume: BayesianResume;
+  /** Wall time of the sweeps in this call. */
+  elapsedMs: number;
+}
+
+/** One-line usage errors for impossible chain settings. */
+export function validateBayesianOptions(options: BayesianOptions, samplesBefore = 0): void {
+  const positive = (name: string, v: number): void => {
+    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${name} must be a positive integer, got ${v}`);
+  };
+  positive('--samples', options.samples);
+  positive('--thin', options.thin);
+  if (!Number.isInteger(options.burnIn) || options.burnIn < 0) throw new UsageError(`--burn-in must be a non-negative integer, got ${options.burnIn}`);
+  const total = samplesBefore + options.samples;
+  if (options.burnIn >= total) {
+    throw new UsageError(
+      samplesBefore > 0
+        ? `--burn-in (${options.burnIn}) must be less than the chain's ${total} samples (${samplesBefore} done + --samples ${options.samples})`
+        : `--burn-in (${options.burnIn}) must be less than --samples (${options.samples}): no sample would be averaged`,
+    );
+  }
+  if (options.kind !== 'bias') positive('--dim', options.dim);
+}
+
+export async function trainBayesian(input: BayesianInput, options: BayesianOptions, callbacks: BayesianCallbacks = {}, resume?: BayesianResume): Promise<BayesianRun> {
+  const before = resume?.chain.samplesDone ?? 0;
+  validateBayesianOptions(options, before);
+  const kernel = typeof options.kernel === 'string' ? await loadKernel(options.kernel) : options.kernel;
+  const sampler = await createGibbsSampler({
+    train: input.train,
+    itemGenres: input.itemGenres,
+    kind: options.kind,
+    dim: options.dim,
+    seed: options.seed,
+    threads: options.threads,
+    kernel,
+    ...(resume ? { initial: resume.chain } : {}),
+  });
+  const predictive = new PredictiveAccumulator(input.test, resume?.predictive);
+  const stored = resume ? [...resume.storedSamples] : [];
+  const metrics = resume ? [...resume.metrics] : [];
+  let elapsedMs = 0;
+  try {
+    for (let i = 0; i < options.samples; i++) {
+      const sweep = await sampler.sweep();
+      elapsedMs += sweep.elapsedMs;
+      const s = sweep.sample;
+      let validationRmse: number | null = null;
+      if (s > options.burnIn) {
+        predictive.add(sampler.current, sweep.alpha);
+        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(sampler.current, sweep.alpha, s));
+        if (input.test.length > 0) validationRmse = predictive.rmse();
+      }
+      const m: SampleMetrics = { sample: s, trainRmse: sweep.trainRmse, alpha: sweep.alpha, validationRmse, elapsedMs: sweep.elapsedMs };
+      metrics.push(m);
+      callbacks.onSample?.(m, i + 1, options.samples);
+      if (callbacks.shouldStop?.()) break;
+    }
+    const chain = sampler.state();
+    const averaged = predictive.count > 0 && input.test.length > 0;
+    return {
+      options,
+      metrics,
+      rmse: averaged ? predictive.rmse() : null,
+      calibration: averaged ? predictive.calibration() : null,
+      storedSamples: stored,
+      globalMean: chain.model.globalMean,
+      resume: {
+        chain,
+        predictive: { sum: predictive.sum.slice(), sumSquares: predictive.sumSquares.slice(), count: predictive.count, inverseAlphaSum: predictive.inverseAlphaSum },
+        storedSamples: stored,
+        metrics,
+      },
+      elapsedMs,
+    };
+  } finally {
+    await sampler.close();
+  }
+}
