@@ -13,7 +13,7 @@ import type { RatingList, RatingMatrix } from '../data/types.js';
 import { UsageError } from '../errors.js';
 import type { ItemGenres } from '../core/als.js';
 import { createGibbsSampler, type GibbsChainState } from '../core/gibbs.js';
-import { PredictiveAccumulator, storeSample, type CalibrationRow, type StoredSample } from '../core/gibbs-predict.js';
+import { PredictiveAccumulator, storeSample, type CalibrationRow, type PredictiveSums, type StoredSample } from '../core/gibbs-predict.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
@@ -61,7 +61,7 @@ export interface SampleMetrics {
 /** What a resumed run needs beyond the options: the chain, the predictive sums, the stored samples and the history. */
 export interface BayesianResume {
   chain: GibbsChainState;
-  predictive: { sum: Float64Array; sumSquares: Float64Array; count: number; inverseAlphaSum: number };
+  predictive: PredictiveSums;
   storedSamples: StoredSample[];
   metrics: SampleMetrics[];
 }
@@ -72,6 +72,8 @@ export interface BayesianInput {
   test: RatingList;
   /** Movie genres; required by the genre model. */
   itemGenres: ItemGenres | null;
+  /** The rating scale: each sample's prediction is clamped to it before averaging (null: no clamp). */
+  scale: { min: number; max: number } | null;
 }
 
 export interface BayesianCallbacks {
@@ -85,14 +87,18 @@ export interface BayesianRun {
   options: BayesianOptions;
   /** Every sample of the chain so far (including resumed ones). */
   metrics: SampleMetrics[];
-  /** Held-out RMSE of the average over all post-burn-in samples (null if none or no held-out set). */
+  /** Held-out RMSE of the point prediction over all post-burn-in samples (per-sample clamped to the scale when given; null if none or no held-out set). */
   rmse: number | null;
+  /** The same for the plain, unclamped average. */
+  unclampedRmse: number | null;
   /** Share of held-out ratings inside the central 50/80/95 % predictive intervals (null as above). */
   calibration: CalibrationRow[] | null;
   /** Thinned float32 samples: what prediction from a checkpoint uses. */
   storedSamples: StoredSample[];
   /** μ₀ of the model (the training mean). */
   globalMean: number;
+  /** The rating scale predictions were clamped to (null: none). */
+  scale: { min: number; max: number } | null;
   /** The state to resume from. */
   resume: BayesianResume;
   /** Wall time of the sweeps in this call. */
@@ -132,7 +138,7 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
     kernel,
     ...(resume ? { initial: resume.chain } : {}),
   });
-  const predictive = new PredictiveAccumulator(input.test, resume?.predictive);
+  const predictive = new PredictiveAccumulator(input.test, input.scale, resume?.predictive);
   const stored = resume ? [...resume.storedSamples] : [];
   const metrics = resume ? [...resume.metrics] : [];
   let elapsedMs = 0;
@@ -158,12 +164,14 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
       options,
       metrics,
       rmse: averaged ? predictive.rmse() : null,
+      unclampedRmse: averaged ? predictive.rmse(false) : null,
       calibration: averaged ? predictive.calibration() : null,
       storedSamples: stored,
       globalMean: chain.model.globalMean,
+      scale: input.scale,
       resume: {
         chain,
-        predictive: { sum: predictive.sum.slice(), sumSquares: predictive.sumSquares.slice(), count: predictive.count, inverseAlphaSum: predictive.inverseAlphaSum },
+        predictive: predictive.sums(),
         storedSamples: stored,
         metrics,
       },

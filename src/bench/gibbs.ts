@@ -84,7 +84,7 @@ for (const kind of String(o.model).split(',') as ModelKind[]) {
   const tRun = performance.now();
   const every = num('every');
   const run = await trainBayesian(
-    { train: split.train, test: split.test, itemGenres },
+    { train: split.train, test: split.test, itemGenres, scale: dataset.info.scale },
     { kind, dim: num('dim'), samples: num('samples'), burnIn: num('burnIn'), thin: num('thin'), seed: num('seed'), threads, kernel: kernelName },
     {
       onSample: (m) => {
@@ -98,11 +98,11 @@ for (const kind of String(o.model).split(',') as ModelKind[]) {
   );
   const wallS = (performance.now() - tRun) / 1000;
   const msPerSample = run.elapsedMs / run.metrics.length;
-  const stored = rmseFromSamples(run.storedSamples, run.globalMean, kind === 'bias' ? 0 : num('dim'), split.train.numUsers, split.train.numItems, split.test);
+  const stored = rmseFromSamples(run.storedSamples, run.globalMean, kind === 'bias' ? 0 : num('dim'), split.train.numUsers, split.train.numItems, split.test, dataset.info.scale);
   const cal = run.calibration?.map((c) => `${(c.level * 100).toFixed(0)}%→${(c.share * 100).toFixed(1)}%`).join(' ') ?? '-';
   const best = Math.min(...run.metrics.map((m) => m.validationRmse ?? Infinity));
   console.log(
-    `GIBBS ${kind} dim ${kind === 'bias' ? 0 : num('dim')}, ${num('samples')} samples, burn-in ${num('burnIn')}, thin ${num('thin')}: RMSE ${run.rmse?.toFixed(4)} (min of curve ${best.toFixed(4)}); ` +
+    `GIBBS ${kind} dim ${kind === 'bias' ? 0 : num('dim')}, ${num('samples')} samples, burn-in ${num('burnIn')}, thin ${num('thin')}: RMSE ${run.rmse?.toFixed(4)} (unclamped ${run.unclampedRmse?.toFixed(4)}; min of curve ${best.toFixed(4)}); ` +
       `stored ${run.storedSamples.length} float32 samples RMSE ${stored.toFixed(4)} (Δ ${(stored - (run.rmse ?? NaN)).toFixed(4)}); calibration ${cal}; ` +
       `${msPerSample.toFixed(0)} ms/sample (${(msPerSample / alsMsPerEpoch).toFixed(2)}× an ALS epoch), sampler wall ${wallS.toFixed(1)} s`,
   );

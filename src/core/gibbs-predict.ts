@@ -51,47 +51,61 @@ export interface CalibrationRow {
 /**
  * Running posterior predictive moments over a fixed list of ratings (the held-out set): add one
  * sample at a time; its state (the sums) is what a resumed chain needs to continue the curve.
+ *
+ * With a rating `scale`, the point prediction is the average of each sample's r̂ clamped to
+ * [min, max] (as libFM's MCMC averages clamped predictions): a rating never lies outside the
+ * scale, so clamping can only move a prediction closer (measured on ML-100K u1, latent, 500
+ * samples: 0.9078 unclamped, 0.9073 clamping the average, 0.9067 clamping each sample). The sd
+ * and the intervals use the unclamped moments, whose normal approximation is the one derived above.
  */
 export class PredictiveAccumulator {
   readonly ratings: RatingList;
-  /** Σ_s r̂_s and Σ_s r̂_s² per rating. */
+  readonly scale: { min: number; max: number } | null;
+  /** Σ_s r̂_s, Σ_s r̂_s² and Σ_s clamp(r̂_s) per rating. */
   readonly sum: Float64Array;
   readonly sumSquares: Float64Array;
+  readonly clampedSum: Float64Array;
   /** S and Σ_s 1/α_s. */
   count = 0;
   inverseAlphaSum = 0;
 
-  constructor(ratings: RatingList, state?: { sum: Float64Array; sumSquares: Float64Array; count: number; inverseAlphaSum: number }) {
+  constructor(ratings: RatingList, scale: { min: number; max: number } | null, state?: PredictiveSums) {
     this.ratings = ratings;
+    this.scale = scale;
     if (state !== undefined) {
-      if (state.sum.length !== ratings.length || state.sumSquares.length !== ratings.length) {
+      if (state.sum.length !== ratings.length || state.sumSquares.length !== ratings.length || state.clampedSum.length !== ratings.length) {
         throw new RangeError('the predictive sums do not match the held-out ratings');
       }
       this.sum = state.sum.slice();
       this.sumSquares = state.sumSquares.slice();
+      this.clampedSum = state.clampedSum.slice();
       this.count = state.count;
       this.inverseAlphaSum = state.inverseAlphaSum;
     } else {
       this.sum = new Float64Array(ratings.length);
       this.sumSquares = new Float64Array(ratings.length);
+      this.clampedSum = new Float64Array(ratings.length);
     }
   }
 
   /** Adds the predictions of one sample (its model and α). */
   add(model: ModelState, alpha: number): void {
     const { users, items, length } = this.ratings;
+    const lo = this.scale?.min ?? -Infinity;
+    const hi = this.scale?.max ?? Infinity;
     for (let e = 0; e < length; e++) {
       const p = predict(model, users[e]!, items[e]!);
       this.sum[e]! += p;
       this.sumSquares[e]! += p * p;
+      this.clampedSum[e]! += Math.min(hi, Math.max(lo, p));
     }
     this.count++;
     this.inverseAlphaSum += 1 / alpha;
   }
 
-  /** Posterior predictive mean of rating e. */
+  /** The point prediction of rating e: the average of the (clamped, with a scale) sample predictions. */
   mean(e: number): number {
-    return this.sum[e]! / this.count;
+    return this.clampedSum[e]! / this.count;
   }
 
   /** Posterior predictive sd of rating e: √(sample variance of r̂ + mean of 1/α). */
@@ -101,28 +115,43 @@ export class PredictiveAccumulator {
     return Math.sqrt(spread + this.inverseAlphaSum / this.count);
   }
 
-  /** RMSE of the mean prediction (NaN before any sample, 0 for no ratings). */
-  rmse(): number {
+  /** RMSE of the point prediction (`clamped` false: of the plain average). NaN before any sample, 0 for no ratings. */
+  rmse(clamped = true): number {
     if (this.count === 0) return NaN;
     const n = this.ratings.length;
+    const sums = clamped ? this.clampedSum : this.sum;
     let s = 0;
     for (let e = 0; e < n; e++) {
-      const d = this.ratings.values[e]! - this.sum[e]! / this.count;
+      const d = this.ratings.values[e]! - sums[e]! / this.count;
       s += d * d;
     }
     return n > 0 ? Math.sqrt(s / n) : 0;
   }
 
-  /** Share of ratings inside each central predictive interval (normal with the two moments). */
+  /** Share of ratings inside each central predictive interval (normal with the unclamped moments). */
   calibration(levels: readonly number[] = CALIBRATION_LEVELS): CalibrationRow[] {
     const n = this.ratings.length;
     return levels.map((level) => {
       const z = centralIntervalZ(level);
       let inside = 0;
-      for (let e = 0; e < n; e++) if (Math.abs(this.ratings.values[e]! - this.mean(e)) <= z * this.sd(e)) inside++;
+      for (let e = 0; e < n; e++) if (Math.abs(this.ratings.values[e]! - this.sum[e]! / this.count) <= z * this.sd(e)) inside++;
       return { level, share: n > 0 ? inside / n : NaN };
     });
   }
+
+  /** Copies of the sums (for a resume point). */
+  sums(): PredictiveSums {
+    return { sum: this.sum.slice(), sumSquares: this.sumSquares.slice(), clampedSum: this.clampedSum.slice(), count: this.count, inverseAlphaSum: this.inverseAlphaSum };
+  }
+}
+
+/** The running sums of a PredictiveAccumulator. */
+export interface PredictiveSums {
+  sum: Float64Array;
+  sumSquares: Float64Array;
+  clampedSum: Float64Array;
+  count: number;
+  inverseAlphaSum: number;
 }
 
 /** One stored draw, float32: what prediction needs. */
@@ -150,7 +179,11 @@ export function storeSample(model: ModelState, alpha: number, sample: number): S
   };
 }
 
-/** Posterior predictive mean and sd of one rating from stored samples (./ above); unknown ids contribute 0. */
+/**
+ * Posterior predictive of one rating from stored samples (see the top of this file): `mean` the point
+ * prediction (average of per-sample clamped r̂ with a scale), `rawMean` and `sd` the unclamped
+ * moments for intervals. Unknown ids contribute 0.
+ */
 export function predictFromSamples(
   samples: readonly StoredSample[],
   globalMean: number,
@@ -159,7 +192,11 @@ export function predictFromSamples(
   numItems: number,
   user: number,
   item: number,
-): { mean: number; sd: number } {
+  scale: { min: number; max: number } | null = null,
+): { mean: number; sd: number; rawMean: number } {
+  const lo = scale?.min ?? -Infinity;
+  const hi = scale?.max ?? Infinity;
+  let clampedSum = 0;
   const knownUser = user >= 0 && user < numUsers;
   const knownItem = item >= 0 && item < numItems;
   let sum = 0;
@@ -176,18 +213,27 @@ export function predictFromSamples(
     }
     sum += r;
     sumSquares += r * r;
+    clampedSum += Math.min(hi, Math.max(lo, r));
     inverseAlpha += 1 / s.alpha;
   }
   const S = samples.length;
-  const mean = sum / S;
-  return { mean, sd: Math.sqrt(Math.max(0, sumSquares / S - mean * mean) + inverseAlpha / S) };
+  const rawMean = sum / S;
+  return { mean: clampedSum / S, rawMean, sd: Math.sqrt(Math.max(0, sumSquares / S - rawMean * rawMean) + inverseAlpha / S) };
 }
 
-/** RMSE of the stored samples' mean prediction on a list of ratings. */
-export function rmseFromSamples(samples: readonly StoredSample[], globalMean: number, dim: number, numUsers: number, numItems: number, ratings: RatingList): number {
+/** RMSE of the stored samples' point prediction (clamped per sample with a scale) on a list of ratings. */
+export function rmseFromSamples(
+  samples: readonly StoredSample[],
+  globalMean: number,
+  dim: number,
+  numUsers: number,
+  numItems: number,
+  ratings: RatingList,
+  scale: { min: number; max: number } | null = null,
+): number {
   let s = 0;
   for (let e = 0; e < ratings.length; e++) {
-    const d = ratings.values[e]! - predictFromSamples(samples, globalMean, dim, numUsers, numItems, ratings.users[e]!, ratings.items[e]!).mean;
+    const d = ratings.values[e]! - predictFromSamples(samples, globalMean, dim, numUsers, numItems, ratings.users[e]!, ratings.items[e]!, scale).mean;
     s += d * d;
   }
   return ratings.length > 0 ? Math.sqrt(s / ratings.length) : 0;

@@ -37,7 +37,10 @@
  * continues it exactly.
  *
  * Initial state: the ALS initialisation (biases 0, factors N(0, 0.1²) from the seed), prior means
- * 0 and precisions 1, α = 1; the first sweep's hyperparameter draw replaces them.
+ * 0 and precisions 1, α = 1; the first sweep's hyperparameter draw replaces them. (Drawing the
+ * rows before the hyperparameters, so that the first sweep sees the weak initial prior, fits the
+ * training set sooner but measured no better held out: ML-100K u1 genre, 300 samples, burn-in
+ * 60: 0.8993 against 0.8989.)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
