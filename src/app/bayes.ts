@@ -12,8 +12,8 @@
 import type { RatingList, RatingMatrix } from '../data/types.js';
 import { UsageError } from '../errors.js';
 import type { ItemGenres } from '../core/als.js';
-import { createGibbsSampler, type GibbsChainState } from '../core/gibbs.js';
-import { PredictiveAccumulator, storeSample, type CalibrationRow, type PredictiveSums, type StoredSample } from '../core/gibbs-predict.js';
+import { createGibbsSampler, type GibbsResumePoint, type SampleMetrics } from '../core/gibbs.js';
+import { PredictiveAccumulator, storeSample, type CalibrationRow, type StoredSample } from '../core/gibbs-predict.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
@@ -46,25 +46,11 @@ export const DEFAULT_BAYESIAN_OPTIONS: Readonly<Omit<BayesianOptions, 'kind' | '
   thin: 10,
 });
 
-/** One line of the sample history. */
-export interface SampleMetrics {
-  sample: number;
-  /** RMSE of this sample's draw on the training ratings. */
-  trainRmse: number;
-  /** The noise precision drawn in this sample; noiseSd = 1/√α. */
-  alpha: number;
-  /** Held-out RMSE of the running average over post-burn-in samples so far (null in burn-in or with no held-out ratings). */
-  validationRmse: number | null;
-  elapsedMs: number;
-}
+/** One line of the sample history (defined in the core, where checkpoints read it too). */
+export type { SampleMetrics } from '../core/gibbs.js';
 
 /** What a resumed run needs beyond the options: the chain, the predictive sums, the stored samples and the history. */
-export interface BayesianResume {
-  chain: GibbsChainState;
-  predictive: PredictiveSums;
-  storedSamples: StoredSample[];
-  metrics: SampleMetrics[];
-}
+export type BayesianResume = GibbsResumePoint;
 
 export interface BayesianInput {
   train: RatingMatrix;

@@ -63,6 +63,7 @@ import { describeSide, type SideDescriptors, type WorkerScalars } from './traine
 import { splitRowsByCost } from './trainer.js';
 import type { ModelKind, ModelState } from './types.js';
 import type { ArrayDescriptor } from './arena.js';
+import type { PredictiveSums, StoredSample } from './gibbs-predict.js';
 
 /** Stream ids of the counter-based random numbers (the third key word). */
 export const STREAM_USER = 0;
@@ -100,6 +101,26 @@ export interface GibbsSamplerOptions {
   hyperprior?: HyperpriorConstants;
   /** Continue this chain instead of starting one (kind, dim and sizes must match). */
   initial?: GibbsChainState;
+}
+
+/** One line of a run's sample history (what checkpoints store and curves draw). */
+export interface SampleMetrics {
+  sample: number;
+  /** RMSE of this sample's draw on the training ratings. */
+  trainRmse: number;
+  /** The noise precision drawn in this sample; the noise sd is 1/√α. */
+  alpha: number;
+  /** Held-out RMSE of the running average over post-burn-in samples so far (null in burn-in or with no held-out ratings). */
+  validationRmse: number | null;
+  elapsedMs: number;
+}
+
+/** Everything a run needs to continue exactly: the chain, the held-out predictive sums, the stored samples, the history. */
+export interface GibbsResumePoint {
+  chain: GibbsChainState;
+  predictive: PredictiveSums;
+  storedSamples: StoredSample[];
+  metrics: SampleMetrics[];
 }
 
 /** What one sweep reports. */

@@ -212,8 +212,10 @@ export function sampleFromFactor(tri: Float64Array, n: number, x: Float64Array, 
     const rowI = (i * (i + 1)) / 2;
     let s = x[i]!;
     for (let k = 0; k < i; k++) s -= tri[rowI + k]! * x[k]!;
-    x[i] = s * inverseDiagonal[i]! + normals[zOffset + i]!;
+    x[i] = s * inverseDiagonal[i]!;
   }
+  // Only after the whole forward pass: it reads the earlier w_k, which must not include z yet.
+  for (let i = 0; i < n; i++) x[i]! += normals[zOffset + i]!;
   for (let i = n - 1; i >= 0; i--) {
     const rowI = (i * (i + 1)) / 2;
     const xi = x[i]! * inverseDiagonal[i]!;
