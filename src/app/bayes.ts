@@ -136,7 +136,7 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
       let validationRmse: number | null = null;
       if (s > options.burnIn) {
         predictive.add(sampler.current, sweep.alpha);
-        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(sampler.current, sweep.alpha, s));
+        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(sampler.current, sweep.alpha, s, sampler.userPrior));
         if (input.test.length > 0) validationRmse = predictive.rmse();
       }
       const m: SampleMetrics = { sample: s, trainRmse: sweep.trainRmse, alpha: sweep.alpha, validationRmse, elapsedMs: sweep.elapsedMs };

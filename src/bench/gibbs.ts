@@ -75,7 +75,7 @@ for (const kind of String(o.model).split(',') as ModelKind[]) {
       const m = await trainer.epoch();
       total += m.elapsedMs;
       alsRmse = m.validationRmse ?? NaN;
-      if (e === 1 || e % 5 === 0) curve.push(`${e}:${alsRmse.toFixed(4)}`);
+      if (epochs <= 12 || e === 1 || e % 5 === 0) curve.push(`${e}:${alsRmse.toFixed(4)}`);
     }
     await trainer.close();
     alsMsPerEpoch = total / epochs;

@@ -14,6 +14,7 @@
  */
 import type { RatingList } from '../data/types.js';
 import { predict } from './als.js';
+import { choleskyFactor, choleskySolve } from './normal-equations.js';
 import type { ModelState } from './types.js';
 
 /** Nominal central interval levels reported by calibration. */
@@ -164,13 +165,21 @@ export interface StoredSample {
   itemFactors: Float32Array;
   itemBias: Float32Array;
   genreFactors: Float32Array;
+  /**
+   * The sample's user prior (μ_U, π_U; K + 1 each, float64): with the movies and α of the sample,
+   * what folding in a new user needs (its conditional posterior given this sample).
+   */
+  userPriorMean: Float64Array;
+  userPriorPrecision: Float64Array;
 }
 
-/** A float32 copy of the current draw. */
-export function storeSample(model: ModelState, alpha: number, sample: number): StoredSample {
+/** A float32 copy of the current draw (and its user prior, for fold-in). */
+export function storeSample(model: ModelState, alpha: number, sample: number, userPrior: { mean: Float64Array; precision: Float64Array }): StoredSample {
   return {
     sample,
     alpha,
+    userPriorMean: userPrior.mean.slice(),
+    userPriorPrecision: userPrior.precision.slice(),
     userFactors: Float32Array.from(model.userFactors),
     userBias: Float32Array.from(model.userBias),
     itemFactors: Float32Array.from(model.itemFactors),
@@ -237,4 +246,90 @@ export function rmseFromSamples(
     s += d * d;
   }
   return ratings.length > 0 ? Math.sqrt(s / ratings.length) : 0;
+}
+
+/**
+ * A new user's posterior predictive for every movie, from their ratings (`items` movie indexes,
+ * unknown ones ignored) and the stored samples. Per sample s, with the sample's movies, α_s and
+ * user prior (μ_U, π_U) fixed, the new row x̃ = [u; b] has the Gaussian conditional of the user
+ * half-sweep (SamplingArgs in ./kernel.ts): A_s = α_s Σ ṽṽᵀ + diag(π_U), m_s = A_s⁻¹(α_s Σ t ṽ + π_U∘μ_U).
+ * Rather than one draw of x̃ per sample, it is integrated out exactly (Rao–Blackwellised), so
+ * the result has no extra Monte Carlo noise: for movie n with ṽ_n = [v_n; 1],
+ *
+ *   r̂_s = μ₀ + c_n + m_s·ṽ_n,   Var_s = ṽ_nᵀ A_s⁻¹ ṽ_n = ‖L_s⁻¹ ṽ_n‖²  (A_s = L_s L_sᵀ)
+ *   mean = (1/S) Σ_s clamp(r̂_s),  sd² = sample variance of r̂_s + (1/S) Σ_s (Var_s + 1/α_s).
+ *
+ * For a user with no ratings this is the prior predictive (μ_U and π_U only).
+ */
+export function foldInUserPredictive(
+  samples: readonly StoredSample[],
+  globalMean: number,
+  dim: number,
+  numItems: number,
+  items: Int32Array,
+  values: Float32Array,
+  scale: { min: number; max: number } | null = null,
+): { mean: Float64Array; sd: Float64Array } {
+  const K = dim;
+  const n = K + 1;
+  const lo = scale?.min ?? -Infinity;
+  const hi = scale?.max ?? Infinity;
+  const sum = new Float64Array(numItems);
+  const sumSquares = new Float64Array(numItems);
+  const clampedSum = new Float64Array(numItems);
+  let varianceSum = 0;
+  const extraVariance = new Float64Array(numItems);
+  const tri = new Float64Array((n * (n + 1)) / 2);
+  const rhs = new Float64Array(n);
+  const inverseDiagonal = new Float64Array(n);
+  const w = new Float64Array(n);
+  for (const s of samples) {
+    tri.fill(0);
+    rhs.fill(0);
+    for (let e = 0; e < items.length; e++) {
+      const j = items[e]!;
+      if (j < 0 || j >= numItems) continue;
+      const t = values[e]! - globalMean - s.itemBias[j]!;
+      // ṽ = [v_j; 1]; packed upper triangle (column c holds rows 0..c).
+      for (let c = 0; c < n; c++) {
+        const vc = c < K ? s.itemFactors[j * K + c]! : 1;
+        const col = (c * (c + 1)) / 2;
+        for (let r = 0; r <= c; r++) tri[col + r]! += s.alpha * vc * (r < K ? s.itemFactors[j * K + r]! : 1);
+        rhs[c]! += s.alpha * t * vc;
+      }
+    }
+    for (let c = 0; c < n; c++) {
+      tri[(c * (c + 3)) / 2]! += s.userPriorPrecision[c]!;
+      rhs[c]! += s.userPriorPrecision[c]! * s.userPriorMean[c]!;
+    }
+    if (!choleskyFactor(tri, n, inverseDiagonal)) throw new RangeError('fold-in: the posterior precision is not positive definite');
+    choleskySolve(tri, n, rhs, inverseDiagonal); // rhs = m_s
+    for (let item = 0; item < numItems; item++) {
+      let r = globalMean + s.itemBias[item]! + rhs[K]!;
+      for (let k = 0; k < K; k++) r += rhs[k]! * s.itemFactors[item * K + k]!;
+      // w = L⁻¹ ṽ (forward substitution over the packed rows of L), Var_s = ‖w‖².
+      let quad = 0;
+      for (let i = 0; i < n; i++) {
+        const rowI = (i * (i + 1)) / 2;
+        let acc = i < K ? s.itemFactors[item * K + i]! : 1;
+        for (let k = 0; k < i; k++) acc -= tri[rowI + k]! * w[k]!;
+        w[i] = acc * inverseDiagonal[i]!;
+        quad += w[i]! * w[i]!;
+      }
+      sum[item]! += r;
+      sumSquares[item]! += r * r;
+      clampedSum[item]! += Math.min(hi, Math.max(lo, r));
+      extraVariance[item]! += quad;
+    }
+    varianceSum += 1 / s.alpha;
+  }
+  const S = samples.length;
+  const mean = new Float64Array(numItems);
+  const sd = new Float64Array(numItems);
+  for (let item = 0; item < numItems; item++) {
+    const m = sum[item]! / S;
+    mean[item] = clampedSum[item]! / S;
+    sd[item] = Math.sqrt(Math.max(0, sumSquares[item]! / S - m * m) + (extraVariance[item]! + varianceSum) / S);
+  }
+  return { mean, sd };
 }

@@ -142,6 +142,8 @@ export interface GibbsSampler {
   /** The current draw (views into the sampler's arena: copy what you keep). */
   readonly current: ModelState;
   readonly alpha: number;
+  /** The current user prior (μ_U, π_U): views, copy what you keep. */
+  readonly userPrior: RowPrior;
   /** A deep copy of the chain state (to store, or to pass as `initial`). */
   state(): GibbsChainState;
   close(): Promise<void>;
@@ -400,6 +402,9 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     },
     get alpha() {
       return alpha;
+    },
+    get userPrior() {
+      return { mean: userSampling.priorMean, precision: userSampling.priorPrecision };
     },
     async sweep(): Promise<GibbsSweep> {
       if (closed) throw new Error('sampler is closed');
