@@ -44,6 +44,15 @@ describe('Gibbs runs', () => {
     expect(ts.rmse!).toBeCloseTo(one.rmse!, 8);
   });
 
+  it('samples the bias model (K = 0) alike on both kernels, better than the global mean', async () => {
+    const wasm = await trainBayesian(input, { ...base, kind: 'bias', samples: 10, burnIn: 2 });
+    const ts = await trainBayesian(input, { ...base, kind: 'bias', samples: 10, burnIn: 2, kernel: 'ts' });
+    expect(ts.rmse!).toBeCloseTo(wasm.rmse!, 9);
+    let sse = 0;
+    for (let e = 0; e < planted.test.length; e++) sse += (planted.test.values[e]! - wasm.globalMean) ** 2;
+    expect(wasm.rmse!).toBeLessThan(Math.sqrt(sse / planted.test.length) - 0.02);
+  });
+
   it('resumes exactly: 6 + 6 samples equal 12, also through a checkpoint file', async () => {
     const whole = await trainBayesian(input, base);
     const first = await trainBayesian(input, { ...base, samples: 6 });
