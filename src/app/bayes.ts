@@ -78,7 +78,7 @@ export interface BayesianRun {
   metrics: SampleMetrics[];
   /** Held-out RMSE of the point prediction over all post-burn-in samples (per-sample clamped to the scale when given; null if none or no held-out set). */
   rmse: number | null;
-  /** The same for the plain, unclamped average. */
+  /** The same for the plain average of the draws (no clamp, unrated rows drawn): for comparison. */
   unclampedRmse: number | null;
   /** Share of held-out ratings inside the central 50/80/95 % predictive intervals (null as above). */
   calibration: CalibrationRow[] | null;
@@ -138,8 +138,9 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
       const s = sweep.sample;
       let validationRmse: number | null = null;
       if (s > options.burnIn) {
-        predictive.add(sampler.current, sweep.alpha);
-        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(sampler.current, sweep.alpha, s, sampler.userPrior));
+        const point = sampler.predictionModel();
+        predictive.add(sampler.current, sweep.alpha, point);
+        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(point, sweep.alpha, s, sampler.userPrior, sampler.itemPrior));
         if (input.test.length > 0) validationRmse = predictive.rmse();
       }
       const m: SampleMetrics = { sample: s, trainRmse: sweep.trainRmse, alpha: sweep.alpha, validationRmse, elapsedMs: sweep.elapsedMs };

@@ -62,7 +62,7 @@ export interface CalibrationRow {
 export class PredictiveAccumulator {
   readonly ratings: RatingList;
   readonly scale: { min: number; max: number } | null;
-  /** Σ_s r̂_s, Σ_s r̂_s² and Σ_s clamp(r̂_s) per rating. */
+  /** Σ_s r̂_s, Σ_s r̂_s² of the draws and Σ_s clamp(r̂_s) of the point models per rating. */
   readonly sum: Float64Array;
   readonly sumSquares: Float64Array;
   readonly clampedSum: Float64Array;
@@ -89,22 +89,28 @@ export class PredictiveAccumulator {
     }
   }
 
-  /** Adds the predictions of one sample (its model and α). */
-  add(model: ModelState, alpha: number): void {
+  /**
+   * Adds the predictions of one sample: `draw` is the sample itself (its spread gives the sd),
+   * `pointModel` the same sample with rows that have no training ratings at their conditional
+   * mean (GibbsSampler.predictionModel; the draw itself when there are none), for the point
+   * prediction.
+   */
+  add(draw: ModelState, alpha: number, pointModel: ModelState = draw): void {
     const { users, items, length } = this.ratings;
     const lo = this.scale?.min ?? -Infinity;
     const hi = this.scale?.max ?? Infinity;
     for (let e = 0; e < length; e++) {
-      const p = predict(model, users[e]!, items[e]!);
+      const p = predict(draw, users[e]!, items[e]!);
       this.sum[e]! += p;
       this.sumSquares[e]! += p * p;
-      this.clampedSum[e]! += Math.min(hi, Math.max(lo, p));
+      const q = pointModel === draw ? p : predict(pointModel, users[e]!, items[e]!);
+      this.clampedSum[e]! += Math.min(hi, Math.max(lo, q));
     }
     this.count++;
     this.inverseAlphaSum += 1 / alpha;
   }
 
-  /** The point prediction of rating e: the average of the (clamped, with a scale) sample predictions. */
+  /** The point prediction of rating e: the average of the (clamped, with a scale) point-model predictions. */
   mean(e: number): number {
     return this.clampedSum[e]! / this.count;
   }
@@ -171,15 +177,29 @@ export interface StoredSample {
    */
   userPriorMean: Float64Array;
   userPriorPrecision: Float64Array;
+  /** The sample's movie prior (μ_V, π_V): the spread of a movie without training ratings. */
+  itemPriorMean: Float64Array;
+  itemPriorPrecision: Float64Array;
 }
 
-/** A float32 copy of the current draw (and its user prior, for fold-in). */
-export function storeSample(model: ModelState, alpha: number, sample: number, userPrior: { mean: Float64Array; precision: Float64Array }): StoredSample {
+/**
+ * A float32 copy of a sample for prediction (GibbsSampler.predictionModel: rows without ratings
+ * at their conditional mean), with its priors for fold-in and for the sd of such rows.
+ */
+export function storeSample(
+  model: ModelState,
+  alpha: number,
+  sample: number,
+  userPrior: { mean: Float64Array; precision: Float64Array },
+  itemPrior: { mean: Float64Array; precision: Float64Array },
+): StoredSample {
   return {
     sample,
     alpha,
     userPriorMean: userPrior.mean.slice(),
     userPriorPrecision: userPrior.precision.slice(),
+    itemPriorMean: itemPrior.mean.slice(),
+    itemPriorPrecision: itemPrior.precision.slice(),
     userFactors: Float32Array.from(model.userFactors),
     userBias: Float32Array.from(model.userBias),
     itemFactors: Float32Array.from(model.itemFactors),
@@ -191,7 +211,8 @@ export function storeSample(model: ModelState, alpha: number, sample: number, us
 /**
  * Posterior predictive of one rating from stored samples (see the top of this file): `mean` the point
  * prediction (average of per-sample clamped r̂ with a scale), `rawMean` and `sd` the unclamped
- * moments for intervals. Unknown ids contribute 0.
+ * moments for intervals. Unknown ids contribute 0. `cold` says whether the user / the movie had no
+ * training ratings (the caller knows the counts), so that its prior spread enters the sd.
  */
 export function predictFromSamples(
   samples: readonly StoredSample[],
@@ -202,10 +223,14 @@ export function predictFromSamples(
   user: number,
   item: number,
   scale: { min: number; max: number } | null = null,
+  cold: { user: boolean; item: boolean } | null = null,
 ): { mean: number; sd: number; rawMean: number } {
   const lo = scale?.min ?? -Infinity;
   const hi = scale?.max ?? Infinity;
   let clampedSum = 0;
+  // A row without training ratings is stored at its prior mean; its prior spread comes back
+  // analytically: Var(u·v + c) over v ~ N(m, diag(π_V)⁻¹), c ~ N(μ_c, 1/π_c) is Σ_k u_k²/π_V,k + 1/π_c.
+  let coldVariance = 0;
   const knownUser = user >= 0 && user < numUsers;
   const knownItem = item >= 0 && item < numItems;
   let sum = 0;
@@ -224,10 +249,20 @@ export function predictFromSamples(
     sumSquares += r * r;
     clampedSum += Math.min(hi, Math.max(lo, r));
     inverseAlpha += 1 / s.alpha;
+    if (cold !== null && knownUser && knownItem) {
+      if (cold.item) {
+        for (let k = 0; k < dim; k++) coldVariance += s.userFactors[user * dim + k]! ** 2 / s.itemPriorPrecision[k]!;
+        coldVariance += 1 / s.itemPriorPrecision[dim]!;
+      }
+      if (cold.user) {
+        for (let k = 0; k < dim; k++) coldVariance += s.itemFactors[item * dim + k]! ** 2 / s.userPriorPrecision[k]!;
+        coldVariance += 1 / s.userPriorPrecision[dim]!;
+      }
+    }
   }
   const S = samples.length;
   const rawMean = sum / S;
-  return { mean: clampedSum / S, rawMean, sd: Math.sqrt(Math.max(0, sumSquares / S - rawMean * rawMean) + inverseAlpha / S) };
+  return { mean: clampedSum / S, rawMean, sd: Math.sqrt(Math.max(0, sumSquares / S - rawMean * rawMean) + (inverseAlpha + coldVariance) / S) };
 }
 
 /** RMSE of the stored samples' point prediction (clamped per sample with a scale) on a list of ratings. */

@@ -144,6 +144,16 @@ export interface GibbsSampler {
   readonly alpha: number;
   /** The current user prior (μ_U, π_U): views, copy what you keep. */
   readonly userPrior: RowPrior;
+  /** The current movie prior (μ_V, π_V; the genre model adds p_n to μ_V): views. */
+  readonly itemPrior: RowPrior;
+  /**
+   * The current draw for prediction: users and movies without training ratings take their
+   * conditional mean (the prior mean: [μ_U; μ_b], [μ_V + p_n; μ_c]) instead of their draw. Their
+   * draw is pure prior noise that nothing in the data constrains; averaging it out over samples
+   * costs samples, taking its expectation costs nothing (Rao–Blackwellisation). Reused buffers
+   * (the draw itself when every row has ratings): valid until the next sweep.
+   */
+  predictionModel(): ModelState;
   /** A deep copy of the chain state (to store, or to pass as `initial`). */
   state(): GibbsChainState;
   close(): Promise<void>;
@@ -392,6 +402,21 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
   const sums = new Float64Array(n);
   const sumSquares = new Float64Array(n);
   let closed = false;
+  const emptyRows = (offsets: Int32Array, rows: number): number[] => {
+    const out: number[] = [];
+    for (let r = 0; r < rows; r++) if (offsets[r + 1] === offsets[r]) out.push(r);
+    return out;
+  };
+  const emptyUsers = emptyRows(userOffsets, U);
+  const emptyItems = emptyRows(itemOffsets, N);
+  const hasEmpty = emptyUsers.length > 0 || emptyItems.length > 0;
+  const prediction: ModelState = {
+    ...model,
+    userFactors: new Float64Array(hasEmpty ? U * K : 0),
+    userBias: new Float64Array(hasEmpty ? U : 0),
+    itemFactors: new Float64Array(hasEmpty ? N * K : 0),
+    itemBias: new Float64Array(hasEmpty ? N : 0),
+  };
 
   return {
     get samplesDone() {
@@ -405,6 +430,26 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     },
     get userPrior() {
       return { mean: userSampling.priorMean, precision: userSampling.priorPrecision };
+    },
+    get itemPrior() {
+      return { mean: itemSampling.priorMean, precision: itemSampling.priorPrecision };
+    },
+    predictionModel(): ModelState {
+      if (emptyUsers.length === 0 && emptyItems.length === 0) return model;
+      prediction.userFactors.set(model.userFactors);
+      prediction.userBias.set(model.userBias);
+      prediction.itemFactors.set(model.itemFactors);
+      prediction.itemBias.set(model.itemBias);
+      prediction.genreFactors = model.genreFactors;
+      for (const r of emptyUsers) {
+        for (let k = 0; k < K; k++) prediction.userFactors[r * K + k] = userSampling.priorMean[k]!;
+        prediction.userBias[r] = userSampling.priorMean[K]!;
+      }
+      for (const r of emptyItems) {
+        for (let k = 0; k < K; k++) prediction.itemFactors[r * K + k] = itemSampling.priorMean[k]! + (priors === null ? 0 : priors[r * K + k]!);
+        prediction.itemBias[r] = itemSampling.priorMean[K]!;
+      }
+      return prediction;
     },
     async sweep(): Promise<GibbsSweep> {
       if (closed) throw new Error('sampler is closed');
