@@ -46,6 +46,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RatingMatrix } from '../data/types.js';
+import { AlsError } from '../errors.js';
 import { computeGenrePriors, initModel, meanRating, squaredErrorSum, type ItemGenres } from './als.js';
 import type { SharedArena } from './arena.js';
 import {
@@ -476,7 +477,7 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
         computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
       }
       const sse = await squaredErrors();
-      if (!Number.isFinite(sse)) throw new Error(`the Gibbs chain diverged at sample ${sample} (squared error ${sse})`);
+      if (!Number.isFinite(sse)) throw new AlsError(`the Gibbs chain diverged at sample ${sample} (squared error ${sse})`);
       alpha = sampleNoisePrecision(sse, nnz, prior, rng);
       samplesDone = sample;
       return { sample, trainRmse: nnz > 0 ? Math.sqrt(sse / nnz) : 0, alpha, elapsedMs: performance.now() - t0 };
