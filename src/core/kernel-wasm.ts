@@ -62,8 +62,30 @@ type KernelEntry = (
   scratch: number,
 ) => void;
 
+/** Gibbs sampling entry (see sampleRows in ./wasm/kernel.ts and SamplingArgs in ./kernel.ts). */
+type SampleEntry = (
+  dim: number,
+  offsets: number,
+  indices: number,
+  values: number,
+  otherFactors: number,
+  otherBias: number,
+  rowFactors: number,
+  rowBias: number,
+  priorMeans: number,
+  globalMean: number,
+  alpha: number,
+  rowStart: number,
+  rowEnd: number,
+  scratch: number,
+  priorPrecision: number,
+  priorMean: number,
+  normals: number,
+) => void;
+
 interface KernelExports {
   solveRows: KernelEntry;
+  sampleRows: SampleEntry;
   /** Benchmark only: the Gram accumulation of solveRows without the solve (writes nothing). */
   accumulateRows: KernelEntry;
   scratchBytes(dim: number): number;
@@ -201,9 +223,44 @@ async function createWasmSolveRows(
     const rowBias = pointer('rowBias', args.rowBias);
     const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
 
+    const sampling = args.sampling ?? null;
+    if (sampling !== null) {
+      const n = dim + 1;
+      if (sampling.priorPrecision.length < n || sampling.priorMean.length < n || sampling.normals.length < rowEnd * n) {
+        throw new RangeError('wasm kernel: a sampling array is shorter than the rows being drawn need');
+      }
+      if (entryName !== 'solveRows') throw new Error('wasm kernel: the Gram-only benchmark entry cannot sample');
+    }
+    const samplingPointers =
+      sampling === null
+        ? null
+        : [pointer('priorPrecision', sampling.priorPrecision), pointer('priorMean', sampling.priorMean), pointer('normals', sampling.normals)] as const;
+
     const slot = claimSlot(control, preferredSlot);
     preferredSlot = slot;
     try {
+      if (samplingPointers !== null) {
+        exports.sampleRows(
+          dim,
+          offsets,
+          indices,
+          values,
+          otherFactors,
+          otherBias,
+          rowFactors,
+          rowBias,
+          priorMeans,
+          args.globalMean,
+          args.lambda,
+          rowStart,
+          rowEnd,
+          SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
+          samplingPointers[0],
+          samplingPointers[1],
+          samplingPointers[2],
+        );
+        return;
+      }
       entry(
         dim,
         offsets,

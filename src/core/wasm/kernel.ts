@@ -55,7 +55,34 @@ export function solveRows(
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, true);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, true, 0, 0, 0);
+}
+
+/**
+ * Gibbs sampling (src/core/kernel.ts, SamplingArgs): the same Gram accumulation as solveRows, then
+ * A = α G + diag(π), rhs = α g + π (μ̃ + [p_r; 0]) and one draw x̃ = A⁻¹ rhs + U⁻¹ z per row, with
+ * z = the row's K+1 numbers of `normals`. `lambda` is the noise precision α; τ, γ are unused.
+ */
+export function sampleRows(
+  dim: i32,
+  offsets: usize,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  rowFactors: usize,
+  rowBias: usize,
+  priorMeans: usize, // 0: no per-row prior (p_r = 0)
+  globalMean: f64,
+  lambda: f64,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+  priorPrecision: usize,
+  priorMean: usize,
+  normals: usize,
+): void {
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, rowStart, rowEnd, scratch, true, priorPrecision, priorMean, normals);
 }
 
 /**
@@ -82,7 +109,7 @@ export function accumulateRows(
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, false);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, false, 0, 0, 0);
 }
 
 @inline
@@ -106,6 +133,9 @@ function rows(
   rowEnd: i32,
   scratch: usize,
   solve: bool,
+  priorPrecision: usize, // Gibbs sampling (sampleRows): π, K+1 doubles; 0 = ALS solve
+  priorMean: usize, // Gibbs: shared prior mean μ̃, K+1 doubles
+  normals: usize, // Gibbs: numRows × (K+1) standard normals
 ): void {
   const n = dim + 1;
   const npad = (n + 1) & ~1;
@@ -125,6 +155,19 @@ function rows(
     const out = rowFactors + <usize>r * rowBytes;
     const prior = priorMeans != 0 ? priorMeans + <usize>r * rowBytes : 0;
 
+    if (count == 0 && priorPrecision != 0) {
+      // Gibbs, no ratings: a draw from the prior, x̃ = μ̃ + [p_r; 0] + z/√π.
+      const z = normals + <usize>r * (<usize>n << 3);
+      for (let a = 0; a < n; a++) {
+        const ao = <usize>a << 3;
+        let m = load<f64>(priorMean + ao);
+        if (a < dim && prior != 0) m += load<f64>(prior + ao);
+        const x = m + load<f64>(z + ao) / Math.sqrt(load<f64>(priorPrecision + ao));
+        if (a < dim) store<f64>(out + ao, x);
+        else store<f64>(rowBias + (<usize>r << 3), x);
+      }
+      continue;
+    }
     if (count == 0) {
       // No ratings: the minimiser of the prior term alone.
       for (let a = 0; a < dim; a++) {
@@ -228,8 +271,17 @@ function rows(
         v128.store(row + (<usize>b << 3), f64x2.mul(lam, v128.load(row + (<usize>b << 3))));
       }
       const diag = row + (<usize>a << 3);
-      store<f64>(diag, load<f64>(diag) + (a < dim ? tauR : gammaR));
       const ra = rhs + (<usize>a << 3);
+      if (priorPrecision != 0) {
+        // Gibbs: A = α G + diag(π), rhs = α g + π (μ̃ + [p_r; 0]) (α is passed as λ).
+        const pi = load<f64>(priorPrecision + (<usize>a << 3));
+        let m = load<f64>(priorMean + (<usize>a << 3));
+        if (a < dim && prior != 0) m += load<f64>(prior + (<usize>a << 3));
+        store<f64>(diag, load<f64>(diag) + pi);
+        store<f64>(ra, lambda * load<f64>(ra) + pi * m);
+        continue;
+      }
+      store<f64>(diag, load<f64>(diag) + (a < dim ? tauR : gammaR));
       store<f64>(ra, lambda * load<f64>(ra) + (a < dim && prior != 0 ? tauR * load<f64>(prior + (<usize>a << 3)) : 0.0));
     }
 
@@ -262,6 +314,14 @@ function rows(
       for (let j = i + 1; j < n; j++) {
         const jo = <usize>j << 3;
         store<f64>(rhs + jo, load<f64>(rhs + jo) - load<f64>(rowI + jo) * w);
+      }
+    }
+    // Gibbs: w += z, so the back solve gives x̃ = U⁻¹(U⁻ᵀ rhs + z) = mean + U⁻¹ z, Cov = A⁻¹.
+    if (priorPrecision != 0) {
+      const z = normals + <usize>r * (<usize>n << 3);
+      for (let i = 0; i < n; i++) {
+        const io = <usize>i << 3;
+        store<f64>(rhs + io, load<f64>(rhs + io) + load<f64>(z + io));
       }
     }
     // U x̃ = w (backward, row dot products), x̃ overwriting rhs.
