@@ -7,31 +7,47 @@
 // any number of instances (one per worker thread) can run over one shared memory.
 //
 // Per row r with ratings e = (r, j_e, v_e), n = K + 1 unknowns x̃ = [x_r; b_r]:
-//   z_e = [y_(j_e); 1]                 (gathered, zero-padded to an even length)
-//   t_e = v_e − μ − c_(j_e)            (the residual the row explains)
-//   G   = Σ_e z_e z_eᵀ                  (upper triangle only, f64x2 SIMD, 4 ratings per pass,
-//                                       z gathered 16 at a time, factor rows touched 16 ahead)
-//   g   = Σ_e t_e z_e
+//   z_e = [y_(j_e); 1]                 (gathered as float32, zero-padded to W = n rounded up to 8)
+//   t_e = v_e − μ − c_(j_e)            (the residual the row explains, float64)
+//   G   = Σ_e z_e z_eᵀ                  (upper triangle; see below)
+//   g   = Σ_e t_e z_e                   (float64, from the float64 factors, while gathering)
 //   A   = λ G + diag(τ_r, …, τ_r, γ_r),  rhs = λ g + [τ_r p_r; 0],   τ_r = τ s_r, γ_r = γ s'_r,
 //   s_r = max(1, n_r) with ALS-WR weighting (`weighted`), else 1; s'_r likewise with `weightedBias`
 //   (the caller resolves an unset bias flag to `weighted`).
-// Then A = Uᵀ U (Cholesky, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
+// Then A = Uᵀ U (Cholesky in float64, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
+//
+// The Gram sum is the O(n_r K²) part and is register-tiled: the row's ratings are gathered block
+// by block (up to blockRatings(W) of them) into a contiguous float32 buffer, then for every 4 × 8
+// tile of the triangle (4 Gram rows a..a+3, 8 columns b..b+7, b from the multiple of 8 at or left
+// of a) eight f32x4 accumulators stay in locals while the whole block streams through them: per
+// rating 2 vector loads and 4 load-splats feed 32 multiply-adds, and the triangle in memory
+// (float64) is touched once per tile per block, not once per rating. float32 gives f32x4 lanes:
+// twice the arithmetic per instruction of f64x2. The error this costs: z is y rounded to float32
+// (relative 6e-8) and a tile sums at most one block of products in float32 before it is added to
+// the float64 triangle, so G is exact to ~1e-7 relative; g, the Cholesky and the solves stay in
+// float64. Held-out RMSE moves by < 1e-5 on MovieLens (test/kernel-wasm.test.ts checks it).
 
-/** Ratings accumulated per pass: each Gram entry is loaded/stored once per 4 ratings. */
-const BATCH: i32 = 4;
-/**
- * Ratings gathered per block. The factor rows y_j are fetched from random places (most of them
- * cache misses): copying 16 at once keeps many misses in flight together instead of waiting for
- * each batch of 4 in turn (measured: the Gram ran at half speed when y did not fit in cache).
- */
-const GATHER: i32 = 16;
 /** How far ahead (in ratings) the cache lines of coming factor rows are touched. */
-const LOOKAHEAD: i32 = 16;
+const LOOKAHEAD: i32 = 32;
+/** Bytes of the gathered float32 block: small enough to stay in L1 while every tile streams it. */
+const BLOCK_BYTES: i32 = 16384;
 
-/** Bytes of scratch one call needs at latent dimension `dim`: Gram, rhs, gathered vectors and residuals. */
+/** Gathered vector width W: n = dim + 1 rounded up to a multiple of 8 (one tile's columns). */
+@inline
+function gatherWidth(dim: i32): i32 {
+  return (dim + 1 + 7) & ~7;
+}
+
+/** Ratings per gathered block at width W (at least 8, at most 128). */
+@inline
+function blockRatings(width: i32): i32 {
+  return min(128, max(8, BLOCK_BYTES / (width << 2)));
+}
+
+/** Bytes of scratch one call needs at latent dimension `dim`: Gram (W × W f64), rhs, the gathered block. */
 export function scratchBytes(dim: i32): i32 {
-  const npad = (dim + 2) & ~1;
-  return (npad * npad + npad + GATHER * npad + GATHER + 1) << 3;
+  const width = gatherWidth(dim);
+  return ((width * width + width) << 3) + blockRatings(width) * (width << 2) + 16;
 }
 
 /** Solves rows [rowStart, rowEnd); see the header comment and src/core/kernel.ts. */
@@ -108,12 +124,15 @@ function rows(
   solve: bool,
 ): void {
   const n = dim + 1;
-  const npad = (n + 1) & ~1;
-  const stride = <usize>npad << 3; // bytes per Gram row (row-major, full width, upper part used)
+  const npad = (n + 1) & ~1; // the Cholesky works on column pairs up to npad
+  const width = gatherWidth(dim);
+  const stride = <usize>width << 3; // bytes per Gram row (row-major, full width, upper part used)
+  const zBytes = <usize>width << 2; // bytes per gathered float32 vector
+  const maxBlock = blockRatings(width);
   const gram = scratch;
-  const rhs = gram + <usize>npad * stride;
-  const gathered = rhs + stride; // GATHER vectors z_e, one per stride
-  const residuals = gathered + <usize>GATHER * stride; // GATHER values t_e
+  const rhs = gram + <usize>width * stride;
+  const gathered = rhs + stride; // maxBlock vectors z_e, zBytes apart
+  const touchedOut = gathered + <usize>maxBlock * zBytes;
   const rowBytes = <usize>dim << 3; // one factor row
   const rangeEnd = load<i32>(offsets + (<usize>rowEnd << 2)); // end of the last row's ratings
   let touchedUpTo = load<i32>(offsets + (<usize>rowStart << 2)); // ratings whose y_j was touched
@@ -134,85 +153,25 @@ function rows(
       continue;
     }
 
-    // Zero the upper triangle (row pairs from the even column at or left of the diagonal) and g.
     const zero = f64x2.splat(0.0);
-    for (let a = 0; a < npad; a++) {
-      const row = gram + <usize>a * stride;
-      for (let b = a & ~1; b < npad; b += 2) v128.store(row + (<usize>b << 3), zero);
-    }
-    for (let b = 0; b < npad; b += 2) v128.store(rhs + (<usize>b << 3), zero);
+    for (let b = 0; b < width; b += 2) v128.store(rhs + (<usize>b << 3), zero);
 
-    for (let block = start; block < end; block += GATHER) {
-      // Gather up to 16 ratings, padded with zero vectors (t = 0) to whole batches of 4.
-      const gatherEnd = min(block + GATHER, end);
-      const paddedEnd = block + ((gatherEnd - block + BATCH - 1) & ~(BATCH - 1));
+    for (let block = start; block < end; block += maxBlock) {
+      const blockEnd = min(block + maxBlock, end);
       // Touch one word per cache line of every y_j (and c_j) up to LOOKAHEAD ratings past this block,
       // across row boundaries: these loads are independent and few, so the misses of coming blocks
-      // overlap each other and the arithmetic of this one before the copy needs their data.
-      const touchEnd = min(gatherEnd + LOOKAHEAD, rangeEnd);
+      // overlap each other and the arithmetic of this one before the gather needs their data.
+      const touchEnd = min(blockEnd + LOOKAHEAD, rangeEnd);
       for (; touchedUpTo < touchEnd; touchedUpTo++) {
         const j = <usize>load<i32>(indices + (<usize>touchedUpTo << 2));
         const y = otherFactors + j * rowBytes;
         for (let off: usize = 0; off < rowBytes; off += 64) touched ^= load<i32>(y + off);
         touched ^= load<i32>(otherBias + (j << 3));
       }
-      for (let e = block; e < paddedEnd; e++) {
-        const t = gather(e, gatherEnd, dim, npad, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * stride);
-        store<f64>(residuals + (<usize>(e - block) << 3), t);
+      for (let e = block; e < blockEnd; e++) {
+        gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes, rhs);
       }
-      for (let e = block; e < paddedEnd; e += BATCH) {
-        const z0 = gathered + <usize>(e - block) * stride;
-        const z1 = z0 + stride;
-        const z2 = z1 + stride;
-        const z3 = z2 + stride;
-        const tq = residuals + (<usize>(e - block) << 3);
-        const t0 = load<f64>(tq);
-        const t1 = load<f64>(tq, 8);
-        const t2 = load<f64>(tq, 16);
-        const t3 = load<f64>(tq, 24);
-
-        // G += Σ_q z_q z_qᵀ, two Gram rows (a, a+1) at a time so every z_q[b..b+1] load feeds 2 multiply-adds per Gram row.
-        // Row a+1 also gets column a (below the diagonal): harmless, never read as U.
-        for (let a = 0; a < npad; a += 2) {
-          const ao = <usize>a << 3;
-          const p0 = f64x2.splat(load<f64>(z0 + ao));
-          const p1 = f64x2.splat(load<f64>(z1 + ao));
-          const p2 = f64x2.splat(load<f64>(z2 + ao));
-          const p3 = f64x2.splat(load<f64>(z3 + ao));
-          const q0 = f64x2.splat(load<f64>(z0 + ao, 8));
-          const q1 = f64x2.splat(load<f64>(z1 + ao, 8));
-          const q2 = f64x2.splat(load<f64>(z2 + ao, 8));
-          const q3 = f64x2.splat(load<f64>(z3 + ao, 8));
-          const rowA = gram + <usize>a * stride;
-          const rowB = rowA + stride;
-          for (let b = a; b < npad; b += 2) {
-            const bo = <usize>b << 3;
-            const v0 = v128.load(z0 + bo);
-            const v1 = v128.load(z1 + bo);
-            const v2 = v128.load(z2 + bo);
-            const v3 = v128.load(z3 + bo);
-            let ga = v128.load(rowA + bo);
-            let gb = v128.load(rowB + bo);
-            ga = f64x2.add(ga, f64x2.add(f64x2.add(f64x2.mul(p0, v0), f64x2.mul(p1, v1)), f64x2.add(f64x2.mul(p2, v2), f64x2.mul(p3, v3))));
-            gb = f64x2.add(gb, f64x2.add(f64x2.add(f64x2.mul(q0, v0), f64x2.mul(q1, v1)), f64x2.add(f64x2.mul(q2, v2), f64x2.mul(q3, v3))));
-            v128.store(rowA + bo, ga);
-            v128.store(rowB + bo, gb);
-          }
-        }
-        // g += Σ_q t_q z_q
-        const s0 = f64x2.splat(t0);
-        const s1 = f64x2.splat(t1);
-        const s2 = f64x2.splat(t2);
-        const s3 = f64x2.splat(t3);
-        for (let b = 0; b < npad; b += 2) {
-          const bo = <usize>b << 3;
-          const acc = f64x2.add(
-            f64x2.add(f64x2.mul(s0, v128.load(z0 + bo)), f64x2.mul(s1, v128.load(z1 + bo))),
-            f64x2.add(f64x2.mul(s2, v128.load(z2 + bo)), f64x2.mul(s3, v128.load(z3 + bo))),
-          );
-          v128.store(rhs + bo, f64x2.add(v128.load(rhs + bo), acc));
-        }
-      }
+      accumulateTiles(n, width, gathered, zBytes, blockEnd - block, gram, stride, block == start);
     }
 
     if (!solve) continue;
@@ -278,37 +237,147 @@ function rows(
     for (let a = 0; a < dim; a++) store<f64>(out + (<usize>a << 3), load<f64>(rhs + (<usize>a << 3)));
     store<f64>(rowBias + (<usize>r << 3), load<f64>(rhs + (<usize>dim << 3)));
   }
-  store<i32>(residuals + (<usize>GATHER << 3), touched);
+  store<i32>(touchedOut, touched);
 }
 
 /**
- * Writes z = [y_j; 1; 0-pad] for rating e of the row into `z` and returns t = v_e − μ − c_j;
- * past the row's end (e ≥ end) writes zeros and returns 0, so the batch adds nothing.
+ * G (+)= Σ_e z_e z_eᵀ over `count` gathered float32 vectors, tile by tile: rows a..a+3 (a < n,
+ * a multiple of 4) × columns b..b+7 (b from a rounded down to a multiple of 8, to W). The tile's
+ * 4 × 8 sums are f32x4 locals while every vector of the block streams through, two at a time;
+ * then they are widened to float64 and stored (`first`: the row's first block) or added into G.
+ * Entries of a tile left of the diagonal are computed too: harmless, never read as U.
+ */
+@inline
+function accumulateTiles(n: i32, width: i32, gathered: usize, zBytes: usize, count: i32, gram: usize, stride: usize, first: bool): void {
+  const pairEnd = gathered + <usize>(count & ~1) * zBytes;
+  const blockEnd = gathered + <usize>count * zBytes;
+  for (let a = 0; a < n; a += 4) {
+    const ao = <usize>a << 2;
+    for (let b = a & ~7; b < width; b += 8) {
+      const bo = <usize>b << 2;
+      let c00 = f32x4.splat(0.0);
+      let c01 = c00;
+      let c10 = c00;
+      let c11 = c00;
+      let c20 = c00;
+      let c21 = c00;
+      let c30 = c00;
+      let c31 = c00;
+      let z = gathered;
+      for (; z < pairEnd; z += zBytes << 1) {
+        const lo = v128.load(z + bo);
+        const hi = v128.load(z + bo, 16);
+        let s = v128.load32_splat(z + ao);
+        c00 = f32x4.add(c00, f32x4.mul(s, lo));
+        c01 = f32x4.add(c01, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 4);
+        c10 = f32x4.add(c10, f32x4.mul(s, lo));
+        c11 = f32x4.add(c11, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 8);
+        c20 = f32x4.add(c20, f32x4.mul(s, lo));
+        c21 = f32x4.add(c21, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 12);
+        c30 = f32x4.add(c30, f32x4.mul(s, lo));
+        c31 = f32x4.add(c31, f32x4.mul(s, hi));
+        const z2 = z + zBytes;
+        const lo2 = v128.load(z2 + bo);
+        const hi2 = v128.load(z2 + bo, 16);
+        s = v128.load32_splat(z2 + ao);
+        c00 = f32x4.add(c00, f32x4.mul(s, lo2));
+        c01 = f32x4.add(c01, f32x4.mul(s, hi2));
+        s = v128.load32_splat(z2 + ao, 4);
+        c10 = f32x4.add(c10, f32x4.mul(s, lo2));
+        c11 = f32x4.add(c11, f32x4.mul(s, hi2));
+        s = v128.load32_splat(z2 + ao, 8);
+        c20 = f32x4.add(c20, f32x4.mul(s, lo2));
+        c21 = f32x4.add(c21, f32x4.mul(s, hi2));
+        s = v128.load32_splat(z2 + ao, 12);
+        c30 = f32x4.add(c30, f32x4.mul(s, lo2));
+        c31 = f32x4.add(c31, f32x4.mul(s, hi2));
+      }
+      if (z < blockEnd) {
+        const lo = v128.load(z + bo);
+        const hi = v128.load(z + bo, 16);
+        let s = v128.load32_splat(z + ao);
+        c00 = f32x4.add(c00, f32x4.mul(s, lo));
+        c01 = f32x4.add(c01, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 4);
+        c10 = f32x4.add(c10, f32x4.mul(s, lo));
+        c11 = f32x4.add(c11, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 8);
+        c20 = f32x4.add(c20, f32x4.mul(s, lo));
+        c21 = f32x4.add(c21, f32x4.mul(s, hi));
+        s = v128.load32_splat(z + ao, 12);
+        c30 = f32x4.add(c30, f32x4.mul(s, lo));
+        c31 = f32x4.add(c31, f32x4.mul(s, hi));
+      }
+      const g0 = gram + <usize>a * stride + (<usize>b << 3);
+      foldRow(g0, c00, c01, first);
+      foldRow(g0 + stride, c10, c11, first);
+      foldRow(g0 + stride * 2, c20, c21, first);
+      foldRow(g0 + stride * 3, c30, c31, first);
+    }
+  }
+}
+
+/** Widens 8 float32 sums (two f32x4) to float64 and stores them at `g` (`first`) or adds them. */
+@inline
+function foldRow(g: usize, c0: v128, c1: v128, first: bool): void {
+  const w0 = f64x2.promote_low_f32x4(c0);
+  const w1 = f64x2.promote_low_f32x4(i32x4.shuffle(c0, c0, 2, 3, 2, 3));
+  const w2 = f64x2.promote_low_f32x4(c1);
+  const w3 = f64x2.promote_low_f32x4(i32x4.shuffle(c1, c1, 2, 3, 2, 3));
+  if (first) {
+    v128.store(g, w0);
+    v128.store(g, w1, 16);
+    v128.store(g, w2, 32);
+    v128.store(g, w3, 48);
+  } else {
+    v128.store(g, f64x2.add(v128.load(g), w0));
+    v128.store(g, f64x2.add(v128.load(g, 16), w1), 16);
+    v128.store(g, f64x2.add(v128.load(g, 32), w2), 32);
+    v128.store(g, f64x2.add(v128.load(g, 48), w3), 48);
+  }
+}
+
+/**
+ * Writes z = [y_j; 1; 0-pad to W] in float32 for rating e into `z` and adds t·[y_j; 1] (float64)
+ * into g at `rhs`, where t = v_e − μ − c_j.
  */
 @inline
 function gather(
   e: i32,
-  end: i32,
   dim: i32,
-  npad: i32,
+  width: i32,
   indices: usize,
   values: usize,
   otherFactors: usize,
   otherBias: usize,
   globalMean: f64,
   z: usize,
-): f64 {
-  if (e >= end) {
-    const zero = f64x2.splat(0.0);
-    for (let b = 0; b < npad; b += 2) v128.store(z + (<usize>b << 3), zero);
-    return 0.0;
-  }
+  rhs: usize,
+): void {
   const j = <usize>load<i32>(indices + (<usize>e << 2));
   const y = otherFactors + j * (<usize>dim << 3);
+  const t = <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
+  const tv = f64x2.splat(t);
   let a = 0;
-  for (; a + 1 < dim; a += 2) v128.store(z + (<usize>a << 3), v128.load(y + (<usize>a << 3)));
-  if (a < dim) store<f64>(z + (<usize>a << 3), load<f64>(y + (<usize>a << 3)));
-  store<f64>(z + (<usize>dim << 3), 1.0);
-  if (npad > dim + 1) store<f64>(z + (<usize>(dim + 1) << 3), 0.0);
-  return <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
+  for (; a + 3 < dim; a += 4) {
+    const yo = y + (<usize>a << 3);
+    const g = rhs + (<usize>a << 3);
+    const y01 = v128.load(yo);
+    const y23 = v128.load(yo, 16);
+    v128.store(g, f64x2.add(v128.load(g), f64x2.mul(tv, y01)));
+    v128.store(g, f64x2.add(v128.load(g, 16), f64x2.mul(tv, y23)), 16);
+    v128.store(z + (<usize>a << 2), i32x4.shuffle(f32x4.demote_f64x2_zero(y01), f32x4.demote_f64x2_zero(y23), 0, 1, 4, 5));
+  }
+  for (; a < dim; a++) {
+    const ya = load<f64>(y + (<usize>a << 3));
+    const g = rhs + (<usize>a << 3);
+    store<f64>(g, load<f64>(g) + t * ya);
+    store<f32>(z + (<usize>a << 2), <f32>ya);
+  }
+  store<f64>(rhs + (<usize>dim << 3), load<f64>(rhs + (<usize>dim << 3)) + t);
+  store<f32>(z + (<usize>dim << 2), 1.0);
+  for (a = dim + 1; a < width; a++) store<f32>(z + (<usize>a << 2), 0.0);
 }
