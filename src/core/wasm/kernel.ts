@@ -74,7 +74,7 @@ export function solveRows(
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, true);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, SOLVE);
 }
 
 /**
@@ -101,8 +101,41 @@ export function accumulateRows(
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, false);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, ACCUMULATE);
 }
+
+/**
+ * Benchmark only: gathers every row's vectors z_e exactly as solveRows does, then skips the Gram
+ * accumulation and the solve and writes nothing, so the gather (random reads of the other side's
+ * factor rows) can be timed on its own.
+ */
+export function gatherRows(
+  dim: i32,
+  offsets: usize,
+  indices: usize,
+  values: usize,
+  otherFactors: usize,
+  otherBias: usize,
+  rowFactors: usize,
+  rowBias: usize,
+  priorMeans: usize, // 0: no prior (p_r = 0)
+  globalMean: f64,
+  lambda: f64,
+  tau: f64,
+  gamma: f64,
+  weighted: i32,
+  weightedBias: i32,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+): void {
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, GATHER_ONLY);
+}
+
+/** What rows() does: everything, or (benchmarks) stop after the Gram accumulation or after the gather. */
+const SOLVE: i32 = 0;
+const ACCUMULATE: i32 = 1;
+const GATHER_ONLY: i32 = 2;
 
 @inline
 function rows(
@@ -124,8 +157,9 @@ function rows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
-  solve: bool,
+  mode: i32,
 ): void {
+  const solve = mode == SOLVE;
   if (dim == 0) {
     biasRows(offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma, weightedBias, rowStart, rowEnd, solve);
     return;
@@ -175,6 +209,7 @@ function rows(
       for (let e = block; e < blockEnd; e++) {
         gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
       }
+      if (mode == GATHER_ONLY) continue;
       const first = block == start;
       const pairEnd = gathered + <usize>((blockEnd - block) & ~1) * zBytes;
       const blockBytesEnd = gathered + <usize>(blockEnd - block) * zBytes;
