@@ -137,14 +137,11 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   // Arena: both indexes, both sides' parameters, the prior means. 16 bytes of alignment slack per array.
   const bytes = 2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
-  // The copies are made in plain (not async) helpers: a suspended async function keeps its
-  // temporaries alive, and those would hold on to the very arrays being let go.
-  const model = startModelInArena(arena, options, K, U, N, numGenres, train);
-  if (options.initial === undefined) await releaseGarbage((U + N) * (K + 1) * 8);
-
   // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
   // copy, and let the original go before the next copy is made, so the peak holds one extra array
-  // (≈ 4 bytes × nnz), not a second matrix.
+  // (≈ 4 bytes × nnz), not a second matrix. Before the starting model exists, so that it does not
+  // add to that peak. The copies are made in plain (not async) helpers: a suspended async
+  // function keeps its temporaries alive, and those would hold on to the very arrays let go.
   const byUser = train.ratingsByUser;
   const byItem = train.ratingsByItem;
   for (const index of [byUser, byItem]) {
@@ -154,6 +151,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   }
   const { offsets: userOffsets, indices: userIndices, values: userValues } = byUser;
   const { offsets: itemOffsets, indices: itemIndices, values: itemValues } = byItem;
+  const model = startModelInArena(arena, options, K, U, N, numGenres, train);
+  if (options.initial === undefined) await releaseGarbage((U + N) * (K + 1) * 8);
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
   if (priors !== null && itemGenres !== null) computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
 
