@@ -125,9 +125,9 @@ async function runTrain(cmd: Command): Promise<number> {
     },
     {
       onNote: note,
-      // A signal after the final write (e.g. while the report is drawn) only exits.
+      // A signal after the last write (e.g. while the report is drawn) only exits.
       onCheckpoint: (written) => {
-        if (written.reason === 'final') interrupts.markSaved(written);
+        if (written.reason === 'final' || written.reason === 'interrupted') interrupts.markSaved(written);
       },
       onStart: (s) => {
         for (const line of startLines(s)) note(line);

@@ -205,6 +205,26 @@ describe('signals during a training run', () => {
       expect(leftovers(dir)).toEqual([]);
     }
   });
+  it('a signal after the final checkpoint was written (while --report draws) exits at once without saving again', async () => {
+    const dir = fresh('after-save');
+    const out = path.join(dir, 'm.als');
+    const { child, ended } = start(train(out, 2, ['--report']));
+    // The report is drawn after the final checkpoint: signal as soon as the metrics are there.
+    const poll = setInterval(() => {
+      if (existsSync(`${out}.metrics.json`)) {
+        clearInterval(poll);
+        child.kill('SIGTERM');
+      }
+    }, 5);
+    const r = await ended;
+    clearInterval(poll);
+    expectNoCrash(r.stderr);
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toMatch(new RegExp(`als: interrupted after the checkpoint of epoch 2 was saved to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    expect(r.stderr).not.toMatch(/saved the checkpoint/);
+    expect(readCheckpoint(out).epochsDone).toBe(2);
+    expect(leftovers(dir)).toEqual([]);
+  });
 });
 
 describe('two writers, one checkpoint', () => {
