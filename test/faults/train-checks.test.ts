@@ -13,7 +13,12 @@ import * as checkpointModule from '../../src/data/checkpoint.js';
 import { readCheckpoint } from '../../src/data/checkpoint.js';
 import { MAX_THREADS_PER_CORE } from '../../src/core/limits.js';
 import { movielensDir } from '../helpers/movielens.js';
-import { als, alsBin, repoRoot } from './helpers.js';
+import { coreTrainFold, itemGenresOf } from '../../src/app/fold-training.js';
+import { defaultHyperparameters } from '../../src/core/defaults.js';
+import { loadKernel } from '../../src/core/kernels.js';
+import { loadDataset } from '../../src/data/load.js';
+import { makeSplit } from '../../src/data/splits.js';
+import { als, alsBin, caughtAsync, expectOneLine, repoRoot } from './helpers.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-train-checks-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -148,6 +153,21 @@ describe('sizes are checked before anything large is allocated', () => {
     expect(r.stderr).toContain(`--threads 1000 capped at ${cap} (${MAX_THREADS_PER_CORE} × ${cores} cores)`);
     expect(r.stderr).toMatch(new RegExp(`^kernel {3}\\w+, ${cap} threads$`, 'm'));
     expect(readCheckpoint(path.join(scratch, 'sized', 'm.als')).threads).toBe(cap);
+  });
+});
+
+describe('cross-validation and tuning folds check sizes too', () => {
+  it('a fold of dim 241 on the wasm kernel trains (with the TS kernel); dim 100000 is refused in one line', async () => {
+    const synthDir = path.join(scratch, 'synth-folds');
+    expect(als(['synth', '--out', synthDir, '--users', '40', '--movies', '30', '--ratings', '900', '--rank', '2']).status).toBe(0);
+    const dataset = await loadDataset(synthDir, { cache: false });
+    const split = makeSplit(dataset, 'random:0.2', 1);
+    const trainFold = coreTrainFold(await loadKernel('wasm'));
+    const job = (dim: number) => ({ train: split.train, validation: split.test, itemGenres: itemGenresOf(dataset), hyper: { ...defaultHyperparameters('latent'), dim }, seed: 1, epochs: 1, threads: 1 });
+    const trained = await trainFold(job(241));
+    expect(trained.diverged).toBeNull();
+    expect(trained.state.userFactors.length).toBe(dataset.matrix.numUsers * 241);
+    expectOneLine(await caughtAsync(() => trainFold(job(100_000))), /--dim 100000 is not supported: the maximum is 1000/);
   });
 });
 
