@@ -67,6 +67,27 @@ const count = (what: string, max = Number.MAX_SAFE_INTEGER, maxMessage = 'is too
   );
 const exponent = z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'));
 
+/**
+ * A rating scale `min-max[:step]` ("1-10", "0.5-5:0.5", "1..5"). Without a step: 1 when both ends
+ * are whole, 0.5 when both are halves, else 0 (any value in the range).
+ */
+const ratingScale = z.string().transform((v, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|–)\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?))?\s*$/.exec(v);
+  if (m === null) {
+    ctx.addIssue({ code: 'custom', message: `must be min-max or min-max:step, e.g. 1-10 or 0.5-5:0.5 (got ${JSON.stringify(v.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  if (!(min < max)) {
+    ctx.addIssue({ code: 'custom', message: `the lowest rating must be below the highest (got ${min}-${max})` });
+    return z.NEVER;
+  }
+  const whole = (x: number): boolean => Number.isInteger(x);
+  const step = m[3] !== undefined ? Number(m[3]) : whole(min) && whole(max) ? 1 : whole(2 * min) && whole(2 * max) ? 0.5 : 0;
+  return { min, max, step };
+});
+
 const onOff = (x: boolean): string => (x ? 'on' : 'off');
 const bias = defaultHyperparameters('bias');
 
@@ -97,6 +118,12 @@ export const OPTIONS = {
     help: 'repeated (user, movie) pairs: error or last (keep the last one)',
     schema: z.enum(['error', 'last'], { error: 'must be error or last' }),
     default: 'error',
+  },
+  ratingScale: {
+    flags: '--rating-scale <min-max>',
+    help: 'allowed ratings of a plain user,movie,rating file, e.g. 1-10 or 0.5-5:0.5 (min-max:step); MovieLens layouts have their own',
+    schema: ratingScale,
+    defaultText: 'inferred from the ratings, with a warning when unusual',
   },
   // A lone --no-x: commander's value is true unless it is given.
   cache: { flags: '--no-cache', help: 'do not read or write the binary cache', schema: flag },
@@ -439,7 +466,7 @@ export function parseOptionValues<const K extends OptionKey>(keys: readonly K[],
 }
 
 /** The data-set options every command that loads a data set takes. */
-export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache'] as const satisfies readonly OptionKey[];
+export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache', 'ratingScale'] as const satisfies readonly OptionKey[];
 /** The options of the listing commands (recommend, similar). */
 export const LISTING_OPTIONS = [
   'checkpoint',
