@@ -9,6 +9,9 @@ import { registerRecommend } from './recommend.js';
 import { registerSimilar } from './similar.js';
 import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
+import { registerSparkJob } from './spark-job.js';
 
 /** Builds the `als` program. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerSimilar(program);
   registerPlot(program);
   registerReport(program);
+  registerExport(program);
+  registerImport(program);
+  registerSparkJob(program);
   return program;
 }
 
