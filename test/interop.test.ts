@@ -219,6 +219,9 @@ describe('als import --format spark: back to an als checkpoint', () => {
     expect(eb.sameSplitAsTraining).toBe(true);
     expect(Math.abs(eb.ratings.all.rmse - ea.ratings.all.rmse)).toBeLessThan(1e-5);
     expect(eb.ranking.precision).toBeCloseTo(ea.ranking.precision, 6);
+    const html = path.join(work, 'imported.report.html');
+    ok('report', '--model', imported, '--out', html);
+    expect(readFileSync(html, 'utf8')).toMatch(/<html/i);
   });
 
   it('imports a model Spark fitted (no bias columns) as a latent model with μ = 0 and zero biases: r̂ = u·v', async () => {
@@ -338,6 +341,8 @@ describe('als export --format parquet: ratings and splits for a Spark job', () =
     const file = path.join(out, 'ratings.parquet');
     const schema = schemaRows(file);
     expect(schema.slice(1)).toEqual(expectedSchema.slice(1));
+    const codecs = parquetMetadata(arrayBufferOf(file)).row_groups[0]!.columns.map((c) => c.meta_data!.codec);
+    expect(codecs).toEqual(['UNCOMPRESSED', 'UNCOMPRESSED', 'UNCOMPRESSED', 'UNCOMPRESSED']);
     const columns = await readColumns(file);
     // Independent of the loader: the CSV's own lines, as (user, movie) → [rating, timestamp].
     const csv = new Map<string, [number, number]>();
@@ -360,7 +365,9 @@ describe('als export --format parquet: ratings and splits for a Spark job', () =
 
   it('writes a split as train.parquet and test.parquet: the held-out ratings als eval uses', async () => {
     const out = path.join(work, 'ratings-split');
-    ok('export', '--format', 'parquet', '--data', small, '--split', 'random:0.1', '--seed', '1', '--out', out);
+    ok('export', '--format', 'parquet', '--data', small, '--split', 'random:0.1', '--seed', '1', '--compression', 'snappy', '--out', out);
+    const codecs = parquetMetadata(arrayBufferOf(path.join(out, 'train.parquet'))).row_groups[0]!.columns.map((c) => c.meta_data!.codec);
+    expect(codecs).toEqual(['SNAPPY', 'SNAPPY', 'SNAPPY', 'SNAPPY']);
     const train = await readColumns(path.join(out, 'train.parquet'));
     const test = await readColumns(path.join(out, 'test.parquet'));
     expect(schemaRows(path.join(out, 'test.parquet')).slice(1)).toEqual(expectedSchema.slice(1));

@@ -19,7 +19,7 @@ import type { Dataset, RatingList, RatingMatrix } from '../data/types.js';
 import { AlsError } from '../errors.js';
 import { writeBytes, writeDirectoryAtomic, writeFileAtomic, checkNewOutput } from '../interop/files.js';
 import { encodeNpy, encodeNpz, type NpyEntry } from '../interop/npy.js';
-import { writeRatingsParquet, type FactorTable, type RatingColumns } from '../interop/parquet.js';
+import { writeRatingsParquet, type FactorTable, type RatingColumns, type RatingsCompression } from '../interop/parquet.js';
 import { foldBiases, hasFoldedBiases, readSparkModel, sparkModelMetadata, writeSparkModelInto } from '../interop/spark.js';
 import { sparkJobSource, type SparkJobParams } from '../interop/spark-job.js';
 
@@ -277,20 +277,21 @@ export async function exportRatingsParquet(options: {
   dataset: Dataset;
   out: string;
   split?: { spec: string; seed: number };
+  compression?: RatingsCompression;
 }): Promise<ExportParquetResult> {
   const startMs = performance.now();
   const { dataset } = options;
   const files = await writeDirectoryAtomic(options.out, async (dir) => {
     if (options.split === undefined) {
       const columns = columnsOfMatrix(dataset.matrix, dataset.timestampsByUser, dataset);
-      await writeRatingsParquet(path.join(dir, 'ratings.parquet'), columns);
+      await writeRatingsParquet(path.join(dir, 'ratings.parquet'), columns, options.compression);
       return [{ file: 'ratings.parquet', rows: columns.userIds.length }];
     }
     const split = makeSplit(dataset, options.split.spec, options.split.seed);
     const train = columnsOfMatrix(split.train, split.trainTimestamps, dataset);
-    await writeRatingsParquet(path.join(dir, 'train.parquet'), train);
+    await writeRatingsParquet(path.join(dir, 'train.parquet'), train, options.compression);
     const test = columnsOfList(split.test, dataset);
-    await writeRatingsParquet(path.join(dir, 'test.parquet'), test);
+    await writeRatingsParquet(path.join(dir, 'test.parquet'), test, options.compression);
     return [
       { file: 'train.parquet', rows: train.userIds.length },
       { file: 'test.parquet', rows: test.userIds.length },

@@ -11,6 +11,7 @@ const exportSchema = dataOptionsSchema.extend({
   format: z.enum(['spark', 'parquet', 'npz', 'npy'], { message: 'must be spark, parquet, npz or npy' }),
   out: z.string().min(1, { message: 'must name the output' }),
   split: z.string().min(1).optional(),
+  compression: z.enum(['none', 'snappy'], { message: 'must be none or snappy' }).default('none'),
   seed: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').nonnegative('must not be negative').default(1),
 });
 
@@ -22,14 +23,15 @@ export function registerExport(program: Command): void {
     .requiredOption('--format <format>', 'spark | parquet | npz | npy')
     .requiredOption('--out <path>', 'output directory (spark, parquet, npy) or file (npz); must not exist')
     .option('--split <spec>', 'parquet: write the train and test parts of this split (as als train --split) instead of all ratings')
-    .option('--seed <n>', 'parquet: seed of --split (default: 1, as als train)');
+    .option('--seed <n>', 'parquet: seed of --split (default: 1, as als train)')
+    .option('--compression <codec>', 'parquet: none (default, fastest) or snappy (about half the size)');
   addDataOptions(command).action(async (checkpoint: string | undefined, raw: Record<string, unknown>) => {
     const options = parseOptions(exportSchema, raw);
     const app = await import('../app/interop.js');
     if (options.format === 'parquet') {
       if (checkpoint !== undefined) throw new AlsError('--format parquet exports ratings of --data, not a checkpoint');
       const dataset = await openDataset(options, (w) => process.stderr.write(`als: warning: ${w}\n`));
-      const r = await app.exportRatingsParquet({ dataset, out: options.out, split: options.split === undefined ? undefined : { spec: options.split, seed: options.seed } });
+      const r = await app.exportRatingsParquet({ dataset, out: options.out, split: options.split === undefined ? undefined : { spec: options.split, seed: options.seed }, compression: options.compression });
       const parts = r.files.map((f) => `${f.file} (${f.rows} ratings)`).join(', ');
       process.stdout.write(`wrote ${parts} to ${r.out} in ${(r.elapsedMs / 1000).toFixed(2)} s${r.split ? ` (split ${r.split.spec}, seed ${r.split.seed})` : ''}\n`);
       if (r.noTimestamps) process.stderr.write('als: warning: the data set has no timestamps; the timestamp column is 0\n');

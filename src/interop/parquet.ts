@@ -63,21 +63,27 @@ function widenToInt64(values: Int32Array): BigInt64Array {
   return new BigInt64Array(words.buffer);
 }
 
-/** Writes a ratings table to one Parquet file (snappy-compressed, as Spark writes by default). */
-export async function writeRatingsParquet(file: string, columns: RatingColumns): Promise<void> {
+/** Compression of ratings files: none (default, fastest) or snappy (Spark's default, ~half the size). */
+export type RatingsCompression = 'none' | 'snappy';
+
+/**
+ * Writes a ratings table to one Parquet file. Ids and timestamps are PLAIN-encoded: the writer's
+ * default tries a dictionary on every page, which costs more time than it saves on them. Ratings
+ * take a handful of values (half stars), so they are dictionary-encoded: 4 bits instead of 32.
+ * Uncompressed by default: at 32M ratings the pure-JavaScript snappy costs about 8 s of CPU
+ * (measured 5.2 s vs 12.7 s CPU for the write) for a file 0.6 times the size (313 vs 528 MB).
+ */
+export async function writeRatingsParquet(file: string, columns: RatingColumns, compression: RatingsCompression = 'none'): Promise<void> {
   const { parquetWriteFile } = await import('hyparquet-writer');
-  // PLAIN encoding: the writer's default tries a dictionary on every page and keeps it when it
-  // halves the size, which costs more time than it saves space on ids and timestamps.
-  const column = (name: string, data: Int32Array | Float32Array | BigInt64Array, type: 'INT32' | 'FLOAT' | 'INT64') => ({
-    name,
-    data,
-    type,
-    nullable: false,
-    encoding: 'PLAIN' as const,
-  });
+  const column = (
+    name: string,
+    data: Int32Array | Float32Array | BigInt64Array,
+    type: 'INT32' | 'FLOAT' | 'INT64',
+    encoding: 'PLAIN' | 'RLE_DICTIONARY' = 'PLAIN',
+  ) => ({ name, data, type, nullable: false, encoding });
   parquetWriteFile({
     filename: file,
-    codec: 'SNAPPY',
+    codec: compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
     statistics: false,
     rowGroupSize: ROW_GROUP_ROWS,
     kvMetadata: [{ key: SPARK_ROW_METADATA_KEY, value: RATINGS_SPARK_SCHEMA }],
@@ -85,7 +91,7 @@ export async function writeRatingsParquet(file: string, columns: RatingColumns):
     columnData: [
       column('userId', columns.userIds, 'INT32'),
       column('movieId', columns.movieIds, 'INT32'),
-      column('rating', columns.ratings, 'FLOAT'),
+      column('rating', columns.ratings, 'FLOAT', 'RLE_DICTIONARY'),
       column('timestamp', widenToInt64(columns.timestamps), 'INT64'),
     ],
   });
