@@ -98,7 +98,7 @@ describe('als export --format spark: the directory layout of Spark ALSModelWrite
       const names = readdirSync(path.join(sparkDir, side)).sort();
       expect(names).toHaveLength(2);
       expect(names[0]).toBe('_SUCCESS');
-      expect(names[1]).toMatch(/^part-00000-[0-9a-f-]{36}-c000\.snappy\.parquet$/);
+      expect(names[1]).toMatch(/^part-00000-[0-9a-f-]{36}-c000\.parquet$/);
     }
     // No temp folder left next to it.
     expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);

@@ -110,7 +110,11 @@ const FACTOR_SCHEMA = [
   { name: 'element', type: 'FLOAT' as const, repetition_type: 'REQUIRED' as const },
 ];
 
-/** Writes a factor table to one Parquet file in Spark's ALSModel layout. */
+/**
+ * Writes a factor table to one Parquet file in Spark's ALSModel layout, uncompressed: snappy
+ * does not shrink float factors (measured: 25 MB for 200,948 × 30 floats, 24 MB raw) and its
+ * pure-JavaScript encoder costs time. Spark reads either.
+ */
 export async function writeFactorsParquet(file: string, table: FactorTable): Promise<void> {
   const { parquetWriteFile } = await import('hyparquet-writer');
   const { ids, factors, rank } = table;
@@ -120,7 +124,7 @@ export async function writeFactorsParquet(file: string, table: FactorTable): Pro
   parquetWriteFile({
     filename: file,
     schema: FACTOR_SCHEMA,
-    codec: 'SNAPPY',
+    codec: 'UNCOMPRESSED',
     statistics: false,
     rowGroupSize: ROW_GROUP_ROWS,
     kvMetadata: [{ key: SPARK_ROW_METADATA_KEY, value: FACTOR_SPARK_SCHEMA }],

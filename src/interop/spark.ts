@@ -4,8 +4,10 @@
  *
  *   dir/metadata/part-00000     one line of JSON (DefaultParamsWriter.saveMetadata writes it with
  *   dir/metadata/_SUCCESS       saveAsTextFile on one partition, hence part-00000 and _SUCCESS)
- *   dir/userFactors/part-00000-<uuid>-c000.snappy.parquet, _SUCCESS    (id: int, features: array<float>)
- *   dir/itemFactors/part-00000-<uuid>-c000.snappy.parquet, _SUCCESS
+ *   dir/userFactors/part-00000-<uuid>-c000.parquet, _SUCCESS    (id: int, features: array<float>)
+ *   dir/itemFactors/part-00000-<uuid>-c000.parquet, _SUCCESS
+ *   (Spark names its files part-<partition>-<job uuid>-c<counter>[.<codec>].parquet; ours are
+ *   uncompressed, see writeFactorsParquet.)
  *
  * Sources (apache/spark, read at commit 01b315cdebdabc0ff5ed1de246617013aff663db of
  * mllib/src/main/scala/org/apache/spark/ml/recommendation/ALS.scala and
@@ -142,8 +144,7 @@ export async function writeSparkModelInto(
   ] as const) {
     const sub = path.join(dir, name);
     mkdirSync(sub);
-    // Spark's file naming: part-<partition>-<job uuid>-c<file counter>.<codec>.parquet
-    const part = `part-00000-${randomUUID()}-c000.snappy.parquet`;
+    const part = `part-00000-${randomUUID()}-c000.parquet`;
     await writeFactorsParquet(path.join(sub, part), table);
     writeBytes(path.join(sub, SUCCESS), '');
     files.push(`${name}/${part}`);
