@@ -52,16 +52,25 @@ export interface FactorTable {
   rank: number;
 }
 
-/** Int32 seconds widened to the int64 column Spark calls long, without a BigInt per value. */
-function widenToInt64(values: Int32Array): BigInt64Array {
-  const words = new Int32Array(values.length * 2);
-  for (let i = 0; i < values.length; i++) {
+/** Int32 seconds [start, end) widened into `out`, the int64 column Spark calls long, without a BigInt per value. */
+function widenToInt64(values: Int32Array, start: number, end: number, out: BigInt64Array): BigInt64Array {
+  const words = new Int32Array(out.buffer, out.byteOffset, (end - start) * 2);
+  for (let i = start, w = 0; i < end; i++, w += 2) {
     const v = values[i]!;
-    words[2 * i] = v;
-    words[2 * i + 1] = v < 0 ? -1 : 0; // little-endian: low word, then the sign extension
+    words[w] = v;
+    words[w + 1] = v < 0 ? -1 : 0; // little-endian: low word, then the sign extension
   }
-  return new BigInt64Array(words.buffer);
+  return out.subarray(0, end - start);
 }
+
+/** The ratings schema: four required columns. */
+const RATINGS_SCHEMA = [
+  { name: 'spark_schema', num_children: 4 },
+  { name: 'userId', type: 'INT32' as const, repetition_type: 'REQUIRED' as const },
+  { name: 'movieId', type: 'INT32' as const, repetition_type: 'REQUIRED' as const },
+  { name: 'rating', type: 'FLOAT' as const, repetition_type: 'REQUIRED' as const },
+  { name: 'timestamp', type: 'INT64' as const, repetition_type: 'REQUIRED' as const },
+];
 
 /** Compression of ratings files: none (default, fastest) or snappy (Spark's default, ~half the size). */
 export type RatingsCompression = 'none' | 'snappy';
@@ -74,27 +83,34 @@ export type RatingsCompression = 'none' | 'snappy';
  * (measured 5.2 s vs 12.7 s CPU for the write) for a file 0.6 times the size (313 vs 528 MB).
  */
 export async function writeRatingsParquet(file: string, columns: RatingColumns, compression: RatingsCompression = 'none'): Promise<void> {
-  const { parquetWriteFile } = await import('hyparquet-writer');
-  const column = (
-    name: string,
-    data: Int32Array | Float32Array | BigInt64Array,
-    type: 'INT32' | 'FLOAT' | 'INT64',
-    encoding: 'PLAIN' | 'RLE_DICTIONARY' = 'PLAIN',
-  ) => ({ name, data, type, nullable: false, encoding });
-  parquetWriteFile({
-    filename: file,
+  const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+  const writer = fileWriter(file);
+  const parquet = new ParquetWriter({
+    writer,
+    schema: RATINGS_SCHEMA,
     codec: compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
     statistics: false,
-    rowGroupSize: ROW_GROUP_ROWS,
     kvMetadata: [{ key: SPARK_ROW_METADATA_KEY, value: RATINGS_SPARK_SCHEMA }],
     createdBy: 'als (hyparquet-writer)',
-    columnData: [
-      column('userId', columns.userIds, 'INT32'),
-      column('movieId', columns.movieIds, 'INT32'),
-      column('rating', columns.ratings, 'FLOAT', 'RLE_DICTIONARY'),
-      column('timestamp', widenToInt64(columns.timestamps), 'INT64'),
-    ],
   });
+  // One row group at a time: views of the columns, and one reused buffer for the widened
+  // timestamps, instead of whole-file copies (32M ratings: 256 MB less).
+  const n = columns.userIds.length;
+  const stamps = new BigInt64Array(Math.max(1, Math.min(n, ROW_GROUP_ROWS)));
+  for (let start = 0; start < n || start === 0; start += ROW_GROUP_ROWS) {
+    const end = Math.min(n, start + ROW_GROUP_ROWS);
+    await parquet.write({
+      rowGroupSize: Math.max(1, end - start),
+      columnData: [
+        { name: 'userId', data: columns.userIds.subarray(start, end), encoding: 'PLAIN' },
+        { name: 'movieId', data: columns.movieIds.subarray(start, end), encoding: 'PLAIN' },
+        { name: 'rating', data: columns.ratings.subarray(start, end), encoding: 'RLE_DICTIONARY' },
+        { name: 'timestamp', data: widenToInt64(columns.timestamps, start, end, stamps), encoding: 'PLAIN' },
+      ],
+    });
+    if (n === 0) break;
+  }
+  await parquet.finish();
 }
 
 /**
