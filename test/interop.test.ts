@@ -467,3 +467,25 @@ describe('als spark-job', () => {
     expect(compiled.status).toBe(0);
   });
 });
+
+describe('start-up path', () => {
+  it('als train / recommend never load the Parquet libraries: no static import reaches them from the CLI', () => {
+    // Walk the static import graph of the compiled CLI (dynamic `await import(...)` excluded).
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)) {
+        const spec = match[1]!;
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
+        else packages.add(spec);
+      }
+    };
+    visit(path.resolve('dist/cli/main.js'));
+    expect(seen.has(path.resolve('dist/cli/export.js'))).toBe(true);
+    expect([...seen].filter((f) => f.includes(`${path.sep}interop`))).toEqual([]);
+    expect([...packages].filter((p) => p.startsWith('hyparquet'))).toEqual([]);
+  });
+});
