@@ -224,6 +224,30 @@ describe('als import --format spark: back to an als checkpoint', () => {
     expect(readFileSync(html, 'utf8')).toMatch(/<html/i);
   });
 
+  it('round-trips a genre model too: its genre priors are baked into the movie factors, unrated movies included', () => {
+    const genre = path.join(work, 'genre.als');
+    ok('train', '--data', small, '--model', 'genre', '--epochs', '5', '--quiet', '--out', genre);
+    ok('export', '--format', 'spark', genre, '--out', path.join(work, 'genre-spark'));
+    ok('import', '--format', 'spark', path.join(work, 'genre-spark'), '--data', small, '--out', path.join(work, 'genre-back.als'));
+    const a = readCheckpoint(genre);
+    const b = readCheckpoint(path.join(work, 'genre-back.als'));
+    const unrated = Array.from(a.itemTrainCounts.keys()).filter((i) => a.itemTrainCounts[i] === 0);
+    expect(unrated.length).toBeGreaterThan(100);
+    let worst = 0;
+    for (let u = 0; u < a.state.numUsers; u += 2) {
+      for (const i of unrated) worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
+      for (let i = u % 9; i < a.state.numItems; i += 9) worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    // An unrated movie's factor is its genre prior (not zero), and it survives the round trip.
+    const K = a.state.hyper.dim;
+    const n = unrated[0]!;
+    const prior = a.state.itemFactors.subarray(n * K, (n + 1) * K);
+    expect(Math.hypot(...prior)).toBeGreaterThan(0.01);
+    const back = b.state.itemFactors.subarray(n * K, (n + 1) * K);
+    for (let k = 0; k < K; k++) expect(Math.abs(back[k]! - prior[k]!)).toBeLessThan(1e-6);
+  });
+
   it('imports a model Spark fitted (no bias columns) as a latent model with μ = 0 and zero biases: r̂ = u·v', async () => {
     // A bias-free model of rank 3 with some of the data set's ids, written in Spark's layout.
     const dir = path.join(work, 'spark-fitted');
