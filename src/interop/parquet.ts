@@ -12,6 +12,8 @@ import { AlsError } from '../errors.js';
 
 /** Rows per row group: 1 Mi rows ≈ 20 MB of ratings, a unit Spark reads in parallel. */
 const ROW_GROUP_ROWS = 1 << 20;
+/** Rows per row group of a factor table: 8 Ki rows ≈ 1 MB at rank 30. */
+const FACTOR_ROW_GROUP_ROWS = 1 << 13;
 
 /**
  * The Spark SQL schema of a factor table, stored under this key of the file's key-value metadata
@@ -131,25 +133,34 @@ const FACTOR_SCHEMA = [
  * does not shrink float factors (measured: 25 MB for 200,948 × 30 floats, 24 MB raw) and its
  * pure-JavaScript encoder costs time. Spark reads either.
  */
-export async function writeFactorsParquet(file: string, table: FactorTable): Promise<void> {
-  const { parquetWriteFile } = await import('hyparquet-writer');
+export async function writeFactorsParquet(file: string, table: FactorTable, rowGroupRows = FACTOR_ROW_GROUP_ROWS): Promise<void> {
+  const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
   const { ids, factors, rank } = table;
-  // The writer's list encoder walks plain arrays, one per row.
-  const rows: number[][] = new Array(ids.length);
-  for (let r = 0; r < ids.length; r++) rows[r] = Array.from(factors.subarray(r * rank, (r + 1) * rank));
-  parquetWriteFile({
-    filename: file,
+  const parquet = new ParquetWriter({
+    writer: fileWriter(file),
     schema: FACTOR_SCHEMA,
     codec: 'UNCOMPRESSED',
     statistics: false,
-    rowGroupSize: ROW_GROUP_ROWS,
     kvMetadata: [{ key: SPARK_ROW_METADATA_KEY, value: FACTOR_SPARK_SCHEMA }],
     createdBy: 'als (hyparquet-writer)',
-    columnData: [
-      { name: 'id', data: ids },
-      { name: 'features', data: rows },
-    ],
   });
+  // Row group by row group: the writer's list encoder builds per-value level arrays, and small
+  // groups keep them short-lived (200,948 × 30: 0.93 s CPU against 1.05–1.11 s in one group).
+  for (let start = 0; start < ids.length || start === 0; start += rowGroupRows) {
+    const end = Math.min(ids.length, start + rowGroupRows);
+    // The list encoder walks plain arrays, one per row.
+    const rows: number[][] = new Array(end - start);
+    for (let r = start; r < end; r++) rows[r - start] = Array.from(factors.subarray(r * rank, (r + 1) * rank));
+    await parquet.write({
+      rowGroupSize: Math.max(1, end - start),
+      columnData: [
+        { name: 'id', data: ids.subarray(start, end) },
+        { name: 'features', data: rows },
+      ],
+    });
+    if (ids.length === 0) break;
+  }
+  await parquet.finish();
 }
 
 function toArrayBuffer(file: string): ArrayBuffer {
