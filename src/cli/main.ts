@@ -11,6 +11,9 @@ import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
 import { readEnvironment } from './environment.js';
 import { exitCodeForOutput, guardOutput } from './output.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
+import { registerSparkJob } from './spark-job.js';
 
 /** Builds the `als` program. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerSimilar(program);
   registerPlot(program);
   registerReport(program);
+  registerExport(program);
+  registerImport(program);
+  registerSparkJob(program);
   return program;
 }
 

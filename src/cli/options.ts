@@ -332,6 +332,56 @@ export const OPTIONS = {
     default: RUN_DEFAULTS.plotWidth,
   },
 
+  // Interop (als export, als import, als spark-job): src/app/interop.ts.
+  exportFormat: {
+    flags: '--format <format>',
+    help: 'spark (an ALSModel directory) | parquet (the ratings of --data) | npz | npy (factors and id maps) (required)',
+    schema: z.enum(['spark', 'parquet', 'npz', 'npy'], { error: 'must be spark, parquet, npz or npy' }),
+  },
+  importFormat: {
+    flags: '--format <format>',
+    help: 'spark: a directory written by ALSModel.save (required)',
+    schema: z.literal('spark', { error: 'must be spark' }),
+  },
+  exportOut: {
+    flags: '--out <path>',
+    help: 'output directory (spark, parquet, npy) or file (npz); must not exist (required)',
+    schema: text('the output'),
+  },
+  exportSplit: {
+    flags: '--split <spec>',
+    help: "parquet: write the train and test parts of this split (as 'als train --split') instead of all ratings",
+    schema: text('the split'),
+  },
+  compression: {
+    flags: '--compression <codec>',
+    help: 'parquet: none (fastest) or snappy (about half the size)',
+    schema: z.enum(['none', 'snappy'], { error: 'must be none or snappy' }),
+    default: 'none',
+  },
+  importOut: {
+    flags: '--out <checkpoint>',
+    help: 'checkpoint to write',
+    schema: text('the output file'),
+    defaultText: '<data home>/models/<data set>-spark.als',
+  },
+  jobOut: { flags: '--out <file.py>', help: 'the PySpark program to write (must not exist; required)', schema: text('the output file') },
+  parquet: {
+    flags: '--parquet <dir>',
+    help: "folder of train.parquet and test.parquet ('als export --format parquet --split …')",
+    schema: text('the Parquet folder'),
+    default: 'ratings-parquet',
+  },
+  modelOut: { flags: '--model-out <dir>', help: 'where the job saves the Spark model', schema: text('the model folder'), default: 'spark-model' },
+  jobEpochs: {
+    flags: '--epochs <n>',
+    help: 'Spark maxIter',
+    schema: integer('the number of epochs', 1),
+    defaultText: `the checkpoint's epochs, else ${RUN_DEFAULTS.epochs}`,
+  },
+  jobSplit: { flags: '--split <spec>', help: 'the split the Parquet holds, for the printed import command', schema: text('the split'), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.split}` },
+  jobSeed: { flags: '--seed <n>', help: "seed of the split, also Spark's seed", schema: integer('the seed', 0), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.seed}` },
+
   // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
   synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },
   users: { flags: '--users <n>', help: 'number of users (required)', schema: count('users') },
