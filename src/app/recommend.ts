@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { foldInUser } from '../core/als.js';
 import { clipToScale, eligibleMask, recommendForUser, storedUser, type RankBy, type UserVector } from '../core/recommend.js';
 import { recommendAllUsers } from '../core/recommend-all.js';
-import { writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
+import { checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
+import type { Checkpoint } from '../data/checkpoint.js';
 import { buildTitleIndex, displayTitle, resolveMovieId, resolveTitle, type TitleMatch } from '../data/titles.js';
 import { AlsError } from '../errors.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -191,6 +192,8 @@ export async function recommendForAllUsers(
   out: string,
   options: RecommendOptions & { threads?: number } = {},
 ): Promise<AllUsersResult> {
+  // A folder in the way, a read-only or full place: refused before the scoring, not after it.
+  checkWritableTarget(out);
   const state = checkpoint.state;
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
-import { readCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
+import { writeTextFileAtomic } from '../data/atomic.js';
+import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';

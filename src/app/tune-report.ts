@@ -3,7 +3,7 @@
  * objective against each hyperparameter and the halving rounds as charts, and the trials as a
  * table. Everything comes from the registry: the tune's spec and result and its trials' runs.
  */
-import { writeTextFileAtomic } from '../data/checkpoint.js';
+import { writeTextFileAtomic } from '../data/atomic.js';
 import { dataHome as resolveDataHome } from '../data/home.js';
 import { UsageError } from '../errors.js';
 import { openRegistry, registryPath, type RunSummary } from '../registry/registry.js';

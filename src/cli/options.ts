@@ -85,6 +85,27 @@ const foldSpec = (nested: boolean) =>
     return spec;
   });
 
+/**
+ * A rating scale `min-max[:step]` ("1-10", "0.5-5:0.5", "1..5"). Without a step: 1 when both ends
+ * are whole, 0.5 when both are halves, else 0 (any value in the range).
+ */
+const ratingScale = z.string().transform((v, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|–)\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?))?\s*$/.exec(v);
+  if (m === null) {
+    ctx.addIssue({ code: 'custom', message: `must be min-max or min-max:step, e.g. 1-10 or 0.5-5:0.5 (got ${JSON.stringify(v.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  if (!(min < max)) {
+    ctx.addIssue({ code: 'custom', message: `the lowest rating must be below the highest (got ${min}-${max})` });
+    return z.NEVER;
+  }
+  const whole = (x: number): boolean => Number.isInteger(x);
+  const step = m[3] !== undefined ? Number(m[3]) : whole(min) && whole(max) ? 1 : whole(2 * min) && whole(2 * max) ? 0.5 : 0;
+  return { min, max, step };
+});
+
 const onOff = (x: boolean): string => (x ? 'on' : 'off');
 const bias = defaultHyperparameters('bias');
 
@@ -115,6 +136,12 @@ export const OPTIONS = {
     help: 'repeated (user, movie) pairs: error or last (keep the last one)',
     schema: z.enum(['error', 'last'], { error: 'must be error or last' }),
     default: 'error',
+  },
+  ratingScale: {
+    flags: '--rating-scale <min-max>',
+    help: 'allowed ratings of a plain user,movie,rating file, e.g. 1-10 or 0.5-5:0.5 (min-max:step); MovieLens layouts have their own',
+    schema: ratingScale,
+    defaultText: 'inferred from the ratings, with a warning when unusual',
   },
   // A lone --no-x: commander's value is true unless it is given.
   cache: { flags: '--no-cache', help: 'do not read or write the binary cache', schema: flag },
@@ -335,7 +362,7 @@ export const OPTIONS = {
   },
   config: {
     flags: '--config <settings>',
-    help: "another configuration to compare with the model options', e.g. 'dim=50 tau=0.1' (repeatable; paired on the same folds)",
+    help: "another configuration to compare with the model options, e.g. 'dim=50 tau=0.1' (repeatable; paired on the same folds)",
     schema: texts,
     repeatable: true,
   },
@@ -423,6 +450,56 @@ export const OPTIONS = {
   },
   allRuns: { flags: '--all', help: 'also list the per-fold runs of cv and tune', schema: flag },
   limit: { flags: '--limit <n>', help: 'list at most this many runs', schema: integer('the number of runs', 1), default: 50 },
+
+  // Interop (als export, als import, als spark-job): src/app/interop.ts.
+  exportFormat: {
+    flags: '--format <format>',
+    help: 'spark (an ALSModel directory) | parquet (the ratings of --data) | npz | npy (factors and id maps) (required)',
+    schema: z.enum(['spark', 'parquet', 'npz', 'npy'], { error: 'must be spark, parquet, npz or npy' }),
+  },
+  importFormat: {
+    flags: '--format <format>',
+    help: 'spark: a directory written by ALSModel.save (required)',
+    schema: z.literal('spark', { error: 'must be spark' }),
+  },
+  exportOut: {
+    flags: '--out <path>',
+    help: 'output directory (spark, parquet, npy) or file (npz); must not exist (required)',
+    schema: text('the output'),
+  },
+  exportSplit: {
+    flags: '--split <spec>',
+    help: "parquet: write the train and test parts of this split (as 'als train --split') instead of all ratings",
+    schema: text('the split'),
+  },
+  compression: {
+    flags: '--compression <codec>',
+    help: 'parquet: none (fastest) or snappy (about half the size)',
+    schema: z.enum(['none', 'snappy'], { error: 'must be none or snappy' }),
+    default: 'none',
+  },
+  importOut: {
+    flags: '--out <checkpoint>',
+    help: 'checkpoint to write',
+    schema: text('the output file'),
+    defaultText: '<data home>/models/<data set>-spark.als',
+  },
+  jobOut: { flags: '--out <file.py>', help: 'the PySpark program to write (must not exist; required)', schema: text('the output file') },
+  parquet: {
+    flags: '--parquet <dir>',
+    help: "folder of train.parquet and test.parquet ('als export --format parquet --split …')",
+    schema: text('the Parquet folder'),
+    default: 'ratings-parquet',
+  },
+  modelOut: { flags: '--model-out <dir>', help: 'where the job saves the Spark model', schema: text('the model folder'), default: 'spark-model' },
+  jobEpochs: {
+    flags: '--epochs <n>',
+    help: 'Spark maxIter',
+    schema: integer('the number of epochs', 1),
+    defaultText: `the checkpoint's epochs, else ${RUN_DEFAULTS.epochs}`,
+  },
+  jobSplit: { flags: '--split <spec>', help: 'the split the Parquet holds, for the printed import command', schema: text('the split'), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.split}` },
+  jobSeed: { flags: '--seed <n>', help: "seed of the split, also Spark's seed", schema: integer('the seed', 0), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.seed}` },
 
   // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
   synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },
@@ -558,7 +635,7 @@ export function parseOptionValues<const K extends OptionKey>(keys: readonly K[],
 }
 
 /** The data-set options every command that loads a data set takes. */
-export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache'] as const satisfies readonly OptionKey[];
+export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache', 'ratingScale'] as const satisfies readonly OptionKey[];
 /** The options of the listing commands (recommend, similar). */
 export const LISTING_OPTIONS = [
   'checkpoint',

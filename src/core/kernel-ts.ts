@@ -49,12 +49,25 @@ export function createTsSolveRows(): SolveRows {
     const { offsets, indices, values, otherFactors: Y, otherBias, rowFactors, rowBias, priorMeans } = args;
     const { globalMean, lambda, tau, gamma, weightedRegularization } = args;
     const weightedBias = biasRidgeWeighted(args);
+    const sampling = args.sampling ?? null;
+    const precision = sampling?.priorPrecision;
+    const priorMean = sampling?.priorMean;
+    const normals = sampling?.normals;
 
     for (let r = rowStart; r < rowEnd; r++) {
       const start = offsets[r]!;
       const end = offsets[r + 1]!;
       const count = end - start;
       const out = r * K;
+      if (count === 0 && sampling) {
+        // No ratings: a draw from the prior, x̃ = m̃_r + z/√π.
+        const z = r * n;
+        for (let k = 0; k < K; k++) {
+          rowFactors[out + k] = priorMean![k]! + (priorMeans === null ? 0 : priorMeans[out + k]!) + normals![z + k]! / Math.sqrt(precision![k]!);
+        }
+        rowBias[r] = priorMean![K]! + normals![z + K]! / Math.sqrt(precision![K]!);
+        continue;
+      }
       if (count === 0) {
         // No ratings: the loss over (x_r, b_r) is only the ridge, minimised at x_r = p_r, b_r = 0.
         if (priorMeans === null) rowFactors.fill(0, out, out + K);
@@ -145,6 +158,26 @@ export function createTsSolveRows(): SolveRows {
       }
       tri[biasColumn + K] = count; // Σ 1·1
 
+      if (sampling) {
+        // Gibbs draw (SamplingArgs in ./kernel.ts): A = α G + diag(π), rhs = α g + diag(π) m̃_r,
+        // x̃ = A⁻¹ rhs + L⁻ᵀ z.
+        for (let p = 0; p < tri.length; p++) tri[p]! *= lambda;
+        for (let j = 0; j <= K; j++) {
+          tri[(j * (j + 3)) / 2]! += precision![j]!;
+          const m = priorMean![j]! + (j < K && priorMeans !== null ? priorMeans[out + j]! : 0);
+          rhs[j] = lambda * rhs[j]! + precision![j]! * m;
+        }
+        if (!choleskyFactor(tri, n, inverseDiagonal)) {
+          rowFactors.fill(NaN, out, out + K);
+          rowBias[r] = NaN;
+          continue;
+        }
+        sampleFromFactor(tri, n, rhs, inverseDiagonal, normals!, r * n);
+        for (let k = 0; k < K; k++) rowFactors[out + k] = rhs[k]!;
+        rowBias[r] = rhs[K]!;
+        continue;
+      }
+
       // A = λ Σ ỹỹᵀ + diag(τ_r, …, τ_r, γ_r);  rhs = λ Σ t ỹ + [τ_r p_r; 0].
       // τ_r = τ s_r, γ_r = γ s'_r (each count-scaled or not); count ≥ 1 here.
       const tauR = tau * (weightedRegularization ? count : 1);
@@ -170,15 +203,47 @@ export function createTsSolveRows(): SolveRows {
 }
 
 /**
+ * A Gibbs draw from the Cholesky factor A = L Lᵀ (packed rows of L, see ./normal-equations.ts):
+ * `x` holds rhs on entry and m + L⁻ᵀ z on exit, m = A⁻¹ rhs, z = normals[zOffset .. zOffset + n).
+ * Forward L w = rhs, then w += z, then back Lᵀ x = w: x = L⁻ᵀ(L⁻¹ rhs + z) = m + L⁻ᵀ z.
+ */
+export function sampleFromFactor(tri: Float64Array, n: number, x: Float64Array, inverseDiagonal: Float64Array, normals: Float64Array, zOffset: number): void {
+  for (let i = 0; i < n; i++) {
+    const rowI = (i * (i + 1)) / 2;
+    let s = x[i]!;
+    for (let k = 0; k < i; k++) s -= tri[rowI + k]! * x[k]!;
+    x[i] = s * inverseDiagonal[i]!;
+  }
+  // Only after the whole forward pass: it reads the earlier w_k, which must not include z yet.
+  for (let i = 0; i < n; i++) x[i]! += normals[zOffset + i]!;
+  for (let i = n - 1; i >= 0; i--) {
+    const rowI = (i * (i + 1)) / 2;
+    const xi = x[i]! * inverseDiagonal[i]!;
+    x[i] = xi;
+    for (let k = 0; k < i; k++) x[k]! -= tri[rowI + k]! * xi;
+  }
+}
+
+/**
  * The bias model (K = 0): the system is 1×1, b_r = λ Σ_e t_e / (λ n_r + γ_r); an empty row gets 0.
+ * Sampling: precision A = α n_r + π, b_r = (α Σ t + π μ_b)/A + z/√A.
  */
 function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): void {
   const { offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma } = args;
   const weightedBias = biasRidgeWeighted(args);
+  const sampling = args.sampling ?? null;
   for (let r = rowStart; r < rowEnd; r++) {
     const start = offsets[r]!;
     const end = offsets[r + 1]!;
     const count = end - start;
+    if (sampling) {
+      let sum = 0;
+      for (let e = start; e < end; e++) sum += values[e]! - globalMean - otherBias[indices[e]!]!;
+      const pi = sampling.priorPrecision[0]!;
+      const precision = lambda * count + pi;
+      rowBias[r] = (lambda * sum + pi * sampling.priorMean[0]!) / precision + sampling.normals[r]! / Math.sqrt(precision);
+      continue;
+    }
     if (count === 0) {
       rowBias[r] = 0;
       continue;

@@ -9,7 +9,7 @@
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
  *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   16 gathered vectors and residuals; kernel's scratchBytes(dim)),
+ *                                   one block of gathered float32 vectors; kernel's scratchBytes(dim)),
  *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
@@ -62,10 +62,34 @@ type KernelEntry = (
   scratch: number,
 ) => void;
 
+/** Gibbs sampling entry (see sampleRows in ./wasm/kernel.ts and SamplingArgs in ./kernel.ts). */
+type SampleEntry = (
+  dim: number,
+  offsets: number,
+  indices: number,
+  values: number,
+  otherFactors: number,
+  otherBias: number,
+  rowFactors: number,
+  rowBias: number,
+  priorMeans: number,
+  globalMean: number,
+  alpha: number,
+  rowStart: number,
+  rowEnd: number,
+  scratch: number,
+  priorPrecision: number,
+  priorMean: number,
+  normals: number,
+) => void;
+
 interface KernelExports {
   solveRows: KernelEntry;
+  sampleRows: SampleEntry;
   /** Benchmark only: the Gram accumulation of solveRows without the solve (writes nothing). */
   accumulateRows: KernelEntry;
+  /** Benchmark only: the gather of solveRows without the Gram accumulation and the solve (writes nothing). */
+  gatherRows: KernelEntry;
   scratchBytes(dim: number): number;
 }
 
@@ -137,10 +161,18 @@ export function createWasmGramAccumulator(buffer: SharedArrayBuffer, memory: Web
   return createWasmSolveRows(buffer, memory, 'accumulateRows');
 }
 
+/**
+ * Benchmark only: a SolveRows that gathers each row's vectors exactly as the kernel does but skips
+ * the Gram accumulation and the solve and writes nothing, to time the gather on its own.
+ */
+export function createWasmGatherOnly(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+  return createWasmSolveRows(buffer, memory, 'gatherRows');
+}
+
 async function createWasmSolveRows(
   buffer: SharedArrayBuffer,
   memory: WebAssembly.Memory | null,
-  entryName: 'solveRows' | 'accumulateRows',
+  entryName: 'solveRows' | 'accumulateRows' | 'gatherRows',
 ): Promise<SolveRows> {
   if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
   const memoryBuffer = memory.buffer;
@@ -201,9 +233,44 @@ async function createWasmSolveRows(
     const rowBias = pointer('rowBias', args.rowBias);
     const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
 
+    const sampling = args.sampling ?? null;
+    if (sampling !== null) {
+      const n = dim + 1;
+      if (sampling.priorPrecision.length < n || sampling.priorMean.length < n || sampling.normals.length < rowEnd * n) {
+        throw new RangeError('wasm kernel: a sampling array is shorter than the rows being drawn need');
+      }
+      if (entryName !== 'solveRows') throw new Error('wasm kernel: the Gram-only benchmark entry cannot sample');
+    }
+    const samplingPointers =
+      sampling === null
+        ? null
+        : [pointer('priorPrecision', sampling.priorPrecision), pointer('priorMean', sampling.priorMean), pointer('normals', sampling.normals)] as const;
+
     const slot = claimSlot(control, preferredSlot);
     preferredSlot = slot;
     try {
+      if (samplingPointers !== null) {
+        exports.sampleRows(
+          dim,
+          offsets,
+          indices,
+          values,
+          otherFactors,
+          otherBias,
+          rowFactors,
+          rowBias,
+          priorMeans,
+          args.globalMean,
+          args.lambda,
+          rowStart,
+          rowEnd,
+          SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
+          samplingPointers[0],
+          samplingPointers[1],
+          samplingPointers[2],
+        );
+        return;
+      }
       entry(
         dim,
         offsets,

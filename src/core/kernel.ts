@@ -48,6 +48,33 @@ export interface HalfEpochArgs {
   weightedRegularization: boolean;
   /** Scale γ by the row's count; unset: same as `weightedRegularization` (see biasRidgeWeighted). */
   weightedBiasRegularization?: boolean;
+  /**
+   * Gibbs sampling instead of the ALS solve (./gibbs.ts): null or absent for ALS. When set, `lambda`
+   * is the noise precision α, τ and γ are ignored, and each row gets one draw from its conditional
+   * posterior (see SamplingArgs).
+   */
+  sampling?: SamplingArgs | null;
+}
+
+/**
+ * The Bayesian variant of the row system (Gibbs sampling, ./gibbs.ts). With the per-coordinate
+ * prior x̃_r ~ N(m̃_r, diag(π)⁻¹), m̃_r = [μ + p_r; μ_b], and ratings r_e ~ N(μ₀ + c_j + x̃_r·ỹ_e, α⁻¹),
+ * the conditional posterior of x̃_r is Gaussian with
+ *
+ *   precision A = α Σ_e ỹ_e ỹ_eᵀ + diag(π)          (the ALS Gram with α for λ, π for the ridge)
+ *   mean      m = A⁻¹ (α Σ_e t_e ỹ_e + diag(π) m̃_r)
+ *
+ * and one draw is x̃_r = m + L⁻ᵀ z for A = L Lᵀ (= m + U⁻¹ z with U = Lᵀ) and z the row's K+1
+ * standard normals: Cov(L⁻ᵀ z) = L⁻ᵀ L⁻¹ = A⁻¹. Computed as forward solve L w = rhs, w += z, back
+ * solve Lᵀ x̃ = w. A row with no ratings draws from its prior: x̃ = m̃ + z/√π.
+ */
+export interface SamplingArgs {
+  /** π: prior precision per coordinate, K factor coordinates then the bias (length K + 1). */
+  priorPrecision: Float64Array;
+  /** μ: shared prior mean per coordinate, K then the bias (length K + 1); p_r is added to the first K. */
+  priorMean: Float64Array;
+  /** numRows × (K + 1) standard normals: row r's z at [r(K+1), (r+1)(K+1)). */
+  normals: Float64Array;
 }
 
 /**
