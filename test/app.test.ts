@@ -189,7 +189,10 @@ describe('evaluation and lists from a checkpoint', () => {
     expect(result.recommendations).toHaveLength(10);
     expect(result.recommendations.map((r) => r.movieId)).not.toContain(1);
     expect(result.recommendations.map((r) => r.movieId)).not.toContain(50);
-    for (const r of result.recommendations) expect(r.score).toBeGreaterThanOrEqual(1), expect(r.score).toBeLessThanOrEqual(5);
+    for (const r of result.recommendations) {
+      expect(r.score).toBeGreaterThanOrEqual(1);
+      expect(r.score).toBeLessThanOrEqual(5);
+    }
     expect(() => recommendForNewUser(checkpoint, { rates: ['Toy Story=9'] })).toThrow(/outside the scale/);
   });
 

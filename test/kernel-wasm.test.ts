@@ -210,7 +210,7 @@ describe('wasm kernel', () => {
     const rng = new Random(77);
     const counts = new Int32Array(3000);
     // Power-law activity: a few heavy rows, many light ones, some empty.
-    for (let r = 0; r < counts.length; r++) counts[r] = r % 50 === 0 ? 0 : Math.floor(5 / Math.pow(rng.nextFloat() + 1e-3, 0.7));
+    for (let r = 0; r < counts.length; r++) counts[r] = r % 50 === 0 ? 0 : Math.floor(5 / (rng.nextFloat() + 1e-3) ** 0.7);
     const spec: HalfEpochProblemSpec = {
       dim: 8,
       counts,

@@ -205,7 +205,7 @@ describe('bad input: one line naming file and line', () => {
     expect((await loadError(csv('1,1,4.0,10\n1,2,5.5,10\n'))).message).toMatch(/ratings\.csv:3: rating 5.5 is outside 0.5..5$/);
     expect((await loadError(csv('1,1,0,10\n'))).message).toMatch(/ratings\.csv:2: rating 0 is outside 0.5..5$/);
     expect((await loadError(csv('1,1,3.7,10\n'))).message).toMatch(/ratings\.csv:2: rating 3.7 is not a multiple of 0.5$/);
-    const whole = folder({ 'u.data': '1\t1\t3.5\t1\n', 'u.item': '1|A (1990)|||' + '|0'.repeat(2) + '\n', 'u.genre': 'unknown|0\nDrama|1\n' });
+    const whole = folder({ 'u.data': '1\t1\t3.5\t1\n', 'u.item': `1|A (1990)|||${'|0'.repeat(2)}\n`, 'u.genre': 'unknown|0\nDrama|1\n' });
     expect((await loadError(whole)).message).toMatch(/u\.data:1: rating 3.5 is not a multiple of 1$/);
   });
 

@@ -214,7 +214,7 @@ describe('als plot', () => {
 
   it('bad input: one line naming the file or option', () => {
     const svgOut = path.join(out, 'bad.svg');
-    const notJson = als('plot', 'activity', '--stats', latent + '.metrics.csv', '--out', svgOut);
+    const notJson = als('plot', 'activity', '--stats', `${latent}.metrics.csv`, '--out', svgOut);
     expect(notJson.status).toBe(1);
     expect(notJson.stderr).toMatch(/^als: .*latent\.als\.metrics\.csv: not valid JSON .*\n$/);
     const wrongJson = als('plot', 'ratings', '--stats', `${latent}.metrics.json`, '--out', svgOut);

@@ -82,7 +82,7 @@ describe('als cv', () => {
     expectOk(show);
     expect(show.stdout).toMatch(/^run {6}\d+: cv, finished$/m);
     expect(show.stdout).toContain(`command  als cv --data ${ml100k} --data-home ${h} --folds ml100k --dim 4`);
-    expect(show.stdout).toMatch(/metrics  rmse 0\.\d{4}, rmse_std 0\.\d{4}/);
+    expect(show.stdout).toMatch(/metrics {2}rmse 0\.\d{4}, rmse_std 0\.\d{4}/);
     const compare = als('runs', 'compare', String(first!.id), String(second!.id), '--data-home', h);
     expectOk(compare);
     expect(compare.stdout).toMatch(/^\* +dim +4 +8$/m);

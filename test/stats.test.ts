@@ -34,7 +34,7 @@ describe('statistics helpers (known answers)', () => {
       const cutoff = 1_000_000;
       const cdf = new Float64Array(cutoff);
       let total = 0;
-      for (let x = 1; x <= cutoff; x++) cdf[x - 1] = total += Math.pow(x, -alpha);
+      for (let x = 1; x <= cutoff; x++) cdf[x - 1] = total += x ** -alpha;
       const random = new Random(7);
       const samples = new Float64Array(20_000);
       for (let s = 0; s < samples.length; s++) {
@@ -58,7 +58,7 @@ describe('power-law fit on a capped distribution', () => {
   it('does not pick a tail made of one repeated value', () => {
     // Power-law-like counts 1..200 plus 60 values piled up at a cap of 500.
     const values: number[] = [];
-    for (let x = 1; x <= 200; x++) for (let r = Math.round(20000 * Math.pow(x, -2)); r > 0; r--) values.push(x);
+    for (let x = 1; x <= 200; x++) for (let r = Math.round(20000 * x ** -2); r > 0; r--) values.push(x);
     for (let r = 0; r < 60; r++) values.push(500);
     const fit = fitPowerLaw(sorted(values));
     expect(fit.xMin).toBeLessThan(500);

@@ -302,7 +302,6 @@ const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate
 export class TrainingRun {
   private lastGood: { state: ModelState; epoch: number } | null = null;
   private best: { state: ModelState; epoch: number; rmse: number } | null = null;
-  private history: EpochMetrics[] = [];
   private useEarlyStop = false;
   private snapshotOf: ((which: 'last' | 'best') => Checkpoint | null) | null = null;
   private out: string | null = null;
@@ -409,7 +408,6 @@ export class TrainingRun {
 
     // History: what the resumed checkpoint's model had been through, then this run's epochs.
     const history: EpochMetrics[] = resumed ? resumed.metrics.filter((m) => m.epoch <= resumed.epochsDone) : [];
-    this.history = history;
     this.out = persist ? out : null;
     this.lastGood = resumed ? { state: resumed.state, epoch: resumed.epochsDone } : null;
     this.best = null;

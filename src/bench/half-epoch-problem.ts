@@ -26,7 +26,7 @@ export function powerLawCounts(numRows: number, totalRatings: number, maxCount: 
   let total = 0;
   for (let r = 0; r < numRows; r++) {
     const u = 1 - rng.nextFloat(); // (0, 1]
-    counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * Math.pow(u, -1 / alpha)));
+    counts[r] = Math.min(maxCount, Math.floor(MIN_RATINGS_PER_USER * u ** (-1 / alpha)));
     total += counts[r]!;
   }
   // Rescale the part above the minimum to hit the total; rows at the cap stay there, so repeat
@@ -80,7 +80,7 @@ export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProble
   const indices = arena.allocInt32(numRatings);
   const values = arena.allocFloat32(numRatings);
   for (let e = 0; e < numRatings; e++) {
-    indices[e] = Math.min(numOther - 1, Math.floor(numOther * Math.pow(rng.nextFloat(), skew)));
+    indices[e] = Math.min(numOther - 1, Math.floor(numOther * rng.nextFloat() ** skew));
     values[e] = 0.5 + 0.5 * rng.nextInt(10); // MovieLens half stars
   }
   const otherFactors = arena.allocFloat64(numOther * dim);

@@ -161,7 +161,10 @@ async function threadedSeconds(
   const data = kernelWorkerData('wasm', arena, args);
   const workers = Array.from({ length: threads }, () => new Worker(new URL('./kernel-worker.js', import.meta.url), { workerData: data }));
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.once('message', () => resolve()), w.once('error', reject)))));
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    })));
     let best = { wallSeconds: Infinity, busySeconds: Infinity };
     for (let rep = 0; rep < reps; rep++) {
       const startMs = performance.now();

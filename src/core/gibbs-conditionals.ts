@@ -34,7 +34,7 @@ export function sampleGamma(shape: number, rate: number, rng: Random): number {
   if (shape < 1) {
     let u = 0;
     while (u === 0) u = rng.nextFloat();
-    return sampleGamma(shape + 1, rate, rng) * Math.pow(u, 1 / shape);
+    return sampleGamma(shape + 1, rate, rng) * u ** (1 / shape);
   }
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);

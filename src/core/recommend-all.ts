@@ -42,7 +42,7 @@ export async function recommendAllUsers(
   const userBase = new Float64Array(model.numUsers);
   if (rankBy === 'rating') for (let u = 0; u < model.numUsers; u++) userBase[u] = model.globalMean + model.userBias[u]!;
   const positionOf = new Int32Array(model.numItems);
-  compact.eligibleItems.forEach((item, e) => (positionOf[item] = e));
+  for (let e = 0; e < compact.eligibleItems.length; e++) positionOf[compact.eligibleItems[e]!] = e;
   const items = new Int32Array(model.numUsers * n);
   const scores = new Float64Array(model.numUsers * n);
   await batchTopN(

@@ -166,7 +166,7 @@ export function cosineSimilarities(
     const offset = j * dim;
     for (let k = 0; k < dim; k++) dot += itemFactors[queryOffset + k]! * itemFactors[offset + k]!;
     const cos = dot / (queryNorm * norm);
-    out[j] = cos > 1 ? 1 : cos < -1 ? -1 : cos;
+    out[j] = cos > 1 ? 1 : Math.max(cos , -1);
   }
 }
 
@@ -183,7 +183,7 @@ export function similarItems(model: ModelState, item: number, n: number, eligibl
 
 /** Clamps a predicted score to the rating scale. */
 export function clipToScale(score: number, min: number, max: number): number {
-  return score < min ? min : score > max ? max : score;
+  return score < min ? min : Math.min(score , max);
 }
 
 /** A user for scoring: bias b and factor u (length dim). */

@@ -133,9 +133,9 @@ export function countDistribution(sorted: Float64Array): { count: number; freque
 export function hurwitzZeta(s: number, q: number): number {
   const N = 10;
   let sum = 0;
-  for (let k = 0; k < N; k++) sum += Math.pow(q + k, -s);
+  for (let k = 0; k < N; k++) sum += (q + k) ** -s;
   const a = q + N;
-  const aPowS = Math.pow(a, -s);
+  const aPowS = a ** -s;
   sum += (a * aPowS) / (s - 1) + aPowS / 2;
   // Σ_j B_2j/(2j)! · s(s+1)…(s+2j−2) · a^(−s−2j+1)
   const a2 = a * a;

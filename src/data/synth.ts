@@ -147,7 +147,7 @@ export function validateSynthOptions(options: SynthOptions): Required<SynthOptio
  */
 export function allocateActivity(users: number, maxPerUser: number, ratings: number, minPerUser: number, exponent: number, rng: Random): Int32Array {
   const weights = new Float64Array(users);
-  for (let u = 0; u < users; u++) weights[u] = exponent > 0 ? Math.pow(1 - rng.nextFloat(), -1 / exponent) - 1 : 1;
+  for (let u = 0; u < users; u++) weights[u] = exponent > 0 ? (1 - rng.nextFloat()) ** (-1 / exponent) - 1 : 1;
   const extras = ratings - users * minPerUser;
   const capExtra = maxPerUser - minPerUser;
   const order = Int32Array.from({ length: users }, (_, u) => u).sort((a, b) => weights[b]! - weights[a]! || a - b);
@@ -246,8 +246,8 @@ function popularityOffset(movies: number, exponent: number, users: number, ratin
   if (exponent === 0) return 0;
   const topShare = (q: number): number => {
     let total = 0;
-    for (let k = 1; k <= movies; k++) total += Math.pow(k + q, -exponent);
-    return Math.pow(1 + q, -exponent) / total;
+    for (let k = 1; k <= movies; k++) total += (k + q) ** -exponent;
+    return (1 + q) ** -exponent / total;
   };
   const target = (0.5 * users) / ratings;
   if (topShare(0) <= target) return 0;
@@ -318,7 +318,7 @@ function csvField(text: string): string {
 }
 
 function clip(value: number): number {
-  return value < 0.5 ? 0.5 : value > 5 ? 5 : value;
+  return value < 0.5 ? 0.5 : Math.min(value , 5);
 }
 
 /** Result of generateSynth: where it went and the truth. */
@@ -370,7 +370,7 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
     }
     genreIds.subarray(start, start + count).sort();
     genreOffsets[i + 1] = start + count;
-    const year = 1920 + Math.min(103, Math.floor(103 * Math.pow(catalogRng.nextFloat(), 0.5)));
+    const year = 1920 + Math.min(103, Math.floor(103 * catalogRng.nextFloat() ** 0.5));
     const names = Array.from(genreIds.subarray(start, start + count), (g) => GENRES[g]![0]).join('|');
     moviesOut.uint(i + 1);
     moviesOut.byte(44);
@@ -380,7 +380,7 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
   closeSync(moviesFd);
 
   // Planted model. Entries of p_u and q_i have std f with K f⁴ = INTERACTION_STD², so p·q has std INTERACTION_STD.
-  const factorStd = Math.pow((INTERACTION_STD * INTERACTION_STD) / rank, 0.25);
+  const factorStd = ((INTERACTION_STD * INTERACTION_STD) / rank) ** 0.25;
   const userBias = new Float64Array(users);
   const userFactors = new Float64Array(users * rank);
   for (let u = 0; u < users; u++) {
@@ -410,7 +410,7 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
   const popularityRank = Int32Array.from({ length: movies }, (_, i) => i);
   popularityRng.shuffle(popularityRank);
   const popularity = new Float64Array(movies);
-  for (let i = 0; i < movies; i++) popularity[i] = o.popularityExponent > 0 ? Math.pow(popularityRank[i]! + 1 + offset, -o.popularityExponent) : 1;
+  for (let i = 0; i < movies; i++) popularity[i] = o.popularityExponent > 0 ? (popularityRank[i]! + 1 + offset) ** -o.popularityExponent : 1;
   const popularityTable = new AliasTable(popularity);
   const logPopularity = new Float64Array(movies);
   for (let i = 0; i < movies; i++) logPopularity[i] = Math.log(popularity[i]!);

@@ -208,7 +208,7 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
 }
 
 /** Resolves an original movie id (the id in the data files) to its index. */
-export function resolveMovieId(index: TitleIndex, itemIds: Int32Array, movieId: number): TitleMatch {
+export function resolveMovieId(_index: TitleIndex, itemIds: Int32Array, movieId: number): TitleMatch {
   for (let item = 0; item < itemIds.length; item++) {
     if (itemIds[item] === movieId) return { item, query: `movie id ${movieId}`, how: 'id', alsoMatched: [] };
   }

@@ -36,7 +36,7 @@ export function encodeNpy(entry: NpyEntry): Uint8Array {
   let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const preamble = MAGIC.length + 2 + 2;
   const total = Math.ceil((preamble + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - preamble - 1, ' ') + '\n';
+  header = `${header.padEnd(total - preamble - 1, ' ')}\n`;
   const out = new Uint8Array(total + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = 1;

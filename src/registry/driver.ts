@@ -49,6 +49,8 @@ export const loadSqlite: SqliteLoader = () => {
       let addon: unknown = null;
       const addonFile = path.join(path.dirname(require.resolve(`${specifier}/package.json`)), 'build', 'Release', 'better_sqlite3.node');
       if (existsSync(addonFile)) addon = require(addonFile);
+      // A function, not an arrow: callers construct it with `new`.
+      // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with new
       const Database = function (file: string, options: Record<string, unknown> = {}): SqliteDatabase {
         return new Native(file, addon === null ? options : { ...options, nativeBinding: addon });
       } as unknown as SqliteConstructor;

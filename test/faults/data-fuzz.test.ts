@@ -34,29 +34,29 @@ function baseFolders(random: Random): Record<string, Record<string, string>> {
   const flags = (i: number): string => GENRES.map((g) => (genresOf(i).includes(g) ? '1' : '0')).join('|');
   return {
     'ml-100k': {
-      'u.data': ratings.map(([u, m, r, t]) => `${u}\t${m}\t${r}\t${t}`).join('\n') + '\n',
-      'u.item': titles.map((t, i) => `${i + 1}|${t}|01-Jan-1995||http://x|${flags(i)}`).join('\n') + '\n',
-      'u.genre': GENRES.map((g, i) => `${g}|${i}`).join('\n') + '\n\n',
+      'u.data': `${ratings.map(([u, m, r, t]) => `${u}\t${m}\t${r}\t${t}`).join('\n')}\n`,
+      'u.item': `${titles.map((t, i) => `${i + 1}|${t}|01-Jan-1995||http://x|${flags(i)}`).join('\n')}\n`,
+      'u.genre': `${GENRES.map((g, i) => `${g}|${i}`).join('\n')}\n\n`,
     },
     'ml-1m': {
-      'ratings.dat': ratings.map(([u, m, r, t]) => `${u}::${m}::${r}::${t}`).join('\n') + '\n',
-      'movies.dat': titles.map((t, i) => `${i + 1}::${t}::${genresOf(i).join('|')}`).join('\n') + '\n',
-      'users.dat': Array.from({ length: 12 }, (_, u) => `${u + 1}::F::25::3::12345`).join('\n') + '\n',
+      'ratings.dat': `${ratings.map(([u, m, r, t]) => `${u}::${m}::${r}::${t}`).join('\n')}\n`,
+      'movies.dat': `${titles.map((t, i) => `${i + 1}::${t}::${genresOf(i).join('|')}`).join('\n')}\n`,
+      'users.dat': `${Array.from({ length: 12 }, (_, u) => `${u + 1}::F::25::3::12345`).join('\n')}\n`,
     },
     'ml-10m': {
-      'ratings.dat': ratings.map(([u, m, r, t]) => `${u}::${m}::${r - 0.5}::${t}`).join('\n') + '\n',
-      'movies.dat': titles.map((t, i) => `${i + 1}::${t}::${genresOf(i).join('|')}`).join('\n') + '\n',
+      'ratings.dat': `${ratings.map(([u, m, r, t]) => `${u}::${m}::${r - 0.5}::${t}`).join('\n')}\n`,
+      'movies.dat': `${titles.map((t, i) => `${i + 1}::${t}::${genresOf(i).join('|')}`).join('\n')}\n`,
     },
     'ml-csv': {
-      'ratings.csv': 'userId,movieId,rating,timestamp\n' + ratings.map(([u, m, r, t]) => `${u},${m},${r}.0,${t}`).join('\n') + '\n',
-      'movies.csv': 'movieId,title,genres\n' + titles.map((t, i) => `${i + 1},"${t}",${genresOf(i).join('|')}`).join('\n') + '\n',
+      'ratings.csv': `userId,movieId,rating,timestamp\n${ratings.map(([u, m, r, t]) => `${u},${m},${r}.0,${t}`).join('\n')}\n`,
+      'movies.csv': `movieId,title,genres\n${titles.map((t, i) => `${i + 1},"${t}",${genresOf(i).join('|')}`).join('\n')}\n`,
     },
     'ml-csv-named': {
-      'ratings.csv': 'userId,movieId,timestamp,rating\n' + ratings.map(([u, m, r, t]) => `${u},${m},${t},${r}`).join('\n') + '\n',
-      'movies.csv': 'movieId,title,genres\n' + titles.map((t, i) => `${i + 1},"${t}",${genresOf(i).join('|')}`).join('\n') + '\n',
+      'ratings.csv': `userId,movieId,timestamp,rating\n${ratings.map(([u, m, r, t]) => `${u},${m},${t},${r}`).join('\n')}\n`,
+      'movies.csv': `movieId,title,genres\n${titles.map((t, i) => `${i + 1},"${t}",${genresOf(i).join('|')}`).join('\n')}\n`,
     },
     plain: {
-      'ratings.tsv': ratings.map(([u, m, r]) => `${u}\t${m}\t${r}`).join('\n') + '\n',
+      'ratings.tsv': `${ratings.map(([u, m, r]) => `${u}\t${m}\t${r}`).join('\n')}\n`,
     },
   };
 }
@@ -66,7 +66,11 @@ type Mutation = (text: Buffer, random: Random) => Buffer;
 const lines = (b: Buffer): Buffer[] => {
   const out: Buffer[] = [];
   let start = 0;
-  for (let k = 0; k < b.length; k++) if (b[k] === 10) (out.push(b.subarray(start, k + 1)), (start = k + 1));
+  for (let k = 0; k < b.length; k++) {
+    if (b[k] !== 10) continue;
+    out.push(b.subarray(start, k + 1));
+    start = k + 1;
+  }
   if (start < b.length) out.push(b.subarray(start));
   return out;
 };

@@ -84,7 +84,7 @@ describe('columns by name', () => {
 });
 
 describe('the plain layout checks the rating scale', () => {
-  const lines = (ratings: number[]): string => ratings.map((r, k) => `${k + 1},${(k % 7) + 1},${r}`).join('\n') + '\n';
+  const lines = (ratings: number[]): string => `${ratings.map((r, k) => `${k + 1},${(k % 7) + 1},${r}`).join('\n')}\n`;
 
   it('a 9 among 1–5 stars is refused at its line; the scale used is said in a warning', async () => {
     const ratings = Array.from({ length: 200 }, (_, k) => (k % 5) + 1);

@@ -11,7 +11,7 @@ import type { DatasetStats, Quantiles } from '../../src/data/types.js';
 export function powerLawDistribution(alpha: number, scale: number, maxCount: number): { count: number; frequency: number }[] {
   const rows: { count: number; frequency: number }[] = [];
   for (let c = 1; c <= maxCount; c++) {
-    const frequency = Math.round(scale * Math.pow(c, -alpha));
+    const frequency = Math.round(scale * c ** -alpha);
     if (frequency > 0) rows.push({ count: c, frequency });
   }
   return rows;
