@@ -84,8 +84,17 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   const given = plan.layout === 'plain' ? options.ratingScale : undefined;
   if (given !== undefined) checkScale(given);
   const format = given !== undefined ? { ...plan.ratingsFormat, scale: given } : plan.ratingsFormat;
-  const raw = options.ratingsParser === 'csv-parse' ? await csvParseRatingsFile(plan.ratingsFile, format) : await scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
-  const movies = plan.readMovies ? plan.readMovies() : null;
+  const reading = options.ratingsParser === 'csv-parse' ? csvParseRatingsFile(plan.ratingsFile, format) : scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
+  // The movies file is read while worker threads parse the ratings; a ratings error still wins.
+  let movies: RawMovies | null = null;
+  let moviesError: unknown = null;
+  try {
+    movies = plan.readMovies ? plan.readMovies() : null;
+  } catch (error) {
+    moviesError = error;
+  }
+  const raw = await reading;
+  if (moviesError !== null) throw moviesError;
   const warnings: string[] = [];
   const note = (message: string): void => {
     warnings.push(message);
