@@ -90,7 +90,7 @@ export async function evaluateCheckpoint(request: EvaluateRequest, events: DataE
         ? normaliseSplitSpec(request.split)
         : checkpoint.split.spec;
   const seed = request.seed ?? checkpoint.split.seed;
-  const split = makeSplit(dataset, spec, seed);
+  const split = makeSplit(dataset, spec, seed, { trainTimestamps: false });
   const sameSplit = spec === checkpoint.split.spec && seed === checkpoint.split.seed;
   const train: TrainingIndex = {
     offsets: checkpoint.trainItemsByUser.offsets,

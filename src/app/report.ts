@@ -145,7 +145,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     evaluationNote = datasetNote;
   } else {
     const evalStartMs = performance.now();
-    const split = makeSplit(dataset, checkpoint.split.spec, checkpoint.split.seed);
+    const split = makeSplit(dataset, checkpoint.split.spec, checkpoint.split.seed, { trainTimestamps: false });
     if (split.test.length === 0) {
       evaluationNote = `The split ${checkpoint.split.spec} holds out no ratings, so there is nothing to evaluate on.`;
     } else {

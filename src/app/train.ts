@@ -24,6 +24,7 @@ import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } f
 import { biasRidgeWeighted, type KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
+import { cloneModel, copyModelInto } from '../core/als.js';
 import type { EpochMetrics, Hyperparameters, ModelKind, ModelState } from '../core/types.js';
 import { validateTrainingSize } from '../core/limits.js';
 import { acquireLock, checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
@@ -379,7 +380,7 @@ export class TrainingRun {
         .map((key) => ({ key, from: before[key], to: hyper[key] }));
     }
 
-    const split = makeSplit(dataset, settings.splitSpec, settings.seed);
+    const split = makeSplit(dataset, settings.splitSpec, settings.seed, { trainTimestamps: false });
     const report = split.report;
     if (report.trainRatings === 0) {
       throw new AlsError(`split ${settings.splitSpec} leaves no training ratings (${report.testRatings} held out): nothing to train on`);
@@ -478,9 +479,13 @@ export class TrainingRun {
         }
         epochsRun++;
         history.push(metrics);
-        this.lastGood = { state: trainer.state(), epoch: metrics.epoch };
+        // One snapshot overwritten each epoch (a fresh copy per epoch stacks ~70 MB of garbage per
+        // epoch at 32M ratings); the best epoch under early stopping keeps a buffer of its own.
+        const reusable = this.lastGood !== null && this.lastGood.state !== this.best?.state ? this.lastGood.state : undefined;
+        this.lastGood = { state: trainer.state(reusable), epoch: metrics.epoch };
         if (this.useEarlyStop && metrics.validationRmse !== null && (this.best === null || metrics.validationRmse < this.best.rmse)) {
-          this.best = { state: this.lastGood.state, epoch: metrics.epoch, rmse: metrics.validationRmse };
+          const own = this.best !== null && this.best.state !== this.lastGood.state ? this.best.state : undefined;
+          this.best = { state: own ? copyModelInto(own, this.lastGood.state) : cloneModel(this.lastGood.state), epoch: metrics.epoch, rmse: metrics.validationRmse };
         }
         events.onEpoch?.(metrics);
         if (request.checkpointEvery && epochsRun % request.checkpointEvery === 0 && e + 1 < settings.epochs) {

@@ -452,6 +452,32 @@ export function foldInItem(
   return foldInRow(model, hyper, users, values, model.numUsers, model.userFactors, model.userBias, prior);
 }
 
+/**
+ * Copies `model`'s numbers into `target`, a model of the same kind and shapes (e.g. an earlier
+ * clone), and returns `target`: a snapshot per epoch without allocating a new model each time.
+ */
+export function copyModelInto(target: ModelState, model: ModelState): ModelState {
+  if (
+    target.userFactors.length !== model.userFactors.length ||
+    target.itemFactors.length !== model.itemFactors.length ||
+    target.userBias.length !== model.userBias.length ||
+    target.itemBias.length !== model.itemBias.length ||
+    target.genreFactors.length !== model.genreFactors.length
+  ) {
+    throw new RangeError('copyModelInto: the target model has other shapes');
+  }
+  target.hyper = { ...model.hyper };
+  target.numUsers = model.numUsers;
+  target.numItems = model.numItems;
+  target.globalMean = model.globalMean;
+  target.userBias.set(model.userBias);
+  target.itemBias.set(model.itemBias);
+  target.userFactors.set(model.userFactors);
+  target.itemFactors.set(model.itemFactors);
+  target.genreFactors.set(model.genreFactors);
+  return target;
+}
+
 /** A deep copy of a model (arrays copied out of any shared arena). */
 export function cloneModel(model: ModelState): ModelState {
   return {

@@ -25,6 +25,7 @@ import type { SharedArena } from './arena.js';
 import {
   applyColdStart,
   cloneModel,
+  copyModelInto,
   computeGenrePriors,
   initModel,
   meanRating,
@@ -80,8 +81,12 @@ export interface Trainer {
   readonly epochsDone: number;
   /** Runs one epoch and returns its metrics; throws DivergenceError on a NaN/infinite loss. */
   epoch(): Promise<EpochMetrics>;
-  /** A deep copy of the current model (safe to keep, serialise, or pass as `initial`). */
-  state(): ModelState;
+  /**
+   * A deep copy of the current model (safe to keep, serialise, or pass as `initial`). With `into`
+   * (a model of the same shapes, e.g. an earlier `state()`), the numbers are copied into it and it
+   * is returned: a per-epoch snapshot without a new allocation each epoch.
+   */
+  state(into?: ModelState): ModelState;
   /** Stops the worker threads. The trainer cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -265,8 +270,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
         elapsedMs,
       };
     },
-    state(): ModelState {
-      return cloneModel(model);
+    state(into?: ModelState): ModelState {
+      return into ? copyModelInto(into, model) : cloneModel(model);
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -7,7 +7,7 @@ import { dataHome } from './home.js';
 import { buildRatingMatrix } from './matrix.js';
 import { csvParseRatingsFile } from './readers/csvParseRatings.js';
 import { detectLayout } from './readers/detect.js';
-import { scanRatingsFile } from './readers/scan.js';
+import { scanRatingsFileParallel } from './readers/parallel-scan.js';
 import { lineOfRating, type RawMovies, type RawRatings } from './readers/types.js';
 import type { Catalog, Dataset, RatingScale } from './types.js';
 
@@ -23,6 +23,8 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Parser for the numeric ratings file: the byte scanner (default) or csv-parse (benchmarks, cross-checks). */
   ratingsParser?: 'scanner' | 'csv-parse';
+  /** Threads of the byte scanner on a large file (default: the available cores, at most 8; 1 = serial). */
+  parseThreads?: number;
   /**
    * The allowed ratings of a plain file (MovieLens layouts have their own). Without it the scale
    * is inferred (see inferPlainScale) and a warning says which was used.
@@ -82,8 +84,17 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   const given = plan.layout === 'plain' ? options.ratingScale : undefined;
   if (given !== undefined) checkScale(given);
   const format = given !== undefined ? { ...plan.ratingsFormat, scale: given } : plan.ratingsFormat;
-  const raw = options.ratingsParser === 'csv-parse' ? await csvParseRatingsFile(plan.ratingsFile, format) : scanRatingsFile(plan.ratingsFile, format);
-  const movies = plan.readMovies ? plan.readMovies() : null;
+  const reading = options.ratingsParser === 'csv-parse' ? csvParseRatingsFile(plan.ratingsFile, format) : scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
+  // The movies file is read while worker threads parse the ratings; a ratings error still wins.
+  let movies: RawMovies | null = null;
+  let moviesError: unknown = null;
+  try {
+    movies = plan.readMovies ? plan.readMovies() : null;
+  } catch (error) {
+    moviesError = error;
+  }
+  const raw = await reading;
+  if (moviesError !== null) throw moviesError;
   const warnings: string[] = [];
   const note = (message: string): void => {
     warnings.push(message);

@@ -52,6 +52,16 @@ export function parseSplitSpec(spec: string): SplitSpec {
   }
 }
 
+/** Options of makeSplit. */
+export interface SplitOptions {
+  /**
+   * Whether to build `trainTimestamps` (default true). Training never reads them; leaving them out
+   * saves 4 bytes per training rating (115 MB at 32M ratings). The temporal rule itself reads the
+   * data set's timestamps either way.
+   */
+  trainTimestamps?: boolean;
+}
+
 /**
  * Splits a data set into training ratings and held-out test ratings, deterministically from `seed`.
  *
@@ -59,7 +69,7 @@ export function parseSplitSpec(spec: string): SplitSpec {
  * `keep` (1 = train) is filled by the chosen rule, and the training matrix is the full matrix
  * filtered by the mask (see filterMatrix). The test list is in CSR order.
  */
-export function makeSplit(dataset: Dataset, spec: string, seed: number): Split {
+export function makeSplit(dataset: Dataset, spec: string, seed: number, options: SplitOptions = {}): Split {
   const matrix = dataset.matrix;
   if (parseSplitSpec(spec).kind === 'none') {
     // Nothing held out: train on the data set's own matrix instead of a filtered copy of it
@@ -68,7 +78,8 @@ export function makeSplit(dataset: Dataset, spec: string, seed: number): Split {
     return { train: matrix, trainTimestamps: dataset.timestampsByUser, test, report: describeSplit(matrix, matrix, test, spec, seed) };
   }
   const keep = splitMask(dataset, spec, seed);
-  const { train, trainTimestamps } = filterMatrix(matrix, dataset.timestampsByUser, keep);
+  const withTimes = options.trainTimestamps ?? true;
+  const { train, trainTimestamps } = filterMatrix(matrix, withTimes ? dataset.timestampsByUser : null, keep);
   const test = selectHeldOut(matrix, dataset.timestampsByUser, keep);
   const report = describeSplit(matrix, train, test, spec, seed);
   return { train, trainTimestamps, test, report };

@@ -109,7 +109,7 @@ export interface SplitReport {
 /** A train/test partition of a data set, in the data set's own index space. */
 export interface Split {
   train: RatingMatrix;
-  /** Timestamps aligned with train.ratingsByUser, or null. */
+  /** Timestamps aligned with train.ratingsByUser, or null (none in the data, or not asked for: see makeSplit). */
   trainTimestamps: Int32Array | null;
   /** The held-out ratings (empty for spec "none"). */
   test: RatingList;

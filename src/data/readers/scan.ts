@@ -23,14 +23,14 @@ const NINE = 57;
 const DOT = 46;
 
 // The fields of the line being parsed (module scope: no allocation per line).
-const fieldValues = new Float64Array(5);
+export const fieldValues = new Float64Array(5);
 
 /**
  * Parses one line [start, end) into `fieldValues`; returns the number of fields, or -1 when the
  * line is not of the fast form (then the slow path explains what is wrong). Every field is a
  * non-negative integer ≤ 2^31−1 but the rating's (`ratingField`), a decimal `digits[.digits]`.
  */
-function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: number, ratingField: number): number {
+export function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: number, ratingField: number): number {
   let p = start;
   let field = 0;
   for (;;) {
@@ -72,7 +72,7 @@ function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: 
   }
 }
 
-const POSITIONAL: ColumnMap = { user: 0, item: 1, rating: 2, timestamp: 3 };
+export const POSITIONAL: ColumnMap = { user: 0, item: 1, rating: 2, timestamp: 3 };
 
 /** Field names by position, for messages: ['user id', 'movie id', 'rating', 'timestamp'] in file order. */
 function fieldNames(columns: ColumnMap): string[] {
