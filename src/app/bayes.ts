@@ -146,7 +146,11 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
       const m: SampleMetrics = { sample: s, trainRmse: sweep.trainRmse, alpha: sweep.alpha, validationRmse, elapsedMs: sweep.elapsedMs };
       metrics.push(m);
       callbacks.onSample?.(m, i + 1, options.samples);
-      if (callbacks.shouldStop?.()) break;
+      if (callbacks.shouldStop) {
+        // Let a pending signal handler run (a one-thread sweep may never yield to the event loop).
+        await new Promise((resolve) => setImmediate(resolve));
+        if (callbacks.shouldStop()) break;
+      }
     }
     const chain = sampler.state();
     const averaged = predictive.count > 0 && input.test.length > 0;

@@ -6,7 +6,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { ModelKind } from '../core/types.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import type { Checkpoint } from '../data/checkpoint.js';
+import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { downloadDataset, isKnownDataset, KNOWN_DATASETS, type DownloadProgress, type DownloadResult } from '../data/download.js';
 import { computeStats } from '../data/stats.js';
 import { dataHome, datasetNameOf, ensureDataDir } from '../data/home.js';
@@ -103,7 +104,7 @@ export function openCheckpoint(source: CheckpointSource): { file: string; checkp
   const how = source.checkpoint === undefined ? `'als train${source.data ? ` --data ${source.data}` : ''}'` : `'als train --out ${file}'`;
   if (!existsSync(file)) throw new AlsError(`no checkpoint at ${file}: train one with ${how}`);
   try {
-    return { file, checkpoint: readCheckpoint(file) };
+    return { file, checkpoint: readAnyCheckpoint(file) };
   } catch (error) {
     if (error instanceof AlsError && !/train/.test(error.message)) {
       throw new AlsError(`${error.message}; train a model with ${how}`);
