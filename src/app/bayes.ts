@@ -12,6 +12,7 @@
 import type { RatingList, RatingMatrix } from '../data/types.js';
 import { UsageError } from '../errors.js';
 import type { ItemGenres } from '../core/als.js';
+import type { HyperpriorConstants } from '../core/gibbs-conditionals.js';
 import { createGibbsSampler, type GibbsResumePoint, type SampleMetrics } from '../core/gibbs.js';
 import { PredictiveAccumulator, storeSample, type CalibrationRow, type StoredSample } from '../core/gibbs-predict.js';
 import type { KernelProvider } from '../core/kernel.js';
@@ -32,6 +33,10 @@ export interface BayesianOptions {
   seed: number;
   threads: number;
   kernel: KernelName | KernelProvider;
+  /** The Normal–Gamma / Gamma hyperprior constants (default DEFAULT_HYPERPRIOR in ../core/gibbs-conditionals.ts: a₀ = κ₀ = 1, b₀ = 0.1, m₀ = 0). */
+  hyperprior?: HyperpriorConstants;
+  /** The Gamma prior of the genre precisions alone (default: `hyperprior`). */
+  genreHyperprior?: HyperpriorConstants;
 }
 
 /**
@@ -125,6 +130,8 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
     seed: options.seed,
     threads: options.threads,
     kernel,
+    ...(options.hyperprior ? { hyperprior: options.hyperprior } : {}),
+    ...(options.genreHyperprior ? { genreHyperprior: options.genreHyperprior } : {}),
     ...(resume ? { initial: resume.chain } : {}),
   });
   const predictive = new PredictiveAccumulator(input.test, input.scale, resume?.predictive);
