@@ -57,10 +57,14 @@ describe('als train --method gibbs', () => {
 
   it('writes its default file beside, not over, the ALS model: <set>-<kind>-gibbs.als', () => {
     const home = path.join(work, 'home');
-    const r = als('train', '--data', ml100k, '--data-home', home, ...chain, '--samples', '3', '--burn-in', '1', '--quiet');
+    const r = als('train', '--data', ml100k, '--data-home', home, ...chain, '--samples', '3', '--burn-in', '1', '--thin', '1', '--quiet');
     expectOk(r);
     expect(existsSync(path.join(home, 'models', 'ml-100k-genre-gibbs.als'))).toBe(true);
     expect(existsSync(path.join(home, 'models', 'ml-100k-genre.als'))).toBe(false);
+    // A reading command without --checkpoint looks for the ALS model and names the Bayesian one.
+    const bayes = path.join(home, 'models', 'ml-100k-genre-gibbs.als');
+    expectOneLineError(als('eval', '--data', ml100k, '--data-home', home), new RegExp(`a Bayesian model is at ${bayes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: pass --checkpoint`));
+    expectOk(als('eval', '--checkpoint', bayes, '--max-users', '20'));
   });
 
   it('resumes the chain exactly through the CLI: 3 + 3 samples equal 6', () => {

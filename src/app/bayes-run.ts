@@ -22,20 +22,16 @@ import { loadKernel } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
 import { posteriorMeanCheckpoint, readBayesCheckpoint, sampleHistoryAsEpochs, writeBayesCheckpoint, type BayesCheckpoint } from '../data/bayes-checkpoint.js';
 import { writeTextFileAtomic } from '../data/checkpoint.js';
-import { dataHome, datasetNameOf } from '../data/home.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, SplitReport } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
 import { DEFAULT_BAYESIAN_OPTIONS, trainBayesian, type BayesianOptions, type BayesianRun, type SampleMetrics } from './bayes.js';
-import type { DataSource } from './data.js';
+import { defaultBayesCheckpointFile } from './data.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { reportPathFor, writeReport, type WriteReportResult } from './report.js';
 import { normaliseSplitSpec } from './train.js';
 
-/** Where `als train --method gibbs` writes without --out: <data home>/models/<set>-<kind>-gibbs.als. */
-export function defaultBayesCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
-  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}-gibbs.als`);
-}
+export { defaultBayesCheckpointFile } from './data.js';
 
 export interface BayesianTrainRequest {
   dataset: Dataset;

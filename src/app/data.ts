@@ -88,6 +88,11 @@ export function defaultCheckpointFile(source: Pick<DataSource, 'data' | 'dataHom
   return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}.als`);
 }
 
+/** Where `als train --method gibbs` writes without --out: <data home>/models/<set>-<kind>-gibbs.als (beside the ALS model). */
+export function defaultBayesCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
+  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}-gibbs.als`);
+}
+
 /** Which checkpoint: a file, or the default one of a data set. */
 export interface CheckpointSource {
   checkpoint?: string;
@@ -102,7 +107,12 @@ export interface CheckpointSource {
 export function openCheckpoint(source: CheckpointSource): { file: string; checkpoint: Checkpoint } {
   const file = source.checkpoint ?? defaultCheckpointFile(source);
   const how = source.checkpoint === undefined ? `'als train${source.data ? ` --data ${source.data}` : ''}'` : `'als train --out ${file}'`;
-  if (!existsSync(file)) throw new AlsError(`no checkpoint at ${file}: train one with ${how}`);
+  if (!existsSync(file)) {
+    // The Bayesian model of the same data set is not read in its place (another model, other numbers), but named.
+    const bayes = source.checkpoint === undefined ? defaultBayesCheckpointFile(source) : null;
+    const hint = bayes !== null && existsSync(bayes) ? ` (a Bayesian model is at ${bayes}: pass --checkpoint ${bayes})` : '';
+    throw new AlsError(`no checkpoint at ${file}: train one with ${how}${hint}`);
+  }
   try {
     return { file, checkpoint: readAnyCheckpoint(file) };
   } catch (error) {

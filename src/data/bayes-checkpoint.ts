@@ -457,7 +457,7 @@ export type AnyCheckpoint = Checkpoint & { bayes?: BayesCheckpoint };
 export function posteriorMeanCheckpoint(file: string, b: BayesCheckpoint): AnyCheckpoint & { bayes: BayesCheckpoint } {
   if (b.dataset === null || b.split === null || !b.listing) throw new AlsError(`${file}: this Bayesian checkpoint has no data set or catalogue (trained on bare matrices): the CLI cannot read it`);
   const samples = b.run.storedSamples;
-  if (samples.length === 0) throw new AlsError(`${file}: the Bayesian checkpoint holds no stored sample yet (the chain is still in burn-in): resume it with more --samples`);
+  if (samples.length === 0) throw new AlsError(`${file}: the Bayesian checkpoint holds no stored sample yet (the chain is still in burn-in): continue it with 'als train --method gibbs --resume --out ${file} --samples <n>'`);
   const m = b.run.chain.model;
   const mean = (pick: (s: (typeof samples)[number]) => Float32Array, length: number): Float64Array => {
     const out = new Float64Array(length);
