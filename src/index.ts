@@ -59,3 +59,7 @@ export * from './app/cv.js';
 export * from './app/tune-space.js';
 export * from './app/asha.js';
 export * from './app/tune.js';
+export * from './app/selection.js';
+export * from './app/record.js';
+export * from './app/runs.js';
+export * from './app/tune-report.js';

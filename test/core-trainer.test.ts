@@ -273,3 +273,31 @@ describe('ALS trainer', () => {
     expect(chunks).toEqual([[0, 1], [1, 101]]);
   });
 });
+
+describe('trainer memory', () => {
+  it('holds the training matrix once: the caller\'s indexes are re-pointed at the arena copies', async () => {
+    const p = plantedProblem({ numUsers: 60, numItems: 40, rank: 2, density: 0.5, noiseStd: 0.3, seed: 4, testFraction: 0.1, emptyItems: 1 });
+    const before = {
+      user: { ...p.train.ratingsByUser, indices: p.train.ratingsByUser.indices.slice(0, p.train.numRatings), values: p.train.ratingsByUser.values.slice(0, p.train.numRatings) },
+      item: { ...p.train.ratingsByItem, indices: p.train.ratingsByItem.indices.slice(0, p.train.numRatings), values: p.train.ratingsByItem.values.slice(0, p.train.numRatings) },
+    };
+    const originalUserIndices = p.train.ratingsByUser.indices;
+    const trainer = await createTrainer({ train: p.train, validation: p.test, itemGenres: null, hyper: hyper('latent'), seed: 2, threads: 2, kernel: tsKernel });
+    const first = await trainer.epoch();
+    for (const [side, index] of [['user', p.train.ratingsByUser], ['item', p.train.ratingsByItem]] as const) {
+      // The same contents, now in the trainer's shared arena (one buffer for all six arrays).
+      expect(index.indices.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(index.values.buffer).toBe(index.indices.buffer);
+      expect(index.offsets.buffer).toBe(index.indices.buffer);
+      expect(Array.from(index.offsets)).toEqual(Array.from(before[side].offsets));
+      expect(Array.from(index.indices)).toEqual(Array.from(before[side].indices));
+      expect(Array.from(index.values)).toEqual(Array.from(before[side].values));
+    }
+    expect(p.train.ratingsByUser.indices).not.toBe(originalUserIndices);
+    await trainer.close();
+    // A second trainer on the re-pointed matrix (copying out of the first arena) trains the same model.
+    const again = await createTrainer({ train: p.train, validation: p.test, itemGenres: null, hyper: hyper('latent'), seed: 2, threads: 1, kernel: tsKernel });
+    expect((await again.epoch()).loss).toBe(first.loss);
+    await again.close();
+  });
+});

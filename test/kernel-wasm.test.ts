@@ -64,6 +64,15 @@ function referenceRow(args: HalfEpochArgs, r: number): { factor: number[]; bias:
   return { factor: x.slice(0, K), bias: x[K]! };
 }
 
+/**
+ * How closely the wasm kernel matches an exact float64 solve. It forms the Gram matrix Σ z zᵀ from
+ * the factors rounded to float32 (unit round-off 6e-8) and sums at most one gathered block of
+ * products in float32 before adding it to the float64 triangle, so on these well-conditioned
+ * problems (cond(A) < 10) the solution agrees to ~1e-7 relative (worst seen 3.5e-7), not to 1e-12
+ * as a float64 Gram would. The bias model (dim 0) has no Gram and stays exact.
+ */
+const F32_GRAM_TOLERANCE = 2e-6;
+
 /** Largest |got − want| / (1 + |want|) over every factor entry and bias of rows [from, to). */
 function maxRelativeError(args: HalfEpochArgs, from: number, to: number): number {
   let worst = 0;
@@ -112,17 +121,18 @@ describe('wasm kernel', () => {
           solve(args, 0, 17);
           expect(args.rowBias[17]).toBeNaN(); // rows outside the range are left alone
           solve(args, 17, 40);
-          expect(maxRelativeError(args, 0, 40)).toBeLessThan(1e-10);
+          const tolerance = dim === 0 ? 1e-10 : F32_GRAM_TOLERANCE;
+          expect(maxRelativeError(args, 0, 40)).toBeLessThan(tolerance);
           // And like the TypeScript reference kernel on the same arrays.
           const wasmFactors = args.rowFactors.slice();
           const wasmBias = args.rowBias.slice();
           const solveTs = await tsKernel.createSolver(arena.buffer, arena.memory);
           solveTs(args, 0, 40);
           for (let i = 0; i < wasmFactors.length; i++) {
-            expect(Math.abs(wasmFactors[i]! - args.rowFactors[i]!)).toBeLessThan(1e-10 * (1 + Math.abs(args.rowFactors[i]!)));
+            expect(Math.abs(wasmFactors[i]! - args.rowFactors[i]!)).toBeLessThan(tolerance * (1 + Math.abs(args.rowFactors[i]!)));
           }
           for (let r = 0; r < 40; r++) {
-            expect(Math.abs(wasmBias[r]! - args.rowBias[r]!)).toBeLessThan(1e-10 * (1 + Math.abs(args.rowBias[r]!)));
+            expect(Math.abs(wasmBias[r]! - args.rowBias[r]!)).toBeLessThan(tolerance * (1 + Math.abs(args.rowBias[r]!)));
           }
           // Empty rows: x = p (or 0), b = 0.
           const emptyRow = 3;
@@ -143,7 +153,7 @@ describe('wasm kernel', () => {
     const args = createHalfEpochProblem(arena, spec, rng);
     const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
     solve(args, 0, 4);
-    expect(maxRelativeError(args, 0, 4)).toBeLessThan(1e-10);
+    expect(maxRelativeError(args, 0, 4)).toBeLessThan(F32_GRAM_TOLERANCE);
   });
 
   it('gives the closed-form bias for dim 0', async () => {
@@ -290,10 +300,12 @@ describe('trainer with the wasm kernel', () => {
         const reference = await trainWith(tsKernel, kind, 1, weightedBias);
         for (const threads of [1, 2]) {
           const model = await trainWith(wasmKernel, kind, threads, weightedBias);
-          expect(maxDifference(model.userFactors, reference.userFactors)).toBeLessThan(1e-9);
-          expect(maxDifference(model.itemFactors, reference.itemFactors)).toBeLessThan(1e-9);
-          expect(maxDifference(model.userBias, reference.userBias)).toBeLessThan(1e-9);
-          expect(maxDifference(model.itemBias, reference.itemBias)).toBeLessThan(1e-9);
+          // 5 epochs of the float32 Gram (see F32_GRAM_TOLERANCE): worst seen 3.6e-7 relative.
+          const tolerance = kind === 'bias' ? 1e-9 : 10 * F32_GRAM_TOLERANCE;
+          expect(maxDifference(model.userFactors, reference.userFactors)).toBeLessThan(tolerance);
+          expect(maxDifference(model.itemFactors, reference.itemFactors)).toBeLessThan(tolerance);
+          expect(maxDifference(model.userBias, reference.userBias)).toBeLessThan(tolerance);
+          expect(maxDifference(model.itemBias, reference.itemBias)).toBeLessThan(tolerance);
         }
       });
     }

@@ -21,7 +21,7 @@ import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
 import { posteriorMeanCheckpoint, readBayesCheckpoint, sampleHistoryAsEpochs, writeBayesCheckpoint, type BayesCheckpoint } from '../data/bayes-checkpoint.js';
-import { writeTextFileAtomic } from '../data/checkpoint.js';
+import { writeTextFileAtomic } from '../data/atomic.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, SplitReport } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';

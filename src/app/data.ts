@@ -2,17 +2,18 @@
  * Finding things: the data set `--data` names (downloading a known MovieLens set on first use),
  * the checkpoint `als train` wrote for it, and the folder an output goes to.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { ModelKind } from '../core/types.js';
+import { checkWritableTarget } from '../data/atomic.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { downloadDataset, isKnownDataset, KNOWN_DATASETS, type DownloadProgress, type DownloadResult } from '../data/download.js';
 import { computeStats } from '../data/stats.js';
 import { dataHome, datasetNameOf, ensureDataDir } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
-import type { Dataset, DatasetStats } from '../data/types.js';
+import type { Dataset, DatasetStats, RatingScale } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
 
 /** Where a data set comes from and how it is read (the `--data` family of options). */
@@ -29,6 +30,8 @@ export interface DataSource {
   dedupe?: 'error' | 'last';
   /** Read and write the binary cache (default true). */
   cache?: boolean;
+  /** The allowed ratings of a plain file (default: inferred); MovieLens layouts have their own. */
+  ratingScale?: RatingScale;
 }
 
 /** What finding and loading a data set reports while it works. */
@@ -50,7 +53,7 @@ export async function openDataset(source: DataSource, events: DataEvents = {}): 
   });
   // The cache lives in the data home (the data folders themselves may be read-only).
   const cacheDir = path.join(dataHome(source.dataHome), '.als-cache');
-  return loadDataset(dir, { dedupe: source.dedupe, cache: source.cache, warn: events.onWarning, cacheDir });
+  return loadDataset(dir, { dedupe: source.dedupe, cache: source.cache, warn: events.onWarning, cacheDir, ratingScale: source.ratingScale });
 }
 
 /** Counts, histograms, distributions and power laws of the data set a source names. */
@@ -123,16 +126,12 @@ export function openCheckpoint(source: CheckpointSource): { file: string; checkp
   }
 }
 
-/** Fails early (before any slow work) when the output folder is missing or not a folder. */
+/**
+ * Fails early (before any slow work) when `file` cannot be written: its folder is missing or not
+ * a folder, the file is a folder, or the place is read-only or full (checkWritableTarget).
+ */
 export function checkOutputFolder(file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new AlsError(`cannot write ${file}: folder ${dir} does not exist`);
-  }
-  if (!isDir) throw new AlsError(`cannot write ${file}: ${dir} is not a folder`);
+  checkWritableTarget(file);
 }
 
 /** Fails when a data set is not the one the checkpoint was trained on (its numbers would be wrong). */

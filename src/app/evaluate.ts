@@ -88,7 +88,8 @@ export async function evaluateCheckpoint(request: EvaluateRequest, events: DataE
   const file = path.resolve(request.checkpointFile);
   const checkpoint = request.checkpoint ?? readAnyCheckpoint(file);
   const source = request.source ?? {};
-  const dataset = await openDataset({ ...source, data: source.data ?? checkpoint.dataset.dir }, events);
+  // A plain file is read on the scale the model was trained on unless another is given.
+  const dataset = await openDataset({ ...source, data: source.data ?? checkpoint.dataset.dir, ratingScale: source.ratingScale ?? checkpoint.dataset.scale }, events);
   checkSameDataset(request.checkpointFile, checkpoint, dataset);
   const spec =
     request.test !== undefined

@@ -7,12 +7,14 @@
  * held-out ratings, and top-K precision, recall, nDCG and MAP (relevant: rating ≥ 4).
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ItemGenres } from '../core/als.js';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
 import type { KernelProvider } from '../core/kernel.js';
-import type { KernelName } from '../core/kernels.js';
+import { loadKernel, type KernelName } from '../core/kernels.js';
+import { validateTrainingSize } from '../core/limits.js';
 import { createTrainer, DivergenceError } from '../core/trainer.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from '../core/types.js';
 import type { Dataset, RatingList, RatingMatrix } from '../data/types.js';
@@ -44,17 +46,35 @@ export interface FoldTrainingResult {
 
 export type TrainFold = (job: FoldTrainingJob) => Promise<FoldTrainingResult>;
 
-/** Trains with the core trainer and the given kernel. */
+/**
+ * Trains with the core trainer and the given kernel. The sizes are checked first
+ * (validateTrainingSize: a dim above the maximum refused, above the wasm kernel's maximum trained
+ * with the TS kernel, threads capped at 4 × cores), so a tuning space reaching dim 300 trains
+ * instead of failing inside the wasm kernel.
+ */
 export function coreTrainFold(kernel: KernelProvider): TrainFold {
   return async (job) => {
+    const size = validateTrainingSize({
+      kind: job.hyper.kind,
+      dim: job.hyper.dim,
+      numUsers: job.train.numUsers,
+      numItems: job.train.numItems,
+      numRatings: job.train.numRatings,
+      numGenres: job.itemGenres?.numGenres ?? 0,
+      threads: job.threads,
+      kernel: kernel.name,
+      cores: availableParallelism(),
+      // Folds may train side by side: the caller's thread budget, not one fold, meets the memory.
+      memoryBytes: null,
+    });
     const trainer = await createTrainer({
       train: job.train,
       validation: job.validation,
       itemGenres: job.itemGenres,
       hyper: job.hyper,
       seed: job.seed,
-      threads: job.threads,
-      kernel,
+      threads: size.threads,
+      kernel: size.kernel === kernel.name ? kernel : await loadKernel(size.kernel),
       initial: job.initial?.state,
       initialEpoch: job.initial?.epochsDone ?? 0,
     });

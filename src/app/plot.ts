@@ -4,7 +4,7 @@
  * slow work), writes the file atomically and says what it wrote.
  */
 import path from 'node:path';
-import { writeTextFileAtomic } from '../data/checkpoint.js';
+import { writeTextFileAtomic } from '../data/atomic.js';
 import { readRunFile, readStatsFile, type RunFile } from '../data/run-files.js';
 import { computeStats } from '../data/stats.js';
 import type { DatasetStats } from '../data/types.js';

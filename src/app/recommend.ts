@@ -14,7 +14,8 @@ import { foldInUser } from '../core/als.js';
 import { clipToScale, eligibleMask, recommendForUser, storedUser, type RankBy, type UserVector } from '../core/recommend.js';
 import { recommendAllUsers } from '../core/recommend-all.js';
 import { centralIntervalZ } from '../core/gibbs-predict.js';
-import { writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
+import { checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
+import type { Checkpoint } from '../data/checkpoint.js';
 import { buildTitleIndex, displayTitle, resolveMovieId, resolveTitle, type TitleMatch } from '../data/titles.js';
 import { AlsError } from '../errors.js';
 import { bayesianList, RANK_BOUND_LEVEL, type BayesListUser, type BayesRankBy } from './bayes-use.js';
@@ -239,6 +240,8 @@ export async function recommendForAllUsers(
   out: string,
   options: RecommendOptions & { threads?: number } = {},
 ): Promise<AllUsersResult> {
+  // A folder in the way, a read-only or full place: refused before the scoring, not after it.
+  checkWritableTarget(out);
   const state = checkpoint.state;
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
-import { writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
+import { writeTextFileAtomic } from '../data/atomic.js';
+import type { Checkpoint } from '../data/checkpoint.js';
 import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';

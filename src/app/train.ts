@@ -18,15 +18,16 @@
  *   a diverging epoch never reaches the disk (the last good model of this run is saved, then an
  *   AlsError saying so is thrown).
  */
-import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from '../core/defaults.js';
 import { biasRidgeWeighted, type KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
 import type { EpochMetrics, Hyperparameters, ModelKind, ModelState } from '../core/types.js';
-import { readCheckpoint, writeCheckpoint, writeTextFileAtomic, type Checkpoint } from '../data/checkpoint.js';
+import { validateTrainingSize } from '../core/limits.js';
+import { acquireLock, checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../data/checkpoint.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, Split, SplitReport } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
@@ -187,6 +188,13 @@ function resolveSettings(request: TrainRequest, resumed: Checkpoint | null, out:
   };
 }
 
+/** Memory training may use: the machine's, or the cgroup limit when there is a lower one. */
+function availableMemoryBytes(): number {
+  const total = totalmem();
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < total ? limit : total;
+}
+
 /** Picks the kernel: the one asked for, or wasm when it loads and ts otherwise. */
 async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string) => void): Promise<KernelProvider> {
   if (name !== undefined) {
@@ -252,10 +260,24 @@ export function metricsCsv(metrics: EpochMetrics[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes the checkpoint and its metrics files (<file>.metrics.csv, <file>.metrics.json). */
+/**
+ * Writes the checkpoint and its metrics files (<file>.metrics.csv, <file>.metrics.json), each
+ * atomically. When a metrics file cannot be written (a disk that filled up after the checkpoint),
+ * the error says that the checkpoint was saved and which file was not.
+ */
 export function writeRunFiles(file: string, checkpoint: Checkpoint): void {
   writeCheckpoint(file, checkpoint);
-  writeTextFileAtomic(`${file}.metrics.csv`, metricsCsv(checkpoint.metrics));
+  const saved = [`the checkpoint of epoch ${checkpoint.epochsDone} to ${file}`];
+  const writeMetrics = (suffix: string, text: string): void => {
+    try {
+      writeTextFileAtomic(`${file}${suffix}`, text);
+    } catch (error) {
+      const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new AlsError(`saved ${saved.join(' and ')}, but not ${path.basename(file)}${suffix}: ${cause}`);
+    }
+    saved.push(path.basename(`${file}${suffix}`));
+  };
+  writeMetrics('.metrics.csv', metricsCsv(checkpoint.metrics));
   const summary = {
     dataset: checkpoint.dataset,
     hyper: checkpoint.state.hyper,
@@ -267,7 +289,7 @@ export function writeRunFiles(file: string, checkpoint: Checkpoint): void {
     bestEpoch: checkpoint.bestEpoch,
     epochs: checkpoint.metrics,
   };
-  writeTextFileAtomic(`${file}.metrics.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeMetrics('.metrics.json', `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 /** Lets pending events (a stop request, a signal handler) run between epochs. */
@@ -299,22 +321,57 @@ export class TrainingRun {
     return { file: this.out, epoch: now.epochsDone };
   }
 
+  /**
+   * Runs the training. When it writes (the default), the destination is checked first (its folder
+   * created; a folder in the way, a read-only or full place refused in one line) and locked for
+   * the whole run: a second run with the same `out` is refused instead of silently overwriting.
+   */
   async run(): Promise<TrainResult> {
+    const { request } = this;
+    const kindForPath = request.hyper?.kind ?? DEFAULT_MODEL_KIND;
+    const out = path.resolve(request.out ?? defaultCheckpointFile({ data: request.dataset.info.dir, dataHome: request.dataHome }, kindForPath));
+    if (request.write === false) {
+      if (request.resume || request.checkpointEvery || request.report) {
+        throw new UsageError('resume, checkpointEvery and report need a checkpoint file (write: true)');
+      }
+      return this.train(out, false);
+    }
+    checkWritableTarget(out, { createFolder: true });
+    if (request.report) checkWritableTarget(reportPathFor(out));
+    const lock = acquireLock(out, 'another als train');
+    try {
+      return await this.train(out, true);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async train(out: string, persist: boolean): Promise<TrainResult> {
     const { request, events } = this;
     const note = events.onNote ?? (() => {});
     const startedMs = performance.now();
     const dataset = request.dataset;
-    const kindForPath = request.hyper?.kind ?? DEFAULT_MODEL_KIND;
-    const out = path.resolve(request.out ?? defaultCheckpointFile({ data: dataset.info.dir, dataHome: request.dataHome }, kindForPath));
-
-    const persist = request.write !== false;
-    if (!persist && (request.resume || request.checkpointEvery || request.report)) {
-      throw new UsageError('resume, checkpointEvery and report need a checkpoint file (write: true)');
-    }
     const resumed = request.resume ? readCheckpoint(out, { expectFingerprint: dataset.info.fingerprint }) : null;
     // Without an explicit `out` the file is named after the kind; a resumed model keeps its own.
     const settings = resolveSettings(request, resumed, out);
     const { hyper } = settings;
+    // Sizes the kernels and the machine support, checked before anything large is allocated.
+    const wanted = request.kernel ?? 'wasm';
+    const size = validateTrainingSize({
+      kind: hyper.kind,
+      dim: hyper.dim,
+      numUsers: dataset.matrix.numUsers,
+      numItems: dataset.matrix.numItems,
+      numRatings: dataset.matrix.numRatings,
+      numGenres: dataset.catalog.genreNames.length,
+      threads: settings.threads,
+      kernel: wanted,
+      cores: availableParallelism(),
+      memoryBytes: availableMemoryBytes(),
+    });
+    for (const line of size.notes) note(line);
+    settings.threads = size.threads;
+    const kernelName = size.kernel !== wanted ? size.kernel : request.kernel;
     let changed: { key: string; from: unknown; to: unknown }[] = [];
     if (resumed) {
       const before: Hyperparameters = { ...resumed.state.hyper, weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper) };
@@ -328,8 +385,7 @@ export class TrainingRun {
     if (report.trainRatings === 0) {
       throw new AlsError(`split ${settings.splitSpec} leaves no training ratings (${report.testRatings} held out): nothing to train on`);
     }
-    const kernel = await chooseKernel(request.kernel, note);
-    if (persist) mkdirSync(path.dirname(out), { recursive: true });
+    const kernel = await chooseKernel(kernelName, note);
 
     const validation = report.testRatings > 0 ? split.test : null;
     const catalog = dataset.catalog;

@@ -11,6 +11,8 @@
  *  - Gram GFLOP/s: the accumulation of Σ ỹỹᵀ (upper triangle of (K+1)×(K+1), one multiply and one
  *    add per entry per rating: nnz·(K+1)(K+2) flops) timed alone. wasm: the kernel's own Gram code
  *    with the solve skipped; ts: a plain TypeScript loop of the same shape (4 ratings per pass).
+ *  - the split of the wasm half-epoch into gather (the kernel's gather of the factor rows alone),
+ *    accumulation (Gram − gather) and solve (half-epoch − Gram), with the accumulation's GFLOP/s.
  *  - seconds per half-epoch: the full kernel (Gram + Cholesky + solves + writes) over every row.
  *  - with `--threads N` (N > 1): the wasm half-epoch on N worker threads over one shared memory,
  *    rows split into 8 chunks per thread of equal rating counts, handed out as threads free up.
@@ -22,7 +24,7 @@ import type { SharedArena } from '../core/arena.js';
 import type { KernelWorkerReply } from './kernel-worker.js';
 import type { HalfEpochArgs, KernelProvider, SolveRows } from '../core/kernel.js';
 import { tsKernel } from '../core/kernel-ts.js';
-import { createWasmGramAccumulator, wasmKernel } from '../core/kernel-wasm.js';
+import { createWasmGatherOnly, createWasmGramAccumulator, wasmKernel } from '../core/kernel-wasm.js';
 import { Random } from '../core/random.js';
 import {
   createHalfEpochProblem,
@@ -231,11 +233,24 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(40)} ${timing.wallSeconds.toFixed(3).padStart(8)} ${timing.cpuSeconds.toFixed(3).padStart(8)} ${rate.padStart(14)}`);
   };
 
+  const wasmGather = await createWasmGatherOnly(arena.buffer, arena.memory);
+  const gatherTiming = bestTiming(reps, () => wasmGather(args, 0, numRows));
+  report('wasm gather only, 1 thread', gatherTiming);
   const wasmGram = await createWasmGramAccumulator(arena.buffer, arena.memory);
-  report('wasm Gram only, 1 thread', bestTiming(reps, () => wasmGram(args, 0, numRows)));
+  const gramTiming = bestTiming(reps, () => wasmGram(args, 0, numRows));
+  report('wasm gather + Gram, 1 thread', gramTiming);
   const wasmSolve = await wasmKernel.createSolver(arena.buffer, arena.memory);
   const wasmHalf = bestTiming(reps, () => wasmSolve(args, 0, numRows));
   report('wasm half-epoch, 1 thread', wasmHalf);
+  // The split of the half-epoch, from the three nested timings (CPU seconds).
+  const gatherSeconds = gatherTiming.cpuSeconds;
+  const accumulateSeconds = Math.max(0, gramTiming.cpuSeconds - gatherTiming.cpuSeconds);
+  const solveSeconds = Math.max(0, wasmHalf.cpuSeconds - gramTiming.cpuSeconds);
+  const share = (seconds: number): string => `${seconds.toFixed(3)} s (${((100 * seconds) / wasmHalf.cpuSeconds).toFixed(0)} %)`;
+  console.log(
+    `wasm half-epoch split, CPU: gather ${share(gatherSeconds)}, accumulation ${share(accumulateSeconds)}, solve ${share(solveSeconds)}; ` +
+      `accumulation alone ${(gramGflop / accumulateSeconds).toFixed(2)} GFLOP/s`,
+  );
   const wasmFactors = args.rowFactors.slice(0, Math.min(args.rowFactors.length, 1000 * dim));
 
   if (!options.skipTs) {

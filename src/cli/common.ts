@@ -19,6 +19,7 @@ export function dataSourceOf(options: Partial<DataSource>): DataSource {
     mirror: options.mirror ?? env.mirror,
     dedupe: options.dedupe,
     cache: options.cache,
+    ratingScale: options.ratingScale,
   };
 }
 

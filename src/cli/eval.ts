@@ -6,9 +6,10 @@
 import type { Command } from 'commander';
 import { openCheckpoint } from '../app/data.js';
 import { evaluateCheckpoint, type EvalReport } from '../app/evaluate.js';
+import { openRecorder, recordEvaluation } from '../app/record.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import { sparkline } from '../report/sparkline.js';
-import { dataEvents, dataSourceOf } from './common.js';
+import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export type { EvalReport } from '../app/evaluate.js';
@@ -22,6 +23,7 @@ export const EVAL_OPTIONS = [
   'maxUsers',
   'evalMinRatings',
   'json',
+  'record',
   ...DATA_OPTIONS,
 ] as const satisfies readonly OptionKey[];
 
@@ -36,7 +38,8 @@ export function registerEval(program: Command): void {
     const o = readOptions(cmd, EVAL_OPTIONS);
     const source = dataSourceOf(o);
     const { file, checkpoint } = openCheckpoint({ checkpoint: o.checkpoint, data: source.data, dataHome: source.dataHome });
-    const report = await evaluateCheckpoint(
+    const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
+    const report = await recordEvaluation(recorder, evaluateCheckpoint(
       {
         checkpointFile: file,
         checkpoint,
@@ -49,7 +52,7 @@ export function registerEval(program: Command): void {
         minRatings: o.evalMinRatings,
       },
       dataEvents(),
-    );
+    )).finally(() => recorder?.close());
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   });
 }

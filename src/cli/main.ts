@@ -9,7 +9,14 @@ import { registerRecommend } from './recommend.js';
 import { registerSimilar } from './similar.js';
 import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
+import { registerCv } from './cv.js';
+import { registerTune } from './tune.js';
+import { registerRuns } from './runs.js';
 import { readEnvironment } from './environment.js';
+import { exitCodeForOutput, guardOutput } from './output.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
+import { registerSparkJob } from './spark-job.js';
 
 /** Builds the `als` program. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -27,18 +34,28 @@ export function buildProgram(): Command {
   registerSimilar(program);
   registerPlot(program);
   registerReport(program);
+  registerCv(program);
+  registerTune(program);
+  registerRuns(program);
+  registerExport(program);
+  registerImport(program);
+  registerSparkJob(program);
   return program;
 }
 
 /**
- * Runs the CLI and returns the exit code. User errors (AlsError) print one line on stderr;
- * unexpected errors print one line too, with the stack only when ALS_DEBUG is set.
+ * Runs the CLI and returns the exit code: 0 success, 1 bad input or a failed operation (AlsError:
+ * one line on stderr), 2 usage error, 130/143 interrupted by SIGINT/SIGTERM after saving (train),
+ * 141 the reader of standard output went away (see output.ts), 70 a bug ("internal error", one
+ * line; the stack only when ALS_DEBUG is set).
  */
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`als … | head`) stops the output quietly and exits 141, as Unix tools do.
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return exitCodeForOutput(typeof process.exitCode === 'number' ? process.exitCode : 0);
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has already printed its message (help, version or usage error).

@@ -19,6 +19,7 @@ import { DEFAULT_BAYESIAN_OPTIONS } from '../app/bayes.js';
 import { RUN_DEFAULTS } from '../app/defaults.js';
 import { SYNTH_DEFAULTS } from '../data/synth.js';
 import { UsageError } from '../errors.js';
+import { parseFoldSpec } from '../data/folds.js';
 
 /** One option. `schema` receives what commander parsed: a string, a boolean, or string[] (repeatable). */
 export interface OptionSpec {
@@ -68,6 +69,44 @@ const count = (what: string, max = Number.MAX_SAFE_INTEGER, maxMessage = 'is too
   );
 const exponent = z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'));
 
+/** A fold spec, checked with the data layer's parser; a bare K means random:K. */
+const foldSpec = (nested: boolean) =>
+  z.string().transform((v, ctx) => {
+    const spec = /^\d+$/.test(v.trim()) ? `random:${v.trim()}` : v.trim();
+    try {
+      parseFoldSpec(spec);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+    if (nested && spec === 'ml100k') {
+      ctx.addIssue({ code: 'custom', message: 'the official ml100k folds cover the whole data set; inner folds must be random:K, user:K or temporal:K' });
+      return z.NEVER;
+    }
+    return spec;
+  });
+
+/**
+ * A rating scale `min-max[:step]` ("1-10", "0.5-5:0.5", "1..5"). Without a step: 1 when both ends
+ * are whole, 0.5 when both are halves, else 0 (any value in the range).
+ */
+const ratingScale = z.string().transform((v, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|–)\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?))?\s*$/.exec(v);
+  if (m === null) {
+    ctx.addIssue({ code: 'custom', message: `must be min-max or min-max:step, e.g. 1-10 or 0.5-5:0.5 (got ${JSON.stringify(v.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  if (!(min < max)) {
+    ctx.addIssue({ code: 'custom', message: `the lowest rating must be below the highest (got ${min}-${max})` });
+    return z.NEVER;
+  }
+  const whole = (x: number): boolean => Number.isInteger(x);
+  const step = m[3] !== undefined ? Number(m[3]) : whole(min) && whole(max) ? 1 : whole(2 * min) && whole(2 * max) ? 0.5 : 0;
+  return { min, max, step };
+});
+
 const onOff = (x: boolean): string => (x ? 'on' : 'off');
 const bias = defaultHyperparameters('bias');
 
@@ -78,7 +117,7 @@ export const OPTIONS = {
     flags: '--data <folder-or-name>',
     help: 'data set: a folder, or a name inside the data home (downloaded on first use)',
     schema: text('the data set'),
-    defaultText: `${DEFAULT_DATASET}; eval and report: the checkpoint's own`,
+    defaultText: `${DEFAULT_DATASET}; eval and report: the checkpoint's own; runs: every data set`,
   },
   dataHome: {
     flags: '--data-home <folder>',
@@ -98,6 +137,12 @@ export const OPTIONS = {
     help: 'repeated (user, movie) pairs: error or last (keep the last one)',
     schema: z.enum(['error', 'last'], { error: 'must be error or last' }),
     default: 'error',
+  },
+  ratingScale: {
+    flags: '--rating-scale <min-max>',
+    help: 'allowed ratings of a plain user,movie,rating file, e.g. 1-10 or 0.5-5:0.5 (min-max:step); MovieLens layouts have their own',
+    schema: ratingScale,
+    defaultText: 'inferred from the ratings, with a warning when unusual',
   },
   // A lone --no-x: commander's value is true unless it is given.
   cache: { flags: '--no-cache', help: 'do not read or write the binary cache', schema: flag },
@@ -330,6 +375,157 @@ export const OPTIONS = {
     default: RUN_DEFAULTS.plotWidth,
   },
 
+  // Recording (train, eval, cv, tune): <data home>/runs.sqlite.
+  record: { flags: '--no-record', help: 'do not record this run in <data home>/runs.sqlite', schema: flag },
+
+  // Cross-validation and tuning.
+  folds: {
+    flags: '--folds <spec>',
+    help: 'folds: ml100k (the official u1–u5), random:K, user:K, temporal:K, or K for random:K',
+    schema: foldSpec(false),
+    default: 'random:5',
+  },
+  config: {
+    flags: '--config <settings>',
+    help: "another configuration to compare with the model options, e.g. 'dim=50 tau=0.1' (repeatable; paired on the same folds)",
+    schema: texts,
+    repeatable: true,
+  },
+  tuneSplit: {
+    flags: '--split <spec>',
+    help: 'outer held-out part, never used to choose (same forms as als train; none: tune on every rating)',
+    schema: text('the split'),
+    default: RUN_DEFAULTS.split,
+  },
+  tuneFolds: {
+    flags: '--folds <spec>',
+    help: 'inner folds over the training part of --split: random:K, user:K, temporal:K, or K for random:K',
+    schema: foldSpec(true),
+    default: 'random:5',
+  },
+  space: {
+    flags: '--space <name=values>',
+    help: "one dimension of the search space, e.g. 'dim=10,30,50', 'tau=0.03..0.3:log' (repeatable)",
+    schema: texts,
+    repeatable: true,
+  },
+  spaceFile: { flags: '--space-file <file.json>', help: 'search space as JSON, e.g. {"dim": [10, 30], "tau": "0.03..0.3:log"}', schema: text('the space file') },
+  strategy: {
+    flags: '--strategy <name>',
+    help: 'grid: every combination; random: --trials seeded draws',
+    schema: z.enum(['grid', 'random'], { error: 'must be grid or random' }),
+    default: 'random',
+  },
+  trials: { flags: '--trials <n>', help: 'configurations drawn by --strategy random', schema: integer('the number of trials', 1), default: 20 },
+  gridPoints: { flags: '--grid-points <n>', help: 'points per range with --strategy grid', schema: integer('the number of points', 1), default: 5 },
+  halving: {
+    flags: '--halving <epochs>',
+    help: 'successive halving: epoch milestones, e.g. 5,15,40 (one milestone: no halving)',
+    schema: z
+      .string()
+      .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { error: 'must be epoch milestones such as 5,15,40' })
+      .transform((v) => v.split(',').map((x) => Number(x.trim())))
+      .refine((m) => m.every((x) => x >= 1), { error: 'milestones must be positive' })
+      .refine((m) => m.every((x, i) => i === 0 || x > m[i - 1]!), { error: 'milestones must increase' }),
+    default: '5,15,40',
+  },
+  reduction: {
+    flags: '--reduction <eta>',
+    help: 'η of the halving: one trial in η goes on to the next milestone',
+    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(2, { error: 'must be at least 2' })),
+    default: 3,
+  },
+  metric: { flags: '--metric <name>', help: 'objective: rmse, mae, precision@K, recall@K, ndcg@K or map@K', schema: text('the metric'), default: 'rmse' },
+  refit: { flags: '--refit', help: 'then train the best configuration on the training part of --split (as the printed als train command)', schema: flag },
+
+  tune: {
+    flags: '--tune <id>',
+    help: 'instead of a checkpoint, the page of a recorded tune: its charts and trials (--out default tune-<id>.html)',
+    schema: integer('the tune id', 1),
+  },
+
+  // Listing recorded runs (als runs).
+  since: {
+    flags: '--since <when>',
+    help: 'only runs started since then: a date (2026-12-01, ISO time) or an age (90m, 12h, 7d)',
+    schema: z.string().transform((v, ctx) => {
+      const age = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(v.trim());
+      if (age) {
+        const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[age[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+        return new Date(Date.now() - Number(age[1]) * unitMs);
+      }
+      const date = new Date(v);
+      if (v.trim() === '' || Number.isNaN(date.getTime())) {
+        ctx.addIssue({ code: 'custom', message: 'must be a date (2026-12-01) or an age (90m, 12h, 7d)' });
+        return z.NEVER;
+      }
+      return date;
+    }),
+  },
+  best: { flags: '--best <metric>', help: 'sort by this final metric, best first (rmse, mae: lowest; others: highest)', schema: text('the metric') },
+  runCommand: {
+    flags: '--command <name>',
+    help: 'only runs of this command: train, eval, cv or tune',
+    schema: z.enum(['train', 'eval', 'cv', 'tune'], { error: 'must be train, eval, cv or tune' }),
+  },
+  runsKind: {
+    flags: '--kind <kind>',
+    help: `only runs of this model kind: ${MODEL_KINDS.join(' | ')}`,
+    schema: z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` }),
+  },
+  allRuns: { flags: '--all', help: 'also list the per-fold runs of cv and tune', schema: flag },
+  limit: { flags: '--limit <n>', help: 'list at most this many runs', schema: integer('the number of runs', 1), default: 50 },
+
+  // Interop (als export, als import, als spark-job): src/app/interop.ts.
+  exportFormat: {
+    flags: '--format <format>',
+    help: 'spark (an ALSModel directory) | parquet (the ratings of --data) | npz | npy (factors and id maps) (required)',
+    schema: z.enum(['spark', 'parquet', 'npz', 'npy'], { error: 'must be spark, parquet, npz or npy' }),
+  },
+  importFormat: {
+    flags: '--format <format>',
+    help: 'spark: a directory written by ALSModel.save (required)',
+    schema: z.literal('spark', { error: 'must be spark' }),
+  },
+  exportOut: {
+    flags: '--out <path>',
+    help: 'output directory (spark, parquet, npy) or file (npz); must not exist (required)',
+    schema: text('the output'),
+  },
+  exportSplit: {
+    flags: '--split <spec>',
+    help: "parquet: write the train and test parts of this split (as 'als train --split') instead of all ratings",
+    schema: text('the split'),
+  },
+  compression: {
+    flags: '--compression <codec>',
+    help: 'parquet: none (fastest) or snappy (about half the size)',
+    schema: z.enum(['none', 'snappy'], { error: 'must be none or snappy' }),
+    default: 'none',
+  },
+  importOut: {
+    flags: '--out <checkpoint>',
+    help: 'checkpoint to write',
+    schema: text('the output file'),
+    defaultText: '<data home>/models/<data set>-spark.als',
+  },
+  jobOut: { flags: '--out <file.py>', help: 'the PySpark program to write (must not exist; required)', schema: text('the output file') },
+  parquet: {
+    flags: '--parquet <dir>',
+    help: "folder of train.parquet and test.parquet ('als export --format parquet --split …')",
+    schema: text('the Parquet folder'),
+    default: 'ratings-parquet',
+  },
+  modelOut: { flags: '--model-out <dir>', help: 'where the job saves the Spark model', schema: text('the model folder'), default: 'spark-model' },
+  jobEpochs: {
+    flags: '--epochs <n>',
+    help: 'Spark maxIter',
+    schema: integer('the number of epochs', 1),
+    defaultText: `the checkpoint's epochs, else ${RUN_DEFAULTS.epochs}`,
+  },
+  jobSplit: { flags: '--split <spec>', help: 'the split the Parquet holds, for the printed import command', schema: text('the split'), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.split}` },
+  jobSeed: { flags: '--seed <n>', help: "seed of the split, also Spark's seed", schema: integer('the seed', 0), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.seed}` },
+
   // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
   synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },
   users: { flags: '--users <n>', help: 'number of users (required)', schema: count('users') },
@@ -464,7 +660,7 @@ export function parseOptionValues<const K extends OptionKey>(keys: readonly K[],
 }
 
 /** The data-set options every command that loads a data set takes. */
-export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache'] as const satisfies readonly OptionKey[];
+export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache', 'ratingScale'] as const satisfies readonly OptionKey[];
 /** The options of the listing commands (recommend, similar). */
 export const LISTING_OPTIONS = [
   'checkpoint',

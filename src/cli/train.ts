@@ -1,19 +1,20 @@
 /**
  * `als train`: options → one training run (src/app/train.ts) → live progress and a summary.
- * Ctrl-C once finishes the epoch in progress, saves and exits 130; twice saves the last finished
- * epoch at once (the epoch in progress is lost) and exits 130.
+ * Interrupting (Ctrl-C, SIGTERM, a closed output pipe) saves the model first: see signals.ts.
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { openDataset } from '../app/data.js';
+import { openRecorder, recordResult, recordTraining } from '../app/record.js';
 import { TrainingRun, type TrainStart } from '../app/train.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import { AlsError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
-import { dataEvents, dataSourceOf } from './common.js';
+import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 import { checkGibbsOptions, runTrainGibbs } from './train-gibbs.js';
+import { watchInterrupts } from './signals.js';
 
 export const TRAIN_OPTIONS = [
   'method',
@@ -39,6 +40,7 @@ export const TRAIN_OPTIONS = [
   'earlyStop',
   'quiet',
   'report',
+  'record',
   ...DATA_OPTIONS,
 ] as const satisfies readonly OptionKey[];
 
@@ -94,6 +96,7 @@ async function runTrain(cmd: Command): Promise<number> {
   }
   const dataset = await openDataset(source, dataEvents());
   if (gibbs) return runTrainGibbs(o, dataset, source.dataHome);
+  const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
 
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
@@ -134,8 +137,12 @@ async function runTrain(cmd: Command): Promise<number> {
       signal: stop.signal,
       report: o.report,
     },
-    {
+    recordTraining(recorder, dataset, {
       onNote: note,
+      // A signal after the last write (e.g. while the report is drawn) only exits.
+      onCheckpoint: (written) => {
+        if (written.reason === 'final' || written.reason === 'interrupted') interrupts.markSaved(written);
+      },
       onStart: (s) => {
         for (const line of startLines(s)) note(line);
         bar?.start(s.firstEpoch + s.epochs, s.firstEpoch, { loss: '-', train: '-', valid: '-', spe: '-' });
@@ -150,35 +157,25 @@ async function runTrain(cmd: Command): Promise<number> {
           );
         }
       },
-    },
+    }),
   );
 
-  const onSigint = (): void => {
-    if (!stop.signal.aborted) {
-      stop.abort();
-      if (!quiet) process.stderr.write('\ninterrupt: finishing the current epoch (Ctrl-C again to stop now)\n');
-      return;
-    }
-    bar?.stop();
-    const saved = run.saveLastGood();
-    if (saved !== null) process.stderr.write(`als: interrupted: saved the checkpoint of epoch ${saved.epoch} to ${saved.file}\n`);
-    else process.stderr.write('als: interrupted before the first epoch finished: nothing saved\n');
-    process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  const interrupts = watchInterrupts(run, stop, { quiet, beforeMessage: () => bar?.stop() });
   let result;
   try {
-    result = await run.run();
+    result = await recordResult(recorder, run.run());
   } finally {
-    process.off('SIGINT', onSigint);
     bar?.stop();
+    recorder?.close();
   }
+  // The listeners stay until the process exits: a signal from now on only exits (all is saved).
 
   const { out, checkpoint: final, history, epochsRun } = result;
   if (result.stopReason === 'interrupted') {
-    if (final === null) throw new AlsError('interrupted before the first epoch finished: nothing saved', 130);
-    process.stderr.write(`als: interrupted: saved the checkpoint of epoch ${final.epochsDone} to ${out}\n`);
-    return 130;
+    const why = interrupts.cause === 'EPIPE' ? 'output closed' : 'interrupted';
+    if (final === null) throw new AlsError(`${why} before the first epoch finished: nothing saved`, interrupts.exitCode());
+    process.stderr.write(`als: ${why}: saved the checkpoint of epoch ${final.epochsDone} to ${out}\n`);
+    return interrupts.exitCode();
   }
   const totalSeconds = (performance.now() - startedMs) / 1000;
   const trainSeconds = result.trainMs / 1000;

@@ -9,7 +9,7 @@
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
  *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   16 gathered vectors and residuals; kernel's scratchBytes(dim)),
+ *                                   one block of gathered float32 vectors; kernel's scratchBytes(dim)),
  *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
@@ -88,6 +88,8 @@ interface KernelExports {
   sampleRows: SampleEntry;
   /** Benchmark only: the Gram accumulation of solveRows without the solve (writes nothing). */
   accumulateRows: KernelEntry;
+  /** Benchmark only: the gather of solveRows without the Gram accumulation and the solve (writes nothing). */
+  gatherRows: KernelEntry;
   scratchBytes(dim: number): number;
 }
 
@@ -159,10 +161,18 @@ export function createWasmGramAccumulator(buffer: SharedArrayBuffer, memory: Web
   return createWasmSolveRows(buffer, memory, 'accumulateRows');
 }
 
+/**
+ * Benchmark only: a SolveRows that gathers each row's vectors exactly as the kernel does but skips
+ * the Gram accumulation and the solve and writes nothing, to time the gather on its own.
+ */
+export function createWasmGatherOnly(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+  return createWasmSolveRows(buffer, memory, 'gatherRows');
+}
+
 async function createWasmSolveRows(
   buffer: SharedArrayBuffer,
   memory: WebAssembly.Memory | null,
-  entryName: 'solveRows' | 'accumulateRows',
+  entryName: 'solveRows' | 'accumulateRows' | 'gatherRows',
 ): Promise<SolveRows> {
   if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
   const memoryBuffer = memory.buffer;

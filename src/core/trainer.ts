@@ -16,9 +16,11 @@
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
  */
 import { existsSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RatingList, RatingMatrix } from '../data/types.js';
+import type { RatingList, RatingMatrix, SparseIndex } from '../data/types.js';
 import type { SharedArena } from './arena.js';
 import {
   applyColdStart,
@@ -51,8 +53,10 @@ export class DivergenceError extends Error {
 
 export interface TrainerOptions {
   /**
-   * The training ratings. They are copied once into the trainer's shared arena (both indexes),
-   * and the trainer keeps no reference to this object: a caller short of memory can drop it.
+   * The training ratings. Both indexes are copied into the trainer's shared arena and then
+   * `train.ratingsByUser` / `train.ratingsByItem` are re-pointed at those copies (same contents;
+   * the trainer never writes them), so the process holds the matrix once, not once in JavaScript
+   * and again in the arena. The trainer keeps no reference to `train` itself.
    */
   train: RatingMatrix;
   /** Held-out ratings for the validation RMSE, or null. */
@@ -127,50 +131,28 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const N = train.numItems;
   const nnz = train.numRatings;
 
-  const start =
-    options.initial ?? initModel({ ...hyper, dim: K }, U, N, numGenres, options.seed, meanRating(train));
-  if (start.numUsers !== U || start.numItems !== N || start.hyper.dim !== K || start.hyper.kind !== hyper.kind) {
-    throw new RangeError('the initial model does not match the training data or the hyperparameters');
-  }
+  // Whatever the caller just dropped (a split's masks, a parse's buffers) goes before the arena fills.
+  if (nnz * 4 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
 
   // Arena: both indexes, both sides' parameters, the prior means. 16 bytes of alignment slack per array.
   const bytes = 2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
-  const copyI32 = (a: Int32Array): Int32Array => {
-    const v = arena.allocInt32(a.length);
-    v.set(a);
-    return v;
-  };
-  const copyF32 = (a: Float32Array): Float32Array => {
-    const v = arena.allocFloat32(a.length);
-    v.set(a);
-    return v;
-  };
-  const copyF64 = (a: Float64Array): Float64Array => {
-    const v = arena.allocFloat64(a.length);
-    v.set(a);
-    return v;
-  };
+  // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
+  // copy, and let the original go before the next copy is made, so the peak holds one extra array
+  // (≈ 4 bytes × nnz), not a second matrix. Before the starting model exists, so that it does not
+  // add to that peak. The copies are made in plain (not async) helpers: a suspended async
+  // function keeps its temporaries alive, and those would hold on to the very arrays let go.
   const byUser = train.ratingsByUser;
   const byItem = train.ratingsByItem;
-  const userOffsets = copyI32(byUser.offsets);
-  const userIndices = copyI32(byUser.indices.subarray(0, nnz));
-  const userValues = copyF32(byUser.values.subarray(0, nnz));
-  const itemOffsets = copyI32(byItem.offsets);
-  const itemIndices = copyI32(byItem.indices.subarray(0, nnz));
-  const itemValues = copyF32(byItem.values.subarray(0, nnz));
-
-  const model: ModelState = {
-    hyper: { ...hyper, dim: K },
-    numUsers: U,
-    numItems: N,
-    globalMean: start.globalMean,
-    userFactors: copyF64(start.userFactors),
-    userBias: copyF64(start.userBias),
-    itemFactors: copyF64(start.itemFactors),
-    itemBias: copyF64(start.itemBias),
-    genreFactors: start.genreFactors.slice(),
-  };
+  for (const index of [byUser, byItem]) {
+    moveIntoArena(arena, index, 'offsets', index.offsets.length);
+    await releaseGarbage(moveIntoArena(arena, index, 'indices', nnz));
+    await releaseGarbage(moveIntoArena(arena, index, 'values', nnz));
+  }
+  const { offsets: userOffsets, indices: userIndices, values: userValues } = byUser;
+  const { offsets: itemOffsets, indices: itemIndices, values: itemValues } = byItem;
+  const model = startModelInArena(arena, options, K, U, N, numGenres, train);
+  if (options.initial === undefined) await releaseGarbage((U + N) * (K + 1) * 8);
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
   if (priors !== null && itemGenres !== null) computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
 
@@ -292,6 +274,92 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       await closeWorkers();
     },
   };
+}
+
+/** The starting model (`initial`, else a random start) with every array in the arena. */
+function startModelInArena(
+  arena: SharedArena,
+  options: TrainerOptions,
+  K: number,
+  U: number,
+  N: number,
+  numGenres: number,
+  train: RatingMatrix,
+): ModelState {
+  const { hyper } = options;
+  const start = options.initial ?? initModel({ ...hyper, dim: K }, U, N, numGenres, options.seed, meanRating(train));
+  if (start.numUsers !== U || start.numItems !== N || start.hyper.dim !== K || start.hyper.kind !== hyper.kind) {
+    throw new RangeError('the initial model does not match the training data or the hyperparameters');
+  }
+  const copyF64 = (a: Float64Array): Float64Array => {
+    const v = arena.allocFloat64(a.length);
+    v.set(a);
+    return v;
+  };
+  return {
+    hyper: { ...hyper, dim: K },
+    numUsers: U,
+    numItems: N,
+    globalMean: start.globalMean,
+    userFactors: copyF64(start.userFactors),
+    userBias: copyF64(start.userBias),
+    itemFactors: copyF64(start.itemFactors),
+    itemBias: copyF64(start.itemBias),
+    genreFactors: start.genreFactors.slice(),
+  };
+}
+
+/**
+ * Replaces `index[key]` by a copy of its first `length` entries in the arena. Returns the bytes
+ * this may let go: the old array's whole buffer when it is an ordinary buffer of its own (nothing
+ * when it is a view into a bigger buffer or lives in another shared arena).
+ */
+function moveIntoArena(arena: SharedArena, index: SparseIndex, key: 'offsets' | 'indices' | 'values', length: number): number {
+  const old = index[key];
+  const freed = old.buffer instanceof ArrayBuffer && old.byteOffset === 0 && old.byteLength === old.buffer.byteLength ? old.byteLength : 0;
+  if (key === 'values') {
+    const copy = arena.allocFloat32(length);
+    copy.set(index.values.subarray(0, length));
+    index.values = copy;
+  } else {
+    const copy = arena.allocInt32(length);
+    copy.set(index[key].subarray(0, length));
+    index[key] = copy;
+  }
+  return freed;
+}
+
+/** Garbage smaller than this is not worth a forced collection. */
+const RELEASE_MIN_BYTES = 64 * 2 ** 20;
+/** How long a release waits at most for the freed memory to leave the resident set. */
+const RELEASE_WAIT_MS = 250;
+let collectGarbage: (() => void) | null | undefined;
+
+/**
+ * When about `bytes` of typed arrays have just become garbage: runs a full garbage collection and
+ * waits (at most RELEASE_WAIT_MS) until the resident set has shrunk by half of them, because V8
+ * frees the backing store of a dead ArrayBuffer on a background thread after the collection.
+ * Without this a dropped 100 MB rating array stays resident until some later collection, and the
+ * next copy into the arena stacks on top of it. Uses V8's own `gc` (exposed through a fresh
+ * context once the flag is set); where that is unavailable it does nothing. `always`: collect
+ * even without a known amount of garbage (and wait only for `bytes`).
+ */
+async function releaseGarbage(bytes: number, always = false): Promise<void> {
+  if (!always && bytes < RELEASE_MIN_BYTES) return;
+  if (collectGarbage === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      collectGarbage = vm.runInNewContext('gc') as () => void;
+    } catch {
+      collectGarbage = null;
+    }
+  }
+  if (collectGarbage === null) return;
+  const rssBefore = process.memoryUsage.rss();
+  collectGarbage();
+  const startMs = performance.now();
+  do await new Promise((resolve) => setTimeout(resolve, 5));
+  while (bytes !== 0 && process.memoryUsage.rss() > rssBefore - bytes / 2 && performance.now() - startMs < RELEASE_WAIT_MS);
 }
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */

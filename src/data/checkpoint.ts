@@ -268,8 +268,6 @@ export function writeCheckpoint(file: string, c: Checkpoint): void {
   });
 }
 
-export { writeTextFileAtomic } from './atomic.js';
-
 /** Options of readCheckpoint. */
 export interface ReadCheckpointOptions {
   /** Refuse a checkpoint trained on another data set (fingerprint differs). */

@@ -1,0 +1,202 @@
+/**
+ * Recording runs in the registry (<data home>/runs.sqlite): the adapter between the app layer's
+ * runs (training events, evaluation reports, cv and tune) and src/registry. The CLI opens a
+ * `Recorder` with the command line it was given and hands it to the run; it never prints, it
+ * warns through a callback.
+ *
+ * Recording never stops a run: a registry that cannot be opened (not SQLite, from a newer als,
+ * locked past the busy timeout, driver missing) is one warning and the run goes on unrecorded, and
+ * so is a write that fails later (the recorder then stops writing). better-sqlite3 is loaded only
+ * when a recorder is opened, so `--no-record` never loads it.
+ */
+import { createRequire } from 'node:module';
+import type { EpochMetrics } from '../core/types.js';
+import type { Dataset } from '../data/types.js';
+import { dataHome as resolveDataHome } from '../data/home.js';
+import { AlsError } from '../errors.js';
+import { openRegistryOrWarn, registryPath, type Registry, type RunHandle } from '../registry/registry.js';
+import type { RecordContext } from './cv.js';
+import type { EvalReport } from './evaluate.js';
+import type { TrainEvents, TrainResult, TrainStart } from './train.js';
+
+/** The version of als, from package.json (two folders up from both src/app and dist/app). */
+export const TOOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface RecorderOptions {
+  /** False: record nothing (`--no-record`); the registry is not even opened. */
+  record?: boolean;
+  /** The data home whose runs.sqlite is used (default ./data). */
+  dataHome?: string;
+  /** The registry file itself (default <data home>/runs.sqlite). */
+  file?: string;
+  /** The command line as argv without the node executable, e.g. ["als", "train", "--dim", "50"]. */
+  commandLine: string[];
+  onWarning?: (message: string) => void;
+  /** How long a write waits for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** Opens the registry for one command; null when recording is off or the registry is unusable (warned). */
+export async function openRecorder(options: RecorderOptions): Promise<Recorder | null> {
+  if (options.record === false) return null;
+  const warn = options.onWarning ?? (() => {});
+  const file = options.file ?? registryPath(resolveDataHome(options.dataHome));
+  const registry = await openRegistryOrWarn(file, warn, { busyTimeoutMs: options.busyTimeoutMs });
+  return registry === null ? null : new Recorder(registry, options.commandLine, warn);
+}
+
+/** The final metrics of a training: the saved model's validation RMSE, and the last epoch's loss and train RMSE. */
+export function trainingMetrics(result: TrainResult): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const last = result.history[result.history.length - 1];
+  const savedEpoch = result.checkpoint?.bestEpoch ?? last?.epoch;
+  const saved = result.history.find((m) => m.epoch === savedEpoch) ?? last;
+  if (saved?.validationRmse != null) metrics.rmse = saved.validationRmse;
+  if (last) {
+    metrics.train_rmse = last.trainRmse;
+    metrics.loss = last.loss;
+  }
+  return metrics;
+}
+
+export class Recorder {
+  private broken = false;
+
+  constructor(
+    readonly registry: Registry,
+    readonly commandLine: string[],
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Runs a registry write; a failure is one warning, after which nothing more is written. */
+  private safely<T>(write: () => T): T | null {
+    if (this.broken) return null;
+    try {
+      return write();
+    } catch (error) {
+      if (!(error instanceof AlsError)) throw error;
+      this.broken = true;
+      this.warn(`${error.message}; the rest of this run is not recorded`);
+      return null;
+    }
+  }
+
+  /** What cv and tune record their folds and trials with. */
+  context(kernel: string): RecordContext {
+    return { registry: this.registry, commandLine: this.commandLine, toolVersion: TOOL_VERSION, kernel };
+  }
+
+  /** The training recorded by `training` (one per recorder), finished by `trackTraining`. */
+  private trainingTrack: ((run: Promise<TrainResult>) => Promise<TrainResult>) | null = null;
+
+  /** Finishes the record of the training whose events `training` returned, when its promise settles. */
+  trackTraining(run: Promise<TrainResult>): Promise<TrainResult> {
+    return this.trainingTrack ? this.trainingTrack(run) : run;
+  }
+
+  /**
+   * A training run recorded: `events` with the recording added (the run starts at onStart, each
+   * epoch is kept), and `track`, which finishes the record when the run's promise settles.
+   */
+  training(dataset: Dataset, events: TrainEvents): TrainEvents & { track: (run: Promise<TrainResult>) => Promise<TrainResult> } {
+    let handle: RunHandle | null = null;
+    const recorded: TrainEvents & { track: (run: Promise<TrainResult>) => Promise<TrainResult> } = {
+      ...events,
+      onStart: (start: TrainStart) => {
+        handle = this.safely(() =>
+          this.registry.startRun({
+            kind: 'train',
+            commandLine: this.commandLine,
+            toolVersion: TOOL_VERSION,
+            modelKind: start.hyper.kind,
+            hyperparameters: { ...start.hyper },
+            data: { name: dataset.info.name, fingerprint: dataset.info.fingerprint },
+            split: start.split.spec,
+            seed: start.seed,
+            threads: start.threads,
+            kernel: start.kernel,
+            checkpoint: start.out,
+          }),
+        );
+        events.onStart?.(start);
+      },
+      onEpoch: (metrics: EpochMetrics) => {
+        handle?.addEpoch(metrics);
+        events.onEpoch?.(metrics);
+      },
+      track: async (run) => {
+        try {
+          const result = await run;
+          const h = handle;
+          if (h !== null) {
+            const metrics = trainingMetrics(result);
+            const epochs = result.history[result.history.length - 1]?.epoch;
+            if (result.stopReason === 'interrupted') this.safely(() => h.fail('interrupted', { metrics, epochs }));
+            else this.safely(() => h.finish({ metrics, epochs, checkpoint: result.out, wallMs: result.elapsedMs }));
+          }
+          return result;
+        } catch (error) {
+          const h = handle;
+          if (h !== null) this.safely(() => h.fail((error as Error).message));
+          throw error;
+        }
+      },
+    };
+    this.trainingTrack = recorded.track;
+    return recorded;
+  }
+
+  /** An evaluation recorded (kind "eval") once its report is there; a failed one is not. */
+  async evaluation(report: Promise<EvalReport>): Promise<EvalReport> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const r = await report;
+    this.safely(() => {
+      const handle = this.registry.startRun({
+        kind: 'eval',
+        commandLine: this.commandLine,
+        toolVersion: TOOL_VERSION,
+        modelKind: r.model.kind,
+        hyperparameters: { ...r.model, epochs: r.epochsDone },
+        data: { name: r.dataset.name, fingerprint: r.dataset.fingerprint },
+        split: r.split.spec,
+        seed: r.split.seed,
+        threads: null,
+        kernel: null,
+        checkpoint: r.checkpoint,
+        startedAt,
+      });
+      const k = r.ranking.k;
+      const metrics: Record<string, number> = {
+        [`precision@${k}`]: r.ranking.precision,
+        [`recall@${k}`]: r.ranking.recall,
+        [`ndcg@${k}`]: r.ranking.ndcg,
+        [`map@${k}`]: r.ranking.map,
+        coverage: r.ranking.coverage,
+      };
+      if (r.ratings.all.rmse !== null) metrics.rmse = r.ratings.all.rmse;
+      if (r.ratings.all.mae !== null) metrics.mae = r.ratings.all.mae;
+      handle.finish({ metrics, epochs: r.epochsDone, wallMs: performance.now() - t0 });
+    });
+    return r;
+  }
+
+  close(): void {
+    this.registry.close();
+  }
+}
+
+/** `events` recorded by `recorder` (unchanged without one): what `als train` wraps its events in. */
+export function recordTraining(recorder: Recorder | null, dataset: Dataset, events: TrainEvents): TrainEvents {
+  return recorder ? recorder.training(dataset, events) : events;
+}
+
+/** The run's result, recorded as finished or failed by `recorder` (as it is without one). */
+export function recordResult(recorder: Recorder | null, run: Promise<TrainResult>): Promise<TrainResult> {
+  return recorder ? recorder.trackTraining(run) : run;
+}
+
+/** An evaluation's report, recorded by `recorder` (as it is without one). */
+export function recordEvaluation(recorder: Recorder | null, report: Promise<EvalReport>): Promise<EvalReport> {
+  return recorder ? recorder.evaluation(report) : report;
+}
