@@ -13,7 +13,6 @@
  * - A stop request (`signal`: Ctrl-C, SIGTERM) ends the run after the sample in progress and saves
  *   the chain there (stopReason 'interrupted'): resuming continues from it exactly.
  */
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
@@ -21,7 +20,7 @@ import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
 import { posteriorMeanCheckpoint, readBayesCheckpoint, sampleHistoryAsEpochs, writeBayesCheckpoint, type BayesCheckpoint } from '../data/bayes-checkpoint.js';
-import { writeTextFileAtomic } from '../data/atomic.js';
+import { acquireLock, checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, SplitReport } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
@@ -143,12 +142,29 @@ function checkResumable(request: BayesianTrainRequest, resumed: BayesCheckpoint,
   }
 }
 
-/** One Bayesian training run (see the module comment for the policies). */
+/**
+ * One Bayesian training run (see the module comment for the policies). As an ALS run, the
+ * destination is checked (writable, not a folder) and locked against a second `als train` on the
+ * same file before any sampling, so a bad --out fails at once and two runs never interleave.
+ */
 export async function trainBayesianModel(request: BayesianTrainRequest, events: BayesianTrainEvents = {}): Promise<BayesianTrainResult> {
+  const out = path.resolve(
+    request.out ?? defaultBayesCheckpointFile({ data: request.dataset.info.dir, dataHome: request.dataHome }, request.kind ?? DEFAULT_MODEL_KIND),
+  );
+  checkWritableTarget(out, { createFolder: true });
+  if (request.report) checkWritableTarget(reportPathFor(out));
+  const lock = acquireLock(out, 'another als train');
+  try {
+    return await runLocked(request, events, out);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(request: BayesianTrainRequest, events: BayesianTrainEvents, out: string): Promise<BayesianTrainResult> {
   const startedMs = performance.now();
   const note = events.onNote ?? (() => {});
   const { dataset } = request;
-  const out = path.resolve(request.out ?? defaultBayesCheckpointFile({ data: dataset.info.dir, dataHome: request.dataHome }, request.kind ?? DEFAULT_MODEL_KIND));
   const resumed = request.resume ? readBayesCheckpoint(out, { expectFingerprint: dataset.info.fingerprint }) : null;
   if (resumed) checkResumable(request, resumed, out);
   const kind = resumed?.kind ?? request.kind ?? DEFAULT_MODEL_KIND;
@@ -169,7 +185,6 @@ export async function trainBayesianModel(request: BayesianTrainRequest, events: 
   if (split.report.trainRatings === 0) throw new AlsError(`split ${splitSpec} leaves no training ratings (${split.report.testRatings} held out): nothing to train on`);
   const kernel = await chooseKernel(request.kernel, note);
   options.kernel = kernel;
-  mkdirSync(path.dirname(out), { recursive: true });
   const catalog = dataset.catalog;
   const scale = dataset.info.scale;
 
