@@ -4,6 +4,7 @@ import { buildProgram } from '../src/cli/main.js';
 import { helpOf, OPTIONS, parseOptionValues, type OptionSpec } from '../src/cli/options.js';
 import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND } from '../src/core/defaults.js';
 import { RUN_DEFAULTS } from '../src/app/defaults.js';
+import { DEFAULT_BAYESIAN_OPTIONS } from '../src/app/bayes.js';
 
 // In-process: the option registry and the help commander builds from it (no spawning).
 const program = buildProgram();
@@ -78,7 +79,11 @@ describe('the option registry', () => {
   it('takes its defaults from the one place they are declared', () => {
     expect(DEFAULT_HYPERPARAMETERS.kind).toBe(DEFAULT_MODEL_KIND);
     expect(helpOf(OPTIONS.kind)).toContain(`(default: ${DEFAULT_MODEL_KIND})`);
-    expect(helpOf(OPTIONS.dim)).toContain(`(default: ${DEFAULT_HYPERPARAMETERS.dim}; bias model 0)`);
+    expect(helpOf(OPTIONS.dim)).toContain(`(default: ${DEFAULT_HYPERPARAMETERS.dim}; --method gibbs ${DEFAULT_BAYESIAN_OPTIONS.dim}; bias model 0)`);
+    expect(helpOf(OPTIONS.method)).toContain('(default: als)');
+    expect(helpOf(OPTIONS.samples)).toContain(`(default: ${DEFAULT_BAYESIAN_OPTIONS.samples})`);
+    expect(helpOf(OPTIONS.burnIn)).toContain(`(default: ${DEFAULT_BAYESIAN_OPTIONS.burnIn}; with --resume the checkpoint's)`);
+    expect(helpOf(OPTIONS.thin)).toContain(`(default: ${DEFAULT_BAYESIAN_OPTIONS.thin}; with --resume the checkpoint's)`);
     expect(helpOf(OPTIONS.epochs)).toContain(`(default: ${RUN_DEFAULTS.epochs})`);
     expect(helpOf(OPTIONS.maxUsers)).toContain(`(default: ${RUN_DEFAULTS.maxRankingUsers})`);
     expect(helpOf(OPTIONS.minRatings)).toContain(`(default: ${RUN_DEFAULTS.minRatings})`);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { ModelKind } from '../core/types.js';
 import { checkWritableTarget } from '../data/atomic.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import type { Checkpoint } from '../data/checkpoint.js';
+import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { downloadDataset, isKnownDataset, KNOWN_DATASETS, type DownloadProgress, type DownloadResult } from '../data/download.js';
 import { computeStats } from '../data/stats.js';
 import { dataHome, datasetNameOf, ensureDataDir } from '../data/home.js';
@@ -90,6 +91,11 @@ export function defaultCheckpointFile(source: Pick<DataSource, 'data' | 'dataHom
   return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}.als`);
 }
 
+/** Where `als train --method gibbs` writes without --out: <data home>/models/<set>-<kind>-gibbs.als (beside the ALS model). */
+export function defaultBayesCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
+  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}-gibbs.als`);
+}
+
 /** Which checkpoint: a file, or the default one of a data set. */
 export interface CheckpointSource {
   checkpoint?: string;
@@ -104,9 +110,14 @@ export interface CheckpointSource {
 export function openCheckpoint(source: CheckpointSource): { file: string; checkpoint: Checkpoint } {
   const file = source.checkpoint ?? defaultCheckpointFile(source);
   const how = source.checkpoint === undefined ? `'als train${source.data ? ` --data ${source.data}` : ''}'` : `'als train --out ${file}'`;
-  if (!existsSync(file)) throw new AlsError(`no checkpoint at ${file}: train one with ${how}`);
+  if (!existsSync(file)) {
+    // The Bayesian model of the same data set is not read in its place (another model, other numbers), but named.
+    const bayes = source.checkpoint === undefined ? defaultBayesCheckpointFile(source) : null;
+    const hint = bayes !== null && existsSync(bayes) ? ` (a Bayesian model is at ${bayes}: pass --checkpoint ${bayes})` : '';
+    throw new AlsError(`no checkpoint at ${file}: train one with ${how}${hint}`);
+  }
   try {
-    return { file, checkpoint: readCheckpoint(file) };
+    return { file, checkpoint: readAnyCheckpoint(file) };
   } catch (error) {
     if (error instanceof AlsError && !/train/.test(error.message)) {
       throw new AlsError(`${error.message}; train a model with ${how}`);

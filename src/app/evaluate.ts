@@ -9,11 +9,13 @@
  */
 import path from 'node:path';
 import { evaluateRanking, evaluateRatings, type RankingMetrics, type RatingMetrics, type TrainingIndex } from '../core/evaluate.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import type { Checkpoint } from '../data/checkpoint.js';
+import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { makeSplit } from '../data/splits.js';
 import type { RatingList, SplitReport } from '../data/types.js';
 import { AlsError } from '../errors.js';
 import { checkSameDataset, openDataset, type DataEvents, type DataSource } from './data.js';
+import { evaluateBayesian, type BayesEvaluation } from './bayes-use.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { normaliseSplitSpec } from './train.js';
 
@@ -51,6 +53,12 @@ export interface EvalReport {
   heldOutRatingsSeenInTraining: number;
   ratings: RatingMetrics;
   ranking: RankingMetrics;
+  /**
+   * A Bayesian checkpoint (als train --method gibbs): the error table is of the sample-averaged
+   * prediction; this adds its calibration and the held-out curve against the number of samples.
+   * Ranking metrics rank by the posterior-mean parameters.
+   */
+  bayes?: BayesEvaluation;
 }
 
 /** Counts test ratings whose (user, movie) is in the model's training rows (sorted: binary search). */
@@ -78,7 +86,7 @@ function countSeen(train: TrainingIndex, test: RatingList): number {
 export async function evaluateCheckpoint(request: EvaluateRequest, events: DataEvents = {}): Promise<EvalReport> {
   if (request.split !== undefined && request.test !== undefined) throw new AlsError('--test: give either --split or --test, not both', 2);
   const file = path.resolve(request.checkpointFile);
-  const checkpoint = request.checkpoint ?? readCheckpoint(file);
+  const checkpoint = request.checkpoint ?? readAnyCheckpoint(file);
   const source = request.source ?? {};
   // A plain file is read on the scale the model was trained on unless another is given.
   const dataset = await openDataset({ ...source, data: source.data ?? checkpoint.dataset.dir, ratingScale: source.ratingScale ?? checkpoint.dataset.scale }, events);
@@ -100,7 +108,11 @@ export async function evaluateCheckpoint(request: EvaluateRequest, events: DataE
   const seenInTraining = sameSplit ? 0 : countSeen(train, split.test);
   if (split.test.length === 0) throw new AlsError(`split ${spec} holds out no ratings: nothing to evaluate`);
 
-  const ratings = evaluateRatings(checkpoint.state, train, split.test, { genreOffsets: checkpoint.catalog.genreOffsets });
+  const bayes = checkpoint.bayes ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, sameSplit) : null;
+  const ratings = evaluateRatings(checkpoint.state, train, split.test, {
+    genreOffsets: checkpoint.catalog.genreOffsets,
+    ...(bayes ? { predictions: bayes.predictions } : {}),
+  });
   const ranking = evaluateRanking(checkpoint.state, train, split.test, {
     k: request.k ?? RUN_DEFAULTS.k,
     maxUsers: request.maxUsers ?? RUN_DEFAULTS.maxRankingUsers,
@@ -116,5 +128,6 @@ export async function evaluateCheckpoint(request: EvaluateRequest, events: DataE
     heldOutRatingsSeenInTraining: seenInTraining,
     ratings,
     ranking,
+    ...(bayes ? { bayes: bayes.summary } : {}),
   };
 }

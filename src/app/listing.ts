@@ -25,7 +25,8 @@ export interface ListOptions {
 
 /** How a recommendation list is ranked; unset: rating for training users, taste for new users. */
 export interface RecommendOptions extends ListOptions {
-  rankBy?: RankBy;
+  /** rating | taste for an ALS checkpoint; mean | lower | upper for a Bayesian one (rating means mean there). */
+  rankBy?: RankBy | 'mean' | 'lower' | 'upper';
 }
 
 /** One row of a listing. */

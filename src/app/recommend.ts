@@ -13,10 +13,12 @@ import { availableParallelism } from 'node:os';
 import { foldInUser } from '../core/als.js';
 import { clipToScale, eligibleMask, recommendForUser, storedUser, type RankBy, type UserVector } from '../core/recommend.js';
 import { recommendAllUsers } from '../core/recommend-all.js';
+import { centralIntervalZ } from '../core/gibbs-predict.js';
 import { checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import { buildTitleIndex, displayTitle, resolveMovieId, resolveTitle, type TitleMatch } from '../data/titles.js';
 import { AlsError } from '../errors.js';
+import { bayesianList, RANK_BOUND_LEVEL, type BayesListUser, type BayesRankBy } from './bayes-use.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { filterOf, rowsOf, type ListingRow, type RecommendOptions } from './listing.js';
 
@@ -42,7 +44,9 @@ export interface ResolvedRating {
 
 export interface RecommendResult {
   kind: Checkpoint['state']['hyper']['kind'];
-  rankBy: RankBy;
+  rankBy: RankBy | BayesRankBy;
+  /** Set for a Bayesian checkpoint: scores are predictive means, each row has its sd; `lower`/`upper` rank by mean ∓ z·sd of this central interval. */
+  bayes?: { storedSamples: number; boundLevel: number; boundZ: number };
   /** True for a bias-only model: ranked by predicted rating, the same order for everyone. */
   biasOnly: boolean;
   /** Training user id, or null for a new user. */
@@ -71,8 +75,30 @@ function listFor(
 }
 
 /** A bias-only model has no taste vectors: its only ranking is the predicted rating. */
-const rankingOf = (checkpoint: Checkpoint, asked: RankBy | undefined, fallback: RankBy): RankBy =>
-  checkpoint.state.hyper.dim === 0 ? 'rating' : (asked ?? fallback);
+function rankingOf(checkpoint: Checkpoint, asked: RecommendOptions['rankBy'], fallback: RankBy): RankBy {
+  if (asked === 'mean' || asked === 'lower' || asked === 'upper') {
+    throw new AlsError(`--rank-by ${asked}: needs a Bayesian checkpoint (als train --method gibbs); this one ranks by rating or taste`);
+  }
+  return checkpoint.state.hyper.dim === 0 ? 'rating' : (asked ?? fallback);
+}
+
+/** The ranking of a Bayesian list: the mean unless a bound is asked for ('rating' is the mean). */
+function bayesRankingOf(asked: RecommendOptions['rankBy']): BayesRankBy {
+  if (asked === 'taste') throw new AlsError('--rank-by taste: a Bayesian checkpoint ranks by mean, lower or upper (the predictive mean and its 80 % bounds)');
+  return asked === 'lower' || asked === 'upper' ? asked : 'mean';
+}
+
+/** The list of a Bayesian checkpoint (scores mean ± sd from the stored samples). */
+function bayesResult(checkpoint: Checkpoint, user: BayesListUser, exclude: ArrayLike<number>, options: RecommendOptions, base: Omit<RecommendResult, 'rankBy' | 'recommendations' | 'bayes'>): RecommendResult {
+  const bayes = checkpoint.bayes!;
+  const rankBy = bayesRankingOf(options.rankBy);
+  return {
+    ...base,
+    rankBy,
+    bayes: { storedSamples: bayes.run.storedSamples.length, boundLevel: RANK_BOUND_LEVEL, boundZ: centralIntervalZ(RANK_BOUND_LEVEL) },
+    recommendations: bayesianList({ ...checkpoint, bayes }, user, exclude, rankBy, options),
+  };
+}
 
 /** The list of a user of the training data (their stored factors; their training movies left out). */
 export function recommendForTrainingUser(checkpoint: Checkpoint, userId: number, options: RecommendOptions = {}): RecommendResult {
@@ -87,6 +113,17 @@ export function recommendForTrainingUser(checkpoint: Checkpoint, userId: number,
     );
   }
   const exclude = items.subarray(offsets[index]!, offsets[index + 1]!);
+  if (checkpoint.bayes) {
+    return bayesResult(checkpoint, { index }, exclude, options, {
+      kind: checkpoint.state.hyper.kind,
+      biasOnly: checkpoint.state.hyper.dim === 0,
+      user: userId,
+      excluded: exclude.length,
+      resolved: [],
+      ratings: [],
+      minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
+    });
+  }
   const rankBy = rankingOf(checkpoint, options.rankBy, 'rating');
   return {
     kind: checkpoint.state.hyper.kind,
@@ -157,6 +194,17 @@ export function resolveNewUser(checkpoint: Checkpoint, user: NewUser): {
 export function recommendForNewUser(checkpoint: Checkpoint, user: NewUser, options: RecommendOptions = {}): RecommendResult {
   const given = resolveNewUser(checkpoint, user);
   if (given.items.length === 0) throw new AlsError('say who to recommend for: at least one liked, disliked or rated movie');
+  if (checkpoint.bayes) {
+    return bayesResult(checkpoint, { items: given.items, values: given.values }, given.items, options, {
+      kind: checkpoint.state.hyper.kind,
+      biasOnly: checkpoint.state.hyper.dim === 0,
+      user: null,
+      excluded: given.items.length,
+      resolved: given.resolved,
+      ratings: given.ratings,
+      minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
+    });
+  }
   const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, given.items, given.values);
   const rankBy = rankingOf(checkpoint, options.rankBy, 'taste');
   return {
@@ -198,7 +246,10 @@ export async function recommendForAllUsers(
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();
   const eligible = eligibleMask(checkpoint.catalog, filterOf(checkpoint, options));
-  const rankBy = rankingOf(checkpoint, options.rankBy, 'rating');
+  if (checkpoint.bayes && (options.rankBy === 'lower' || options.rankBy === 'upper' || options.rankBy === 'taste')) {
+    throw new AlsError(`--rank-by ${options.rankBy}: --all-users ranks a Bayesian checkpoint by its posterior-mean parameters only (--rank-by mean)`);
+  }
+  const rankBy = rankingOf(checkpoint, checkpoint.bayes && options.rankBy === 'mean' ? 'rating' : options.rankBy, 'rating');
   const n = options.top ?? RUN_DEFAULTS.top;
   const lists = await recommendAllUsers(state, eligible, checkpoint.trainItemsByUser, n, rankBy, options.threads ?? availableParallelism());
   const scoringMs = performance.now() - startMs;

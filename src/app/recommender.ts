@@ -13,7 +13,8 @@
  */
 import { clipToScale, eligibleMask, predictForUser, recommendForUser, storedUser, type RankBy } from '../core/recommend.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import type { Checkpoint } from '../data/checkpoint.js';
+import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import type { Dataset } from '../data/types.js';
 import { AlsError } from '../errors.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -65,7 +66,7 @@ export class Recommender {
 
   /** Reads a checkpoint written by save or by `als train`. */
   static load(file: string): Recommender {
-    return new Recommender(readCheckpoint(file));
+    return new Recommender(readAnyCheckpoint(file));
   }
 
   /** Writes the checkpoint and its metrics files (what `als train` writes). */

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../core/evaluate.js';
 import { writeTextFileAtomic } from '../data/atomic.js';
-import { readCheckpoint, type Checkpoint } from '../data/checkpoint.js';
+import type { Checkpoint } from '../data/checkpoint.js';
+import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { dataHome } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
@@ -20,6 +21,7 @@ import { AlsError } from '../errors.js';
 import { buildReportContent, formatDuration, rankingMetricsTable, ratingMetricsTable } from '../report/content.js';
 import { renderReportHtml, type Cell, type ReportTable } from '../report/html.js';
 import { checkOutputFolder, checkSameDataset, openDataset, type DataEvents, type DataSource } from './data.js';
+import { evaluateBayesian } from './bayes-use.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { recommendForNewUser } from './recommend.js';
 
@@ -131,7 +133,7 @@ export function likedLists(checkpoint: Checkpoint): { tables: ReportTable[]; mis
 export async function writeReport(options: WriteReportOptions): Promise<WriteReportResult> {
   const startedMs = performance.now();
   checkOutputFolder(options.out);
-  const checkpoint = options.checkpoint ?? readCheckpoint(options.checkpointFile);
+  const checkpoint = options.checkpoint ?? readAnyCheckpoint(options.checkpointFile);
   const timings: [string, Cell][] = [];
 
   const loadStartMs = performance.now();
@@ -154,13 +156,24 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
         items: checkpoint.trainItemsByUser.items,
         itemCounts: checkpoint.itemTrainCounts,
       };
-      const ratings = evaluateRatings(checkpoint.state, train, split.test, { genreOffsets: checkpoint.catalog.genreOffsets });
+      const bayes = checkpoint.bayes ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, true) : null;
+      const ratings = evaluateRatings(checkpoint.state, train, split.test, {
+        genreOffsets: checkpoint.catalog.genreOffsets,
+        ...(bayes ? { predictions: bayes.predictions } : {}),
+      });
       const rankingOptions = { k: options.k ?? RUN_DEFAULTS.k, maxUsers: options.maxUsers ?? RUN_DEFAULTS.maxRankingUsers };
       // Every movie (what als eval reports by default), and the popularity floor of als recommend.
       const rankings = [0, RUN_DEFAULTS.minRatings].map((minItemRatings) =>
         evaluateRanking(checkpoint.state, train, split.test, { ...rankingOptions, minItemRatings }),
       );
       evaluation = [ratingMetricsTable(ratings, checkpoint.state.hyper.kind), rankingMetricsTable(rankings)];
+      if (bayes) {
+        evaluation.splice(1, 0, {
+          caption: `Calibration: share of held-out ratings inside the central predictive intervals (average over ${bayes.summary.storedSamples} stored samples)`,
+          columns: ['Central interval', 'Nominal', 'Measured'],
+          rows: bayes.summary.calibration.map((c) => [`${Math.round(c.level * 100)} %`, `${(c.level * 100).toFixed(1)} %`, `${(c.share * 100).toFixed(1)} %`]),
+        });
+      }
       evaluationNote = `Split ${checkpoint.split.spec} (seed ${checkpoint.split.seed}), re-created from the data set: ${split.report.testRatings.toLocaleString('en-US')} held-out ratings the model never saw.`;
       timings.push(['Report: evaluation', formatDuration(performance.now() - evalStartMs)]);
     }
@@ -183,7 +196,9 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const settings: [string, Cell][] = [
     ['Seed', checkpoint.seed],
     ['Split', `${checkpoint.split.spec}: ${checkpoint.split.trainRatings.toLocaleString('en-US')} train, ${checkpoint.split.testRatings.toLocaleString('en-US')} held out`],
-    ['Epochs behind the stored model', checkpoint.epochsDone],
+    checkpoint.bayes
+      ? ['Chain', `${checkpoint.epochsDone} samples, burn-in ${checkpoint.bayes.burnIn}, thin ${checkpoint.bayes.thin}: ${checkpoint.bayes.run.storedSamples.length} stored samples`]
+      : ['Epochs behind the stored model', checkpoint.epochsDone],
   ];
   if (checkpoint.bestEpoch !== null) settings.push(['Stored model', `epoch ${checkpoint.bestEpoch} (best validation RMSE, early stopping)`]);
   settings.push(['Kernel, threads', `${checkpoint.kernel}, ${checkpoint.threads}`]);
@@ -191,6 +206,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
 
   const content = await buildReportContent({
     checkpointPath: options.checkpointFile,
+    method: checkpoint.bayes ? 'gibbs' : 'als',
     generatedAt: new Date(),
     datasetName: checkpoint.dataset.name,
     stats,

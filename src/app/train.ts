@@ -42,7 +42,7 @@ export type HyperparameterOverrides = Partial<Omit<Hyperparameters, 'kind'>> & {
 /** What to train. Only `dataset` is required. */
 export interface TrainRequest {
   dataset: Dataset;
-  /** The fitting method. Only 'als' exists now; other methods (e.g. a Gibbs sampler) plug in here. */
+  /** The fitting method: 'als'. The Gibbs sampler (`als train --method gibbs`) is trainBayesianModel in ./bayes-run.ts. */
   method?: 'als';
   hyper?: HyperparameterOverrides;
   /** Epochs of this run (default RUN_DEFAULTS.epochs). */

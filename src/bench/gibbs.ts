@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_BAYESIAN_OPTIONS, trainBayesian } from '../app/bayes.js';
 import { defaultHyperparameters } from '../core/defaults.js';
+import { DEFAULT_HYPERPRIOR } from '../core/gibbs-conditionals.js';
 import { rmseFromSamples } from '../core/gibbs-predict.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import { createTrainer } from '../core/trainer.js';
@@ -36,7 +37,11 @@ const program = new Command('gibbs-bench')
   .option('--threads <n>', 'threads', '2')
   .option('--kernel <name>', 'ts or wasm', 'wasm')
   .option('--seed <n>', 'seed of split and chain', '1')
-  .option('--every <n>', 'print the running curve every n samples', '20');
+  .option('--every <n>', 'print the running curve every n samples', '20')
+  .option('--a0 <x>', 'hyperprior shape a₀ (Gamma priors of the precisions and α)', String(DEFAULT_HYPERPRIOR.a0))
+  .option('--b0 <x>', 'hyperprior rate b₀', String(DEFAULT_HYPERPRIOR.b0))
+  .option('--genre-b0 <x>', 'rate b₀ of the genre precisions alone (default: --b0)')
+  .option('--kappa0 <x>', 'hyperprior κ₀ (strength of the prior on the row means)', String(DEFAULT_HYPERPRIOR.kappa0));
 program.parse();
 const o = program.opts<Record<string, string | boolean>>();
 const num = (k: string): number => Number(o[k]);
@@ -90,7 +95,8 @@ for (const kind of String(o.model).split(',') as ModelKind[]) {
   const every = num('every');
   const run = await trainBayesian(
     { train: split.train, test: split.test, itemGenres, scale: dataset.info.scale },
-    { kind, dim: num('dim'), samples: num('samples'), burnIn: num('burnIn'), thin: num('thin'), seed: num('seed'), threads, kernel: kernelName },
+    { kind, dim: num('dim'), samples: num('samples'), burnIn: num('burnIn'), thin: num('thin'), seed: num('seed'), threads, kernel: kernelName, hyperprior: { a0: num('a0'), b0: num('b0'), kappa0: num('kappa0'), m0: DEFAULT_HYPERPRIOR.m0 },
+      ...(o.genreB0 !== undefined ? { genreHyperprior: { a0: num('a0'), b0: num('genreB0'), kappa0: num('kappa0'), m0: DEFAULT_HYPERPRIOR.m0 } } : {}) },
     {
       onSample: (m) => {
         if (m.sample === 1 || m.sample % every === 0) {

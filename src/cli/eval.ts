@@ -8,6 +8,7 @@ import { openCheckpoint } from '../app/data.js';
 import { evaluateCheckpoint, type EvalReport } from '../app/evaluate.js';
 import { openRecorder, recordEvaluation } from '../app/record.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
+import { sparkline } from '../report/sparkline.js';
 import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
@@ -64,7 +65,12 @@ export function formatReport(r: EvalReport): string {
   const shape = h.kind === 'bias' ? 'bias' : `${h.kind}, dim ${h.dim}`;
   const lines: string[] = [];
   lines.push(`model     ${r.checkpoint}`);
-  lines.push(
+  const b = r.bayes;
+  if (b) {
+    lines.push(
+      `          Bayesian ${shape} (Gibbs sampling): ${b.samplesDone} samples, burn-in ${b.burnIn}, thin ${b.thin}: ${b.storedSamples} stored samples averaged`,
+    );
+  } else lines.push(
     `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
   );
   lines.push(`data      ${r.dataset.name} (fingerprint ${r.dataset.fingerprint.slice(0, 12)})`);
@@ -95,6 +101,24 @@ export function formatReport(r: EvalReport): string {
   lines.push(`  ${f.unseenUser} predictions for unseen users: μ + movie bias`);
   lines.push(`  ${f.unseenItem} predictions for unseen movies: ${itemFallback}`);
   lines.push(`  ${f.both} with both unseen: μ`);
+  if (b) {
+    lines.push('');
+    const chain = b.chainRmse !== null ? `; the chain's running average over all ${b.samplesDone - b.burnIn} post-burn-in samples: ${num(b.chainRmse)}` : '';
+    lines.push(`posterior predictive: the table is the average over ${b.storedSamples} stored samples, RMSE ${num(b.rmse)}${chain}`);
+    lines.push(`calibration (share of held-out ratings inside the central interval mean ± z·sd; mean sd ${num(b.meanSd, 3)})`);
+    lines.push(`  ${'interval'.padEnd(9)} ${'nominal'.padStart(8)} ${'measured'.padStart(9)}`);
+    for (const c of b.calibration) {
+      lines.push(`  ${`${Math.round(c.level * 100)} %`.padEnd(9)} ${`${(c.level * 100).toFixed(1)} %`.padStart(8)} ${`${(c.share * 100).toFixed(1)} %`.padStart(9)}`);
+    }
+    if (b.curve.length > 0) {
+      const first = b.curve[0]!;
+      const last = b.curve[b.curve.length - 1]!;
+      const points = [0.1, 0.25, 0.5, 1].map((f) => b.curve[Math.max(0, Math.ceil(f * b.curve.length) - 1)]!);
+      const unique = points.filter((p, i) => points.findIndex((q) => q.sample === p.sample) === i);
+      lines.push(`sample curve (held-out RMSE of the running average, training split, samples ${first.sample}–${last.sample})`);
+      lines.push(`  ${sparkline(b.curve.map((c) => c.validationRmse))}  ${unique.map((p) => `${p.sample}: ${num(p.validationRmse)}`).join(', ')}`);
+    }
+  }
   lines.push('');
   const k = r.ranking.k;
   lines.push(

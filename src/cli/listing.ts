@@ -35,7 +35,7 @@ export function describeMatch(match: TitleMatch, display: (item: number) => stri
 }
 
 /** A fixed-width table: rank, score, title (year), genres, ratings. */
-export function formatTable(rows: ListingRow[], scoreHeader: string, scoreDigits: number): string {
+export function formatTable(rows: ListingRow[], scoreHeader: string, scoreDigits: number, scoreText?: (row: ListingRow) => string): string {
   if (rows.length === 0) return 'no movie passes the filters (try a lower --min-ratings or fewer genre/year filters)\n';
   const titleOf = (r: ListingRow): string =>
     `${r.year !== null ? `${r.title} (${r.year})` : r.title}${r.neverRated ? ' [never rated: scored from its genres]' : ''}`;
@@ -44,13 +44,14 @@ export function formatTable(rows: ListingRow[], scoreHeader: string, scoreDigits
   const titleWidth = Math.max(5, ...titles.map((t) => t.length));
   const genreWidth = Math.max(6, ...genres.map((g) => g.length));
   const rankWidth = Math.max(1, String(rows.length).length);
-  const scoreWidth = Math.max(scoreHeader.length, scoreDigits + 2);
+  const scores = rows.map((r) => (scoreText ? scoreText(r) : r.score.toFixed(scoreDigits)));
+  const scoreWidth = Math.max(scoreHeader.length, ...scores.map((s) => s.length));
   const lines = [
     `${'#'.padStart(rankWidth)}  ${scoreHeader.padStart(scoreWidth)}  ${'title'.padEnd(titleWidth)}  ${'genres'.padEnd(genreWidth)}  ratings`,
   ];
   rows.forEach((r, k) => {
     lines.push(
-      `${String(r.rank).padStart(rankWidth)}  ${r.score.toFixed(scoreDigits).padStart(scoreWidth)}  ${titles[k]!.padEnd(titleWidth)}  ${genres[k]!.padEnd(genreWidth)}  ${String(r.ratings).padStart(7)}`,
+      `${String(r.rank).padStart(rankWidth)}  ${scores[k]!.padStart(scoreWidth)}  ${titles[k]!.padEnd(titleWidth)}  ${genres[k]!.padEnd(genreWidth)}  ${String(r.ratings).padStart(7)}`,
     );
   });
   return `${lines.join('\n')}\n`;

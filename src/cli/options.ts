@@ -15,6 +15,7 @@ import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } f
 import { biasRidgeWeighted } from '../core/kernel.js';
 import { MODEL_KINDS } from '../core/types.js';
 import { DEFAULT_DATASET } from '../data/home.js';
+import { DEFAULT_BAYESIAN_OPTIONS } from '../app/bayes.js';
 import { RUN_DEFAULTS } from '../app/defaults.js';
 import { SYNTH_DEFAULTS } from '../data/synth.js';
 import { UsageError } from '../errors.js';
@@ -168,7 +169,31 @@ export const OPTIONS = {
     flags: '--dim <n>',
     help: 'latent dimension K; 0 only with --kind bias (which has no factors and ignores it)',
     schema: integer('the dimension', 0),
-    defaultText: `${DEFAULT_HYPERPARAMETERS.dim}; bias model 0`,
+    defaultText: `${DEFAULT_HYPERPARAMETERS.dim}; --method gibbs ${DEFAULT_BAYESIAN_OPTIONS.dim}; bias model 0`,
+  },
+  method: {
+    flags: '--method <name>',
+    help: 'fitting method: als (alternating least squares) | gibbs (Bayesian ALS by Gibbs sampling: learns its precisions, predicts mean ± sd)',
+    schema: z.enum(['als', 'gibbs'], { error: 'must be als or gibbs' }),
+    default: 'als',
+  },
+  samples: {
+    flags: '--samples <n>',
+    help: '--method gibbs: sweeps of the sampler to run now (with --resume, added to the chain)',
+    schema: integer('the number of samples', 1),
+    defaultText: String(DEFAULT_BAYESIAN_OPTIONS.samples),
+  },
+  burnIn: {
+    flags: '--burn-in <n>',
+    help: '--method gibbs: first samples of the chain left out of the average (must be below the chain length)',
+    schema: integer('the burn-in', 0),
+    defaultText: `${DEFAULT_BAYESIAN_OPTIONS.burnIn}; with --resume the checkpoint's`,
+  },
+  thin: {
+    flags: '--thin <n>',
+    help: '--method gibbs: store every n-th post-burn-in sample in the checkpoint (the average during training uses all)',
+    schema: integer('the thinning interval', 1),
+    defaultText: `${DEFAULT_BAYESIAN_OPTIONS.thin}; with --resume the checkpoint's`,
   },
   epochs: {
     flags: '--epochs <n>',
@@ -323,9 +348,9 @@ export const OPTIONS = {
   allUsers: { flags: '--all-users', help: 'top-N for every training user, written as CSV to --out', schema: flag },
   rankBy: {
     flags: '--rank-by <how>',
-    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖',
-    schema: z.enum(['rating', 'taste'], { error: 'must be rating or taste' }),
-    defaultText: 'rating for --user/--all-users, taste for titles',
+    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
+    schema: z.enum(['rating', 'taste', 'mean', 'lower', 'upper'], { error: 'must be rating, taste, mean, lower or upper' }),
+    defaultText: 'rating for --user/--all-users, taste for titles; mean for a Bayesian checkpoint',
   },
 
   // Output files (one meaning: the file to write; its kind depends on the command).
@@ -333,7 +358,7 @@ export const OPTIONS = {
     flags: '--out <checkpoint>',
     help: 'checkpoint to write',
     schema: text('the output file'),
-    defaultText: '<data home>/models/<data set>-<kind>.als',
+    defaultText: '<data home>/models/<data set>-<kind>.als; --method gibbs <data set>-<kind>-gibbs.als',
   },
   csvOut: { flags: '--out <file.csv>', help: 'output of --all-users', schema: text('the output file') },
   htmlOut: { flags: '--out <file.html>', help: 'HTML file to write', schema: text('the output file'), defaultText: '<checkpoint>.report.html' },

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { openCheckpoint } from '../app/data.js';
 import { recommendForAllUsers, recommendForNewUser, recommendForTrainingUser, type RecommendResult } from '../app/recommend.js';
-import type { RankBy } from '../core/recommend.js';
+import type { BayesListingRow } from '../app/bayes-use.js';
+import type { ListingRow } from '../app/listing.js';
 import { displayTitle } from '../data/titles.js';
 import { AlsError } from '../errors.js';
 import { dataSourceOf } from './common.js';
@@ -63,7 +64,10 @@ export function registerRecommend(program: Command): void {
     }
     const display = (item: number): string => displayTitle(checkpoint.catalog, item);
     const lines = headerLines(result, display);
-    process.stdout.write(`${lines.join('\n')}\n${formatTable(result.recommendations, 'score', 2)}`);
+    const table = result.bayes
+      ? formatTable(result.recommendations, 'mean ± sd', 2, (r: ListingRow) => `${r.score.toFixed(2)} ± ${(r as BayesListingRow).sd.toFixed(2)}`)
+      : formatTable(result.recommendations, 'score', 2);
+    process.stdout.write(`${lines.join('\n')}\n${table}`);
   });
 }
 
@@ -72,12 +76,22 @@ function headerLines(result: RecommendResult, display: (item: number) => string)
   const lines: string[] = [];
   if (result.user !== null) lines.push(`user ${result.user}: stored factors, ${result.excluded} training ratings left out`);
   for (const r of result.resolved) lines.push(`${r.how} ${describeMatch(r.match, display)}, rated ${r.rating}`);
-  lines.push(rankingNote(result.rankBy, result.biasOnly));
+  lines.push(result.bayes ? bayesRankingNote(result) : rankingNote(result.rankBy, result.biasOnly));
   return lines;
 }
 
+/** How a Bayesian list is ranked (the score column is always the predictive mean ± sd). */
+function bayesRankingNote(result: RecommendResult): string {
+  const b = result.bayes!;
+  const level = `${Math.round(b.boundLevel * 100)} %`;
+  const from = `posterior predictive of ${b.storedSamples} stored samples${result.user === null ? ', new user folded in per sample' : ''}`;
+  if (result.rankBy === 'lower') return `ranked by the lower end of the central ${level} interval, mean − ${b.boundZ.toFixed(2)} sd (cautious); ${from}`;
+  if (result.rankBy === 'upper') return `ranked by the upper end of the central ${level} interval, mean + ${b.boundZ.toFixed(2)} sd (exploratory); ${from}`;
+  return `ranked by predictive mean (--rank-by lower|upper for the ${level} bounds); ${from}`;
+}
+
 /** Says how the list is ranked (the printed score is always the predicted rating). */
-function rankingNote(rankBy: RankBy, biasOnly: boolean): string {
+function rankingNote(rankBy: RecommendResult['rankBy'], biasOnly: boolean): string {
   if (biasOnly) return 'bias-only model: ranked by predicted rating, the same order for everyone';
   if (rankBy === 'rating') return 'ranked by predicted rating μ + b + c + u·v (the score column)';
   return 'ranked by taste match u·v/‖v‖ (--rank-by rating for predicted rating); score = predicted rating';

@@ -13,9 +13,11 @@ import { AlsError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
 import { dataEvents, dataSourceOf, warn } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
+import { checkGibbsOptions, runTrainGibbs } from './train-gibbs.js';
 import { watchInterrupts } from './signals.js';
 
 export const TRAIN_OPTIONS = [
+  'method',
   'kind',
   'dim',
   'epochs',
@@ -25,6 +27,9 @@ export const TRAIN_OPTIONS = [
   'genreTau',
   'weighted',
   'weightedBias',
+  'samples',
+  'burnIn',
+  'thin',
   'seed',
   'split',
   'threads',
@@ -84,7 +89,13 @@ async function runTrain(cmd: Command): Promise<number> {
   };
   const startedMs = performance.now();
   const source = dataSourceOf(o);
+  const gibbs = o.method === 'gibbs';
+  if (gibbs) checkGibbsOptions(o, cmd.getOptionValueSource('epochs') === 'cli');
+  for (const [value, flag] of [[o.samples, '--samples'], [o.burnIn, '--burn-in'], [o.thin, '--thin']] as const) {
+    if (!gibbs && value !== undefined) throw new AlsError(`${flag}: only for --method gibbs`, 2);
+  }
   const dataset = await openDataset(source, dataEvents());
+  if (gibbs) return runTrainGibbs(o, dataset, source.dataHome);
   const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
 
   const tty = process.stdout.isTTY === true && !quiet;

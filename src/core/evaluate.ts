@@ -79,7 +79,7 @@ export function evaluateRatings(
   state: ModelState,
   train: TrainingIndex,
   test: HeldOutRatings,
-  options: { activityBounds?: readonly number[]; genreOffsets?: Int32Array } = {},
+  options: { activityBounds?: readonly number[]; genreOffsets?: Int32Array; predictions?: Float64Array } = {},
 ): RatingMetrics {
   const bounds = options.activityBounds ?? DEFAULT_ACTIVITY_BOUNDS;
   const numBuckets = bounds.length;
@@ -102,7 +102,8 @@ export function evaluateRatings(
   for (let t = 0; t < test.length; t++) {
     const u = test.users[t]!;
     const i = test.items[t]!;
-    const error = test.values[t]! - predict(state, u, i); // r̂ = μ + b_u + c_i + x_u·y_i
+    // r̂ = μ + b_u + c_i + x_u·y_i, or the caller's prediction of rating t (a Bayesian average).
+    const error = test.values[t]! - (options.predictions !== undefined ? options.predictions[t]! : predict(state, u, i));
     const userCount = train.offsets[u + 1]! - train.offsets[u]!;
     const itemCount = train.itemCounts[i]!;
     add(0, error);

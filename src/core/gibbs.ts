@@ -11,7 +11,7 @@
  *                     (genre model; p_n = 0 for the latent model; K = 0 for the bias model)
  *   f_gk            ~ N(0, π_F,k⁻¹)
  *   (μ_k, π_k)      ~ Normal–Gamma: π_k ~ Gamma(a₀, b₀), μ_k | π_k ~ N(m₀, (κ₀ π_k)⁻¹), per side
- *   π_F,k, α        ~ Gamma(a₀, b₀)                               a₀ = b₀ = κ₀ = 1, m₀ = 0 (libFM)
+ *   π_F,k, α        ~ Gamma(a₀, b₀)                               a₀ = κ₀ = 1, b₀ = 0.1, m₀ = 0 (libFM: b₀ = 1; DEFAULT_HYPERPRIOR says why)
  *
  * One sweep (= one sample s) draws, in order, each block from its conditional given the rest:
  *   1. (μ_U, π_U) | U          Normal–Gamma posterior per coordinate (./gibbs-conditionals.ts)
@@ -100,6 +100,8 @@ export interface GibbsSamplerOptions {
   threads: number;
   kernel: KernelProvider;
   hyperprior?: HyperpriorConstants;
+  /** The Gamma prior of the genre precisions π_F alone (default: `hyperprior`). */
+  genreHyperprior?: HyperpriorConstants;
   /** Continue this chain instead of starting one (kind, dim and sizes must match). */
   initial?: GibbsChainState;
 }
@@ -230,6 +232,7 @@ const OBJECTIVE_CHUNKS = 16;
 export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<GibbsSampler> {
   const { train, kind, kernel, seed } = options;
   const prior = options.hyperprior ?? DEFAULT_HYPERPRIOR;
+  const genrePrior = options.genreHyperprior ?? prior;
   const K = kind === 'bias' ? 0 : options.dim;
   if (kind !== 'bias' && !(Number.isInteger(K) && K >= 1)) throw new RangeError(`dim must be a positive integer, got ${options.dim}`);
   const threads = Math.max(1, Math.floor(options.threads));
@@ -462,7 +465,7 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       sampleSideHyperparameters(model.itemFactors, model.itemBias, priors, N, K, prior, rng, itemSampling.priorMean, itemSampling.priorPrecision, sums, sumSquares);
       await drawSide('item', sample);
       if (itemGenres !== null && priors !== null && gram !== null) {
-        sampleGenrePrecision(model.genreFactors, G, K, prior, rng, genrePrecision);
+        sampleGenrePrecision(model.genreFactors, G, K, genrePrior, rng, genrePrecision);
         sampleGenreFactors(
           model.itemFactors,
           K,

@@ -22,17 +22,26 @@
  *     count) and the held-out predictive sums, so that resuming continues the chain and its curve
  *     exactly (100 + 100 samples = 200).
  *   - the per-sample metrics.
- * Written to a temporary file in the same folder, fsynced and renamed: never half a file.
+ *   - the listing (when trained on a data set): id maps, catalogue (titles, years, genres),
+ *     training counts per movie and each user's training movies, the same arrays as an ALS
+ *     checkpoint, so that eval, recommend, similar and report read a Bayesian file on its own.
+ * Written through writeFileAtomic (temp file, fsync, rename): never half a file. Reading checks
+ * the preamble and the header alone (schema, dim ≤ MAX_DIM, row counts, every array of the size
+ * the counts imply and inside the payload, the file size exactly what the header says) before a
+ * byte of payload is read, as ./checkpoint.ts does.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
-import { AlsError } from '../errors.js';
-import type { GibbsResumePoint } from '../core/gibbs.js';
+import { AlsError, fileSystemError } from '../errors.js';
+import { MAX_DIM } from '../core/limits.js';
+import { writeFileAtomic } from './atomic.js';
+import { decodeStrings, encodeStrings, MAX_HEADER_BYTES, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { GibbsResumePoint, SampleMetrics } from '../core/gibbs.js';
+import type { EpochMetrics, ModelState } from '../core/types.js';
 import type { ModelKind } from '../core/types.js';
 import type { CheckpointDataset } from './checkpoint.js';
-import type { RatingScale, SplitReport } from './types.js';
+import type { Catalog, RatingScale, SplitReport } from './types.js';
 
 export const BAYES_CHECKPOINT_FORMAT = 'als-bayes-checkpoint';
 export const BAYES_CHECKPOINT_VERSION = 1;
@@ -58,11 +67,27 @@ export interface BayesCheckpoint {
   createdAt: string;
   /** Chain, predictive sums, stored samples, metrics. */
   run: GibbsResumePoint;
+  /** Ids, catalogue and training rows of the data set (null or absent: trained on bare matrices). */
+  listing?: BayesListing | null;
 }
+
+/** What the reading commands need besides the samples (the same arrays as an ALS checkpoint). */
+export interface BayesListing {
+  userIds: Int32Array;
+  itemIds: Int32Array;
+  catalog: Catalog;
+  itemTrainCounts: Int32Array;
+  trainItemsByUser: { offsets: Int32Array; items: Int32Array };
+}
+
+/** Users or movies at most (Int32 ids, offsets of n + 1 entries). */
+const MAX_ROWS = 2 ** 31 - 2;
+/** Stored samples at most (each costs (U + N)(K + 1) floats: a bound, not a target). */
+const MAX_STORED_SAMPLES = 100_000;
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
-const arrayEntry = z.object({ name: z.string(), type: z.enum(['f64', 'f32']), length: count, byteOffset: count });
+const arrayEntry = z.object({ name: z.string(), type: z.enum(['f64', 'f32', 'i32', 'u8']), length: count, byteOffset: count });
 const headerSchema = z.object({
   format: z.literal(BAYES_CHECKPOINT_FORMAT),
   version: z.literal(BAYES_CHECKPOINT_VERSION),
@@ -97,12 +122,21 @@ const headerSchema = z.object({
   inverseAlphaSum: z.number().nonnegative(),
   stored: z.array(z.object({ sample: z.number().int().positive(), alpha: z.number().positive() })),
   metrics: z.array(z.object({ sample: z.number().int().positive(), trainRmse: finite, alpha: z.number().positive(), validationRmse: finite.nullable(), elapsedMs: z.number().nonnegative() })),
+  genreNames: z.array(z.string()).nullable().default(null),
   payloadBytes: count,
   arrays: z.array(arrayEntry),
 });
 type Header = z.infer<typeof headerSchema>;
 
-type StoredArray = Float64Array | Float32Array;
+type StoredArray = Float64Array | Float32Array | Int32Array | Uint8Array;
+type StoredArrayType = 'f64' | 'f32' | 'i32' | 'u8';
+const ELEMENT_BYTES: Record<StoredArrayType, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
+function typeOf(a: StoredArray): StoredArrayType {
+  if (a instanceof Float64Array) return 'f64';
+  if (a instanceof Float32Array) return 'f32';
+  if (a instanceof Int32Array) return 'i32';
+  return 'u8';
+}
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** The arrays of a checkpoint, named, in file order. */
@@ -130,15 +164,22 @@ function arraysOf(c: BayesCheckpoint): Array<[string, StoredArray]> {
     out.push([`sample${i}.userPrior.mean`, s.userPriorMean], [`sample${i}.userPrior.precision`, s.userPriorPrecision]);
     out.push([`sample${i}.itemPrior.mean`, s.itemPriorMean], [`sample${i}.itemPrior.precision`, s.itemPriorPrecision]);
   });
+  const l = c.listing;
+  if (l) {
+    const titles = encodeStrings(l.catalog.titles);
+    out.push(['userIds', l.userIds], ['itemIds', l.itemIds], ['titleOffsets', titles.offsets], ['titleBytes', titles.bytes], ['years', l.catalog.years]);
+    out.push(['genreOffsets', l.catalog.genreOffsets], ['genreIds', l.catalog.genreIds], ['itemTrainCounts', l.itemTrainCounts]);
+    out.push(['trainItemOffsets', l.trainItemsByUser.offsets], ['trainItems', l.trainItemsByUser.items]);
+  }
   return out;
 }
 
-/** Writes a Bayesian checkpoint atomically (temp file, fsync, rename), SHA-256 trailer included. */
+/** Writes a Bayesian checkpoint atomically (writeFileAtomic), SHA-256 trailer included. */
 export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
   const arrays = arraysOf(c);
   let payloadBytes = 0;
   const table = arrays.map(([name, a]) => {
-    const entry = { name, type: a instanceof Float64Array ? ('f64' as const) : ('f32' as const), length: a.length, byteOffset: payloadBytes };
+    const entry = { name, type: typeOf(a), length: a.length, byteOffset: payloadBytes };
     payloadBytes = align8(payloadBytes + a.byteLength);
     return entry;
   });
@@ -167,6 +208,7 @@ export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
     inverseAlphaSum: predictive.inverseAlphaSum,
     stored: storedSamples.map((s) => ({ sample: s.sample, alpha: s.alpha })),
     metrics: metrics.map((m) => ({ ...m })),
+    genreNames: c.listing ? c.listing.catalog.genreNames : null,
     payloadBytes,
     arrays: table,
   };
@@ -183,18 +225,11 @@ export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
   preamble.writeUInt32LE(BAYES_CHECKPOINT_VERSION, 8);
   preamble.writeUInt32LE(json.length, 12);
 
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir)) throw new AlsError(`cannot write ${file}: folder ${dir} does not exist`);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(temp, 'w');
-    const out = fd;
+  writeFileAtomic(file, (sink) => {
     const hash = createHash('sha256');
-    const write = (chunk: Buffer): void => {
+    const write = (chunk: Uint8Array): void => {
       hash.update(chunk);
-      let offset = 0;
-      while (offset < chunk.length) offset += writeSync(out, chunk, offset, chunk.length - offset);
+      sink.write(chunk);
     };
     write(preamble);
     write(json);
@@ -209,19 +244,8 @@ export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
         written += pad;
       }
     }
-    const digest = hash.digest();
-    let offset = 0;
-    while (offset < digest.length) offset += writeSync(out, digest, offset, digest.length - offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(temp, file);
-  } catch (error) {
-    if (fd !== null) closeSync(fd);
-    if (existsSync(temp)) unlinkSync(temp);
-    if (error instanceof AlsError) throw error;
-    throw new AlsError(`cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+    sink.write(hash.digest());
+  });
 }
 
 /** Whether a file starts with the Bayesian checkpoint magic (so a reader can pick the right format). */
@@ -235,22 +259,50 @@ export function isBayesCheckpoint(bytes: Uint8Array): boolean {
  * another data set (`expectFingerprint`).
  */
 export function readBayesCheckpoint(file: string, options: { expectFingerprint?: string } = {}): BayesCheckpoint {
-  if (!existsSync(file)) throw new AlsError(`${file}: no such checkpoint (train one with 'als train --method gibbs')`);
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (error) {
-    throw new AlsError(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AlsError(`${file}: no such checkpoint (train one with 'als train --method gibbs')`);
+    throw fileSystemError(error, { path: file });
   }
-  if (!isBayesCheckpoint(bytes)) throw new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`);
-  if (bytes.length < PREAMBLE_BYTES + TRAILER_BYTES) throw new AlsError(`${file}: truncated Bayesian checkpoint`);
-  const version = bytes.readUInt32LE(8);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw new AlsError(`${file}: not a checkpoint file (it is a folder)`);
+    return readOpenBayesCheckpoint(fd, stats.size, file, options);
+  } catch (error) {
+    throw fileSystemError(error, { path: file });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAt(fd: number, buffer: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const n = readSync(fd, buffer, done, Math.min(buffer.length - done, 1 << 30), position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, options: { expectFingerprint?: string }): BayesCheckpoint {
+  const corrupted = (what: string): AlsError => new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
+  const preamble = Buffer.alloc(PREAMBLE_BYTES);
+  const got = readAt(fd, preamble, 0);
+  if (!isBayesCheckpoint(preamble.subarray(0, got))) throw new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`);
+  if (got < PREAMBLE_BYTES || fileBytes < PREAMBLE_BYTES + TRAILER_BYTES) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes)`);
+  const version = preamble.readUInt32LE(8);
   if (version !== BAYES_CHECKPOINT_VERSION) throw new AlsError(`${file}: Bayesian checkpoint version ${version} is not supported (this build reads ${BAYES_CHECKPOINT_VERSION})`);
-  const headerBytes = bytes.readUInt32LE(12);
-  if (PREAMBLE_BYTES + headerBytes + TRAILER_BYTES > bytes.length) throw new AlsError(`${file}: truncated Bayesian checkpoint`);
+  const headerBytes = preamble.readUInt32LE(12);
+  if (headerBytes > MAX_HEADER_BYTES) throw corrupted(`header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
+  if (PREAMBLE_BYTES + headerBytes + TRAILER_BYTES > fileBytes) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes, header alone needs ${PREAMBLE_BYTES + headerBytes + TRAILER_BYTES})`);
+  const headerBuffer = Buffer.alloc(headerBytes);
+  readAt(fd, headerBuffer, PREAMBLE_BYTES);
   let header: Header;
   try {
-    const parsed = headerSchema.safeParse(JSON.parse(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerBytes).toString('utf8')));
+    const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new AlsError(`${file}: corrupted Bayesian checkpoint header (${issue.path.join('.')}: ${issue.message})`);
@@ -262,10 +314,19 @@ export function readBayesCheckpoint(file: string, options: { expectFingerprint?:
   }
   const payloadStart = PREAMBLE_BYTES + headerBytes;
   const expectedLength = payloadStart + header.payloadBytes + TRAILER_BYTES;
-  if (bytes.length < expectedLength) throw new AlsError(`${file}: truncated Bayesian checkpoint (${bytes.length} of ${expectedLength} bytes)`);
-  if (bytes.length > expectedLength) throw new AlsError(`${file}: corrupted Bayesian checkpoint (${bytes.length - expectedLength} bytes past the end)`);
+  if (fileBytes < expectedLength) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} of ${expectedLength} bytes)`);
+  if (fileBytes > expectedLength) throw corrupted(`${fileBytes - expectedLength} bytes past the end`);
+  // Sizes implied by the counts, checked against the table before any payload is read.
+  if (header.dim > MAX_DIM) throw corrupted(`dim ${header.dim}, at most ${MAX_DIM} is supported`);
+  if (header.numUsers > MAX_ROWS || header.numItems > MAX_ROWS) throw corrupted(`${header.numUsers} users, ${header.numItems} movies`);
+  if (header.stored.length > MAX_STORED_SAMPLES) throw corrupted(`${header.stored.length} stored samples`);
+  for (const entry of header.arrays) {
+    if (entry.byteOffset % 8 !== 0 || entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type] > header.payloadBytes) throw corrupted(`array ${entry.name.slice(0, 40)} outside the payload`);
+  }
+  const bytes = Buffer.alloc(expectedLength);
+  if (readAt(fd, bytes, 0) !== expectedLength) throw new AlsError(`${file}: truncated Bayesian checkpoint`);
   const digest = createHash('sha256').update(bytes.subarray(0, expectedLength - TRAILER_BYTES)).digest();
-  if (!digest.equals(bytes.subarray(expectedLength - TRAILER_BYTES))) throw new AlsError(`${file}: corrupted Bayesian checkpoint (checksum mismatch)`);
+  if (!digest.equals(bytes.subarray(expectedLength - TRAILER_BYTES))) throw corrupted('checksum mismatch');
   if (options.expectFingerprint !== undefined && header.dataset !== null && header.dataset.fingerprint !== options.expectFingerprint) {
     throw new AlsError(`${file}: trained on another data set (fingerprint ${header.dataset.fingerprint}, this data ${options.expectFingerprint})`);
   }
@@ -275,15 +336,18 @@ export function readBayesCheckpoint(file: string, options: { expectFingerprint?:
   const U = header.numUsers;
   const N = header.numItems;
   const n = K + 1;
-  const take = <T extends StoredArray>(name: string, type: 'f64' | 'f32', length: number): T => {
+  const take = <T extends StoredArray>(name: string, type: StoredArrayType, length: number | null): T => {
     const entry = table.get(name);
-    if (entry === undefined || entry.type !== type || entry.length !== length) throw new AlsError(`${file}: corrupted Bayesian checkpoint (array ${name} missing or of the wrong size)`);
-    const bytesPer = type === 'f64' ? 8 : 4;
-    if (entry.byteOffset % 8 !== 0 || entry.byteOffset + length * bytesPer > header.payloadBytes) throw new AlsError(`${file}: corrupted Bayesian checkpoint (array ${name} out of bounds)`);
+    if (entry === undefined || entry.type !== type || (length !== null && entry.length !== length)) throw corrupted(`array ${name} missing or of the wrong size`);
+    const n = entry.length;
+    const bytesPer = ELEMENT_BYTES[type];
     // Copy into a fresh aligned buffer (the file buffer's offset may not be aligned).
     const start = payloadStart + entry.byteOffset;
-    const copy = new Uint8Array(bytes.subarray(start, start + length * bytesPer));
-    return (type === 'f64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer)) as T;
+    const copy = new Uint8Array(bytes.subarray(start, start + n * bytesPer));
+    if (type === 'f64') return new Float64Array(copy.buffer) as T;
+    if (type === 'f32') return new Float32Array(copy.buffer) as T;
+    if (type === 'i32') return new Int32Array(copy.buffer) as T;
+    return copy as T;
   };
   const numTest = header.split?.testRatings ?? table.get('predictive.sum')?.length ?? 0;
   const G = header.kind === 'genre' ? header.numGenres : 0;
@@ -343,5 +407,120 @@ export function readBayesCheckpoint(file: string, options: { expectFingerprint?:
     threads: header.threads,
     createdAt: header.createdAt,
     run,
+    listing: readListing(file, header, take),
   };
+}
+
+/** The listing arrays, checked for the ranges a reader indexes with (offsets monotone, ids in range). */
+function readListing(file: string, header: Header, take: <T extends StoredArray>(name: string, type: StoredArrayType, length: number | null) => T): BayesListing | null {
+  if (header.genreNames === null) return null;
+  const U = header.numUsers;
+  const N = header.numItems;
+  const corrupted = (what: string): AlsError => new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
+  const offsets = (name: string, rows: number, entries: number): Int32Array => {
+    const o = take<Int32Array>(name, 'i32', rows + 1);
+    if (o[0] !== 0 || o[rows] !== entries) throw corrupted(`${name} do not span their array`);
+    for (let i = 0; i < rows; i++) if (o[i + 1]! < o[i]!) throw corrupted(`${name} not increasing`);
+    return o;
+  };
+  const inRange = (name: string, a: Int32Array, bound: number): Int32Array => {
+    for (let i = 0; i < a.length; i++) if (a[i]! < 0 || a[i]! >= bound) throw corrupted(`${name} out of range`);
+    return a;
+  };
+  const titleBytes = take<Uint8Array>('titleBytes', 'u8', null);
+  const genreIds = inRange('genreIds', take<Int32Array>('genreIds', 'i32', null), header.genreNames.length);
+  const trainItems = inRange('trainItems', take<Int32Array>('trainItems', 'i32', null), N);
+  return {
+    userIds: take<Int32Array>('userIds', 'i32', U),
+    itemIds: take<Int32Array>('itemIds', 'i32', N),
+    catalog: {
+      titles: decodeStrings(offsets('titleOffsets', N, titleBytes.length), titleBytes),
+      years: take<Int32Array>('years', 'i32', N),
+      genreNames: header.genreNames,
+      genreOffsets: offsets('genreOffsets', N, genreIds.length),
+      genreIds,
+    },
+    itemTrainCounts: take<Int32Array>('itemTrainCounts', 'i32', N),
+    trainItemsByUser: { offsets: offsets('trainItemOffsets', U, trainItems.length), items: trainItems },
+  };
+}
+
+/** A checkpoint as the reading commands see it: ALS-shaped, plus the Bayesian file when it is one. */
+export type AnyCheckpoint = Checkpoint & { bayes?: BayesCheckpoint };
+
+/**
+ * The ALS-shaped view of a Bayesian checkpoint that eval, recommend, similar and report read: the
+ * posterior-mean parameters (the average of the stored samples: what `similar` compares and what
+ * ranking metrics rank by), the listing, and the per-sample history as "epochs" (epoch = sample,
+ * loss not defined: NaN, left out of charts). Predictions with uncertainty use `bayes` itself.
+ */
+export function posteriorMeanCheckpoint(file: string, b: BayesCheckpoint): AnyCheckpoint & { bayes: BayesCheckpoint } {
+  if (b.dataset === null || b.split === null || !b.listing) throw new AlsError(`${file}: this Bayesian checkpoint has no data set or catalogue (trained on bare matrices): the CLI cannot read it`);
+  const samples = b.run.storedSamples;
+  if (samples.length === 0) throw new AlsError(`${file}: the Bayesian checkpoint holds no stored sample yet (the chain is still in burn-in): continue it with 'als train --method gibbs --resume --out ${file} --samples <n>'`);
+  const m = b.run.chain.model;
+  const mean = (pick: (s: (typeof samples)[number]) => Float32Array, length: number): Float64Array => {
+    const out = new Float64Array(length);
+    for (const s of samples) {
+      const a = pick(s);
+      for (let i = 0; i < length; i++) out[i]! += a[i]!;
+    }
+    for (let i = 0; i < length; i++) out[i]! /= samples.length;
+    return out;
+  };
+  const K = b.kind === 'bias' ? 0 : b.dim;
+  const G = b.kind === 'genre' ? b.numGenres : 0;
+  const state: ModelState = {
+    // Only kind and dim mean anything for a sampled model (as bayesModelHyper in ../core/gibbs.ts).
+    hyper: { kind: b.kind, dim: K, lambda: 1, tau: 0, gamma: 0, genreTau: 0, weightedRegularization: false, weightedBiasRegularization: false },
+    numUsers: m.numUsers,
+    numItems: m.numItems,
+    globalMean: m.globalMean,
+    userFactors: mean((s) => s.userFactors, m.numUsers * K),
+    userBias: mean((s) => s.userBias, m.numUsers),
+    itemFactors: mean((s) => s.itemFactors, m.numItems * K),
+    itemBias: mean((s) => s.itemBias, m.numItems),
+    genreFactors: mean((s) => s.genreFactors, G * K),
+  };
+  return {
+    seed: b.seed,
+    dataset: b.dataset,
+    split: b.split,
+    epochsDone: b.run.chain.samplesDone,
+    metrics: sampleHistoryAsEpochs(b.run.metrics),
+    bestEpoch: null,
+    kernel: b.kernel,
+    threads: b.threads,
+    createdAt: b.createdAt,
+    state,
+    userIds: b.listing.userIds,
+    itemIds: b.listing.itemIds,
+    catalog: b.listing.catalog,
+    itemTrainCounts: b.listing.itemTrainCounts,
+    trainItemsByUser: b.listing.trainItemsByUser,
+    bayes: b,
+  };
+}
+
+/** The sample history in the shape of an epoch history (loss NaN: a sampler minimises nothing). */
+export function sampleHistoryAsEpochs(metrics: readonly SampleMetrics[]): EpochMetrics[] {
+  return metrics.map((m) => ({ epoch: m.sample, loss: Number.NaN, trainRmse: m.trainRmse, validationRmse: m.validationRmse, elapsedMs: m.elapsedMs }));
+}
+
+/** Reads an ALS or a Bayesian checkpoint, told apart by the magic bytes. */
+export function readAnyCheckpoint(file: string, options: { expectFingerprint?: string } = {}): AnyCheckpoint {
+  let first = Buffer.alloc(0);
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      first = Buffer.alloc(MAGIC.length);
+      first = first.subarray(0, readAt(fd, first, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Missing or unreadable: readCheckpoint says so in its own words.
+  }
+  if (isBayesCheckpoint(first)) return posteriorMeanCheckpoint(file, readBayesCheckpoint(file, options));
+  return readCheckpoint(file, options);
 }

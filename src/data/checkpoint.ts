@@ -86,6 +86,8 @@ export interface Checkpoint extends CheckpointMeta {
   itemTrainCounts: Int32Array;
   /** CSR of each user's training movies (no ratings): items[offsets[u] .. offsets[u+1]). */
   trainItemsByUser: { offsets: Int32Array; items: Int32Array };
+  /** Set when read from a Bayesian checkpoint (./bayes-checkpoint.ts): `state` is then its posterior mean. */
+  bayes?: import('./bayes-checkpoint.js').BayesCheckpoint;
 }
 
 const arrayTypeSchema = z.enum(['f64', 'f32', 'i32', 'u8']);
@@ -536,7 +538,8 @@ function checkFinite(file: string, name: string, values: Float64Array): void {
 }
 
 /** Strings as one UTF-8 blob plus byte offsets (length n + 1). */
-function encodeStrings(strings: string[]): { offsets: Int32Array; bytes: Uint8Array } {
+/** UTF-8 strings as offsets + bytes (also the Bayesian checkpoint's titles). */
+export function encodeStrings(strings: string[]): { offsets: Int32Array; bytes: Uint8Array } {
   const parts = strings.map((s) => Buffer.from(s, 'utf8'));
   const offsets = new Int32Array(strings.length + 1);
   for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
@@ -545,7 +548,7 @@ function encodeStrings(strings: string[]): { offsets: Int32Array; bytes: Uint8Ar
   return { offsets, bytes };
 }
 
-function decodeStrings(offsets: Int32Array, bytes: Uint8Array): string[] {
+export function decodeStrings(offsets: Int32Array, bytes: Uint8Array): string[] {
   const decoder = new TextDecoder('utf-8');
   const out = new Array<string>(offsets.length - 1);
   for (let i = 0; i < out.length; i++) out[i] = decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));

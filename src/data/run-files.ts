@@ -8,12 +8,16 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import { AlsError, DataError } from '../errors.js';
-import { readCheckpoint } from './checkpoint.js';
+import { readAnyCheckpoint } from './bayes-checkpoint.js';
 import type { DatasetStats } from './types.js';
 
 const epochSchema = z.object({
   epoch: z.number().int().positive(),
-  loss: z.number(),
+  // null: no loss (a Gibbs run's sample history; JSON has no NaN).
+  loss: z
+    .number()
+    .nullable()
+    .transform((v) => v ?? Number.NaN),
   trainRmse: z.number(),
   validationRmse: z.number().nullable(),
   elapsedMs: z.number().nonnegative(),
@@ -66,7 +70,7 @@ export function readRunFile(file: string): RunFile {
     const data = parsed.data;
     return Array.isArray(data) ? { file, hyper: null, history: data } : { file, hyper: data.hyper ?? null, history: data.epochs };
   }
-  const checkpoint = readCheckpoint(file);
+  const checkpoint = readAnyCheckpoint(file);
   return { file, hyper: checkpoint.state.hyper, history: checkpoint.metrics };
 }
 

@@ -13,6 +13,8 @@ import type { Cell, ReportChart, ReportContent, ReportSection, ReportTable } fro
 export interface ReportInput {
   /** Path of the checkpoint as the user gave it. */
   checkpointPath: string;
+  /** 'gibbs' for a Bayesian checkpoint: no λ/τ/γ (the sampler learns its precisions), the history counts samples. */
+  method?: 'als' | 'gibbs';
   generatedAt: Date;
   /** Data set name (e.g. "ml-latest-small"). */
   datasetName: string;
@@ -76,7 +78,11 @@ export function datasetTable(stats: DatasetStats): ReportTable {
 }
 
 /** Hyperparameters (with the symbols of the loss in src/core/types.ts) and other settings. */
-export function hyperparameterTable(hyper: Hyperparameters, settings: [string, Cell][] = []): ReportTable {
+export function hyperparameterTable(hyper: Hyperparameters, settings: [string, Cell][] = [], method: 'als' | 'gibbs' = 'als'): ReportTable {
+  if (method === 'gibbs') {
+    const rows: Cell[][] = [['Model', `${hyper.kind}, Bayesian (Gibbs sampling; precisions learned, no ridge to set)`], ['Latent dimension K', hyper.dim], ...settings];
+    return { caption: 'Hyperparameters and settings', columns: [], rows };
+  }
   const rows: Cell[][] = [
     ['Model', hyper.kind],
     ['Latent dimension K', hyper.dim],
@@ -93,7 +99,7 @@ export function hyperparameterTable(hyper: Hyperparameters, settings: [string, C
 }
 
 /** Summary of the training history: epochs, final and best RMSEs, time per epoch. */
-export function trainingTable(history: readonly EpochMetrics[], timings: [string, Cell][] = []): ReportTable {
+export function trainingTable(history: readonly EpochMetrics[], timings: [string, Cell][] = [], step = 'epoch'): ReportTable {
   const rows: Cell[][] = [];
   if (history.length > 0) {
     const last = history[history.length - 1]!;
@@ -103,13 +109,13 @@ export function trainingTable(history: readonly EpochMetrics[], timings: [string
       totalMs += m.elapsedMs;
       if (m.validationRmse !== null && Number.isFinite(m.validationRmse) && (best === null || m.validationRmse < best.validationRmse!)) best = m;
     }
-    rows.push(['Epochs', history.length]);
-    rows.push(['Final loss L', fixed(last.loss, 1)]);
+    rows.push([`${step[0]!.toUpperCase()}${step.slice(1)}s`, history.length]);
+    if (Number.isFinite(last.loss)) rows.push(['Final loss L', fixed(last.loss, 1)]);
     rows.push(['Final train RMSE', `${fixed(last.trainRmse)} stars`]);
     rows.push(['Final validation RMSE', last.validationRmse === null ? 'no held-out ratings' : `${fixed(last.validationRmse)} stars`]);
-    if (best) rows.push(['Best validation RMSE', `${fixed(best.validationRmse!)} stars (epoch ${best.epoch})`]);
+    if (best) rows.push(['Best validation RMSE', `${fixed(best.validationRmse!)} stars (${step} ${best.epoch})`]);
     rows.push(['Training time (updates only)', formatDuration(totalMs)]);
-    rows.push(['Mean time per epoch', formatDuration(totalMs / history.length)]);
+    rows.push([`Mean time per ${step}`, formatDuration(totalMs / history.length)]);
   }
   for (const [name, value] of timings) rows.push([name, value]);
   return { caption: 'Training and timings', columns: [], rows };
@@ -192,11 +198,14 @@ export async function buildReportContent(input: ReportInput): Promise<ReportCont
   const run: CurveRun = { label, history: input.history };
   const curves: ReportChart =
     input.history.length > 0
-      ? { caption: 'Training curves', svg: await curvesSvg([run]) }
+      ? {
+          caption: input.method === 'gibbs' ? 'Sample curve: train RMSE of each draw, held-out RMSE of the running average (x axis: samples)' : 'Training curves',
+          svg: await curvesSvg([run]),
+        }
       : { caption: 'Training curves', svg: null, note: 'This checkpoint has no metrics history (no epoch was recorded), so there are no training curves to draw.' };
   sections.push({
     title: 'Training',
-    tables: [hyperparameterTable(hyper, input.settings), trainingTable(input.history, input.timings)],
+    tables: [hyperparameterTable(hyper, input.settings, input.method), trainingTable(input.history, input.timings, input.method === 'gibbs' ? 'sample' : 'epoch')],
     charts: [curves],
   });
 
