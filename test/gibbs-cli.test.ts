@@ -164,7 +164,7 @@ describe('reading a Bayesian checkpoint', () => {
     const text = als('recommend', '--checkpoint', model(), '--user-likes', 'Toy Story', '--top', '3');
     expectOk(text);
     expect(text.stdout).toMatch(/ranked by predictive mean .* posterior predictive of 4 stored samples, new user folded in per sample/);
-    expect(text.stdout).toMatch(/^1  \d\.\d\d ± \d\.\d\d  /m);
+    expect(text.stdout).toMatch(/^1 {2}\d\.\d\d ± \d\.\d\d {2}/m);
     const user = als('recommend', '--checkpoint', model(), '--user', '1', '--top', '3', '--rank-by', 'lower');
     expectOk(user);
     expect(user.stdout).toMatch(/ranked by the lower end of the central 80 % interval, mean − 1\.28 sd/);
@@ -205,7 +205,7 @@ describe('reading a Bayesian checkpoint', () => {
 });
 
 describe('stopping a Bayesian run', () => {
-  it('SIGTERM finishes the sample in progress, saves the chain (exit 130), and --resume continues it', async () => {
+  it('SIGTERM finishes the sample in progress, saves the chain (exit 143, as an ALS run), and --resume continues it', async () => {
     const { spawn } = await import('node:child_process');
     const out = path.join(work, 'stopped.als');
     const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, ...chain, '--samples', '5000', '--burn-in', '2', '--out', out], { cwd: work });
@@ -219,7 +219,7 @@ describe('stopping a Bayesian run', () => {
       });
       child.on('exit', (c) => resolve(c));
     });
-    expect(code).toBe(130);
+    expect(code).toBe(143);
     const saved = readBayesCheckpoint(out);
     const done = saved.run.chain.samplesDone;
     expect(done).toBeGreaterThanOrEqual(4);

@@ -1,9 +1,12 @@
 /**
  * `als train --method gibbs`: the options of `als train` → one Bayesian run (src/app/bayes-run.ts)
  * → a progress bar per sample (or one line per sample off a terminal) and a summary.
- * Ctrl-C or SIGTERM once finishes the sample in progress, saves the chain and exits 130 (resume
- * with --resume); a second Ctrl-C exits at once, leaving the previous file as it was.
+ * Ctrl-C, SIGTERM or a closed standard output once finishes the sample in progress, saves the
+ * chain (resume with --resume) and exits as ALS runs do: 130, 143 or 141 (src/cli/signals.ts). A
+ * second signal exits at once, leaving the previous file as it was.
  */
+import { onStdoutClosed } from './output.js';
+import { INTERRUPT_EXIT_CODES, type InterruptCause } from './signals.js';
 import cliProgress from 'cli-progress';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { Dataset } from '../data/types.js';
@@ -79,19 +82,27 @@ export async function runTrainGibbs(o: TrainValues, dataset: Dataset, dataHome: 
     : null;
   const stop = new AbortController();
   let interrupts = 0;
-  const onSignal = (): void => {
+  // The first interruption decides the exit code, as for ALS runs (src/cli/signals.ts).
+  let cause: InterruptCause | null = null;
+  const onInterrupt = (why: InterruptCause): void => {
+    cause ??= why;
     interrupts++;
     if (interrupts === 1) {
       stop.abort();
+      if (why === 'EPIPE') return; // nobody reads the output any more: stop quietly
+
       if (!quiet) process.stderr.write('\ninterrupt: finishing the current sample and saving the chain (Ctrl-C again to quit without saving)\n');
       return;
     }
     bar?.stop();
     process.stderr.write('als: interrupted twice: quit without saving (the previous checkpoint is unchanged)\n');
-    process.exit(130);
+    process.exit(INTERRUPT_EXIT_CODES[cause ?? why]);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSigint = (): void => onInterrupt('SIGINT');
+  const onSigterm = (): void => onInterrupt('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const stopWatchingOutput = onStdoutClosed(() => onInterrupt('EPIPE'));
   let result;
   try {
     result = await trainBayesianModel(
@@ -128,15 +139,17 @@ export async function runTrainGibbs(o: TrainValues, dataset: Dataset, dataHome: 
       },
     );
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    stopWatchingOutput();
     bar?.stop();
   }
   const { run, out } = result;
   if (result.stopReason === 'interrupted') {
-    if (result.checkpoint === null) throw new AlsError('interrupted before the first sample finished: nothing saved', 130);
+    const code = INTERRUPT_EXIT_CODES[cause ?? 'SIGINT'];
+    if (result.checkpoint === null) throw new AlsError('interrupted before the first sample finished: nothing saved', code);
     process.stderr.write(`als: interrupted: saved the chain after sample ${run.resume.chain.samplesDone} to ${out} (continue with --resume)\n`);
-    return 130;
+    return code;
   }
   const history = run.metrics;
   const last = history[history.length - 1]!;
