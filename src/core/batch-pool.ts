@@ -1,12 +1,13 @@
 /**
- * Runs batchTopNRange on worker threads. Every array is copied once into one SharedArrayBuffer;
- * each worker rebuilds the views and fills its own range of users (the cost per user is the same,
- * E · dim multiply-adds, so equal user ranges balance). Small jobs run on the calling thread.
+ * Runs batchTopNRange on worker threads (./worker-pool.ts). Every array is copied once into one
+ * SharedArrayBuffer; each worker rebuilds the views and fills one range of users (the cost per
+ * user is the same, E · dim multiply-adds, so equal user ranges balance). Small jobs run on the
+ * calling thread.
  */
-import { Worker } from 'node:worker_threads';
 import { SharedArena, type ArrayDescriptor } from './arena.js';
 import { batchTopNRange, type BatchArgs } from './batch.js';
 import { batchTopNRangeWasm } from './batch-wasm.js';
+import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
 
 /** Which implementation scores: the WebAssembly SIMD kernel when it loads (auto), or TypeScript. */
 export type BatchKernel = 'auto' | 'ts';
@@ -23,23 +24,20 @@ const MIN_SCORES_FOR_THREADS = 20_000_000;
 type ArrayKey = 'eligibleFactors' | 'eligibleBias' | 'eligibleItems' | 'userFactors' | 'userBase' | 'excludeOffsets' | 'excludeIndices' | 'outItems' | 'outScores';
 const ARRAY_KEYS: ArrayKey[] = ['eligibleFactors', 'eligibleBias', 'eligibleItems', 'userFactors', 'userBase', 'excludeOffsets', 'excludeIndices', 'outItems', 'outScores'];
 
-/** What a worker receives: the buffer, where each array lives, the scalars and its user range. */
+/** What every worker receives: the buffer, where each array lives, the scalars. */
 export interface BatchWorkerData {
   buffer: SharedArrayBuffer;
   arrays: Record<ArrayKey, ArrayDescriptor>;
   dim: number;
   numEligible: number;
   topN: number;
-  userStart: number;
-  userEnd: number;
   kernel: BatchKernel;
 }
 
-/** The compiled worker script: next to this file in dist/, or in dist/ when running from src/ (vitest). */
-function batchWorkerUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL('../../dist/core/batch-worker.js', here);
-  return new URL('./batch-worker.js', here);
+/** One task: the users [userStart, userEnd) to fill. */
+export interface BatchTask {
+  userStart: number;
+  userEnd: number;
 }
 
 /**
@@ -70,26 +68,17 @@ export async function batchTopN(
     shared[key] = view;
     arrays[key] = arena.describe(view);
   }
-  const workerUrl = batchWorkerUrl();
-  const jobs: Promise<void>[] = [];
+  const workerData: BatchWorkerData = { buffer: arena.buffer, arrays, dim: args.dim, numEligible: args.numEligible, topN: args.topN, kernel };
+  const tasks: BatchTask[] = [];
   for (let t = 0; t < threads; t++) {
-    const userStart = Math.floor((numUsers * t) / threads);
-    const userEnd = Math.floor((numUsers * (t + 1)) / threads);
-    const workerData: BatchWorkerData = {
-      buffer: arena.buffer, arrays, dim: args.dim, numEligible: args.numEligible, topN: args.topN, userStart, userEnd, kernel,
-    };
-    jobs.push(
-      new Promise<void>((resolve, reject) => {
-        const worker = new Worker(workerUrl, { workerData });
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-        worker.once('exit', (code) => {
-          if (code !== 0) reject(new Error(`batch worker exited with code ${code}`));
-        });
-      }),
-    );
+    tasks.push({ userStart: Math.floor((numUsers * t) / threads), userEnd: Math.floor((numUsers * (t + 1)) / threads) });
   }
-  await Promise.all(jobs);
+  const pool = await startWorkerPool<BatchTask>({ script: coreWorkerScript('batch-worker.js'), size: threads, workerData, label: 'batch thread' });
+  try {
+    await pool.run(tasks);
+  } finally {
+    await pool.close();
+  }
   args.outItems.set(shared.outItems as Int32Array);
   args.outScores.set(shared.outScores as Float64Array);
 }

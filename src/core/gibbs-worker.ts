@@ -1,23 +1,24 @@
 /**
- * A persistent Gibbs sampling thread (see ./gibbs.ts): receives the shared arena once, then fills
- * the normals of the rows it is given from their counter-based streams and draws them with the
- * kernel, or sums squared errors. Rows are independent within a side, so the thread that draws a
- * row never changes the draw.
+ * A persistent Gibbs sampling thread (see ./gibbs.ts; started by ./worker-pool.ts): from its
+ * workerData (the shared arena) it builds its views and its solver once, then fills the normals
+ * of the rows it is given from their counter-based streams and draws them with the kernel, or
+ * sums squared errors. Rows are independent within a side, so the thread that draws a row never
+ * changes the draw.
  */
-import { parentPort } from 'node:worker_threads';
 import { squaredErrorSum } from './als.js';
 import { viewOf } from './arena.js';
-import { STREAM_ITEM, STREAM_USER, sampleRowRange, type GibbsWorkerInit, type GibbsWorkerReply, type GibbsWorkerTask, type SamplingDescriptors } from './gibbs.js';
-import type { HalfEpochArgs, SamplingArgs, SolveRows } from './kernel.js';
+import {
+  STREAM_ITEM,
+  STREAM_USER,
+  sampleRowRange,
+  type GibbsWorkerInit,
+  type GibbsWorkerTask,
+  type SamplingDescriptors,
+} from './gibbs.js';
+import type { SamplingArgs } from './kernel.js';
 import { loadKernel } from './kernels.js';
 import { halfEpochArgsFrom } from './trainer-protocol.js';
-
-if (parentPort === null) throw new Error('gibbs-worker must run in a worker thread');
-const port = parentPort;
-
-let solveRows: SolveRows | null = null;
-let seed = 0;
-const sides: { user: HalfEpochArgs | null; item: HalfEpochArgs | null } = { user: null, item: null };
+import { serveWorkerTasks } from './worker-pool.js';
 
 function samplingFrom(buffer: ArrayBufferLike, d: SamplingDescriptors): SamplingArgs {
   return {
@@ -27,31 +28,33 @@ function samplingFrom(buffer: ArrayBufferLike, d: SamplingDescriptors): Sampling
   };
 }
 
-port.on('message', (message: GibbsWorkerInit | GibbsWorkerTask) => {
-  void handle(message);
+serveWorkerTasks<GibbsWorkerInit, GibbsWorkerTask>(async (init) => {
+  const provider = await loadKernel(init.kernel);
+  const solveRows = await provider.createSolver(init.buffer, init.memory);
+  const sides = {
+    user: {
+      ...halfEpochArgsFrom(init.buffer, init.user, init.scalars),
+      sampling: samplingFrom(init.buffer, init.userSampling),
+    },
+    item: {
+      ...halfEpochArgsFrom(init.buffer, init.item, init.scalars),
+      sampling: samplingFrom(init.buffer, init.itemSampling),
+    },
+  };
+  return (task) => {
+    const args = sides[task.side];
+    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
+    args.lambda = task.alpha;
+    sampleRowRange(
+      solveRows,
+      args,
+      args.sampling,
+      init.seed,
+      task.sample,
+      task.side === 'user' ? STREAM_USER : STREAM_ITEM,
+      task.rowStart,
+      task.rowEnd,
+    );
+    return 0;
+  };
 });
-
-async function handle(message: GibbsWorkerInit | GibbsWorkerTask): Promise<void> {
-  try {
-    if (message.type === 'init') {
-      const provider = await loadKernel(message.kernel);
-      solveRows = await provider.createSolver(message.buffer, message.memory);
-      sides.user = { ...halfEpochArgsFrom(message.buffer, message.user, message.scalars), sampling: samplingFrom(message.buffer, message.userSampling) };
-      sides.item = { ...halfEpochArgsFrom(message.buffer, message.item, message.scalars), sampling: samplingFrom(message.buffer, message.itemSampling) };
-      seed = message.seed;
-      port.postMessage({ type: 'ready' } satisfies GibbsWorkerReply);
-      return;
-    }
-    const args = sides[message.side];
-    if (solveRows === null || args === null || !args.sampling) throw new Error('worker used before init');
-    if (message.type === 'sample') {
-      args.lambda = message.alpha;
-      sampleRowRange(solveRows, args, args.sampling, seed, message.sample, message.side === 'user' ? STREAM_USER : STREAM_ITEM, message.rowStart, message.rowEnd);
-      port.postMessage({ type: 'done', value: 0 } satisfies GibbsWorkerReply);
-    } else {
-      port.postMessage({ type: 'done', value: squaredErrorSum(args, message.rowStart, message.rowEnd) } satisfies GibbsWorkerReply);
-    }
-  } catch (error) {
-    port.postMessage({ type: 'error', message: (error as Error).message } satisfies GibbsWorkerReply);
-  }
-}

@@ -42,9 +42,6 @@
  * training set sooner but measured no better held out: ML-100K u1 genre, 300 samples, burn-in
  * 60: 0.8993 against 0.8989.)
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { RatingMatrix } from '../data/types.js';
 import { AlsError } from '../errors.js';
 import { computeGenrePriors, initModel, meanRating, squaredErrorSum, type ItemGenres } from './als.js';
@@ -63,6 +60,7 @@ import { Random, streamGaussians, streamKey } from './random.js';
 import { describeSide, type SideDescriptors, type WorkerScalars } from './trainer-protocol.js';
 import { splitRowsByCost } from './trainer.js';
 import type { ModelKind, ModelState } from './types.js';
+import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
 import type { ArrayDescriptor } from './arena.js';
 import type { PredictiveSums, StoredSample } from './gibbs-predict.js';
 
@@ -167,13 +165,6 @@ export function bayesModelHyper(kind: ModelKind, dim: number): ModelState['hyper
   return { kind, dim, lambda: 1, tau: 0, gamma: 0, genreTau: 0, weightedRegularization: false, weightedBiasRegularization: false };
 }
 
-/** Path of the compiled Gibbs worker script (next to this file in dist/, or in dist/ from src/). */
-export function gibbsWorkerScriptUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL('../../dist/core/gibbs-worker.js', here);
-  return new URL('./gibbs-worker.js', here);
-}
-
 /** Arena descriptors of one side's sampling arrays. */
 export interface SamplingDescriptors {
   priorPrecision: ArrayDescriptor;
@@ -181,8 +172,8 @@ export interface SamplingDescriptors {
   normals: ArrayDescriptor;
 }
 
+/** A sampling thread's workerData (./gibbs-worker.ts). */
 export interface GibbsWorkerInit {
-  type: 'init';
   kernel: KernelProvider['name'];
   buffer: SharedArrayBuffer;
   memory: WebAssembly.Memory | null;
@@ -203,8 +194,6 @@ export interface GibbsWorkerTask {
   sample: number;
   alpha: number;
 }
-
-export type GibbsWorkerReply = { type: 'ready' } | { type: 'done'; value: number } | { type: 'error'; message: string };
 
 /**
  * Fills the standard normals of rows [rowStart, rowEnd) of one side for sample `sample`, then
@@ -379,8 +368,7 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       priorMean: arena.describe(s.priorMean),
       normals: arena.describe(s.normals),
     });
-    const pool = await startGibbsPool(threads, {
-      type: 'init',
+    const init: GibbsWorkerInit = {
       kernel: kernel.name,
       buffer: arena.buffer,
       memory: arena.memory,
@@ -390,7 +378,8 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       itemSampling: describeSampling(itemSampling),
       scalars,
       seed,
-    });
+    };
+    const pool = await startWorkerPool<GibbsWorkerTask>({ script: coreWorkerScript('gibbs-worker.js'), size: threads, workerData: init, label: 'sampling thread' });
     drawSide = async (side, sample) => {
       await pool.run(chunks[side].map(([a, b]) => ({ type: 'sample', side, rowStart: a, rowEnd: b, sample, alpha })));
     };
@@ -509,65 +498,6 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       if (closed) return;
       closed = true;
       await closeWorkers();
-    },
-  };
-}
-
-interface GibbsPool {
-  run(tasks: GibbsWorkerTask[]): Promise<number[]>;
-  close(): Promise<void>;
-}
-
-/** Persistent workers over the arena; each idle worker takes the next task (as ./trainer.ts does). */
-async function startGibbsPool(size: number, init: GibbsWorkerInit): Promise<GibbsPool> {
-  const url = gibbsWorkerScriptUrl();
-  if (!existsSync(fileURLToPath(url))) throw new Error(`worker script ${fileURLToPath(url)} is missing: run 'npm run build' first`);
-  const workers: Worker[] = [];
-  const pending: Array<((reply: GibbsWorkerReply) => void) | null> = [];
-  const request = (w: number, message: GibbsWorkerInit | GibbsWorkerTask): Promise<number> =>
-    new Promise((resolve, reject) => {
-      pending[w] = (reply) => {
-        if (reply.type === 'error') reject(new Error(`sampling thread ${w}: ${reply.message}`));
-        else resolve(reply.type === 'done' ? reply.value : 0);
-      };
-      workers[w]!.postMessage(message);
-    });
-  for (let w = 0; w < size; w++) {
-    const worker = new Worker(url);
-    workers.push(worker);
-    pending.push(null);
-    worker.on('message', (reply: GibbsWorkerReply) => {
-      const handler = pending[w];
-      pending[w] = null;
-      handler?.(reply);
-    });
-    worker.on('error', (error: Error) => {
-      const handler = pending[w];
-      pending[w] = null;
-      handler?.({ type: 'error', message: error.message });
-    });
-  }
-  try {
-    await Promise.all(workers.map((_, w) => request(w, init)));
-  } catch (error) {
-    await Promise.all(workers.map((worker) => worker.terminate()));
-    throw error;
-  }
-  return {
-    async run(tasks: GibbsWorkerTask[]): Promise<number[]> {
-      const values = new Array<number>(tasks.length).fill(0);
-      let next = 0;
-      const loop = async (w: number): Promise<void> => {
-        while (next < tasks.length) {
-          const t = next++;
-          values[t] = await request(w, tasks[t]!);
-        }
-      };
-      await Promise.all(workers.map((_, w) => loop(w)));
-      return values;
-    },
-    async close(): Promise<void> {
-      await Promise.all(workers.map((worker) => worker.terminate()));
     },
   };
 }

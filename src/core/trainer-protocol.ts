@@ -1,4 +1,4 @@
-/** Messages between the trainer and its worker threads (see ./trainer-worker.ts). */
+/** What the trainer tells its worker threads (./trainer-worker.ts, run by ./worker-pool.ts). */
 import { type ArrayDescriptor, type SharedArena, viewOf } from './arena.js';
 import type { HalfEpochArgs } from './kernel.js';
 import type { KernelName } from './kernels.js';
@@ -27,7 +27,6 @@ export interface WorkerScalars {
 }
 
 export interface WorkerInit {
-  type: 'init';
   kernel: KernelName;
   buffer: SharedArrayBuffer;
   memory: WebAssembly.Memory | null;
@@ -43,10 +42,6 @@ export interface WorkerSolve {
   rowStart: number;
   rowEnd: number;
 }
-
-export type WorkerRequest = WorkerInit | WorkerSolve;
-
-export type WorkerReply = { type: 'ready' } | { type: 'done'; value: number } | { type: 'error'; message: string };
 
 /** Where each array of a half-epoch lives in the arena (to post to another thread). */
 export function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescriptors {

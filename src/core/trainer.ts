@@ -15,11 +15,8 @@
  * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
  */
-import { existsSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { RatingList, RatingMatrix, SparseIndex } from '../data/types.js';
 import type { SharedArena } from './arena.js';
 import {
@@ -37,8 +34,9 @@ import {
   type ItemGenres,
 } from './als.js';
 import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
-import { describeSide, type WorkerInit, type WorkerReply, type WorkerSolve } from './trainer-protocol.js';
+import { describeSide, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
+import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
 
 /** The loss became NaN or infinite: training diverged. The CLI catches it and keeps the last good checkpoint. */
 export class DivergenceError extends Error {
@@ -89,19 +87,6 @@ export interface Trainer {
   state(into?: ModelState): ModelState;
   /** Stops the worker threads. The trainer cannot be used afterwards. */
   close(): Promise<void>;
-}
-
-/** Path of the compiled worker script: next to this file in dist/, or in dist/ when run from src/ (vitest). */
-export function workerScriptUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL('../../dist/core/trainer-worker.js', here);
-  return new URL('./trainer-worker.js', here);
-}
-
-interface Chunk {
-  side: 'user' | 'item';
-  rowStart: number;
-  rowEnd: number;
 }
 
 /** Cuts rows [0, rows) into about `parts` contiguous chunks of similar cost n_r + rowCost. */
@@ -195,14 +180,20 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
 
   const rowCost = K / 3 + 1;
   const chunksPerThread = threads === 1 ? 1 : 8;
-  const chunks: Record<'user' | 'item', Chunk[]> = {
-    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({ side: 'user', rowStart: a, rowEnd: b })),
-    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({ side: 'item', rowStart: a, rowEnd: b })),
+  // The workers' tasks, made once: each half-epoch posts the same messages.
+  const solveTasks: Record<'user' | 'item', WorkerSolve[]> = {
+    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({ type: 'solve', side: 'user', rowStart: a, rowEnd: b })),
+    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({ type: 'solve', side: 'item', rowStart: a, rowEnd: b })),
   };
 
   // The loss's error sum is cut into a fixed number of user chunks, independent of the thread
   // count, and the partial sums are added in chunk order: the loss is the same for any --threads.
-  const objectiveChunks: Chunk[] = splitRowsByCost(userOffsets, U, OBJECTIVE_CHUNKS, rowCost).map(([a, b]) => ({ side: 'user', rowStart: a, rowEnd: b }));
+  const objectiveTasks: WorkerSolve[] = splitRowsByCost(userOffsets, U, OBJECTIVE_CHUNKS, rowCost).map(([a, b]) => ({
+    type: 'squared-errors',
+    side: 'user',
+    rowStart: a,
+    rowEnd: b,
+  }));
 
   let runHalfEpoch: (side: 'user' | 'item') => Promise<void>;
   let squaredErrors: () => Promise<number>;
@@ -216,24 +207,24 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     };
     squaredErrors = async () => {
       let sum = 0;
-      for (const chunk of objectiveChunks) sum += squaredErrorSum(userArgs, chunk.rowStart, chunk.rowEnd);
+      for (const task of objectiveTasks) sum += squaredErrorSum(userArgs, task.rowStart, task.rowEnd);
       return sum;
     };
   } else {
-    const pool = await startPool(threads, {
-      type: 'init',
+    const init: WorkerInit = {
       kernel: kernel.name,
       buffer: arena.buffer,
       memory: arena.memory,
       user: describeSide(arena, userArgs),
       item: describeSide(arena, itemArgs),
       scalars: common,
-    });
+    };
+    const pool = await startWorkerPool<WorkerSolve>({ script: coreWorkerScript('trainer-worker.js'), size: threads, workerData: init, label: 'training thread' });
     runHalfEpoch = async (side) => {
-      await pool.run('solve', chunks[side]);
+      await pool.run(solveTasks[side]);
     };
     squaredErrors = async () => {
-      const parts = await pool.run('squared-errors', objectiveChunks);
+      const parts = await pool.run(objectiveTasks);
       let sum = 0;
       for (const part of parts) sum += part;
       return sum;
@@ -369,68 +360,3 @@ async function releaseGarbage(bytes: number, always = false): Promise<void> {
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
 const OBJECTIVE_CHUNKS = 16;
-
-interface Pool {
-  /** Runs the chunks on the threads (each idle thread takes the next); returns each chunk's value. */
-  run(type: WorkerSolve['type'], chunks: Chunk[]): Promise<number[]>;
-  close(): Promise<void>;
-}
-
-/** Starts `size` persistent workers, each initialised once with the arena. */
-async function startPool(size: number, init: WorkerInit): Promise<Pool> {
-  const url = workerScriptUrl();
-  if (!existsSync(fileURLToPath(url))) {
-    throw new Error(`worker script ${fileURLToPath(url)} is missing: run 'npm run build' first`);
-  }
-  const workers: Worker[] = [];
-  // The reply handler of each worker's request in flight.
-  const pending: Array<((reply: WorkerReply) => void) | null> = [];
-  const request = (w: number, message: WorkerInit | WorkerSolve): Promise<number> =>
-    new Promise((resolve, reject) => {
-      pending[w] = (reply) => {
-        if (reply.type === 'error') reject(new Error(`training thread ${w}: ${reply.message}`));
-        else resolve(reply.type === 'done' ? reply.value : 0);
-      };
-      workers[w]!.postMessage(message);
-    });
-  for (let w = 0; w < size; w++) {
-    const worker = new Worker(url);
-    workers.push(worker);
-    pending.push(null);
-    worker.on('message', (reply: WorkerReply) => {
-      const handler = pending[w];
-      pending[w] = null;
-      handler?.(reply);
-    });
-    worker.on('error', (error: Error) => {
-      const handler = pending[w];
-      pending[w] = null;
-      handler?.({ type: 'error', message: error.message });
-    });
-  }
-  try {
-    await Promise.all(workers.map((_, w) => request(w, init)));
-  } catch (error) {
-    await Promise.all(workers.map((worker) => worker.terminate()));
-    throw error;
-  }
-
-  return {
-    async run(type: WorkerSolve['type'], chunks: Chunk[]): Promise<number[]> {
-      const values = new Array<number>(chunks.length).fill(0);
-      let next = 0;
-      const loop = async (w: number): Promise<void> => {
-        while (next < chunks.length) {
-          const c = next++;
-          const chunk = chunks[c]!;
-          values[c] = await request(w, { type, side: chunk.side, rowStart: chunk.rowStart, rowEnd: chunk.rowEnd });
-        }
-      };
-      await Promise.all(workers.map((_, w) => loop(w)));
-      return values;
-    },
-    async close(): Promise<void> {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-    },
-  };
-}
