@@ -9,9 +9,22 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment } from '../cli/environment.js';
 import { dataHome } from '../data/home.js';
+import { AlsError } from '../errors.js';
 
-/** A bench's program: name as `node dist/bench/<name>.js`, a one-line summary for `--help`. */
+/**
+ * A bench's program: name as `node dist/bench/<name>.js`, a one-line summary for `--help`.
+ * An AlsError that escapes the script (a missing folder, a bad file) is printed as one line
+ * naming the script; anything else is a bug and keeps its stack.
+ */
 export function benchCommand(name: string, summary: string): Command {
+  process.on('uncaughtException', (error: unknown) => {
+    if (error instanceof AlsError) {
+      process.stderr.write(`${name}: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
   return new Command(name).description(summary).allowExcessArguments(false);
 }
 
@@ -24,8 +37,14 @@ function numberParser(test: (value: number) => boolean, what: string): (text: st
   };
 }
 
-export const positiveInteger = numberParser((v) => Number.isInteger(v) && v > 0, 'a positive whole number');
-export const nonNegativeInteger = numberParser((v) => Number.isInteger(v) && v >= 0, 'a whole number ≥ 0');
+export const positiveInteger = numberParser(
+  (v) => Number.isInteger(v) && v > 0,
+  'a positive whole number',
+);
+export const nonNegativeInteger = numberParser(
+  (v) => Number.isInteger(v) && v >= 0,
+  'a whole number ≥ 0',
+);
 export const positiveNumber = numberParser((v) => Number.isFinite(v) && v > 0, 'a positive number');
 
 /** A comma-separated list, each item parsed by `parse` (e.g. `--threads 1,2`). */
@@ -36,7 +55,8 @@ export function listOf<T>(parse: (text: string) => T): (text: string) => T[] {
 /** One of a few words (for lists of them; a single choice is commander's `Option.choices`). */
 export function oneOf<const T extends string>(choices: readonly T[]): (text: string) => T {
   return (text: string): T => {
-    if (!(choices as readonly string[]).includes(text)) throw new InvalidArgumentError(`${JSON.stringify(text)} is not one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(text))
+      throw new InvalidArgumentError(`${JSON.stringify(text)} is not one of ${choices.join(', ')}`);
     return text as T;
   };
 }
