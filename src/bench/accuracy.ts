@@ -20,7 +20,7 @@ import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, Split } from '../data/types.js';
 import path from 'node:path';
-import { benchCommand, benchDataHome, listOf, oneOf, positiveInteger } from './options.js';
+import { benchCommand, benchDataHome, dataHomeOption, listOf, oneOf, positiveInteger } from './options.js';
 
 interface Config {
   label: string;
@@ -38,7 +38,7 @@ const program = benchCommand('accuracy', 'held-out RMSE of the three models on t
   .addOption(new Option('--models <kinds>', 'comma-separated model kinds').argParser(listOf(oneOf(MODEL_KINDS))).default([...MODEL_KINDS], MODEL_KINDS.join(',')))
   .option('--cases <splits>', 'only these splits (comma-separated; cold-items:0.1 only on request)', listOf(String))
   .option('--no-cold', 'skip the cold-start table')
-  .option('--data-home <dir>', 'data home (default: $ALS_DATA_HOME, else ./data)')
+  .addOption(dataHomeOption())
   .parse();
 const options = program.opts<{
   epochs: number;

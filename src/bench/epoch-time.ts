@@ -14,11 +14,11 @@ import { loadKernel, type KernelName } from '../core/kernels.js';
 import { createTrainer } from '../core/trainer.js';
 import { MODEL_KINDS, type ModelKind } from '../core/types.js';
 import { loadDataset } from '../data/load.js';
-import { benchCommand, benchDataHome, dataFolder, listOf, positiveInteger } from './options.js';
+import { benchCommand, benchDataHome, dataHomeOption, dataFolder, listOf, positiveInteger } from './options.js';
 
 const options = benchCommand('epoch-time', 'time per ALS epoch (updates only) for each thread count')
   .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
-  .option('--data-home <dir>', 'data home (default: $ALS_DATA_HOME, else ./data)')
+  .addOption(dataHomeOption())
   .option('--dim <k>', 'latent dimension', positiveInteger, 30)
   .option('--epochs <n>', 'timed epochs after the warm-up epoch', positiveInteger, 10)
   .addOption(new Option('--model <kind>', 'model kind').choices(MODEL_KINDS).default('latent'))

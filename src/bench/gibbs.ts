@@ -18,11 +18,11 @@ import { createTrainer } from '../core/trainer.js';
 import { MODEL_KINDS, type ModelKind } from '../core/types.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
-import { benchCommand, benchDataHome, dataFolder, listOf, nonNegativeInteger, oneOf, positiveInteger } from './options.js';
+import { benchCommand, benchDataHome, dataHomeOption, dataFolder, listOf, nonNegativeInteger, oneOf, positiveInteger } from './options.js';
 
 const program = benchCommand('gibbs', 'Gibbs-sampled Bayesian ALS against ALS on the same split: RMSE, calibration, time per sample')
   .option('--data <dir>', 'data set folder (name in the data home, or a path)', 'ml-100k')
-  .option('--data-home <dir>', 'data home, also the cache location (default: $ALS_DATA_HOME, else ./data)')
+  .addOption(dataHomeOption(' and the load cache goes'))
   .option('--split <spec>', 'split spec', 'ml100k:u1')
   .addOption(new Option('--model <kinds>', 'comma-separated model kinds').argParser(listOf(oneOf(MODEL_KINDS))).default(['genre', 'latent'], 'genre,latent'))
   .option('--dim <k>', 'latent dimension of the sampler', positiveInteger, DEFAULT_BAYESIAN_OPTIONS.dim)

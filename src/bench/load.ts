@@ -18,7 +18,7 @@ import { Option } from 'commander';
 import { cacheFileFor, stampSources, writeCache } from '../data/cache.js';
 import { loadDataset, readDataset } from '../data/load.js';
 import { detectLayout } from '../data/readers/detect.js';
-import { benchCommand, benchDataHome, dataFolder } from './options.js';
+import { benchCommand, benchDataHome, dataHomeOption, dataFolder } from './options.js';
 
 interface PhaseResult {
   phase: string;
@@ -42,7 +42,7 @@ interface LoadBenchOptions {
 
 const options = benchCommand('load', 'cold, cached and csv-parse load times and peak RSS, each in a fresh process')
   .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
-  .option('--data-home <dir>', 'data home (default: $ALS_DATA_HOME, else ./data)')
+  .addOption(dataHomeOption())
   .option('--skip-csv-parse', 'skip the csv-parse comparison', false)
   .addOption(new Option('--child <phase>').hideHelp())
   .addOption(new Option('--cache-dir <dir>').hideHelp())

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readEnvironment } from '../cli/environment.js';
 import { dataHome } from '../data/home.js';
 import { AlsError } from '../errors.js';
@@ -64,6 +64,14 @@ export function oneOf<const T extends string>(choices: readonly T[]): (text: str
 /** The data home: `--data-home` when given, else $ALS_DATA_HOME, else `fallback` (./data). */
 export function benchDataHome(explicit?: string, fallback = 'data'): string {
   return dataHome(explicit ?? readEnvironment().dataHome ?? fallback);
+}
+
+/** `--data-home <dir>`, the same in every bench that reads a set by name; `also` adds a use. */
+export function dataHomeOption(also = ''): Option {
+  return new Option(
+    '--data-home <dir>',
+    `data home, where set names resolve${also} (default: $ALS_DATA_HOME, else ./data)`,
+  );
 }
 
 /** `--data`: a folder name inside the data home when one exists there, else a path. */

@@ -26,8 +26,8 @@ const benchDir = path.join(root, 'dist', 'bench');
 const options = benchCommand('run', 'every benchmark, one after another, each in its own process')
   .option('--big <folder>', 'also the 32M-rating scale, on this MovieLens-32M-shaped set')
   .option('--make-big', 'also the 32M-rating scale, generating the set first with als synth (data home/synth-32m)', false)
-  .option('--cv', 'also cross-validation of the default model on ML-100K u1–u5 (about a minute)', false)
-  .option('--gibbs', 'also Gibbs-sampled Bayesian ALS against ALS on ML-100K u1 (a few minutes)', false)
+  .option('--cv', 'also cross-validation of the default model on ML-100K u1–u5, 100 epochs', false)
+  .option('--gibbs', 'also Gibbs-sampled Bayesian ALS against ALS on ML-100K u1, genre and latent', false)
   .option('--data-home <dir>', 'data home (default: $ALS_DATA_HOME, else data/ in the project)')
   .parse()
   .opts<{ big?: string; makeBig: boolean; cv: boolean; gibbs: boolean; dataHome?: string }>();
