@@ -8,27 +8,29 @@
  * wall time depends on the load, the CPU time much less (with 1 thread it bounds the unloaded
  * wall time from above).
  */
-import path from 'node:path';
+import { Option } from 'commander';
 import { DEFAULT_HYPERPARAMETERS } from '../core/defaults.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import { createTrainer } from '../core/trainer.js';
-import type { ModelKind } from '../core/types.js';
-import { dataHome } from '../data/home.js';
+import { MODEL_KINDS, type ModelKind } from '../core/types.js';
 import { loadDataset } from '../data/load.js';
+import { benchCommand, benchDataHome, dataHomeOption, dataFolder, listOf, positiveInteger } from './options.js';
 
-const argv = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
-const data = option('--data', 'ml-latest-small');
-const dim = Number(option('--dim', '30'));
-const epochs = Number(option('--epochs', '10'));
-const kind = option('--model', 'latent') as ModelKind;
-const kernel = await loadKernel(option('--kernel', 'ts') as KernelName);
-const threadCounts = option('--threads', '1,2').split(',').map(Number);
+const options = benchCommand('epoch-time', 'time per ALS epoch (updates only) for each thread count')
+  .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
+  .addOption(dataHomeOption())
+  .option('--dim <k>', 'latent dimension', positiveInteger, 30)
+  .option('--epochs <n>', 'timed epochs after the warm-up epoch', positiveInteger, 10)
+  .addOption(new Option('--model <kind>', 'model kind').choices(MODEL_KINDS).default('latent'))
+  .addOption(new Option('--kernel <name>', 'kernel').choices(['ts', 'wasm'] as const).default('ts'))
+  .addOption(new Option('--threads <list>', 'comma-separated thread counts').argParser(listOf(positiveInteger)).default([1, 2], '1,2'))
+  .parse()
+  .opts<{ data: string; dataHome?: string; dim: number; epochs: number; model: ModelKind; kernel: KernelName; threads: number[] }>();
+const { data, dim, epochs, model: kind } = options;
+const kernel = await loadKernel(options.kernel);
+const threadCounts = options.threads;
 
-const dataset = await loadDataset(path.join(dataHome(process.env.ALS_DATA_HOME), data));
+const dataset = await loadDataset(dataFolder(data, benchDataHome(options.dataHome)));
 const m = dataset.matrix;
 console.log(`${data}: ${m.numRatings} ratings, ${m.numUsers} users, ${m.numItems} movies; ${kind} dim ${dim}, ${kernel.name} kernel`);
 for (const threads of threadCounts) {

@@ -8,11 +8,13 @@
  * half-epochs, without the metrics) for every kernel × thread count; the first epoch is reported
  * apart from the best later one (it includes warming up caches and JIT).
  */
+import { Option } from 'commander';
 import { createTrainer } from '../core/trainer.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import { Random } from '../core/random.js';
 import { buildRatingMatrix } from '../data/matrix.js';
 import type { RatingList } from '../data/types.js';
+import { benchCommand, listOf, oneOf, positiveInteger, positiveNumber } from './options.js';
 import { ML32M_MOVIES, ML32M_RATINGS, ML32M_USERS, powerLawCounts } from './half-epoch-problem.js';
 
 interface EpochBenchOptions {
@@ -23,24 +25,19 @@ interface EpochBenchOptions {
   kernels: KernelName[];
 }
 
-function parseOptions(argv: string[]): EpochBenchOptions {
-  const options: EpochBenchOptions = { scale: 1, epochs: 2, dim: 30, threads: [1, 2], kernels: ['wasm', 'ts'] };
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i]!;
-    const text = argv[i + 1] ?? '';
-    const value = Number(text);
-    if (flag === '--scale' && value > 0) options.scale = value;
-    else if (flag === '--epochs' && Number.isInteger(value) && value > 0) options.epochs = value;
-    else if (flag === '--dim' && Number.isInteger(value) && value > 0) options.dim = value;
-    else if (flag === '--threads' && /^\d+(,\d+)*$/.test(text)) options.threads = text.split(',').map(Number);
-    else if (flag === '--kernels' && /^(ts|wasm)(,(ts|wasm))*$/.test(text)) options.kernels = text.split(',') as KernelName[];
-    else throw new Error(`bad option ${flag} ${text}`);
-  }
-  return options;
+function parseOptions(): EpochBenchOptions {
+  return benchCommand('epoch', 'whole ALS epochs on a MovieLens-32M-shaped synthetic set, per kernel and thread count')
+    .option('--scale <s>', "fraction of MovieLens-32M's users and ratings (the movies stay)", positiveNumber, 1)
+    .option('--epochs <n>', 'epochs per kernel × thread count', positiveInteger, 2)
+    .option('--dim <k>', 'latent dimension', positiveInteger, 30)
+    .addOption(new Option('--threads <list>', 'comma-separated thread counts').argParser(listOf(positiveInteger)).default([1, 2], '1,2'))
+    .addOption(new Option('--kernels <list>', 'comma-separated kernels (ts, wasm)').argParser(listOf(oneOf(['ts', 'wasm']))).default(['wasm', 'ts'], 'wasm,ts'))
+    .parse()
+    .opts<EpochBenchOptions>();
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions();
   const rng = new Random(2024);
   const numUsers = Math.round(ML32M_USERS * options.scale);
   const numItems = ML32M_MOVIES;

@@ -38,7 +38,7 @@ import {
   powerLawCounts,
   splitRowsByRatings,
 } from './half-epoch-problem.js';
-
+import { benchCommand, nonNegativeInteger, positiveInteger, positiveNumber } from './options.js';
 
 interface BenchOptions {
   scale: number;
@@ -48,23 +48,15 @@ interface BenchOptions {
   skipTs: boolean;
 }
 
-function parseOptions(argv: string[]): BenchOptions {
-  const options: BenchOptions = { scale: 1, dim: 30, reps: 3, threads: 2, skipTs: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === '--skip-ts') {
-      options.skipTs = true;
-      continue;
-    }
-    const value = Number(argv[++i]);
-    const positive = Number.isFinite(value) && value > 0;
-    if (flag === '--scale' && positive) options.scale = value;
-    else if (flag === '--dim' && Number.isInteger(value) && value >= 0) options.dim = value;
-    else if (flag === '--reps' && Number.isInteger(value) && positive) options.reps = value;
-    else if (flag === '--threads' && Number.isInteger(value) && positive) options.threads = value;
-    else throw new Error(`bad option ${flag} ${argv[i] ?? ''}`);
-  }
-  return options;
+function parseOptions(): BenchOptions {
+  return benchCommand('kernel', "half-epoch kernel timings on the user side of a MovieLens-32M-shaped problem")
+    .option('--scale <s>', "fraction of MovieLens-32M's users and ratings (the movies stay)", positiveNumber, 1)
+    .option('--dim <k>', 'latent dimension', nonNegativeInteger, 30)
+    .option('--reps <n>', 'runs per timing (the best is reported)', positiveInteger, 3)
+    .option('--threads <n>', 'worker threads of the threaded wasm half-epoch (1: skip it)', positiveInteger, 2)
+    .option('--skip-ts', 'skip the TypeScript kernel timings', false)
+    .parse()
+    .opts<BenchOptions>();
 }
 
 interface Timing {
@@ -199,7 +191,7 @@ async function threadedSeconds(
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions();
   const { dim, reps } = options;
   const rng = new Random(2024);
   const numRows = Math.round(ML32M_USERS * options.scale);

@@ -1,5 +1,5 @@
 /**
- * Load benchmark: `node dist/bench/load.js --data <folder> [--skip-csv-parse]`.
+ * Load benchmark: `node dist/bench/load.js --data <set> [--skip-csv-parse]` (a set in the data home, or a folder).
  *
  * Each measurement runs in a fresh child process so its peak RSS (process.resourceUsage().maxRSS)
  * is its own and the OS page cache is the only thing shared (run once to warm it; numbers are
@@ -14,9 +14,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Option } from 'commander';
 import { cacheFileFor, stampSources, writeCache } from '../data/cache.js';
 import { loadDataset, readDataset } from '../data/load.js';
 import { detectLayout } from '../data/readers/detect.js';
+import { benchCommand, benchDataHome, dataHomeOption, dataFolder } from './options.js';
 
 interface PhaseResult {
   phase: string;
@@ -29,10 +31,23 @@ interface PhaseResult {
   ratings: number;
 }
 
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : undefined;
+interface LoadBenchOptions {
+  data: string;
+  dataHome?: string;
+  skipCsvParse: boolean;
+  /** Set in the child processes the bench spawns: the phase to measure, and where the cache goes. */
+  child?: string;
+  cacheDir?: string;
 }
+
+const options = benchCommand('load', 'cold, cached and csv-parse load times and peak RSS, each in a fresh process')
+  .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
+  .addOption(dataHomeOption())
+  .option('--skip-csv-parse', 'skip the csv-parse comparison', false)
+  .addOption(new Option('--child <phase>').hideHelp())
+  .addOption(new Option('--cache-dir <dir>').hideHelp())
+  .parse()
+  .opts<LoadBenchOptions>();
 
 const peakRssMB = (): number => process.resourceUsage().maxRSS / 1024;
 const cpuMsSince = (start: NodeJS.CpuUsage): number => {
@@ -72,15 +87,15 @@ async function runPhase(phase: string, dir: string, cacheDir: string): Promise<P
 }
 
 async function main(): Promise<void> {
-  const dir = path.resolve(argument('--data') ?? 'data/ml-latest-small');
-  const child = argument('--child');
+  const dir = dataFolder(options.data, benchDataHome(options.dataHome));
+  const child = options.child;
   if (child !== undefined) {
-    const result = await runPhase(child, dir, argument('--cache-dir')!);
+    const result = await runPhase(child, dir, options.cacheDir!);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'als-bench-cache-'));
-  const phases = ['cold-scanner', 'cached', ...(process.argv.includes('--skip-csv-parse') ? [] : ['cold-csv-parse'])];
+  const phases = ['cold-scanner', 'cached', ...(options.skipCsvParse ? [] : ['cold-csv-parse'])];
   const size = statSync(detectLayout(dir).ratingsFile).size;
   process.stdout.write(`data: ${dir} (ratings file ${(size / 1e6).toFixed(0)} MB; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)\n`);
   try {

@@ -16,32 +16,30 @@ import { readCheckpoint } from '../data/checkpoint.js';
 import { compactEligible } from '../core/batch.js';
 import { batchTopN } from '../core/batch-pool.js';
 import { eligibleMask } from '../core/recommend.js';
+import { benchCommand, nonNegativeInteger, positiveInteger } from './options.js';
 
-function option(name: string, fallback?: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : fallback;
-}
-
-const model = option('model');
-if (!model) {
-  process.stderr.write('usage: node dist/bench/recommend.js --model <checkpoint> [--movie-id id] [--runs n] [--threads n]\n');
-  process.exit(2);
-}
-const runs = Number(option('runs', '5'));
-const threads = Number(option('threads', String(availableParallelism())));
-const top = Number(option('top', '10'));
-const minRatings = Number(option('min-ratings', '20'));
+const options = benchCommand('recommend', 'als recommend latency (process start to list) and the batch top-N for every user')
+  .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
+  .option('--movie-id <id>', 'the liked movie of the timed als recommend (default: the first movie of the checkpoint)', positiveInteger)
+  .option('--runs <n>', 'timed als recommend processes', positiveInteger, 5)
+  .option('--threads <n>', 'threads of the batch top-N', positiveInteger, availableParallelism())
+  .option('--top <n>', 'list length', positiveInteger, 10)
+  .option('--min-ratings <n>', 'popularity floor of the batch top-N', nonNegativeInteger, 20)
+  .option('--skip-batch', 'skip the batch top-N', false)
+  .parse()
+  .opts<{ model: string; movieId?: number; runs: number; threads: number; top: number; minRatings: number; skipBatch: boolean }>();
+const { model, runs, threads, top, minRatings } = options;
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/als.js');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 process.stdout.write(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 
 const checkpoint = readCheckpoint(model);
-const movieId = option('movie-id', String(checkpoint.itemIds[0]));
+const movieId = String(options.movieId ?? checkpoint.itemIds[0]);
 const wallMs: number[] = [];
 for (let r = 0; r < runs; r++) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, [bin, 'recommend', '--model', model, '--movie-id', movieId!, '--top', String(top)], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [bin, 'recommend', '--model', model, '--movie-id', movieId, '--top', String(top)], { encoding: 'utf8' });
   wallMs.push(performance.now() - start);
   if (result.status !== 0) throw new Error(`als recommend failed: ${result.stderr}`);
 }
@@ -50,7 +48,7 @@ process.stdout.write(
     `median ${(median(wallMs) / 1000).toFixed(3)} s, min ${(Math.min(...wallMs) / 1000).toFixed(3)} s wall over ${runs} runs\n`,
 );
 
-if (!process.argv.includes('--skip-batch')) {
+if (!options.skipBatch) {
   const state = checkpoint.state;
   const eligible = eligibleMask(checkpoint.catalog, {
     ratingCounts: checkpoint.itemTrainCounts, minRatings, keepUnrated: false,

@@ -8,12 +8,33 @@
  */
 import { openRegistry, type NewRun } from '../registry/registry.js';
 import { loadSqlite } from '../registry/driver.js';
+import { benchCommand, positiveInteger } from './options.js';
 
-const [command, file, countText] = process.argv.slice(2);
-if (command === undefined || file === undefined) {
-  process.stderr.write('usage: node dist/bench/registry.js fill|record|list <file> [runs]\n');
-  process.exit(2);
+const program = benchCommand('registry', 'what the run registry costs: filling, recording one run, listing');
+let command = '';
+let file = '';
+let count = 10000;
+program
+  .command('fill')
+  .description('add finished runs (100 epochs, 6 metrics each)')
+  .argument('<file>', 'registry file')
+  .argument('[runs]', 'runs to add', positiveInteger, count)
+  .action((f: string, n: number) => {
+    [command, file, count] = ['fill', f, n];
+  });
+for (const [name, summary] of [
+  ['record', 'one run as `als train` would record it, phases timed'],
+  ['list', 'listing queries over the whole file, timed'],
+] as const) {
+  program
+    .command(name)
+    .description(summary)
+    .argument('<file>', 'registry file')
+    .action((f: string) => {
+      [command, file] = [name, f];
+    });
 }
+program.parse();
 
 const run = (i: number): NewRun => ({
   kind: i % 10 === 0 ? 'cv' : 'train',
@@ -38,7 +59,7 @@ const metrics = (i: number): Record<string, number> => ({ rmse: 0.9 + (i % 97) /
 const t0 = performance.now();
 if (command === 'fill') {
   const registry = await openRegistry(file);
-  const n = Number(countText ?? 10000);
+  const n = count;
   for (let i = 0; i < n; i++) {
     const h = registry.startRun(run(i));
     epochs(h, 100);

@@ -12,18 +12,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCommand, positiveInteger } from './options.js';
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
-
-const model = option('--model');
-if (!model) {
-  process.stderr.write('usage: node dist/bench/report.js --model <checkpoint> [--runs 3]\n');
-  process.exit(2);
-}
-const runs = Number(option('--runs') ?? 3);
+const { model, runs } = benchCommand('report', 'als report on a checkpoint in fresh processes: wall, CPU and HTML size')
+  .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
+  .option('--runs <n>', 'als report processes', positiveInteger, 3)
+  .parse()
+  .opts<{ model: string; runs: number }>();
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/als.js');
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-bench-report-'));
 try {

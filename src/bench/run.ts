@@ -6,6 +6,8 @@
  *   npm run bench                       # the two small MovieLens sets + a dense synthetic set (~4 min)
  *   npm run bench -- --big <folder>     # also the 32M-rating scale, on a MovieLens-32M-shaped set
  *   npm run bench -- --make-big         # … generating that set first with `als synth` (data home/synth-32m)
+ *   npm run bench -- --cv --gibbs       # also 5-fold CV on ML-100K u1–u5, and Gibbs against ALS on u1
+ *   npm run bench -- --help             # every option
  *
  * Data comes from the data home ($ALS_DATA_HOME, else ./data); ml-100k and ml-latest-small are
  * fetched with `als download` when missing (set ALS_MIRROR when offline). Wall times depend on
@@ -16,12 +18,20 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCommand, benchDataHome } from './options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'als.js');
 const benchDir = path.join(root, 'dist', 'bench');
-const home = path.resolve(process.env.ALS_DATA_HOME ?? path.join(root, 'data'));
-const argv = process.argv.slice(2);
+const options = benchCommand('run', 'every benchmark, one after another, each in its own process')
+  .option('--big <folder>', 'also the 32M-rating scale, on this MovieLens-32M-shaped set')
+  .option('--make-big', 'also the 32M-rating scale, generating the set first with als synth (data home/synth-32m)', false)
+  .option('--cv', 'also cross-validation of the default model on ML-100K u1–u5, 100 epochs', false)
+  .option('--gibbs', 'also Gibbs-sampled Bayesian ALS against ALS on ML-100K u1, genre and latent', false)
+  .option('--data-home <dir>', 'data home (default: $ALS_DATA_HOME, else data/ in the project)')
+  .parse()
+  .opts<{ big?: string; makeBig: boolean; cv: boolean; gibbs: boolean; dataHome?: string }>();
+const home = benchDataHome(options.dataHome, path.join(root, 'data'));
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-bench-'));
 
 function section(title: string): void {
@@ -89,8 +99,17 @@ try {
   run('node dist/bench/recommend.js --model <ml-latest-small genre model> --runs 7', [path.join(benchDir, 'recommend.js'), '--model', model, '--runs', '7']);
   run('node dist/bench/report.js --model <ml-latest-small genre model> --runs 3', [path.join(benchDir, 'report.js'), '--model', model, '--runs', '3']);
 
-  let big = argv.includes('--big') ? path.resolve(argv[argv.indexOf('--big') + 1]!) : undefined;
-  if (argv.includes('--make-big')) {
+  if (options.cv) {
+    section('Cross-validation: the default model on ML-100K u1–u5 (100 epochs, dim 30), whole process');
+    run('node dist/bench/cv.js <data home>/ml-100k --threads 2', [path.join(benchDir, 'cv.js'), path.join(home, 'ml-100k'), '--threads', '2']);
+  }
+  if (options.gibbs) {
+    section('Bayesian: Gibbs sampling against ALS on ML-100K u1 (genre and latent)');
+    run('node dist/bench/gibbs.js --data ml-100k --split ml100k:u1', [path.join(benchDir, 'gibbs.js'), '--data', 'ml-100k', '--split', 'ml100k:u1']);
+  }
+
+  let big = options.big === undefined ? undefined : path.resolve(options.big);
+  if (options.makeBig) {
     big = path.join(home, 'synth-32m');
     if (!existsSync(big)) {
       section('Generating a MovieLens-32M-shaped set with als synth');

@@ -4,15 +4,16 @@
  * (e.g. a 32M-rating `als synth` set). The load uses the cache if one exists. CPU time is printed
  * next to wall time because the machine is usually shared.
  */
+import { Argument } from 'commander';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
+import { benchCommand } from './options.js';
 
-const dir = process.argv[2];
-if (dir === undefined) {
-  process.stderr.write('usage: node dist/bench/splits.js <data-folder> [spec…]\n');
-  process.exit(2);
-}
-const specs = process.argv.length > 3 ? process.argv.slice(3) : ['random:0.1', 'user:0.1', 'temporal:0.1', 'cold-items:0.05'];
+const program = benchCommand('splits', 'time of each split rule on a data set, and the peak RSS')
+  .argument('<data-folder>', 'the data set folder')
+  .addArgument(new Argument('[spec...]', 'split specs').default(['random:0.1', 'user:0.1', 'temporal:0.1', 'cold-items:0.05'], 'random:0.1 user:0.1 temporal:0.1 cold-items:0.05'))
+  .parse();
+const [dir, specs] = program.processedArgs as [string, string[]];
 const loadStartMs = performance.now();
 const dataset = await loadDataset(dir);
 process.stdout.write(`load ${dataset.info.name}: ${dataset.matrix.numRatings} ratings in ${((performance.now() - loadStartMs) / 1000).toFixed(2)} s\n`);

@@ -7,8 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateSynth } from '../data/synth.js';
+import { ML32M_MOVIES, ML32M_USERS } from './half-epoch-problem.js';
+import { benchCommand, positiveInteger } from './options.js';
 
-const [ratings, users, movies] = [Number(process.argv[2] ?? 32_000_000), Number(process.argv[3] ?? 200_948), Number(process.argv[4] ?? 87_585)];
+/** MovieLens-32M's rating count, rounded as `als synth --ratings 32000000` is usually run. */
+const ML32M_RATINGS_ROUND = 32_000_000;
+
+const program = benchCommand('synth', 'als synth at a given shape into a temporary folder: wall time and peak RSS')
+  .argument('[ratings]', 'ratings', positiveInteger, ML32M_RATINGS_ROUND)
+  .argument('[users]', 'users', positiveInteger, ML32M_USERS)
+  .argument('[movies]', 'movies', positiveInteger, ML32M_MOVIES)
+  .parse();
+const [ratings, users, movies] = program.processedArgs as [number, number, number];
 const parent = mkdtempSync(path.join(tmpdir(), 'als-bench-synth-'));
 try {
   const cpuStart = process.cpuUsage();

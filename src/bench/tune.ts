@@ -5,7 +5,7 @@
  * defaults trained on u1.base and scored on u1.test.
  *   node dist/bench/tune.js <ml-100k folder> [--trials 40] [--threads 1] [--parallel 1] [--mode sync|async] [--registry file]
  */
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
 import { coreTrainFold, workerTrainFold } from '../app/fold-training.js';
 import { scoreOnHeldOut, tune } from '../app/tune.js';
 import { buildSpace, parseDimension } from '../app/tune-space.js';
@@ -14,30 +14,31 @@ import { loadKernel } from '../core/kernels.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
 import { openRegistry } from '../registry/registry.js';
+import { benchCommand, positiveInteger } from './options.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    trials: { type: 'string', default: '40' },
-    threads: { type: 'string', default: '1' },
-    parallel: { type: 'string', default: '1' },
-    mode: { type: 'string', default: 'sync' },
-    registry: { type: 'string' },
-    space: { type: 'string', multiple: true },
-  },
-});
-const dir = positionals[0];
-if (dir === undefined) {
-  process.stderr.write('usage: node dist/bench/tune.js <ml-100k folder> [--trials 40]\n');
-  process.exit(2);
-}
+const DEFAULT_SPACE = ['dim=10..100:log', 'tau=0.03..0.3:log', 'gamma=1..10:log', 'genre-tau=10..1000:log'];
+const program = benchCommand('tune', 'nested random search with successive halving on ML-100K u1, then u1.test of the best and the defaults')
+  .argument('<ml-100k-folder>', 'the ML-100K folder')
+  .option('--trials <n>', 'random-search trials', positiveInteger, 40)
+  .option('--threads <n>', 'trainer threads', positiveInteger, 1)
+  .option('--parallel <n>', 'fold trainings at once, in worker threads', positiveInteger, 1)
+  .addOption(new Option('--mode <mode>', 'successive halving mode').choices(['sync', 'async'] as const).default('sync'))
+  .option('--registry <file>', 'record the tune in this run registry')
+  .addOption(
+    new Option('--space <dimension>', `a search dimension, repeatable (default: ${DEFAULT_SPACE.join(' ')})`).argParser(
+      (item: string, previous: string[] | undefined) => [...(previous ?? []), item],
+    ),
+  )
+  .parse();
+const values = program.opts<{ trials: number; threads: number; parallel: number; mode: 'sync' | 'async'; registry?: string; space?: string[] }>();
+const dir = program.args[0]!;
 const t0 = performance.now();
 const dataset = await loadDataset(dir);
 const kernel = await loadKernel('wasm');
-const parallel = Number(values.parallel);
+const parallel = values.parallel;
 const trainFold = parallel > 1 ? workerTrainFold(kernel.name) : coreTrainFold(kernel);
 const registry = values.registry ? await openRegistry(values.registry) : null;
-const spaceArgs = values.space ?? ['dim=10..100:log', 'tau=0.03..0.3:log', 'gamma=1..10:log', 'genre-tau=10..1000:log'];
+const spaceArgs = values.space ?? DEFAULT_SPACE;
 const base = defaultHyperparameters(DEFAULT_MODEL_KIND);
 const result = await tune({
   dataset,
@@ -45,11 +46,11 @@ const result = await tune({
   innerFolds: 'random:5',
   seed: 1,
   space: buildSpace(spaceArgs.map((s) => parseDimension(s))),
-  strategy: { type: 'random', trials: Number(values.trials) },
+  strategy: { type: 'random', trials: values.trials },
   base,
-  halving: { milestones: [5, 15, 40], reduction: 3, mode: values.mode as 'sync' | 'async' },
+  halving: { milestones: [5, 15, 40], reduction: 3, mode: values.mode },
   metric: 'rmse',
-  threads: Number(values.threads),
+  threads: values.threads,
   trainFold,
   parallel,
   record: registry ? { registry, commandLine: process.argv.slice(1), toolVersion: '0.1.0', kernel: kernel.name } : null,
@@ -63,7 +64,7 @@ for (const [r, rung] of result.rungs.entries()) process.stdout.write(`rung ${r}:
 process.stdout.write(`best: trial ${result.best.trial} ${JSON.stringify(result.best.configuration)} inner-CV RMSE ${result.best.score.toFixed(4)}\n`);
 process.stdout.write(`als train --data ml-100k --split ml100k:u1 ${result.bestFlags}\n`);
 const u1 = makeSplit(dataset, 'ml100k:u1', 1);
-const score = (hyper: typeof base, epochs: number) => scoreOnHeldOut({ dataset, split: u1, hyper, epochs, seed: 1, threads: Number(values.threads), trainFold: coreTrainFold(kernel) });
+const score = (hyper: typeof base, epochs: number) => scoreOnHeldOut({ dataset, split: u1, hyper, epochs, seed: 1, threads: values.threads, trainFold: coreTrainFold(kernel) });
 const chosen = await score(result.best.hyper, result.best.epochs);
 const defaults40 = await score(base, 40);
 const defaults100 = await score(base, 100);
