@@ -116,6 +116,19 @@ describe('als train', () => {
     expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: false, weightedBiasRegularization: false });
   });
 
+  it('--weight-exponent records a, resumes with it, and refuses a value outside [0, 1] in one line', () => {
+    const out = path.join(work, 'exponent.als');
+    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--weight-exponent', '0.25', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(r);
+    expect(r.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.25, γ constant$/m);
+    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightExponent: 0.25 });
+    const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weight-exponent', '1', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(resumed);
+    expect(resumed.stderr).toContain('with changed weightExponent 0.25 → 1');
+    expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
+    expectOneLineError(als('train', '--data', ml100k, '--weight-exponent', '2', '--out', out), 2, /--weight-exponent: must be ≤ 1/);
+  });
+
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
     const a = path.join(work, 'resume.als');
     const b = path.join(work, 'straight.als');

@@ -65,7 +65,7 @@ export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
   lines.push(`model     ${r.checkpoint}`);
   lines.push(
-    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
+    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? ((h.weightExponent ?? 1) === 1 ? 'on' : `on, n^${h.weightExponent}`) : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
   );
   lines.push(`data      ${r.dataset.name} (fingerprint ${r.dataset.fingerprint.slice(0, 12)})`);
   lines.push(

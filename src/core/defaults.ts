@@ -23,6 +23,7 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
   genreTau: 100,
   weightedRegularization: true,
   weightedBiasRegularization: false,
+  weightExponent: 1,
 });
 
 /**
