@@ -103,12 +103,12 @@ describe('als train', () => {
     const out = path.join(work, 'constant-gamma.als');
     const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--gamma', '5', '--no-weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
     expectOk(r);
-    expect(r.stderr).toMatch(/^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, γ constant$/m);
+    expect(r.stderr).toMatch(/^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, n\^0\.5, γ constant$/m);
     expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightedBiasRegularization: false, gamma: 5 });
     const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
     expectOk(resumed);
     expect(resumed.stderr).toContain('with changed weightedBiasRegularization false → true');
-    expect(resumed.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, γ count-scaled$/m);
+    expect(resumed.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.5, γ count-scaled$/m);
     expect(readCheckpoint(out).state.hyper.weightedBiasRegularization).toBe(true);
     // --no-weighted makes the bias ridge plain too unless --weighted-bias says otherwise.
     const plain = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--no-weighted', '--kernel', 'ts', '--threads', '1', '--out', out, '--quiet');

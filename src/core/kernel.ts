@@ -13,9 +13,11 @@
  *
  * where p_r is the row's prior mean (zero unless `priorMeans` is given: the genre model's item
  * side), τ_r = τ·s_r with s_r = max(1, n_r)^a under weighted regularisation (ALS-WR is a = 1;
- * a = `weightExponent`, unset 1), else s_r = 1, and γ_r = γ·s'_r with s'_r = max(1, n_r)^a when the bias ridge is weighted too, else s'_r = 1
- * (`weightedBiasRegularization`; unset means "same as `weightedRegularization`", the behaviour
- * before the flag existed). A constant γ shrinks the bias of a row with few ratings more than one
+ * a = `weightExponent`, unset 1), else s_r = 1, and γ_r = γ·s'_r with s'_r = max(1, n_r)^a when
+ * the bias ridge is weighted too, else s'_r = 1 (`weightedBiasRegularization`; unset means "same
+ * as `weightedRegularization`", the behaviour before the flag existed). With 0 < a < 1 the ridge
+ * of a heavily rated row grows slower than its data (λ n_r), so its shrinkage towards p_r fades
+ * as n_r grows, as a Bayesian posterior's does; under ALS-WR it stays the same for every n_r. A constant γ shrinks the bias of a row with few ratings more than one
  * with many (b_r ≈ λ Σ t / (λ n_r + γ)), as classic baselines do; a count-scaled γ shrinks every
  * bias by the same factor 1/(1 + γ/λ), so a movie with one 5-star rating keeps almost all of it.
  * The system is symmetric positive definite (τ_r, γ_r > 0), solved by Cholesky.

@@ -8,8 +8,8 @@
  *       [+ (τ_g/2) Σ_g ‖f_g‖² for the genre model]
  * where p_n = 0 for the bias and latent models and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model.
  * With `weightedRegularization` (ALS-WR), τ of a user or movie is multiplied by s = max(1, n)^a,
- * n its number of training ratings and a = `weightExponent` (unset: 1); so is γ unless `weightedBiasRegularization` is false (unset:
- * same as `weightedRegularization`). With a constant γ the bias term is (γ/2)(Σ b_m² + Σ c_n²),
+ * n its number of training ratings and a = `weightExponent` (unset: 1); so is γ unless
+ * `weightedBiasRegularization` is false (unset: same as `weightedRegularization`). With a constant γ the bias term is (γ/2)(Σ b_m² + Σ c_n²),
  * count-scaled it is (γ/2)(Σ s_m b_m² + Σ s_n c_n²).
  */
 
