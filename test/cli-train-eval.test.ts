@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOptionValues } from '../src/cli/options.js';
 import { TRAIN_OPTIONS } from '../src/cli/train.js';
-import { readCheckpoint } from '../src/data/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../src/data/checkpoint.js';
 import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
 
@@ -127,6 +127,16 @@ describe('als train', () => {
     expect(resumed.stderr).toContain('with changed weightExponent 0.25 → 1');
     expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
     expectOneLineError(als('train', '--data', ml100k, '--weight-exponent', '2', '--out', out), 2, /--weight-exponent: must be ≤ 1/);
+    // A checkpoint from before the exponent existed (no weightExponent in its header) was ALS-WR:
+    // resuming it keeps a = 1, not today's default, and reports no change.
+    const old = readCheckpoint(out);
+    delete old.state.hyper.weightExponent;
+    writeCheckpoint(out, old);
+    const again = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(again);
+    expect(again.stderr).not.toContain('changed');
+    expect(again.stderr).toMatch(/ALS-WR on, γ constant$/m);
+    expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
   });
 
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
