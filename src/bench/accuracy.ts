@@ -67,7 +67,7 @@ const parseConfigs = (text: string): Config[] =>
   });
 const configsIndex = argv.indexOf('--configs');
 const models = (argv.includes('--models') ? argv[argv.indexOf('--models') + 1]!.split(',') : ['bias', 'latent', 'genre']) as ModelKind[];
-const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma}${biasRidgeWeighted(defaultHyper) ? '' : ' constant'} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
+const defaultLabel = `default: ${defaultHyper.weightedRegularization ? ((defaultHyper.weightExponent ?? 1) === 1 ? 'ALS-WR' : `τ·n^${defaultHyper.weightExponent}`) : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma}${biasRidgeWeighted(defaultHyper) ? '' : ' constant'} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
 const configs: Config[] =
   configsIndex >= 0
     ? parseConfigs(argv[configsIndex + 1]!)
