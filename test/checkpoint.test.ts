@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlsError } from '../src/errors.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/data/checkpoint.js';
+import { countScale } from '../src/core/kernel.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'als-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,6 +111,19 @@ describe('checkpoint files', () => {
     // The header records it explicitly.
     const text = readFileSync(file).toString('latin1');
     expect(text).toContain('"weightedBiasRegularization":true');
+  });
+
+  it('reads a header without weightExponent (older checkpoints: ALS-WR, a = 1) and round-trips the exponent', () => {
+    const file = path.join(dir, 'exponent.als');
+    writeCheckpoint(file, sample()); // no weightExponent: what every writer before the field produced
+    const back = readCheckpoint(file);
+    expect('weightExponent' in back.state.hyper).toBe(false);
+    expect(countScale(40, back.state.hyper.weightedRegularization, back.state.hyper.weightExponent)).toBe(back.state.hyper.weightedRegularization ? 40 : 1);
+    const c = sample();
+    c.state.hyper.weightExponent = 0.5;
+    writeCheckpoint(file, c);
+    expect(readCheckpoint(file).state.hyper.weightExponent).toBe(0.5);
+    expect(readFileSync(file).toString('latin1')).toContain('"weightExponent":0.5');
   });
 
   it('stores arrays at 8-byte aligned offsets', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOptionValues } from '../src/cli/options.js';
 import { TRAIN_OPTIONS } from '../src/cli/train.js';
-import { readCheckpoint } from '../src/data/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../src/data/checkpoint.js';
 import { UsageError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
 
@@ -103,17 +103,40 @@ describe('als train', () => {
     const out = path.join(work, 'constant-gamma.als');
     const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--gamma', '5', '--no-weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
     expectOk(r);
-    expect(r.stderr).toMatch(/^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, γ constant$/m);
+    expect(r.stderr).toMatch(/^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, n\^0\.5, γ constant$/m);
     expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightedBiasRegularization: false, gamma: 5 });
     const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
     expectOk(resumed);
     expect(resumed.stderr).toContain('with changed weightedBiasRegularization false → true');
-    expect(resumed.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, γ count-scaled$/m);
+    expect(resumed.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.5, γ count-scaled$/m);
     expect(readCheckpoint(out).state.hyper.weightedBiasRegularization).toBe(true);
     // --no-weighted makes the bias ridge plain too unless --weighted-bias says otherwise.
     const plain = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--no-weighted', '--kernel', 'ts', '--threads', '1', '--out', out, '--quiet');
     expectOk(plain);
     expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: false, weightedBiasRegularization: false });
+  });
+
+  it('--weight-exponent records a, resumes with it, and refuses a value outside [0, 1] in one line', () => {
+    const out = path.join(work, 'exponent.als');
+    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--weight-exponent', '0.25', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(r);
+    expect(r.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.25, γ constant$/m);
+    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightExponent: 0.25 });
+    const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weight-exponent', '1', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(resumed);
+    expect(resumed.stderr).toContain('with changed weightExponent 0.25 → 1');
+    expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
+    expectOneLineError(als('train', '--data', ml100k, '--weight-exponent', '2', '--out', out), 2, /--weight-exponent: must be ≤ 1/);
+    // A checkpoint from before the exponent existed (no weightExponent in its header) was ALS-WR:
+    // resuming it keeps a = 1, not today's default, and reports no change.
+    const old = readCheckpoint(out);
+    delete old.state.hyper.weightExponent;
+    writeCheckpoint(out, old);
+    const again = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expectOk(again);
+    expect(again.stderr).not.toContain('changed');
+    expect(again.stderr).toMatch(/ALS-WR on, γ constant$/m);
+    expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
   });
 
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {

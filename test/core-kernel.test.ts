@@ -10,12 +10,15 @@ interface RidgeMode {
   name: string;
   weightedRegularization: boolean;
   weightedBiasRegularization?: boolean;
+  weightExponent?: number;
 }
 const RIDGE_MODES: RidgeMode[] = [
   { name: 'plain', weightedRegularization: false },
   { name: 'ALS-WR', weightedRegularization: true },
   { name: 'ALS-WR with constant γ', weightedRegularization: true, weightedBiasRegularization: false },
   { name: 'plain τ, count-scaled γ', weightedRegularization: false, weightedBiasRegularization: true },
+  { name: 'τ and γ scaled by n^0.5', weightedRegularization: true, weightedBiasRegularization: true, weightExponent: 0.5 },
+  { name: 'τ scaled by n^0.3, constant γ', weightedRegularization: true, weightedBiasRegularization: false, weightExponent: 0.3 },
 ];
 
 /** A random sparse half-epoch problem: `rows` rows over `others` columns, some rows empty. */
@@ -51,6 +54,7 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
     gamma: 1.5,
     weightedRegularization: mode.weightedRegularization,
     ...(mode.weightedBiasRegularization === undefined ? {} : { weightedBiasRegularization: mode.weightedBiasRegularization }),
+    ...(mode.weightExponent === undefined ? {} : { weightExponent: mode.weightExponent }),
   };
 }
 
@@ -62,8 +66,10 @@ function referenceRow(a: HalfEpochArgs, r: number): { x: number[]; b: number } {
   const prior = (k: number): number => (a.priorMeans === null ? 0 : a.priorMeans[r * K + k]!);
   if (count === 0) return { x: Array.from({ length: K }, (_, k) => prior(k)), b: 0 };
   // τ_r = τ s_r, γ_r = γ s'_r; an unset bias flag means γ is scaled exactly when τ is.
-  const s = a.weightedRegularization ? count : 1;
-  const sBias = (a.weightedBiasRegularization ?? a.weightedRegularization) ? count : 1;
+  // s = n^a with a = weightExponent (unset: 1, ALS-WR).
+  const weight = count ** (a.weightExponent ?? 1);
+  const s = a.weightedRegularization ? weight : 1;
+  const sBias = (a.weightedBiasRegularization ?? a.weightedRegularization) ? weight : 1;
   const A = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const rhs = new Array<number>(n).fill(0);
   for (let e = a.offsets[r]!; e < a.offsets[r + 1]!; e++) {
@@ -192,6 +198,44 @@ describe('ts kernel (SolveRows)', () => {
         expect(Array.from(args.rowFactors)).toEqual([0, 0]);
       }
     }
+  });
+
+  it('scales the ridge by n^a: a = 0 is the plain ridge, a = 1 (and unset) ALS-WR, exactly', () => {
+    for (const [weightExponent, same] of [[0, RIDGE_MODES[0]!], [1, RIDGE_MODES[1]!], [undefined, RIDGE_MODES[1]!]] as const) {
+      const weighted = randomProblem(new Random(21), 5, 12, 9, true, { ...RIDGE_MODES[1]!, ...(weightExponent === undefined ? {} : { weightExponent }) });
+      const expected = randomProblem(new Random(21), 5, 12, 9, true, same);
+      createTsSolveRows()(weighted, 0, 12);
+      createTsSolveRows()(expected, 0, 12);
+      expect(Array.from(weighted.rowFactors)).toEqual(Array.from(expected.rowFactors));
+      expect(Array.from(weighted.rowBias)).toEqual(Array.from(expected.rowBias));
+    }
+    // In between, a heavy row is shrunk less than under ALS-WR: one rating direction, y = 1, t = 1
+    // repeated n times gives x = λ n / (λ n + τ n^a) (dim 1, bias ridge huge so b ≈ 0).
+    const n = 64;
+    const row = (weightExponent: number): number => {
+      const args: HalfEpochArgs = {
+        dim: 1,
+        offsets: Int32Array.of(0, n),
+        indices: new Int32Array(n).map((_, e) => e),
+        values: new Float32Array(n).fill(4),
+        otherFactors: new Float64Array(n).fill(1),
+        otherBias: new Float64Array(n),
+        rowFactors: new Float64Array(1),
+        rowBias: new Float64Array(1),
+        priorMeans: null,
+        globalMean: 3,
+        lambda: 1,
+        tau: 2,
+        gamma: 1e12,
+        weightedRegularization: true,
+        weightedBiasRegularization: false,
+        weightExponent,
+      };
+      createTsSolveRows()(args, 0, 1);
+      return args.rowFactors[0]!;
+    };
+    expect(row(1)).toBeCloseTo(64 / (64 + 2 * 64), 9); // 1/3 whatever n is
+    expect(row(0.5)).toBeCloseTo(64 / (64 + 2 * 8), 9); // 0.8
   });
 
   it('gives an empty row its prior mean and a zero bias exactly', () => {

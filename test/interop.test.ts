@@ -476,11 +476,13 @@ describe('als spark-job', () => {
   it('writes a PySpark program with the mapped hyperparameters that compiles', () => {
     const out = path.join(work, 'job.py');
     const stdout = ok('spark-job', '--model', model, '--parquet', 'ratings-split', '--model-out', 'spark-fitted-model', '--out', out);
-    expect(stdout).toMatch(/ALS\(rank=30, maxIter=5, regParam=0\.12\)/);
+    expect(stdout).toMatch(/ALS\(rank=30, maxIter=5, regParam=1\.3\)/);
     expect(stdout).toMatch(/differs from als: no biases/);
+    // The default ridge grows as √n; Spark's regParam always grows as n: said, not hidden.
+    expect(stdout).toMatch(/Spark scales regParam by each row's count n \(ALS-WR\); this model scaled τ by n\^0\.5/);
     const source = readFileSync(out, 'utf8');
     expect(source).toMatch(/from pyspark\.ml\.recommendation import ALS/);
-    expect(source).toMatch(/rank=30,\n\s+maxIter=5,\n\s+regParam=0\.12,/);
+    expect(source).toMatch(/rank=30,\n\s+maxIter=5,\n\s+regParam=1\.3,/);
     expect(source).toMatch(/TRAIN = "ratings-split\/train\.parquet"/);
     expect(source).toMatch(/model\.write\(\)\.overwrite\(\)\.save\(MODEL_OUT\)/);
     expect(source).toMatch(/als import --format spark spark-fitted-model --data <data set> --split random:0\.1 --seed 1/);

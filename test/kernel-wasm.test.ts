@@ -28,9 +28,10 @@ function referenceRow(args: HalfEpochArgs, r: number): { factor: number[]; bias:
   const count = end - start;
   const prior = (a: number): number => (args.priorMeans ? args.priorMeans[r * K + a]! : 0);
   if (count === 0) return { factor: Array.from({ length: K }, (_, a) => prior(a)), bias: 0 };
-  const s = args.weightedRegularization ? Math.max(1, count) : 1;
+  const weight = Math.max(1, count) ** (args.weightExponent ?? 1); // s = n^a, ALS-WR a = 1
+  const s = args.weightedRegularization ? weight : 1;
   // γ is count-scaled when the bias flag says so; unset, exactly when τ is.
-  const sBias = (args.weightedBiasRegularization ?? args.weightedRegularization) ? Math.max(1, count) : 1;
+  const sBias = (args.weightedBiasRegularization ?? args.weightedRegularization) ? weight : 1;
   const A = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0)); // augmented [A | rhs]
   for (let e = start; e < end; e++) {
     const j = args.indices[e]!;
@@ -89,7 +90,7 @@ function maxRelativeError(args: HalfEpochArgs, from: number, to: number): number
 }
 
 /** Small problem: 40 rows with 0…60 ratings (every 7th row empty) over 25 other rows. */
-function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boolean, weightedBias?: boolean): HalfEpochProblemSpec {
+function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boolean, weightedBias?: boolean, weightExponent?: number): HalfEpochProblemSpec {
   const counts = new Int32Array(40);
   for (let r = 0; r < counts.length; r++) counts[r] = r % 7 === 3 ? 0 : 1 + rng.nextInt(60);
   return {
@@ -99,6 +100,7 @@ function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boole
     withPrior,
     weightedRegularization: weighted,
     ...(weightedBias === undefined ? {} : { weightedBiasRegularization: weightedBias }),
+    ...(weightExponent === undefined ? {} : { weightExponent }),
     lambda: 0.5 + rng.nextFloat(),
     tau: 0.1 + rng.nextFloat() * 10,
     gamma: 0.1 + rng.nextFloat() * 10,
@@ -108,12 +110,13 @@ function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boole
 describe('wasm kernel', () => {
   for (const dim of [0, 1, 3, 8, 30]) {
     // γ count-scaled like τ (the flag unset), or constant under ALS-WR, or count-scaled under a plain τ.
-    for (const [weighted, weightedBias] of [[false, undefined], [true, undefined], [true, false], [false, true]] as const) {
-      const ridge = `${weighted ? 'weighted' : 'plain'} τ, ${(weightedBias ?? weighted) ? 'weighted' : 'constant'} γ`;
+    // Count weights n^0.5 (τ and γ, or τ only) as well as ALS-WR's n.
+    for (const [weighted, weightedBias, exponent] of [[false, undefined, undefined], [true, undefined, undefined], [true, false, undefined], [false, true, undefined], [true, true, 0.5], [true, false, 0.5]] as const) {
+      const ridge = `${weighted ? 'weighted' : 'plain'} τ, ${(weightedBias ?? weighted) ? 'weighted' : 'constant'} γ${exponent === undefined ? '' : `, n^${exponent}`}`;
       for (const withPrior of dim > 0 ? [false, true] : [false]) {
         it(`solves every row like a dense direct solve (dim ${dim}, ${ridge}, ${withPrior ? 'prior means' : 'no prior'})`, async () => {
-          const rng = new Random(1000 + dim * 8 + (weighted ? 4 : 0) + (weightedBias === undefined ? 0 : 2) + (withPrior ? 1 : 0));
-          const spec = smallSpec(dim, rng, weighted, withPrior, weightedBias);
+          const rng = new Random(1000 + dim * 8 + (weighted ? 4 : 0) + (weightedBias === undefined ? 0 : 2) + (withPrior ? 1 : 0) + (exponent === undefined ? 0 : 500));
+          const spec = smallSpec(dim, rng, weighted, withPrior, weightedBias, exponent);
           const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
           const args = createHalfEpochProblem(arena, spec, rng);
           const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recommender, openDataset, recommendForNewUser } from '../src/index.js';
 import type { Dataset } from '../src/data/types.js';
 import { movielensDir } from './helpers/movielens.js';
+import { DEFAULT_HYPERPARAMETERS } from '../src/core/defaults.js';
 
 // The library class through the package's entry point, in-process, on ML-100K.
 const work = mkdtempSync(path.join(tmpdir(), 'als-recommender-'));
@@ -19,7 +20,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('Recommender', () => {
   it('fits in memory: the history of every epoch, no file written', () => {
-    expect(model.hyperparameters).toMatchObject({ kind: 'genre', dim: 8, tau: 0.12 });
+    expect(model.hyperparameters).toMatchObject({ kind: 'genre', dim: 8, tau: DEFAULT_HYPERPARAMETERS.tau, weightExponent: DEFAULT_HYPERPARAMETERS.weightExponent });
     expect(model.history.map((m) => m.epoch)).toEqual([1, 2, 3, 4]);
     expect(model.history.every((m) => m.validationRmse === null)).toBe(true);
     expect(readdirSync(work).filter((f) => f !== '.als-cache')).toEqual([]);

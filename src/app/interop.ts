@@ -389,6 +389,9 @@ export async function writeSparkJob(options: {
   const differences = ['no biases (global mean, user and movie biases): Spark fits r ≈ u·v'];
   if (hyper.kind === 'genre') differences.push('no genre prior: movie factors are not pulled towards their genres, unrated movies get no factors');
   if (!hyper.weightedRegularization) differences.push('Spark always count-scales regParam (ALS-WR); this model used a plain ridge τ');
+  else if ((hyper.weightExponent ?? 1) !== 1) {
+    differences.push(`Spark scales regParam by each row's count n (ALS-WR); this model scaled τ by n^${hyper.weightExponent}`);
+  }
   await writeFileAtomic(options.out, (file) => writeBytes(file, sparkJobSource(params)));
   return { out: path.resolve(options.out), params, differences };
 }

@@ -43,6 +43,7 @@ export function resolveHyperparameters(given: HyperparameterOverrides = {}): Hyp
     weightedRegularization: given.weightedRegularization ?? base.weightedRegularization,
   };
   hyper.weightedBiasRegularization = given.weightedBiasRegularization ?? base.weightedBiasRegularization ?? hyper.weightedRegularization;
+  hyper.weightExponent = given.weightExponent ?? base.weightExponent ?? 1;
   return hyper;
 }
 
@@ -103,6 +104,7 @@ export function trainCommand(options: { data?: string; hyper: Hyperparameters; e
   const wb = h.weightedBiasRegularization ?? h.weightedRegularization;
   const dwb = d.weightedBiasRegularization ?? d.weightedRegularization;
   if (wb !== dwb) args.push(wb ? '--weighted-bias' : '--no-weighted-bias');
+  if ((h.weightExponent ?? 1) !== (d.weightExponent ?? 1)) args.push('--weight-exponent', String(h.weightExponent ?? 1));
   args.push('--epochs', String(options.epochs), '--split', quote(options.split), '--seed', String(options.seed));
   return args.join(' ');
 }

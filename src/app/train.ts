@@ -179,6 +179,8 @@ function resolveSettings(request: TrainRequest, resumed: Checkpoint | null, out:
   // weighting, and still does: `--no-weighted` on such a resume makes both plain.
   hyper.weightedBiasRegularization =
     given.weightedBiasRegularization ?? base.weightedBiasRegularization ?? hyper.weightedRegularization;
+  // Unset in an old checkpoint's base: 1, the ALS-WR it was trained with.
+  hyper.weightExponent = given.weightExponent ?? base.weightExponent ?? 1;
   return {
     hyper,
     seed: request.seed ?? resumed?.seed ?? RUN_DEFAULTS.seed,
@@ -374,8 +376,8 @@ export class TrainingRun {
     const kernelName = size.kernel !== wanted ? size.kernel : request.kernel;
     let changed: { key: string; from: unknown; to: unknown }[] = [];
     if (resumed) {
-      const before: Hyperparameters = { ...resumed.state.hyper, weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper) };
-      changed = (['lambda', 'tau', 'gamma', 'genreTau', 'weightedRegularization', 'weightedBiasRegularization'] as const)
+      const before: Hyperparameters = { ...resumed.state.hyper, weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper), weightExponent: resumed.state.hyper.weightExponent ?? 1 };
+      changed = (['lambda', 'tau', 'gamma', 'genreTau', 'weightedRegularization', 'weightedBiasRegularization', 'weightExponent'] as const)
         .filter((key) => hyper[key] !== before[key])
         .map((key) => ({ key, from: before[key], to: hyper[key] }));
     }

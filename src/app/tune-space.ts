@@ -34,6 +34,7 @@ export const TUNABLE: Readonly<Record<string, { field: keyof Hyperparameters; do
   model: { field: 'kind', domain: { type: 'choice', values: ['bias', 'latent', 'genre'] } },
   weighted: { field: 'weightedRegularization', domain: { type: 'choice', values: [true, false] } },
   'weighted-bias': { field: 'weightedBiasRegularization', domain: { type: 'choice', values: [true, false] } },
+  'weight-exponent': { field: 'weightExponent', domain: { type: 'float', min: 0, exclusiveMin: false } },
 };
 
 /** Other spellings accepted for a name (the write-up's symbols). */

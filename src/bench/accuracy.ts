@@ -86,7 +86,7 @@ const parseConfigs = (text: string): Config[] =>
     return weightedFactors(tau!, gamma!, genreTau);
   });
 const models = options.models;
-const defaultLabel = `default: ${defaultHyper.weightedRegularization ? 'ALS-WR' : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma}${biasRidgeWeighted(defaultHyper) ? '' : ' constant'} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
+const defaultLabel = `default: ${defaultHyper.weightedRegularization ? ((defaultHyper.weightExponent ?? 1) === 1 ? 'ALS-WR' : `τ·n^${defaultHyper.weightExponent}`) : 'plain'} λ=${defaultHyper.lambda} τ=${defaultHyper.tau} γ=${defaultHyper.gamma}${biasRidgeWeighted(defaultHyper) ? '' : ' constant'} τ_g=${defaultHyper.genreTau} (bias model: plain γ=${defaultHyperparameters('bias').gamma})`;
 const configs: Config[] =
   options.configs !== undefined
     ? parseConfigs(options.configs)

@@ -55,6 +55,8 @@ export interface HalfEpochProblemSpec {
   weightedRegularization: boolean;
   /** Scale γ by the row's count too (unset: same as weightedRegularization). */
   weightedBiasRegularization?: boolean;
+  /** a in the count weight n^a (unset: 1, ALS-WR). */
+  weightExponent?: number;
   lambda: number;
   tau: number;
   gamma: number;
@@ -112,6 +114,7 @@ export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProble
     gamma: spec.gamma,
     weightedRegularization: spec.weightedRegularization,
     weightedBiasRegularization: biasRidgeWeighted(spec),
+    ...(spec.weightExponent === undefined ? {} : { weightExponent: spec.weightExponent }),
   };
 }
 
@@ -130,6 +133,7 @@ export function kernelWorkerData(kernel: 'wasm' | 'ts', arena: SharedArena, args
       gamma: args.gamma,
       weightedRegularization: args.weightedRegularization,
       weightedBiasRegularization: biasRidgeWeighted(args),
+      weightExponent: args.weightExponent ?? 1,
     },
   };
 }

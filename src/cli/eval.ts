@@ -71,7 +71,7 @@ export function formatReport(r: EvalReport): string {
       `          Bayesian ${shape} (Gibbs sampling): ${b.samplesDone} samples, burn-in ${b.burnIn}, thin ${b.thin}: ${b.storedSamples} stored samples averaged`,
     );
   } else lines.push(
-    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
+    `          ${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${h.kind === 'genre' ? `, τ_g ${h.genreTau}` : ''}, ALS-WR ${h.weightedRegularization ? ((h.weightExponent ?? 1) === 1 ? 'on' : `on, n^${h.weightExponent}`) : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}, ${r.epochsDone} epochs`,
   );
   lines.push(`data      ${r.dataset.name} (fingerprint ${r.dataset.fingerprint.slice(0, 12)})`);
   lines.push(

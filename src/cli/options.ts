@@ -237,6 +237,15 @@ export const OPTIONS = {
       help: 'the same bias ridge γ for every row: a bias from few ratings is shrunk hard (n/(n + γ/λ))',
     },
   },
+  weightExponent: {
+    flags: '--weight-exponent <a>',
+    help: "a in the count weighting: τ (and a weighted γ) of a row with n ratings scaled by n^a; 1 is ALS-WR, 0 a plain ridge",
+    schema: z.preprocess(
+      toNumber,
+      z.number({ error: 'must be a number (the exponent a)' }).min(0, { error: 'must be ≥ 0' }).max(1, { error: 'must be ≤ 1' }),
+    ),
+    defaultText: String(DEFAULT_HYPERPARAMETERS.weightExponent ?? 1),
+  },
   seed: {
     flags: '--seed <n>',
     help: 'seed of the split and the initial factors',

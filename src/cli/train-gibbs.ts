@@ -29,6 +29,7 @@ const ALS_ONLY = [
   ['genreTau', '--genre-tau'],
   ['weighted', '--weighted'],
   ['weightedBias', '--weighted-bias'],
+  ['weightExponent', '--weight-exponent'],
   ['earlyStop', '--early-stop'],
 ] as const;
 

@@ -30,6 +30,7 @@ export const TRAIN_OPTIONS = [
   'samples',
   'burnIn',
   'thin',
+  'weightExponent',
   'seed',
   'split',
   'threads',
@@ -54,7 +55,7 @@ export function registerTrain(program: Command): void {
 function describeHyper(h: Hyperparameters): string {
   const shape = h.kind === 'bias' ? 'bias' : `${h.kind}, dim ${h.dim}`;
   const genre = h.kind === 'genre' ? `, τ_g ${h.genreTau}` : '';
-  return `${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${genre}, ALS-WR ${h.weightedRegularization ? 'on' : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}`;
+  return `${shape}, λ ${h.lambda}, τ ${h.tau}, γ ${h.gamma}${genre}, ALS-WR ${h.weightedRegularization ? ((h.weightExponent ?? 1) === 1 ? 'on' : `on, n^${h.weightExponent}`) : 'off'}, γ ${biasRidgeWeighted(h) ? 'count-scaled' : 'constant'}`;
 }
 
 const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : x.toFixed(digits));
@@ -123,6 +124,7 @@ async function runTrain(cmd: Command): Promise<number> {
         genreTau: o.genreTau,
         weightedRegularization: o.weighted,
         weightedBiasRegularization: o.weightedBias,
+        weightExponent: o.weightExponent,
       },
       epochs: o.epochs,
       seed: o.seed,

@@ -21,7 +21,7 @@
  */
 import type { RatingList, RatingMatrix } from '../data/types.js';
 import { createTsSolveRows } from './kernel-ts.js';
-import { biasRidgeWeighted, type HalfEpochArgs, type SolveRows } from './kernel.js';
+import { biasRidgeWeighted, countScale, type HalfEpochArgs, type SolveRows } from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
 import { Random } from './random.js';
 import type { Hyperparameters, ModelState } from './types.js';
@@ -80,9 +80,9 @@ export function initModel(
   };
 }
 
-/** The regularisation scale s of a row with `count` training ratings. */
-export function regularizationScale(count: number, weighted: boolean): number {
-  return weighted ? Math.max(1, count) : 1;
+/** The regularisation scale s = max(1, n)^a of a row with n = `count` training ratings (1 unweighted; see ./kernel.ts). */
+export function regularizationScale(count: number, weighted: boolean, exponent?: number): number {
+  return countScale(count, weighted, exponent);
 }
 
 /**
@@ -135,6 +135,7 @@ export function updateGenreFactors(
   weighted: boolean,
   itemGenres: ItemGenres,
   genreFactors: Float64Array,
+  weightExponent?: number,
 ): void {
   const G = itemGenres.numGenres;
   if (G === 0 || dim === 0) return;
@@ -147,7 +148,7 @@ export function updateGenreFactors(
     const start = offsets[n]!;
     const end = offsets[n + 1]!;
     if (count === 0 || end === start) continue;
-    const s = regularizationScale(count, weighted);
+    const s = regularizationScale(count, weighted, weightExponent);
     const w = 1 / Math.sqrt(end - start);
     const ww = tau * s * w * w;
     const wv = tau * s * w;
@@ -294,7 +295,7 @@ export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: n
  * `userOffsets`/`itemOffsets` give the rating counts behind s; `priors` the p_n (null: 0).
  */
 export function regularizationTerm(model: ModelState, userOffsets: Int32Array, itemOffsets: Int32Array, priors: Float64Array | null): number {
-  const { dim: K, tau, gamma, genreTau, weightedRegularization: weighted } = model.hyper;
+  const { dim: K, tau, gamma, genreTau, weightedRegularization: weighted, weightExponent: a } = model.hyper;
   const weightedBias = biasRidgeWeighted(model.hyper);
   let sum = 0;
   for (let m = 0; m < model.numUsers; m++) {
@@ -302,7 +303,7 @@ export function regularizationTerm(model: ModelState, userOffsets: Int32Array, i
     const ou = m * K;
     let norm = 0;
     for (let k = 0; k < K; k++) norm += model.userFactors[ou + k]! ** 2;
-    sum += regularizationScale(count, weighted) * tau * norm + regularizationScale(count, weightedBias) * gamma * model.userBias[m]! ** 2;
+    sum += regularizationScale(count, weighted, a) * tau * norm + regularizationScale(count, weightedBias, a) * gamma * model.userBias[m]! ** 2;
   }
   for (let n = 0; n < model.numItems; n++) {
     const count = itemOffsets[n + 1]! - itemOffsets[n]!;
@@ -312,7 +313,7 @@ export function regularizationTerm(model: ModelState, userOffsets: Int32Array, i
       const d = model.itemFactors[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
       norm += d * d;
     }
-    sum += regularizationScale(count, weighted) * tau * norm + regularizationScale(count, weightedBias) * gamma * model.itemBias[n]! ** 2;
+    sum += regularizationScale(count, weighted, a) * tau * norm + regularizationScale(count, weightedBias, a) * gamma * model.itemBias[n]! ** 2;
   }
   let genreNorm = 0;
   for (let i = 0; i < model.genreFactors.length; i++) genreNorm += model.genreFactors[i]! ** 2;
@@ -350,6 +351,7 @@ export function trainingObjective(model: ModelState, train: RatingMatrix, priors
       gamma: model.hyper.gamma,
       weightedRegularization: model.hyper.weightedRegularization,
       weightedBiasRegularization: biasRidgeWeighted(model.hyper),
+      weightExponent: model.hyper.weightExponent,
     },
     0,
     train.numUsers,
@@ -410,6 +412,7 @@ function foldInRow(
     gamma: hyper.gamma,
     weightedRegularization: hyper.weightedRegularization,
     weightedBiasRegularization: biasRidgeWeighted(hyper),
+    weightExponent: hyper.weightExponent,
   };
   foldInSolver ??= createTsSolveRows();
   foldInSolver(args, 0, 1);

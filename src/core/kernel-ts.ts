@@ -21,7 +21,7 @@
  * Scratch (triangle, right-hand side) is allocated once per solver, never per row.
  */
 import { SharedArena } from './arena.js';
-import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
+import { biasRidgeWeighted, countScale, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
 
 /** A fresh SolveRows with its own scratch (one per thread; it is not reentrant). */
@@ -47,7 +47,7 @@ export function createTsSolveRows(): SolveRows {
     const n = K + 1;
     const biasColumn = (K * (K + 1)) / 2; // start of column K (the bias) in the packed triangle
     const { offsets, indices, values, otherFactors: Y, otherBias, rowFactors, rowBias, priorMeans } = args;
-    const { globalMean, lambda, tau, gamma, weightedRegularization } = args;
+    const { globalMean, lambda, tau, gamma, weightedRegularization, weightExponent } = args;
     const weightedBias = biasRidgeWeighted(args);
     const sampling = args.sampling ?? null;
     const precision = sampling?.priorPrecision;
@@ -179,9 +179,9 @@ export function createTsSolveRows(): SolveRows {
       }
 
       // A = λ Σ ỹỹᵀ + diag(τ_r, …, τ_r, γ_r);  rhs = λ Σ t ỹ + [τ_r p_r; 0].
-      // τ_r = τ s_r, γ_r = γ s'_r (each count-scaled or not); count ≥ 1 here.
-      const tauR = tau * (weightedRegularization ? count : 1);
-      const gammaR = gamma * (weightedBias ? count : 1);
+      // τ_r = τ s_r, γ_r = γ s'_r (each count-scaled, s = n_r^a, or not); count ≥ 1 here.
+      const tauR = tau * countScale(count, weightedRegularization, weightExponent);
+      const gammaR = gamma * countScale(count, weightedBias, weightExponent);
       for (let p = 0; p < tri.length; p++) tri[p]! *= lambda;
       for (let j = 0; j < K; j++) tri[(j * (j + 3)) / 2]! += tauR;
       tri[biasColumn + K]! += gammaR;
@@ -250,7 +250,7 @@ function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): v
     }
     let sum = 0;
     for (let e = start; e < end; e++) sum += values[e]! - globalMean - otherBias[indices[e]!]!;
-    const gammaR = gamma * (weightedBias ? count : 1);
+    const gammaR = gamma * countScale(count, weightedBias, args.weightExponent);
     rowBias[r] = (lambda * sum) / (lambda * count + gammaR);
   }
 }

@@ -12,10 +12,12 @@
  *   (λ Σ_e ỹ_e ỹ_eᵀ + diag(τ_r, …, τ_r, γ_r)) x̃ = λ Σ_e ỹ_e (r_e − μ − c_(j_e)) + [τ_r p_r; 0]
  *
  * where p_r is the row's prior mean (zero unless `priorMeans` is given: the genre model's item
- * side), τ_r = τ·s_r with s_r = max(1, n_r) under weighted regularisation (ALS-WR), else s_r = 1,
- * and γ_r = γ·s'_r with s'_r = max(1, n_r) when the bias ridge is weighted too, else s'_r = 1
- * (`weightedBiasRegularization`; unset means "same as `weightedRegularization`", the behaviour
- * before the flag existed). A constant γ shrinks the bias of a row with few ratings more than one
+ * side), τ_r = τ·s_r with s_r = max(1, n_r)^a under weighted regularisation (ALS-WR is a = 1;
+ * a = `weightExponent`, unset 1), else s_r = 1, and γ_r = γ·s'_r with s'_r = max(1, n_r)^a when
+ * the bias ridge is weighted too, else s'_r = 1 (`weightedBiasRegularization`; unset means "same
+ * as `weightedRegularization`", the behaviour before the flag existed). With 0 < a < 1 the ridge
+ * of a heavily rated row grows slower than its data (λ n_r), so its shrinkage towards p_r fades
+ * as n_r grows, as a Bayesian posterior's does; under ALS-WR it stays the same for every n_r. A constant γ shrinks the bias of a row with few ratings more than one
  * with many (b_r ≈ λ Σ t / (λ n_r + γ)), as classic baselines do; a count-scaled γ shrinks every
  * bias by the same factor 1/(1 + γ/λ), so a movie with one 5-star rating keeps almost all of it.
  * The system is symmetric positive definite (τ_r, γ_r > 0), solved by Cholesky.
@@ -48,6 +50,8 @@ export interface HalfEpochArgs {
   weightedRegularization: boolean;
   /** Scale γ by the row's count; unset: same as `weightedRegularization` (see biasRidgeWeighted). */
   weightedBiasRegularization?: boolean;
+  /** a in s_r = max(1, n_r)^a (see countScale); unset: 1 (ALS-WR). */
+  weightExponent?: number;
   /**
    * Gibbs sampling instead of the ALS solve (./gibbs.ts): null or absent for ALS. When set, `lambda`
    * is the noise precision α, τ and γ are ignored, and each row gets one draw from its conditional
@@ -83,6 +87,16 @@ export interface SamplingArgs {
  */
 export function biasRidgeWeighted(h: { weightedRegularization: boolean; weightedBiasRegularization?: boolean | undefined }): boolean {
   return h.weightedBiasRegularization ?? h.weightedRegularization;
+}
+
+/**
+ * The count weight s = max(1, n)^a of a row with n ratings, or 1 when not weighted. a = 1 is
+ * ALS-WR (and returns max(1, n) exactly); unset a means 1.
+ */
+export function countScale(count: number, weighted: boolean, exponent: number | undefined): number {
+  if (!weighted) return 1;
+  const n = Math.max(1, count);
+  return exponent === undefined || exponent === 1 ? n : Math.pow(n, exponent);
 }
 
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */

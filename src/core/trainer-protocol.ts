@@ -24,6 +24,8 @@ export interface WorkerScalars {
   weightedRegularization: boolean;
   /** Resolved (never unset): whether γ is count-scaled too. */
   weightedBiasRegularization: boolean;
+  /** a in s_r = max(1, n_r)^a; absent: 1 (ALS-WR; the Gibbs sampler ignores it). */
+  weightExponent?: number;
 }
 
 export interface WorkerInit {

@@ -154,6 +154,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     gamma: hyper.gamma,
     weightedRegularization: hyper.weightedRegularization,
     weightedBiasRegularization: biasRidgeWeighted(hyper),
+    weightExponent: hyper.weightExponent ?? 1,
   };
   const userArgs: HalfEpochArgs = {
     ...common,
@@ -245,7 +246,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       await runHalfEpoch('user');
       await runHalfEpoch('item');
       if (itemGenres !== null && priors !== null) {
-        updateGenreFactors(model.itemFactors, itemOffsets, K, hyper.tau, hyper.genreTau, hyper.weightedRegularization, itemGenres, model.genreFactors);
+        updateGenreFactors(model.itemFactors, itemOffsets, K, hyper.tau, hyper.genreTau, hyper.weightedRegularization, itemGenres, model.genreFactors, hyper.weightExponent);
         computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
         applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
       }

@@ -7,9 +7,9 @@
  *   L = (λ/2) Σ_(m,n)∈train (r − r̂)² + (τ/2)(Σ‖u_m‖² + Σ‖v_n − p_n‖²) + (γ/2)(Σ b_m² + Σ c_n²)
  *       [+ (τ_g/2) Σ_g ‖f_g‖² for the genre model]
  * where p_n = 0 for the bias and latent models and p_n = (1/√|G_n|) Σ_(g∈G_n) f_g for the genre model.
- * With `weightedRegularization` (ALS-WR), τ of a user or movie is multiplied by its number of
- * training ratings s (at least 1); so is γ unless `weightedBiasRegularization` is false (unset:
- * same as `weightedRegularization`). With a constant γ the bias term is (γ/2)(Σ b_m² + Σ c_n²),
+ * With `weightedRegularization` (ALS-WR), τ of a user or movie is multiplied by s = max(1, n)^a,
+ * n its number of training ratings and a = `weightExponent` (unset: 1); so is γ unless
+ * `weightedBiasRegularization` is false (unset: same as `weightedRegularization`). With a constant γ the bias term is (γ/2)(Σ b_m² + Σ c_n²),
  * count-scaled it is (γ/2)(Σ s_m b_m² + Σ s_n c_n²).
  */
 
@@ -38,6 +38,12 @@ export interface Hyperparameters {
    * keeps the bias ridge constant, so rarely-rated movies' biases are shrunk hard.
    */
   weightedBiasRegularization?: boolean;
+  /**
+   * a, the exponent of the count weighting: s_r = max(1, n_r)^a (ALS-WR is a = 1). Unset: 1, how
+   * every model was trained before this field existed. 0 < a < 1 lets the ridge of a heavily rated
+   * row grow slower than its data, so it is shrunk less (see docs/defaults.md, "At 32M ratings").
+   */
+  weightExponent?: number;
 }
 
 /** The learned parameters. Factor matrices are row-major: row r occupies [r*dim, (r+1)*dim). */

@@ -115,6 +115,8 @@ const hyperSchema = z.object({
   // Added later: checkpoints written before it have no such key and keep the old meaning
   // (γ count-scaled exactly when τ is), which an absent field means in Hyperparameters too.
   weightedBiasRegularization: z.boolean().optional(),
+  // Added later still: absent means a = 1, the count weighting every older checkpoint used.
+  weightExponent: finite.optional(),
 });
 
 const headerSchema = z.object({

@@ -92,6 +92,8 @@ export function hyperparameterTable(hyper: Hyperparameters, settings: [string, C
   ];
   if (hyper.kind === 'genre') rows.push(['τ_g (genre embedding ridge)', String(hyper.genreTau)]);
   rows.push(['Ridge scaled by rating count (ALS-WR)', hyper.weightedRegularization ? 'yes' : 'no']);
+  // Unset: a = 1 (checkpoints written before the exponent existed).
+  if (hyper.weightedRegularization) rows.push(['Count weight n^a, a', String(hyper.weightExponent ?? 1)]);
   // Unset: γ followed τ's weighting (checkpoints written before the flag existed).
   rows.push(['Bias ridge γ scaled by rating count', (hyper.weightedBiasRegularization ?? hyper.weightedRegularization) ? 'yes' : 'no']);
   for (const [name, value] of settings) rows.push([name, value]);

@@ -12,7 +12,8 @@
 //   Z   = Σ_e z_e z_eᵀ                  (upper triangle, register-tiled, see below)
 //   G   = Z[0..n, 0..n],  g = Z[0..n, n] (column n of the same sum: the right-hand side comes free)
 //   A   = λ G + diag(τ_r, …, τ_r, γ_r),  rhs = λ g + [τ_r p_r; 0],   τ_r = τ s_r, γ_r = γ s'_r,
-//   s_r = max(1, n_r) with ALS-WR weighting (`weighted`), else 1; s'_r likewise with `weightedBias`
+//   s_r = max(1, n_r)^a with count weighting (`weighted`; a = `weightExponent`, 1 for ALS-WR), else 1;
+//   s'_r likewise with `weightedBias`
 //   (the caller resolves an unset bias flag to `weighted`).
 // Then A = Uᵀ U (Cholesky in float64, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
 //
@@ -70,11 +71,12 @@ export function solveRows(
   gamma: f64,
   weighted: i32,
   weightedBias: i32,
+  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0);
 }
 
 /**
@@ -101,7 +103,7 @@ export function sampleRows(
   priorMean: usize,
   normals: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals);
 }
 
 /**
@@ -124,11 +126,12 @@ export function accumulateRows(
   gamma: f64,
   weighted: i32,
   weightedBias: i32,
+  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0);
 }
 
 /**
@@ -152,11 +155,19 @@ export function gatherRows(
   gamma: f64,
   weighted: i32,
   weightedBias: i32,
+  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0);
+}
+
+/** s = n^a of a row with n ≥ 1 ratings when `weighted`, else 1; a = 1 (ALS-WR) is exactly n. */
+@inline
+function countScale(count: f64, weighted: i32, exponent: f64): f64 {
+  if (weighted == 0) return 1.0;
+  return exponent == 1.0 ? count : Math.pow(count, exponent);
 }
 
 /** What rows() does: everything, or (benchmarks) stop after the Gram accumulation or after the gather. */
@@ -181,6 +192,7 @@ function rows(
   gamma: f64,
   weighted: i32,
   weightedBias: i32,
+  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
@@ -191,7 +203,7 @@ function rows(
 ): void {
   const solve = mode == SOLVE;
   if (dim == 0) {
-    biasRows(offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma, weightedBias, rowStart, rowEnd, solve, priorPrecision, priorMean, normals);
+    biasRows(offsets, indices, values, otherBias, rowBias, globalMean, lambda, gamma, weightedBias, weightExponent, rowStart, rowEnd, solve, priorPrecision, priorMean, normals);
     return;
   }
   const n = dim + 1;
@@ -273,9 +285,9 @@ function rows(
     if (!solve) continue;
 
     // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0], g = column n of the sum.
-    // s_r = max(1, n_r) when weighted, else 1 (and n_r ≥ 1 here); likewise s'_r for γ.
-    const tauR = tau * (weighted != 0 ? <f64>count : 1.0);
-    const gammaR = gamma * (weightedBias != 0 ? <f64>count : 1.0);
+    // s_r = n_r^a when weighted, else 1 (and n_r ≥ 1 here); likewise s'_r for γ.
+    const tauR = tau * countScale(<f64>count, weighted, weightExponent);
+    const gammaR = gamma * countScale(<f64>count, weightedBias, weightExponent);
     const lam = f64x2.splat(lambda);
     for (let a = 0; a < n; a++) {
       const row = gram + <usize>a * stride;
@@ -369,6 +381,7 @@ function biasRows(
   lambda: f64,
   gamma: f64,
   weightedBias: i32,
+  weightExponent: f64,
   rowStart: i32,
   rowEnd: i32,
   solve: bool,
@@ -386,7 +399,7 @@ function biasRows(
       sum += <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
     }
     const count = <f64>(end - start);
-    const gammaR = gamma * (weightedBias != 0 ? count : 1.0);
+    const gammaR = gamma * countScale(max(1.0, count), weightedBias, weightExponent);
     if (solve && priorPrecision != 0) {
       // Gibbs: b_r | rest ~ N((α Σ t + π μ̃) / (α n + π), 1 / (α n + π)) (α passed as λ).
       const pi = load<f64>(priorPrecision);
