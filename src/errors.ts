@@ -77,7 +77,11 @@ const FILE_SYSTEM_CAUSES: Record<string, string> = {
 
 /** Whether `error` is a Node system error (it has a string `code` such as ENOSPC and a `syscall`). */
 export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    typeof (error as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /**
@@ -86,14 +90,23 @@ export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
  * path Node recorded (which may be a temp file's); `context.action` is what was being done.
  * Anything that is not a system error is returned unchanged when it is an AlsError, else wrapped.
  */
-export function fileSystemError(error: unknown, context: { path?: string; action?: string } = {}): AlsError {
+export function fileSystemError(
+  error: unknown,
+  context: { path?: string; action?: string } = {},
+): AlsError {
   if (error instanceof AlsError) return error;
   if (!isSystemError(error)) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     return new AlsError(context.action ? `cannot ${context.action}: ${message}` : message);
   }
   const code = error.code!;
-  const cause = `${FILE_SYSTEM_CAUSES[code] ?? error.message.split('\n')[0]!.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '')} (${code})`;
+  const cause = `${
+    FILE_SYSTEM_CAUSES[code] ??
+    error.message
+      .split('\n')[0]!
+      .replace(/^[A-Z]+: /, '')
+      .replace(/, \w+ .*$/, '')
+  } (${code})`;
   const where = context.path ?? error.path ?? (error as { dest?: string }).dest;
   if (context.action) return new AlsError(`cannot ${context.action}: ${cause}`);
   return new AlsError(where !== undefined ? `${where}: ${cause}` : cause);

@@ -29,28 +29,95 @@ export * from './app/runs.js';
 // 2. Building blocks. Data: files → dataset → splits, folds, checkpoints.
 export { loadDataset, type LoadOptions } from './data/load.js';
 export { dataHome, ensureDataDir, DEFAULT_DATASET } from './data/home.js';
-export { downloadDataset, KNOWN_DATASETS, type DownloadOptions, type DownloadProgress } from './data/download.js';
+export {
+  downloadDataset,
+  KNOWN_DATASETS,
+  type DownloadOptions,
+  type DownloadProgress,
+} from './data/download.js';
 export { generateSynth, SYNTH_DEFAULTS, type SynthOptions, type SynthTruth } from './data/synth.js';
 export { computeStats } from './data/stats.js';
 export { makeSplit, parseSplitSpec, SPLIT_FORMS, type SplitSpec } from './data/splits.js';
-export { makeFolds, foldSplit, parseFoldSpec, FOLD_FORMS, type Folds, type FoldSpec } from './data/folds.js';
-export { readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointMeta } from './data/checkpoint.js';
-export { buildTitleIndex, resolveTitle, displayTitle, type TitleIndex, type TitleMatch } from './data/titles.js';
+export {
+  makeFolds,
+  foldSplit,
+  parseFoldSpec,
+  FOLD_FORMS,
+  type Folds,
+  type FoldSpec,
+} from './data/folds.js';
+export {
+  readCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointMeta,
+} from './data/checkpoint.js';
+export {
+  buildTitleIndex,
+  resolveTitle,
+  displayTitle,
+  type TitleIndex,
+  type TitleMatch,
+} from './data/titles.js';
 export type * from './data/types.js';
 
 // Core: the model and its maths over typed arrays.
-export { MODEL_KINDS, type ModelKind, type Hyperparameters, type ModelState, type EpochMetrics } from './core/types.js';
-export { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from './core/defaults.js';
-export { createTrainer, DivergenceError, type Trainer, type TrainerOptions } from './core/trainer.js';
+export {
+  MODEL_KINDS,
+  type ModelKind,
+  type Hyperparameters,
+  type ModelState,
+  type EpochMetrics,
+} from './core/types.js';
+export {
+  DEFAULT_HYPERPARAMETERS,
+  DEFAULT_MODEL_KIND,
+  defaultHyperparameters,
+} from './core/defaults.js';
+export {
+  createTrainer,
+  DivergenceError,
+  type Trainer,
+  type TrainerOptions,
+} from './core/trainer.js';
 export { loadKernel, type KernelName } from './core/kernels.js';
-export { initModel, meanRating, predict, rmse, foldInUser, foldInItem, type ItemGenres } from './core/als.js';
+export {
+  initModel,
+  meanRating,
+  predict,
+  rmse,
+  foldInUser,
+  foldInItem,
+  type ItemGenres,
+} from './core/als.js';
 export { validateTrainingSize, MAX_DIM } from './core/limits.js';
-export { evaluateRatings, evaluateRanking, type RatingMetrics, type RankingMetrics } from './core/evaluate.js';
-export { recommendForUser, similarItems, topN, scoreItems, type TopN, type ItemFilter, type RankBy } from './core/recommend.js';
+export {
+  evaluateRatings,
+  evaluateRanking,
+  type RatingMetrics,
+  type RankingMetrics,
+} from './core/evaluate.js';
+export {
+  recommendForUser,
+  similarItems,
+  topN,
+  scoreItems,
+  type TopN,
+  type ItemFilter,
+  type RankBy,
+} from './core/recommend.js';
 export { recommendAllUsers } from './core/recommend-all.js';
 
 // The run registry (SQLite in the data home; the driver is loaded on first use).
-export { openRegistry, openRegistryOrWarn, registryPath, type Registry, type RunSummary, type RunDetail, type RunFilter } from './registry/registry.js';
+export {
+  openRegistry,
+  openRegistryOrWarn,
+  registryPath,
+  type Registry,
+  type RunSummary,
+  type RunDetail,
+  type RunFilter,
+} from './registry/registry.js';
 
 // Pictures: Vega-Lite charts rendered to SVG, and the report page.
 export { curvesSvg, activitySvg, ratingsSvg, type CurveRun } from './report/charts.js';

@@ -14,10 +14,22 @@ function sample(): Checkpoint {
   const dim = 2;
   return {
     seed: 7,
-    dataset: { name: 'tiny', dir: '/nowhere/tiny', fingerprint: 'abc123', numUsers: 3, numItems: 4, scale: { min: 1, max: 5, step: 1 } },
+    dataset: {
+      name: 'tiny',
+      dir: '/nowhere/tiny',
+      fingerprint: 'abc123',
+      numUsers: 3,
+      numItems: 4,
+      scale: { min: 1, max: 5, step: 1 },
+    },
     split: {
-      spec: 'random:0.1', seed: 7, trainRatings: 5, testRatings: 1,
-      testRatingsWithUnseenUser: 0, testRatingsWithUnseenItem: 1, usersWithoutTrainingRatings: 0,
+      spec: 'random:0.1',
+      seed: 7,
+      trainRatings: 5,
+      testRatings: 1,
+      testRatingsWithUnseenUser: 0,
+      testRatingsWithUnseenItem: 1,
+      usersWithoutTrainingRatings: 0,
     },
     epochsDone: 2,
     bestEpoch: null,
@@ -29,7 +41,15 @@ function sample(): Checkpoint {
     threads: 2,
     createdAt: '2026-11-27T09:00:00.000Z',
     state: {
-      hyper: { kind: 'genre', dim, lambda: 1, tau: 10, gamma: 5, genreTau: 2, weightedRegularization: true },
+      hyper: {
+        kind: 'genre',
+        dim,
+        lambda: 1,
+        tau: 10,
+        gamma: 5,
+        genreTau: 2,
+        weightedRegularization: true,
+      },
       numUsers: 3,
       numItems: 4,
       globalMean: 3.5,
@@ -49,7 +69,10 @@ function sample(): Checkpoint {
       genreIds: new Int32Array([0, 1, 1]),
     },
     itemTrainCounts: new Int32Array([2, 1, 2, 0]),
-    trainItemsByUser: { offsets: new Int32Array([0, 2, 4, 5]), items: new Int32Array([0, 2, 1, 2, 0]) },
+    trainItemsByUser: {
+      offsets: new Int32Array([0, 2, 4, 5]),
+      items: new Int32Array([0, 2, 1, 2, 0]),
+    },
   };
 }
 
@@ -74,7 +97,13 @@ describe('checkpoint files', () => {
     const back = readCheckpoint(file, { expectFingerprint: 'abc123' });
     expect(back.state.hyper).toEqual(original.state.hyper);
     expect(back.state.globalMean).toBe(3.5);
-    for (const key of ['userBias', 'itemBias', 'userFactors', 'itemFactors', 'genreFactors'] as const) {
+    for (const key of [
+      'userBias',
+      'itemBias',
+      'userFactors',
+      'itemFactors',
+      'genreFactors',
+    ] as const) {
       expect(Array.from(back.state[key])).toEqual(Array.from(original.state[key]));
     }
     expect(Array.from(back.userIds)).toEqual([10, 20, 30]);
@@ -99,7 +128,9 @@ describe('checkpoint files', () => {
     const old = sample(); // hyper has no weightedBiasRegularization: the header an older writer produced
     writeCheckpoint(file, old);
     const bytes = readFileSync(file);
-    expect(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12))).not.toContain('weightedBiasRegularization');
+    expect(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12))).not.toContain(
+      'weightedBiasRegularization',
+    );
     const back = readCheckpoint(file);
     expect('weightedBiasRegularization' in back.state.hyper).toBe(false); // unset: γ follows τ's weighting
     for (const flag of [false, true]) {
@@ -118,7 +149,9 @@ describe('checkpoint files', () => {
     writeCheckpoint(file, sample()); // no weightExponent: what every writer before the field produced
     const back = readCheckpoint(file);
     expect('weightExponent' in back.state.hyper).toBe(false);
-    expect(countScale(40, back.state.hyper.weightedRegularization, back.state.hyper.weightExponent)).toBe(back.state.hyper.weightedRegularization ? 40 : 1);
+    expect(
+      countScale(40, back.state.hyper.weightedRegularization, back.state.hyper.weightExponent),
+    ).toBe(back.state.hyper.weightedRegularization ? 40 : 1);
     const c = sample();
     c.state.hyper.weightExponent = 0.5;
     writeCheckpoint(file, c);
@@ -137,7 +170,10 @@ describe('checkpoint files', () => {
   });
 
   it('refuses a missing file and says how to train one', () => {
-    expectOneLineError(() => readCheckpoint(path.join(dir, 'nope.als')), /no checkpoint at .*nope\.als: train one with 'als train --out/);
+    expectOneLineError(
+      () => readCheckpoint(path.join(dir, 'nope.als')),
+      /no checkpoint at .*nope\.als: train one with 'als train --out/,
+    );
   });
 
   it('refuses a file that is not a checkpoint', () => {
@@ -197,7 +233,10 @@ describe('checkpoint files', () => {
   it('refuses a checkpoint of another data set', () => {
     const file = path.join(dir, 'other.als');
     writeCheckpoint(file, sample());
-    expectOneLineError(() => readCheckpoint(file, { expectFingerprint: 'ffff' }), /trained on another data set \(tiny/);
+    expectOneLineError(
+      () => readCheckpoint(file, { expectFingerprint: 'ffff' }),
+      /trained on another data set \(tiny/,
+    );
   });
 
   it('replaces an existing checkpoint atomically and refuses to write NaN metrics', () => {

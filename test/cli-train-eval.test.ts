@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +23,18 @@ const work = mkdtempSync(path.join(tmpdir(), 'als-cli-'));
 let ml100k: string;
 
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!existsSync(path.resolve('dist/cli/main.js')))
+    throw new Error('dist/ is missing: run npm run build first');
   ml100k = movielensDir('ml-100k');
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function als(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ALS_DEBUG: '' } });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    cwd: work,
+    env: { ...process.env, ALS_DEBUG: '' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -30,7 +43,11 @@ function expectOk(r: { code: number | null; stderr: string }): void {
   if (r.code !== 0) expect(`exit ${r.code}: ${r.stderr}`).toBe('exit 0');
 }
 
-function expectOneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
+function expectOneLineError(
+  r: { code: number | null; stderr: string },
+  code: number,
+  pattern: RegExp,
+): void {
   if (r.code !== code) expect(`exit ${r.code}: ${r.stderr}`).toBe(`exit ${code}`);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
@@ -42,19 +59,40 @@ function expectOneLineError(r: { code: number | null; stderr: string }, code: nu
 function tinyDataset(): string {
   const dir = path.join(work, 'tiny');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'ratings.csv'), '10,1,4\n10,2,3\n10,3,5\n20,1,2\n20,2,4\n20,3,1\n30,2,5\n');
+  writeFileSync(
+    path.join(dir, 'ratings.csv'),
+    '10,1,4\n10,2,3\n10,3,5\n20,1,2\n20,2,4\n20,3,1\n30,2,5\n',
+  );
   return dir;
 }
 
 describe('als train', () => {
   it('trains, prints one line per epoch off a TTY, and writes checkpoint + metrics files', () => {
     const out = path.join(work, 'u1.als');
-    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--split', 'ml100k:u1', '--kernel', 'ts', '--threads', '1', '--out', out);
+    const r = als(
+      'train',
+      '--data',
+      ml100k,
+      '--dim',
+      '4',
+      '--epochs',
+      '3',
+      '--split',
+      'ml100k:u1',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expectOk(r);
     const epochLines = r.stdout.split('\n').filter((line) => line.startsWith('epoch '));
     expect(epochLines).toHaveLength(3);
-    expect(epochLines[2]).toMatch(/^epoch 3 {2}loss [\d.]+ {2}train RMSE [\d.]+ {2}validation RMSE [\d.]+/);
+    expect(epochLines[2]).toMatch(
+      /^epoch 3 {2}loss [\d.]+ {2}train RMSE [\d.]+ {2}validation RMSE [\d.]+/,
+    );
     expect(r.stdout).toMatch(/valid {4}best RMSE [\d.]+ at epoch \d/);
     expect(r.stdout).toContain(`saved    ${out}`);
     expect(r.stderr).toContain('split    ml100k:u1 (seed 1): 80000 train, 20000 held out');
@@ -101,38 +139,147 @@ describe('als train', () => {
 
   it('--no-weighted-bias keeps the bias ridge constant, records it, and --resume reports a change', () => {
     const out = path.join(work, 'constant-gamma.als');
-    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--gamma', '5', '--no-weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
+    const r = als(
+      'train',
+      '--data',
+      ml100k,
+      '--dim',
+      '4',
+      '--epochs',
+      '1',
+      '--gamma',
+      '5',
+      '--no-weighted-bias',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expectOk(r);
-    expect(r.stderr).toMatch(/^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, n\^0\.5, γ constant$/m);
-    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightedBiasRegularization: false, gamma: 5 });
-    const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weighted-bias', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expect(r.stderr).toMatch(
+      /^model {4}genre, dim 4, λ 1, τ [\d.]+, γ 5, τ_g 100, ALS-WR on, n\^0\.5, γ constant$/m,
+    );
+    expect(readCheckpoint(out).state.hyper).toMatchObject({
+      weightedRegularization: true,
+      weightedBiasRegularization: false,
+      gamma: 5,
+    });
+    const resumed = als(
+      'train',
+      '--data',
+      ml100k,
+      '--epochs',
+      '1',
+      '--resume',
+      '--weighted-bias',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expectOk(resumed);
     expect(resumed.stderr).toContain('with changed weightedBiasRegularization false → true');
-    expect(resumed.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.5, γ count-scaled$/m);
+    expect(resumed.stderr).toMatch(
+      /^model {4}genre, dim 4, .*ALS-WR on, n\^0\.5, γ count-scaled$/m,
+    );
     expect(readCheckpoint(out).state.hyper.weightedBiasRegularization).toBe(true);
     // --no-weighted makes the bias ridge plain too unless --weighted-bias says otherwise.
-    const plain = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--no-weighted', '--kernel', 'ts', '--threads', '1', '--out', out, '--quiet');
+    const plain = als(
+      'train',
+      '--data',
+      ml100k,
+      '--dim',
+      '4',
+      '--epochs',
+      '1',
+      '--no-weighted',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+    );
     expectOk(plain);
-    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: false, weightedBiasRegularization: false });
+    expect(readCheckpoint(out).state.hyper).toMatchObject({
+      weightedRegularization: false,
+      weightedBiasRegularization: false,
+    });
   });
 
   it('--weight-exponent records a, resumes with it, and refuses a value outside [0, 1] in one line', () => {
     const out = path.join(work, 'exponent.als');
-    const r = als('train', '--data', ml100k, '--dim', '4', '--epochs', '1', '--weight-exponent', '0.25', '--kernel', 'ts', '--threads', '1', '--out', out);
+    const r = als(
+      'train',
+      '--data',
+      ml100k,
+      '--dim',
+      '4',
+      '--epochs',
+      '1',
+      '--weight-exponent',
+      '0.25',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expectOk(r);
     expect(r.stderr).toMatch(/^model {4}genre, dim 4, .*ALS-WR on, n\^0\.25, γ constant$/m);
-    expect(readCheckpoint(out).state.hyper).toMatchObject({ weightedRegularization: true, weightExponent: 0.25 });
-    const resumed = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--weight-exponent', '1', '--kernel', 'ts', '--threads', '1', '--out', out);
+    expect(readCheckpoint(out).state.hyper).toMatchObject({
+      weightedRegularization: true,
+      weightExponent: 0.25,
+    });
+    const resumed = als(
+      'train',
+      '--data',
+      ml100k,
+      '--epochs',
+      '1',
+      '--resume',
+      '--weight-exponent',
+      '1',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expectOk(resumed);
     expect(resumed.stderr).toContain('with changed weightExponent 0.25 → 1');
     expect(readCheckpoint(out).state.hyper.weightExponent).toBe(1);
-    expectOneLineError(als('train', '--data', ml100k, '--weight-exponent', '2', '--out', out), 2, /--weight-exponent: must be ≤ 1/);
+    expectOneLineError(
+      als('train', '--data', ml100k, '--weight-exponent', '2', '--out', out),
+      2,
+      /--weight-exponent: must be ≤ 1/,
+    );
     // A checkpoint from before the exponent existed (no weightExponent in its header) was ALS-WR:
     // resuming it keeps a = 1, not today's default, and reports no change.
     const old = readCheckpoint(out);
     delete old.state.hyper.weightExponent;
     writeCheckpoint(out, old);
-    const again = als('train', '--data', ml100k, '--epochs', '1', '--resume', '--kernel', 'ts', '--threads', '1', '--out', out);
+    const again = als(
+      'train',
+      '--data',
+      ml100k,
+      '--epochs',
+      '1',
+      '--resume',
+      '--kernel',
+      'ts',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    );
     expectOk(again);
     expect(again.stderr).not.toContain('changed');
     expect(again.stderr).toMatch(/ALS-WR on, γ constant$/m);
@@ -142,10 +289,52 @@ describe('als train', () => {
   it('resumes: 2 + 2 epochs give the model of 4 epochs (also across thread counts)', () => {
     const a = path.join(work, 'resume.als');
     const b = path.join(work, 'straight.als');
-    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '2', '--threads', '1', '--out', a, '--quiet'));
-    const resumed = als('train', '--data', ml100k, '--epochs', '2', '--resume', '--threads', '2', '--out', a, '--quiet');
+    expectOk(
+      als(
+        'train',
+        '--data',
+        ml100k,
+        '--dim',
+        '6',
+        '--epochs',
+        '2',
+        '--threads',
+        '1',
+        '--out',
+        a,
+        '--quiet',
+      ),
+    );
+    const resumed = als(
+      'train',
+      '--data',
+      ml100k,
+      '--epochs',
+      '2',
+      '--resume',
+      '--threads',
+      '2',
+      '--out',
+      a,
+      '--quiet',
+    );
     expectOk(resumed);
-    expectOk(als('train', '--data', ml100k, '--dim', '6', '--epochs', '4', '--threads', '1', '--out', b, '--quiet'));
+    expectOk(
+      als(
+        'train',
+        '--data',
+        ml100k,
+        '--dim',
+        '6',
+        '--epochs',
+        '4',
+        '--threads',
+        '1',
+        '--out',
+        b,
+        '--quiet',
+      ),
+    );
     const ca = readCheckpoint(a);
     const cb = readCheckpoint(b);
     expect(ca.epochsDone).toBe(4);
@@ -160,10 +349,41 @@ describe('als train', () => {
     }
     expect(ca.metrics[3]!.loss).toBeCloseTo(cb.metrics[3]!.loss, 6);
     // --resume refuses to change the model's shape or its split.
-    expectOneLineError(als('train', '--data', ml100k, '--epochs', '1', '--resume', '--dim', '8', '--out', a), 2, /--dim: the checkpoint has dim 6/);
-    expectOneLineError(als('train', '--data', ml100k, '--epochs', '1', '--resume', '--split', 'user:0.2', '--out', a), 2, /--split: .*random:0\.1/);
+    expectOneLineError(
+      als('train', '--data', ml100k, '--epochs', '1', '--resume', '--dim', '8', '--out', a),
+      2,
+      /--dim: the checkpoint has dim 6/,
+    );
+    expectOneLineError(
+      als(
+        'train',
+        '--data',
+        ml100k,
+        '--epochs',
+        '1',
+        '--resume',
+        '--split',
+        'user:0.2',
+        '--out',
+        a,
+      ),
+      2,
+      /--split: .*random:0\.1/,
+    );
     // Divergence while resuming: clear message, the checkpoint is left as it was.
-    const diverged = als('train', '--data', ml100k, '--epochs', '2', '--resume', '--lambda', '1e300', '--out', a, '--quiet');
+    const diverged = als(
+      'train',
+      '--data',
+      ml100k,
+      '--epochs',
+      '2',
+      '--resume',
+      '--lambda',
+      '1e300',
+      '--out',
+      a,
+      '--quiet',
+    );
     expectOneLineError(diverged, 1, /diverged at epoch 5.*epoch 4\) is unchanged/);
     expect(readCheckpoint(a).epochsDone).toBe(4);
   });
@@ -171,7 +391,24 @@ describe('als train', () => {
   it('early stopping keeps the best epoch and records it', () => {
     const out = path.join(work, 'early.als');
     // τ = γ = 1 at dim 20 overfits ML-100K after the first epoch or two.
-    const r = als('train', '--data', ml100k, '--dim', '20', '--tau', '1', '--gamma', '1', '--no-weighted', '--epochs', '30', '--early-stop', '2', '--out', out);
+    const r = als(
+      'train',
+      '--data',
+      ml100k,
+      '--dim',
+      '20',
+      '--tau',
+      '1',
+      '--gamma',
+      '1',
+      '--no-weighted',
+      '--epochs',
+      '30',
+      '--early-stop',
+      '2',
+      '--out',
+      out,
+    );
     expectOk(r);
     expect(r.stdout).toMatch(/early stop/);
     const c = readCheckpoint(out);
@@ -187,13 +424,32 @@ describe('als train', () => {
     const rmse: Record<string, number> = {};
     for (const model of ['bias', 'genre']) {
       const out = path.join(work, `cold-${model}.als`);
-      expectOk(als('train', '--data', ml100k, '--model', model, '--dim', '8', '--split', 'cold-items:0.1', '--epochs', '8', '--out', out, '--quiet'));
+      expectOk(
+        als(
+          'train',
+          '--data',
+          ml100k,
+          '--model',
+          model,
+          '--dim',
+          '8',
+          '--split',
+          'cold-items:0.1',
+          '--epochs',
+          '8',
+          '--out',
+          out,
+          '--quiet',
+        ),
+      );
       const run = als('eval', '--model', out, '--json');
       expectOk(run);
       const report = JSON.parse(run.stdout);
       // cold-items: every held-out rating is of a movie without training ratings.
       expect(report.ratings.unseenItem.count).toBe(report.ratings.all.count);
-      expect(report.ratings.fallbacks.genrePrior).toBe(model === 'genre' ? report.ratings.fallbacks.unseenItem : 0);
+      expect(report.ratings.fallbacks.genrePrior).toBe(
+        model === 'genre' ? report.ratings.fallbacks.unseenItem : 0,
+      );
       rmse[model] = report.ratings.unseenItem.rmse;
     }
     expect(rmse.genre!).toBeLessThan(rmse.bias!);
@@ -201,23 +457,60 @@ describe('als train', () => {
 
   // util-linux `script` gives the CLI a pseudo-terminal, so the cli-progress bar is what it prints.
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasScript)('shows a progress bar with epoch, loss, RMSEs and s/epoch on a terminal', () => {
-    const out = path.join(work, 'tty.als');
-    const command = [process.execPath, bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '3', '--out', out]
-      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
-      .join(' ');
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: work });
-    expect(r.status).toBe(0);
-    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
-    expect(screen).toMatch(/epoch 3\/3 \[.+\] loss [\d.]+ \| train [\d.]+ \| valid [\d.]+ \| [\d.]+ s\/epoch/);
-    // No plain per-epoch lines on a terminal.
-    expect(screen).not.toMatch(/^epoch 1 {2}loss/m);
-    expect(readCheckpoint(out).epochsDone).toBe(3);
-  });
+  it.skipIf(!hasScript)(
+    'shows a progress bar with epoch, loss, RMSEs and s/epoch on a terminal',
+    () => {
+      const out = path.join(work, 'tty.als');
+      const command = [
+        process.execPath,
+        bin,
+        'train',
+        '--data',
+        ml100k,
+        '--dim',
+        '4',
+        '--epochs',
+        '3',
+        '--out',
+        out,
+      ]
+        .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+        .join(' ');
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        cwd: work,
+      });
+      expect(r.status).toBe(0);
+      const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+      expect(screen).toMatch(
+        /epoch 3\/3 \[.+\] loss [\d.]+ \| train [\d.]+ \| valid [\d.]+ \| [\d.]+ s\/epoch/,
+      );
+      // No plain per-epoch lines on a terminal.
+      expect(screen).not.toMatch(/^epoch 1 {2}loss/m);
+      expect(readCheckpoint(out).epochsDone).toBe(3);
+    },
+  );
 
   it('saves the last finished epoch on Ctrl-C and exits 130', async () => {
     const out = path.join(work, 'interrupted.als');
-    const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '100000', '--threads', '1', '--out', out], { cwd: work });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'train',
+        '--data',
+        ml100k,
+        '--dim',
+        '4',
+        '--epochs',
+        '100000',
+        '--threads',
+        '1',
+        '--out',
+        out,
+      ],
+      { cwd: work },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -234,7 +527,9 @@ describe('als train', () => {
     const c = readCheckpoint(out);
     expect(c.epochsDone).toBeGreaterThanOrEqual(3);
     expect(c.metrics).toHaveLength(c.epochsDone);
-    const lastPrinted = Math.max(...[...stdout.matchAll(/^epoch (\d+) /gm)].map((m) => Number(m[1])));
+    const lastPrinted = Math.max(
+      ...[...stdout.matchAll(/^epoch (\d+) /gm)].map((m) => Number(m[1])),
+    );
     expect(c.epochsDone).toBe(lastPrinted);
   });
 
@@ -242,7 +537,11 @@ describe('als train', () => {
     const home = path.join(work, 'home');
     mkdirSync(home);
     const env = { ...process.env, ALS_DATA_HOME: home };
-    const r = spawnSync(process.execPath, [bin, 'train', '--data', ml100k, '--model', 'bias', '--epochs', '1', '--quiet'], { encoding: 'utf8', cwd: work, env });
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'train', '--data', ml100k, '--model', 'bias', '--epochs', '1', '--quiet'],
+      { encoding: 'utf8', cwd: work, env },
+    );
     expect(r.status).toBe(0);
     const expected = path.join(home, 'models', 'ml-100k-bias.als');
     expect(readCheckpoint(expected).state.hyper.kind).toBe('bias');
@@ -250,7 +549,26 @@ describe('als train', () => {
 
     // --checkpoint-every 2: a run killed hard (SIGKILL, no chance to save) still leaves epoch 2 or later on disk.
     const out = path.join(work, 'every.als');
-    const child = spawn(process.execPath, [bin, 'train', '--data', ml100k, '--dim', '4', '--epochs', '100000', '--threads', '1', '--checkpoint-every', '2', '--out', out], { cwd: work });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'train',
+        '--data',
+        ml100k,
+        '--dim',
+        '4',
+        '--epochs',
+        '100000',
+        '--threads',
+        '1',
+        '--checkpoint-every',
+        '2',
+        '--out',
+        out,
+      ],
+      { cwd: work },
+    );
     let stdout = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (chunk) => {
@@ -290,12 +608,36 @@ describe('als train', () => {
       }
       expect(message).toMatch(pattern);
     }
-    expect(parseOptionValues(TRAIN_OPTIONS, { dim: '8', lambda: '0.5', epochs: '3' })).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
+    expect(
+      parseOptionValues(TRAIN_OPTIONS, { dim: '8', lambda: '0.5', epochs: '3' }),
+    ).toMatchObject({ dim: 8, lambda: 0.5, epochs: 3 });
     // ...and through the CLI for a few: one line on stderr, exit code 2, before any data is read.
     expectOneLineError(als('train', '--data', ml100k, '--dim', '0'), 2, /^als: --dim: /);
-    expectOneLineError(als('train', '--data', ml100k, '--model', 'deep'), 2, /^als: --model: must be one of bias, latent, genre/);
-    expectOneLineError(als('train', '--data', ml100k, '--epochs', '2.5'), 2, /^als: --epochs: .*integer/);
-    expectOneLineError(als('train', '--data', ml100k, '--split', 'random:2', '--epochs', '1', '--out', path.join(work, 'x.als')), 1, /bad split "random:2"/);
+    expectOneLineError(
+      als('train', '--data', ml100k, '--model', 'deep'),
+      2,
+      /^als: --model: must be one of bias, latent, genre/,
+    );
+    expectOneLineError(
+      als('train', '--data', ml100k, '--epochs', '2.5'),
+      2,
+      /^als: --epochs: .*integer/,
+    );
+    expectOneLineError(
+      als(
+        'train',
+        '--data',
+        ml100k,
+        '--split',
+        'random:2',
+        '--epochs',
+        '1',
+        '--out',
+        path.join(work, 'x.als'),
+      ),
+      1,
+      /bad split "random:2"/,
+    );
   });
 
   it('reports users without training ratings and refuses an empty training split', () => {
@@ -303,7 +645,19 @@ describe('als train', () => {
     const heldOne = path.join(work, 'held-one.csv');
     writeFileSync(heldOne, '30,2\n');
     const out = path.join(work, 'tiny.als');
-    const r = als('train', '--data', dir, '--dim', '2', '--epochs', '2', '--split', `file:${heldOne}`, '--out', out);
+    const r = als(
+      'train',
+      '--data',
+      dir,
+      '--dim',
+      '2',
+      '--epochs',
+      '2',
+      '--split',
+      `file:${heldOne}`,
+      '--out',
+      out,
+    );
     expectOk(r);
     expect(r.stderr).toMatch(/1 user has no training rating/);
     const e = JSON.parse(als('eval', '--model', out, '--json').stdout);
@@ -313,7 +667,10 @@ describe('als train', () => {
     // --test names the same file: the same held-out set as training, found as such.
     const viaTest = als('eval', '--model', out, '--test', heldOne, '--json');
     expectOk(viaTest);
-    expect(JSON.parse(viaTest.stdout)).toMatchObject({ sameSplitAsTraining: true, heldOutRatingsSeenInTraining: 0 });
+    expect(JSON.parse(viaTest.stdout)).toMatchObject({
+      sameSplitAsTraining: true,
+      heldOutRatingsSeenInTraining: 0,
+    });
     // Evaluating on a rating the model was trained on is flagged, not hidden.
     const trained = path.join(work, 'trained-one.csv');
     writeFileSync(trained, '10,1\n');
@@ -322,7 +679,21 @@ describe('als train', () => {
 
     const all = path.join(work, 'all.csv');
     writeFileSync(all, readFileSync(path.join(dir, 'ratings.csv')));
-    expectOneLineError(als('train', '--data', dir, '--epochs', '1', '--split', `file:${all}`, '--out', path.join(work, 'none.als')), 1, /leaves no training ratings/);
+    expectOneLineError(
+      als(
+        'train',
+        '--data',
+        dir,
+        '--epochs',
+        '1',
+        '--split',
+        `file:${all}`,
+        '--out',
+        path.join(work, 'none.als'),
+      ),
+      1,
+      /leaves no training ratings/,
+    );
     expect(existsSync(path.join(work, 'none.als'))).toBe(false);
   });
 });
@@ -330,14 +701,24 @@ describe('als train', () => {
 describe('als eval on bad checkpoints', () => {
   it('gives one line for a missing, corrupted, truncated or other-data-set checkpoint', () => {
     const good = path.join(work, 'good.als');
-    expectOk(als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet'));
-    expectOneLineError(als('eval', '--model', path.join(work, 'missing.als')), 1, /no checkpoint at .*missing\.als: train one with 'als train/);
+    expectOk(
+      als('train', '--data', ml100k, '--model', 'bias', '--epochs', '2', '--out', good, '--quiet'),
+    );
+    expectOneLineError(
+      als('eval', '--model', path.join(work, 'missing.als')),
+      1,
+      /no checkpoint at .*missing\.als: train one with 'als train/,
+    );
 
     const corrupted = path.join(work, 'corrupted.als');
     const bytes = readFileSync(good);
     bytes[bytes.length - 100]! ^= 0xff;
     writeFileSync(corrupted, bytes);
-    expectOneLineError(als('eval', '--model', corrupted), 1, /corrupted checkpoint \(checksum mismatch\)/);
+    expectOneLineError(
+      als('eval', '--model', corrupted),
+      1,
+      /corrupted checkpoint \(checksum mismatch\)/,
+    );
 
     const truncated = path.join(work, 'truncated.als');
     writeFileSync(truncated, readFileSync(good).subarray(0, Math.floor(bytes.length / 2)));
@@ -348,7 +729,11 @@ describe('als eval on bad checkpoints', () => {
     expectOneLineError(als('eval', '--model', notOne), 1, /not an als checkpoint/);
 
     const tiny = tinyDataset();
-    expectOneLineError(als('eval', '--model', good, '--data', tiny), 1, /trained on another data set \(ml-100k/);
+    expectOneLineError(
+      als('eval', '--model', good, '--data', tiny),
+      1,
+      /trained on another data set \(ml-100k/,
+    );
     expectOneLineError(als('eval', '--model', good, '--k', '0'), 2, /^als: --k: /);
   });
 });

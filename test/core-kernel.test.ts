@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createTsSolveRows } from '../src/core/kernel-ts.js';
 import type { HalfEpochArgs } from '../src/core/kernel.js';
-import { NormalEquations, choleskyFactor, choleskySolve, packedIndex } from '../src/core/normal-equations.js';
+import {
+  NormalEquations,
+  choleskyFactor,
+  choleskySolve,
+  packedIndex,
+} from '../src/core/normal-equations.js';
 import { Random } from '../src/core/random.js';
 import { denseSolve } from './helpers/planted.js';
 
@@ -15,14 +20,39 @@ interface RidgeMode {
 const RIDGE_MODES: RidgeMode[] = [
   { name: 'plain', weightedRegularization: false },
   { name: 'ALS-WR', weightedRegularization: true },
-  { name: 'ALS-WR with constant γ', weightedRegularization: true, weightedBiasRegularization: false },
-  { name: 'plain τ, count-scaled γ', weightedRegularization: false, weightedBiasRegularization: true },
-  { name: 'τ and γ scaled by n^0.5', weightedRegularization: true, weightedBiasRegularization: true, weightExponent: 0.5 },
-  { name: 'τ scaled by n^0.3, constant γ', weightedRegularization: true, weightedBiasRegularization: false, weightExponent: 0.3 },
+  {
+    name: 'ALS-WR with constant γ',
+    weightedRegularization: true,
+    weightedBiasRegularization: false,
+  },
+  {
+    name: 'plain τ, count-scaled γ',
+    weightedRegularization: false,
+    weightedBiasRegularization: true,
+  },
+  {
+    name: 'τ and γ scaled by n^0.5',
+    weightedRegularization: true,
+    weightedBiasRegularization: true,
+    weightExponent: 0.5,
+  },
+  {
+    name: 'τ scaled by n^0.3, constant γ',
+    weightedRegularization: true,
+    weightedBiasRegularization: false,
+    weightExponent: 0.3,
+  },
 ];
 
 /** A random sparse half-epoch problem: `rows` rows over `others` columns, some rows empty. */
-function randomProblem(rng: Random, dim: number, rows: number, others: number, withPrior: boolean, mode: RidgeMode): HalfEpochArgs {
+function randomProblem(
+  rng: Random,
+  dim: number,
+  rows: number,
+  others: number,
+  withPrior: boolean,
+  mode: RidgeMode,
+): HalfEpochArgs {
   const offsets = new Int32Array(rows + 1);
   const indices: number[] = [];
   const values: number[] = [];
@@ -37,7 +67,8 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
     }
     offsets[r + 1] = indices.length;
   }
-  const gauss = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.nextGaussian());
+  const gauss = (n: number): Float64Array =>
+    Float64Array.from({ length: n }, () => rng.nextGaussian());
   return {
     dim,
     offsets,
@@ -53,7 +84,9 @@ function randomProblem(rng: Random, dim: number, rows: number, others: number, w
     tau: 2.5,
     gamma: 1.5,
     weightedRegularization: mode.weightedRegularization,
-    ...(mode.weightedBiasRegularization === undefined ? {} : { weightedBiasRegularization: mode.weightedBiasRegularization }),
+    ...(mode.weightedBiasRegularization === undefined
+      ? {}
+      : { weightedBiasRegularization: mode.weightedBiasRegularization }),
     ...(mode.weightExponent === undefined ? {} : { weightExponent: mode.weightExponent }),
   };
 }
@@ -96,14 +129,17 @@ describe('Cholesky on the packed triangle', () => {
     const n = 6;
     const rng = new Random(3);
     const M = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.nextGaussian()));
-    const A = M.map((row, i) => M.map((other, j) => row.reduce((s, v, k) => s + v * other[k]!, 0) + (i === j ? 1 : 0)));
+    const A = M.map((row, i) =>
+      M.map((other, j) => row.reduce((s, v, k) => s + v * other[k]!, 0) + (i === j ? 1 : 0)),
+    );
     const xStar = [1, -2, 0.5, 3, 0, -1];
     const b = A.map((row) => row.reduce((s, v, k) => s + v * xStar[k]!, 0));
     const tri = new Float64Array((n * (n + 1)) / 2);
     for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) tri[packedIndex(i, j)] = A[i]![j]!;
     const inverseDiagonal = new Float64Array(n);
     expect(choleskyFactor(tri, n, inverseDiagonal)).toBe(true);
-    for (let k = 0; k < n; k++) expect(inverseDiagonal[k]).toBeCloseTo(1 / tri[packedIndex(k, k)]!, 14);
+    for (let k = 0; k < n; k++)
+      expect(inverseDiagonal[k]).toBeCloseTo(1 / tri[packedIndex(k, k)]!, 14);
     const x = Float64Array.from(b);
     choleskySolve(tri, n, x);
     for (let k = 0; k < n; k++) expect(x[k]).toBeCloseTo(xStar[k]!, 10);
@@ -132,11 +168,14 @@ describe('Cholesky on the packed triangle', () => {
       (e % 2 === 0 ? a : b).add(v, w, t);
     }
     a.merge(b);
-    for (let p = 0; p < all.triangle.length; p++) expect(a.triangle[p]).toBeCloseTo(all.triangle[p]!, 12);
+    for (let p = 0; p < all.triangle.length; p++)
+      expect(a.triangle[p]).toBeCloseTo(all.triangle[p]!, 12);
     for (let p = 0; p < 4; p++) expect(a.rhs[p]).toBeCloseTo(all.rhs[p]!, 12);
     // Ridge + solve equals the dense least-squares solution.
     all.addToDiagonal(0.5);
-    const dense = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => all.triangle[packedIndex(i, j)]!));
+    const dense = Array.from({ length: 4 }, (_, i) =>
+      Array.from({ length: 4 }, (_, j) => all.triangle[packedIndex(i, j)]!),
+    );
     const expected = denseSolve(dense, Array.from(all.rhs));
     const x = Float64Array.from(all.rhs);
     expect(choleskyFactor(all.triangle, 4)).toBe(true);
@@ -163,7 +202,8 @@ describe('ts kernel (SolveRows)', () => {
           for (let r = 0; r < 11; r++) {
             const ref = referenceRow(args, r);
             expect(args.rowBias[r]).toBeCloseTo(ref.b, 9);
-            for (let k = 0; k < dim; k++) expect(args.rowFactors[r * dim + k]).toBeCloseTo(ref.x[k]!, 9);
+            for (let k = 0; k < dim; k++)
+              expect(args.rowFactors[r * dim + k]).toBeCloseTo(ref.x[k]!, 9);
           }
         });
       }
@@ -201,8 +241,15 @@ describe('ts kernel (SolveRows)', () => {
   });
 
   it('scales the ridge by n^a: a = 0 is the plain ridge, a = 1 (and unset) ALS-WR, exactly', () => {
-    for (const [weightExponent, same] of [[0, RIDGE_MODES[0]!], [1, RIDGE_MODES[1]!], [undefined, RIDGE_MODES[1]!]] as const) {
-      const weighted = randomProblem(new Random(21), 5, 12, 9, true, { ...RIDGE_MODES[1]!, ...(weightExponent === undefined ? {} : { weightExponent }) });
+    for (const [weightExponent, same] of [
+      [0, RIDGE_MODES[0]!],
+      [1, RIDGE_MODES[1]!],
+      [undefined, RIDGE_MODES[1]!],
+    ] as const) {
+      const weighted = randomProblem(new Random(21), 5, 12, 9, true, {
+        ...RIDGE_MODES[1]!,
+        ...(weightExponent === undefined ? {} : { weightExponent }),
+      });
       const expected = randomProblem(new Random(21), 5, 12, 9, true, same);
       createTsSolveRows()(weighted, 0, 12);
       createTsSolveRows()(expected, 0, 12);
@@ -244,7 +291,9 @@ describe('ts kernel (SolveRows)', () => {
     createTsSolveRows()(args, 0, 6);
     const r = 1; // empty by construction
     expect(args.offsets[r + 1]).toBe(args.offsets[r]);
-    expect(Array.from(args.rowFactors.subarray(r * 4, r * 4 + 4))).toEqual(Array.from(args.priorMeans!.subarray(r * 4, r * 4 + 4)));
+    expect(Array.from(args.rowFactors.subarray(r * 4, r * 4 + 4))).toEqual(
+      Array.from(args.priorMeans!.subarray(r * 4, r * 4 + 4)),
+    );
     expect(args.rowBias[r]).toBe(0);
   });
 });

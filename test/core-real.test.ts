@@ -37,7 +37,8 @@ describe('ALS on real MovieLens data (default hyperparameters)', () => {
     const split = makeSplit(dataset, 'ml100k:u1', 1);
     const bias = await trainOn(dataset, split, 'bias', 5);
     const latent = await trainOn(dataset, split, 'latent', 15);
-    for (let e = 1; e < latent.length; e++) expect(latent[e]!.loss).toBeLessThanOrEqual(latent[e - 1]!.loss);
+    for (let e = 1; e < latent.length; e++)
+      expect(latent[e]!.loss).toBeLessThanOrEqual(latent[e - 1]!.loss);
     // Published baselines on this split: biases ≈ 0.95, good factor models 0.89–0.93.
     expect(bias.at(-1)!.validationRmse!).toBeLessThan(0.96);
     expect(latent.at(-1)!.validationRmse!).toBeLessThan(0.935);

@@ -16,7 +16,16 @@ import type { Hyperparameters, ModelKind, ModelState } from '../src/core/types.j
 import { plantedProblem, type Planted } from './helpers/planted.js';
 
 function hyper(kind: ModelKind, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
-  return { kind, dim: 3, lambda: 1, tau: 0.5, gamma: 0.5, genreTau: 1, weightedRegularization: false, ...overrides };
+  return {
+    kind,
+    dim: 3,
+    lambda: 1,
+    tau: 0.5,
+    gamma: 0.5,
+    genreTau: 1,
+    weightedRegularization: false,
+    ...overrides,
+  };
 }
 
 /** Genres for `numItems` movies over 4 genres: 1–3 each, movie 5 with none. */
@@ -34,7 +43,13 @@ function genresFor(numItems: number): ItemGenres {
   return { offsets, ids: Int32Array.from(ids), numGenres: 4 };
 }
 
-async function train(p: Planted, h: Hyperparameters, epochs: number, threads = 1, initial?: ModelState) {
+async function train(
+  p: Planted,
+  h: Hyperparameters,
+  epochs: number,
+  threads = 1,
+  initial?: ModelState,
+) {
   const trainer = await createTrainer({
     train: p.train,
     validation: p.test,
@@ -52,7 +67,16 @@ async function train(p: Planted, h: Hyperparameters, epochs: number, threads = 1
   return { history, state };
 }
 
-const latentProblem = plantedProblem({ numUsers: 150, numItems: 100, rank: 3, density: 0.6, noiseStd: 0.3, seed: 1, testFraction: 0.1, emptyItems: 3 });
+const latentProblem = plantedProblem({
+  numUsers: 150,
+  numItems: 100,
+  rank: 3,
+  density: 0.6,
+  noiseStd: 0.3,
+  seed: 1,
+  testFraction: 0.1,
+  emptyItems: 3,
+});
 
 describe('ALS trainer', () => {
   for (const kind of ['bias', 'latent', 'genre'] as const) {
@@ -98,7 +122,15 @@ describe('ALS trainer', () => {
   });
 
   it('bias model reaches the noise level on a planted bias-only problem', async () => {
-    const p = plantedProblem({ numUsers: 100, numItems: 80, rank: 0, density: 0.4, noiseStd: 0.4, seed: 2, testFraction: 0.1 });
+    const p = plantedProblem({
+      numUsers: 100,
+      numItems: 80,
+      rank: 0,
+      density: 0.4,
+      noiseStd: 0.4,
+      seed: 2,
+      testFraction: 0.1,
+    });
     const { history } = await train(p, hyper('bias', { dim: 0 }), 4);
     const last = history.at(-1)!;
     expect(last.validationRmse!).toBeLessThan(0.4 * 1.08);
@@ -122,7 +154,9 @@ describe('ALS trainer', () => {
     const genres = genresFor(latentProblem.numItems);
     const K = state.hyper.dim;
     for (const n of [97, 98, 99]) {
-      expect(latentProblem.train.ratingsByItem.offsets[n + 1]).toBe(latentProblem.train.ratingsByItem.offsets[n]);
+      expect(latentProblem.train.ratingsByItem.offsets[n + 1]).toBe(
+        latentProblem.train.ratingsByItem.offsets[n],
+      );
       const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
       for (let k = 0; k < K; k++) {
         let prior = 0;
@@ -135,12 +169,23 @@ describe('ALS trainer', () => {
       expect(predictFromGenres(state, 3, ids)).toBeCloseTo(predict(state, 3, n), 12);
       // Folding in the movie with no ratings gives the same prior.
       const folded = foldInItem(state, state.hyper, new Int32Array(0), new Float32Array(0), ids);
-      for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(state.itemFactors[n * K + k]!, 12);
+      for (let k = 0; k < K; k++)
+        expect(folded.factors[k]).toBeCloseTo(state.itemFactors[n * K + k]!, 12);
     }
     // Out-of-range users and movies fall back to what is known, never NaN.
     expect(predict(state, -1, 999)).toBe(state.globalMean);
     expect(predict(state, 0, 999)).toBeCloseTo(state.globalMean + state.userBias[0]!, 12);
-    expect(Number.isFinite(rmse(state, { length: 1, users: Int32Array.of(1000), items: Int32Array.of(3), values: Float32Array.of(4), timestamps: null }))).toBe(true);
+    expect(
+      Number.isFinite(
+        rmse(state, {
+          length: 1,
+          users: Int32Array.of(1000),
+          items: Int32Array.of(3),
+          values: Float32Array.of(4),
+          timestamps: null,
+        }),
+      ),
+    ).toBe(true);
   });
 
   it('gives the same model for 1 and 2 threads', async () => {
@@ -198,9 +243,20 @@ describe('ALS trainer', () => {
     const userBias = state.userBias.slice();
     createTsSolveRows()(
       {
-        dim: K, offsets: byUser.offsets, indices: byUser.indices, values: byUser.values,
-        otherFactors: state.itemFactors, otherBias: state.itemBias, rowFactors: userFactors, rowBias: userBias,
-        priorMeans: null, globalMean: state.globalMean, lambda: h.lambda, tau: h.tau, gamma: h.gamma, weightedRegularization: true,
+        dim: K,
+        offsets: byUser.offsets,
+        indices: byUser.indices,
+        values: byUser.values,
+        otherFactors: state.itemFactors,
+        otherBias: state.itemBias,
+        rowFactors: userFactors,
+        rowBias: userBias,
+        priorMeans: null,
+        globalMean: state.globalMean,
+        lambda: h.lambda,
+        tau: h.tau,
+        gamma: h.gamma,
+        weightedRegularization: true,
       },
       0,
       state.numUsers,
@@ -208,9 +264,16 @@ describe('ALS trainer', () => {
     for (const m of [0, 7, 42]) {
       const start = byUser.offsets[m]!;
       const end = byUser.offsets[m + 1]!;
-      const folded = foldInUser(state, h, byUser.indices.slice(start, end), byUser.values.slice(start, end));
+      const folded = foldInUser(
+        state,
+        h,
+        byUser.indices.slice(start, end),
+        byUser.values.slice(start, end),
+      );
       expect(folded.bias).toBe(userBias[m]);
-      expect(Array.from(folded.factors)).toEqual(Array.from(userFactors.subarray(m * K, (m + 1) * K)));
+      expect(Array.from(folded.factors)).toEqual(
+        Array.from(userFactors.subarray(m * K, (m + 1) * K)),
+      );
     }
   });
 
@@ -226,9 +289,20 @@ describe('ALS trainer', () => {
     const itemBias = state.itemBias.slice();
     createTsSolveRows()(
       {
-        dim: K, offsets: byItem.offsets, indices: byItem.indices, values: byItem.values,
-        otherFactors: state.userFactors, otherBias: state.userBias, rowFactors: itemFactors, rowBias: itemBias,
-        priorMeans: priors, globalMean: state.globalMean, lambda: h.lambda, tau: h.tau, gamma: h.gamma, weightedRegularization: true,
+        dim: K,
+        offsets: byItem.offsets,
+        indices: byItem.indices,
+        values: byItem.values,
+        otherFactors: state.userFactors,
+        otherBias: state.userBias,
+        rowFactors: itemFactors,
+        rowBias: itemBias,
+        priorMeans: priors,
+        globalMean: state.globalMean,
+        lambda: h.lambda,
+        tau: h.tau,
+        gamma: h.gamma,
+        weightedRegularization: true,
       },
       0,
       state.numItems,
@@ -237,24 +311,61 @@ describe('ALS trainer', () => {
       const start = byItem.offsets[n]!;
       const end = byItem.offsets[n + 1]!;
       const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
-      const folded = foldInItem(state, h, byItem.indices.slice(start, end), byItem.values.slice(start, end), ids);
+      const folded = foldInItem(
+        state,
+        h,
+        byItem.indices.slice(start, end),
+        byItem.values.slice(start, end),
+        ids,
+      );
       expect(folded.bias).toBeCloseTo(itemBias[n]!, 12);
-      for (let k = 0; k < K; k++) expect(folded.factors[k]).toBeCloseTo(itemFactors[n * K + k]!, 12);
+      for (let k = 0; k < K; k++)
+        expect(folded.factors[k]).toBeCloseTo(itemFactors[n * K + k]!, 12);
     }
   });
 
   it('reports divergence as a DivergenceError', async () => {
     // τ = γ = 0 with a rank-deficient problem cannot be solved: rows become NaN, the loss NaN.
-    const p = plantedProblem({ numUsers: 10, numItems: 4, rank: 1, density: 0.3, noiseStd: 0.1, seed: 4 });
-    const trainer = await createTrainer({ train: p.train, validation: null, itemGenres: null, hyper: hyper('latent', { dim: 8, tau: 0, gamma: 0 }), seed: 1, threads: 1, kernel: tsKernel });
+    const p = plantedProblem({
+      numUsers: 10,
+      numItems: 4,
+      rank: 1,
+      density: 0.3,
+      noiseStd: 0.1,
+      seed: 4,
+    });
+    const trainer = await createTrainer({
+      train: p.train,
+      validation: null,
+      itemGenres: null,
+      hyper: hyper('latent', { dim: 8, tau: 0, gamma: 0 }),
+      seed: 1,
+      threads: 1,
+      kernel: tsKernel,
+    });
     await expect(trainer.epoch()).rejects.toBeInstanceOf(DivergenceError);
     await trainer.close();
   });
 
   it('trains on an empty split without crashing: every prediction is the (zero) global mean', async () => {
-    const empty = plantedProblem({ numUsers: 5, numItems: 4, rank: 2, density: 0, noiseStd: 0.1, seed: 5 });
+    const empty = plantedProblem({
+      numUsers: 5,
+      numItems: 4,
+      rank: 2,
+      density: 0,
+      noiseStd: 0.1,
+      seed: 5,
+    });
     for (const threads of [1, 2]) {
-      const trainer = await createTrainer({ train: empty.train, validation: null, itemGenres: genresFor(4), hyper: hyper('genre'), seed: 1, threads, kernel: tsKernel });
+      const trainer = await createTrainer({
+        train: empty.train,
+        validation: null,
+        itemGenres: genresFor(4),
+        hyper: hyper('genre'),
+        seed: 1,
+        threads,
+        kernel: tsKernel,
+      });
       const m = await trainer.epoch();
       expect(m.trainRmse).toBe(0);
       expect(Number.isFinite(m.loss)).toBe(true);
@@ -270,21 +381,52 @@ describe('ALS trainer', () => {
     offsets[1] = 100;
     for (let r = 2; r <= 101; r++) offsets[r] = offsets[r - 1]! + 1;
     const chunks = splitRowsByCost(offsets, 101, 2, 0);
-    expect(chunks).toEqual([[0, 1], [1, 101]]);
+    expect(chunks).toEqual([
+      [0, 1],
+      [1, 101],
+    ]);
   });
 });
 
 describe('trainer memory', () => {
-  it('holds the training matrix once: the caller\'s indexes are re-pointed at the arena copies', async () => {
-    const p = plantedProblem({ numUsers: 60, numItems: 40, rank: 2, density: 0.5, noiseStd: 0.3, seed: 4, testFraction: 0.1, emptyItems: 1 });
+  it("holds the training matrix once: the caller's indexes are re-pointed at the arena copies", async () => {
+    const p = plantedProblem({
+      numUsers: 60,
+      numItems: 40,
+      rank: 2,
+      density: 0.5,
+      noiseStd: 0.3,
+      seed: 4,
+      testFraction: 0.1,
+      emptyItems: 1,
+    });
     const before = {
-      user: { ...p.train.ratingsByUser, indices: p.train.ratingsByUser.indices.slice(0, p.train.numRatings), values: p.train.ratingsByUser.values.slice(0, p.train.numRatings) },
-      item: { ...p.train.ratingsByItem, indices: p.train.ratingsByItem.indices.slice(0, p.train.numRatings), values: p.train.ratingsByItem.values.slice(0, p.train.numRatings) },
+      user: {
+        ...p.train.ratingsByUser,
+        indices: p.train.ratingsByUser.indices.slice(0, p.train.numRatings),
+        values: p.train.ratingsByUser.values.slice(0, p.train.numRatings),
+      },
+      item: {
+        ...p.train.ratingsByItem,
+        indices: p.train.ratingsByItem.indices.slice(0, p.train.numRatings),
+        values: p.train.ratingsByItem.values.slice(0, p.train.numRatings),
+      },
     };
     const originalUserIndices = p.train.ratingsByUser.indices;
-    const trainer = await createTrainer({ train: p.train, validation: p.test, itemGenres: null, hyper: hyper('latent'), seed: 2, threads: 2, kernel: tsKernel });
+    const trainer = await createTrainer({
+      train: p.train,
+      validation: p.test,
+      itemGenres: null,
+      hyper: hyper('latent'),
+      seed: 2,
+      threads: 2,
+      kernel: tsKernel,
+    });
     const first = await trainer.epoch();
-    for (const [side, index] of [['user', p.train.ratingsByUser], ['item', p.train.ratingsByItem]] as const) {
+    for (const [side, index] of [
+      ['user', p.train.ratingsByUser],
+      ['item', p.train.ratingsByItem],
+    ] as const) {
       // The same contents, now in the trainer's shared arena (one buffer for all six arrays).
       expect(index.indices.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(index.values.buffer).toBe(index.indices.buffer);
@@ -296,7 +438,15 @@ describe('trainer memory', () => {
     expect(p.train.ratingsByUser.indices).not.toBe(originalUserIndices);
     await trainer.close();
     // A second trainer on the re-pointed matrix (copying out of the first arena) trains the same model.
-    const again = await createTrainer({ train: p.train, validation: p.test, itemGenres: null, hyper: hyper('latent'), seed: 2, threads: 1, kernel: tsKernel });
+    const again = await createTrainer({
+      train: p.train,
+      validation: p.test,
+      itemGenres: null,
+      hyper: hyper('latent'),
+      seed: 2,
+      threads: 1,
+      kernel: tsKernel,
+    });
     expect((await again.epoch()).loss).toBe(first.loss);
     await again.close();
   });

@@ -4,8 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossValidate, meanStd } from '../src/app/cv.js';
-import { coreTrainFold, itemGenresOf, scoreModel, workerTrainFold } from '../src/app/fold-training.js';
-import { nestedFolds, parseMetric, scoreOnHeldOut, tune, type TuneOptions } from '../src/app/tune.js';
+import {
+  coreTrainFold,
+  itemGenresOf,
+  scoreModel,
+  workerTrainFold,
+} from '../src/app/fold-training.js';
+import {
+  nestedFolds,
+  parseMetric,
+  scoreOnHeldOut,
+  tune,
+  type TuneOptions,
+} from '../src/app/tune.js';
 import { buildSpace, parseDimension } from '../src/app/tune-space.js';
 import { defaultHyperparameters } from '../src/core/defaults.js';
 import { loadKernel } from '../src/core/kernels.js';
@@ -53,7 +64,15 @@ describe('crossValidate', () => {
     expect(events).toEqual(['0:0', '1:0', '0:1', '1:1', '0:2', '1:2', '0:3', '1:3', '0:4', '1:4']);
     // Fold 3 of the latent model, trained independently on the official ml100k:u3 split.
     const split = makeSplit(dataset, 'ml100k:u3', 1);
-    const trained = await coreTrainFold(kernel)({ train: split.train, validation: split.test, itemGenres: itemGenresOf(dataset), hyper: latent(8), seed: 1, epochs: 3, threads: 1 });
+    const trained = await coreTrainFold(kernel)({
+      train: split.train,
+      validation: split.test,
+      itemGenres: itemGenresOf(dataset),
+      hyper: latent(8),
+      seed: 1,
+      epochs: 3,
+      threads: 1,
+    });
     const independent = scoreModel(trained.state, split.train, split.test, dataset);
     expect(result.configurations[1]!.folds[2]!.metrics).toEqual(independent);
 
@@ -71,7 +90,12 @@ describe('crossValidate', () => {
 
     const runs = registry.listRuns({ kind: 'cv' });
     expect(runs).toHaveLength(12);
-    expect(registry.listRuns({ kind: 'cv', withoutFolds: true }).map((r) => r.id).sort()).toEqual([bias!.runId, lat!.runId].sort());
+    expect(
+      registry
+        .listRuns({ kind: 'cv', withoutFolds: true })
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([bias!.runId, lat!.runId].sort());
     const summary = registry.getRun(lat!.runId!)!;
     expect(summary.fold).toBeNull();
     expect(summary.split).toBe('ml100k');
@@ -85,10 +109,22 @@ describe('crossValidate', () => {
 
   it('folds trained in parallel worker threads give exactly the sequential scores', async () => {
     const folds = makeFolds(dataset, 'random:3', 4);
-    const base = { dataset, folds, configurations: [{ label: 'latent 6', hyper: latent(6), epochs: 2 }], seed: 2, threads: 1 };
+    const base = {
+      dataset,
+      folds,
+      configurations: [{ label: 'latent 6', hyper: latent(6), epochs: 2 }],
+      seed: 2,
+      threads: 1,
+    };
     const sequential = await crossValidate({ ...base, trainFold: coreTrainFold(kernel) });
-    const parallel = await crossValidate({ ...base, trainFold: workerTrainFold('ts'), parallel: 2 });
-    expect(parallel.configurations[0]!.folds.map((f) => f.metrics)).toEqual(sequential.configurations[0]!.folds.map((f) => f.metrics));
+    const parallel = await crossValidate({
+      ...base,
+      trainFold: workerTrainFold('ts'),
+      parallel: 2,
+    });
+    expect(parallel.configurations[0]!.folds.map((f) => f.metrics)).toEqual(
+      sequential.configurations[0]!.folds.map((f) => f.metrics),
+    );
   }, 60_000);
 });
 
@@ -133,17 +169,30 @@ describe('tune', () => {
     const { folds } = nestedFolds(dataset, { spec: 'ml100k:u1', seed: 1 }, 'random:3', 3);
     for (let f = 0; f < 3; f++) {
       const { train, test } = foldMasks(folds, f);
-      for (let p = 0; p < outerTrain.length; p++) if (outerTrain[p] === 0) expect(train[p] === 0 && test[p] === 1).toBe(true);
+      for (let p = 0; p < outerTrain.length; p++)
+        if (outerTrain[p] === 0) expect(train[p] === 0 && test[p] === 1).toBe(true);
     }
     const clean = await tune(tuneOptions());
     const dirty = poisoned(dataset, outerTrain);
     const onPoisoned = await tune(tuneOptions({ dataset: dirty }));
-    expect(onPoisoned.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(clean.trials.map((t) => t.rungs.map((r) => r.score)));
+    expect(onPoisoned.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(
+      clean.trials.map((t) => t.rungs.map((r) => r.score)),
+    );
     expect(Number.isFinite(onPoisoned.best.score)).toBe(true);
     // The control: without the outer split the poisoned ratings are used, and every score is NaN.
-    await expect(tune(tuneOptions({ dataset: dirty, outer: null }))).rejects.toThrow(/no trial produced a score/);
+    await expect(tune(tuneOptions({ dataset: dirty, outer: null }))).rejects.toThrow(
+      /no trial produced a score/,
+    );
     // And the chosen configuration scored on the outer test part, which the selection never saw.
-    const heldOut = await scoreOnHeldOut({ dataset, split: makeSplit(dataset, 'ml100k:u1', 1), hyper: clean.best.hyper, epochs: clean.best.epochs, seed: 3, threads: 1, trainFold: coreTrainFold(kernel) });
+    const heldOut = await scoreOnHeldOut({
+      dataset,
+      split: makeSplit(dataset, 'ml100k:u1', 1),
+      hyper: clean.best.hyper,
+      epochs: clean.best.epochs,
+      seed: 3,
+      threads: 1,
+      trainFold: coreTrainFold(kernel),
+    });
     expect(heldOut.rmse).toBeGreaterThan(0.85);
     expect(heldOut.rmse).toBeLessThan(1.1);
   }, 120_000);
@@ -163,7 +212,9 @@ describe('tune', () => {
     expect(result.epochsTrained).toBe(4 * 3 * 1 + 2 * 3 * 2);
     // Retrained from scratch instead (no memory for kept models): the same scores, more epochs.
     const retrained = await tune(tuneOptions({ keptModelBytes: 0 }));
-    expect(retrained.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(result.trials.map((t) => t.rungs.map((r) => r.score)));
+    expect(retrained.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(
+      result.trials.map((t) => t.rungs.map((r) => r.score)),
+    );
     expect(retrained.epochsTrained).toBe(4 * 3 * 1 + 2 * 3 * 3);
   }, 120_000);
 
@@ -205,7 +256,9 @@ describe('tune', () => {
     );
     // Kill the child with SIGKILL once it has finished 5 (trial, fold) trainings.
     const output = await new Promise<string>((resolve) => {
-      const p = spawn(process.execPath, [script, movielensDir('ml-100k'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, [script, movielensDir('ml-100k'), file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       p.stdout.on('data', (d) => {
         out += d;
@@ -232,7 +285,9 @@ describe('tune', () => {
     expect(resumed.reusedFolds).toBe(finishedBefore);
     expect(resumed.trainedFolds + resumed.reusedFolds).toBe(4 * 3 + 2 * 3);
     const uninterrupted = await tune(tuneOptions());
-    expect(resumed.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(uninterrupted.trials.map((t) => t.rungs.map((r) => r.score)));
+    expect(resumed.trials.map((t) => t.rungs.map((r) => r.score))).toEqual(
+      uninterrupted.trials.map((t) => t.rungs.map((r) => r.score)),
+    );
     expect(resumed.best).toEqual(uninterrupted.best);
     expect(registry.getTune(resumed.tuneId!)).toMatchObject({ status: 'finished' });
     // Every (trial, fold, rung) is there once finished (a killed one may also have left a "running" row).

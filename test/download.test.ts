@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadDataset, parseMd5File, safeEntryPath, VERIFIED_MARKER } from '../src/data/download.js';
+import {
+  downloadDataset,
+  parseMd5File,
+  safeEntryPath,
+  VERIFIED_MARKER,
+} from '../src/data/download.js';
 import { ensureDataDir } from '../src/data/home.js';
 import { AlsError } from '../src/errors.js';
 import { movielensDir } from './helpers/movielens.js';
@@ -28,7 +41,12 @@ function md5Line(name: string, bytes: Uint8Array): string {
 }
 
 /** Serves `<prefix>/<zipName>` and its .md5 (correct unless `md5` is given). */
-function serve(prefix: string, zipName: string, files: Record<string, Uint8Array>, md5?: string): void {
+function serve(
+  prefix: string,
+  zipName: string,
+  files: Record<string, Uint8Array>,
+  md5?: string,
+): void {
   const zip = Buffer.from(zipSync(files, { level: 6 }));
   served.set(`/${prefix}/${zipName}`, zip);
   served.set(`/${prefix}/${zipName}.md5`, Buffer.from(md5 ?? md5Line(zipName, zip)));
@@ -49,7 +67,10 @@ beforeAll(async () => {
       response.end('not found');
       return;
     }
-    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    response.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+    });
     response.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,16 +105,28 @@ function expectHomeHolds(home: string, entries: string[]): void {
 
 describe('downloadDataset over HTTP', () => {
   it('parses GroupLens and md5sum style digests', () => {
-    expect(parseMd5File('MD5 (ml-100k.zip) = 0E33842E24A9C977BE4E0107933C0723\n')).toBe('0e33842e24a9c977be4e0107933c0723');
-    expect(parseMd5File('0e33842e24a9c977be4e0107933c0723  ml-100k.zip\n')).toBe('0e33842e24a9c977be4e0107933c0723');
+    expect(parseMd5File('MD5 (ml-100k.zip) = 0E33842E24A9C977BE4E0107933C0723\n')).toBe(
+      '0e33842e24a9c977be4e0107933c0723',
+    );
+    expect(parseMd5File('0e33842e24a9c977be4e0107933c0723  ml-100k.zip\n')).toBe(
+      '0e33842e24a9c977be4e0107933c0723',
+    );
     expect(parseMd5File('<html>oops</html>')).toBeUndefined();
   });
 
   it('downloads, verifies and installs a set; a second call fetches nothing', async () => {
-    serve('good', 'ml-100k.zip', { 'ml-100k/u.data': uData, 'ml-100k/u.item': uItem, 'ml-100k/README': Buffer.from('hi') });
+    serve('good', 'ml-100k.zip', {
+      'ml-100k/u.data': uData,
+      'ml-100k/u.item': uItem,
+      'ml-100k/README': Buffer.from('hi'),
+    });
     const home = freshHome('good');
     const progress: { phase: string; receivedBytes: number; totalBytes: number }[] = [];
-    const result = await downloadDataset('ml-100k', { home, mirror: `${baseUrl}/good/`, onProgress: (p) => progress.push(p) });
+    const result = await downloadDataset('ml-100k', {
+      home,
+      mirror: `${baseUrl}/good/`,
+      onProgress: (p) => progress.push(p),
+    });
     expect(result.status).toBe('downloaded');
     // Progress is reported through the callback (the CLI draws the bar): start, bytes, done.
     expect(progress[0]!.phase).toBe('start');
@@ -103,7 +136,11 @@ describe('downloadDataset over HTTP', () => {
     expect(progress.filter((p) => p.phase === 'data').at(-1)!.receivedBytes).toBe(zipBytes);
     if (progress[0]!.totalBytes > 0) expect(progress[0]!.totalBytes).toBe(zipBytes);
     expect(result.dir).toBe(path.join(home, 'ml-100k'));
-    expect(result.verified).toEqual(['MD5 of ml-100k.zip', 'SHA-256 of u.data', 'SHA-256 of u.item']);
+    expect(result.verified).toEqual([
+      'MD5 of ml-100k.zip',
+      'SHA-256 of u.data',
+      'SHA-256 of u.item',
+    ]);
     expect(readFileSync(path.join(home, 'ml-100k', 'u.data')).equals(uData)).toBe(true);
     expect(readFileSync(path.join(home, 'ml-100k', 'README'), 'utf8')).toBe('hi');
     const marker = JSON.parse(readFileSync(path.join(home, 'ml-100k', VERIFIED_MARKER), 'utf8'));
@@ -124,16 +161,25 @@ describe('downloadDataset over HTTP', () => {
     const home = freshHome('inner');
     const result = await downloadDataset('ml-10m', { home, mirror: `${baseUrl}/inner` });
     expect(result.dir).toBe(path.join(home, 'ml-10m'));
-    expect(readFileSync(path.join(home, 'ml-10m', 'ratings.dat'), 'utf8')).toBe('1::122::5::838985046\n');
+    expect(readFileSync(path.join(home, 'ml-10m', 'ratings.dat'), 'utf8')).toBe(
+      '1::122::5::838985046\n',
+    );
     expectHomeHolds(home, ['ml-10m']);
   });
 
   it('an MD5 mismatch deletes the .part and installs nothing', async () => {
-    serve('badmd5', 'ml-100k.zip', { 'ml-100k/u.data': uData, 'ml-100k/u.item': uItem }, 'MD5 (ml-100k.zip) = 00000000000000000000000000000000\n');
+    serve(
+      'badmd5',
+      'ml-100k.zip',
+      { 'ml-100k/u.data': uData, 'ml-100k/u.item': uItem },
+      'MD5 (ml-100k.zip) = 00000000000000000000000000000000\n',
+    );
     const home = freshHome('badmd5');
     const error = await failure(downloadDataset('ml-100k', { home, mirror: `${baseUrl}/badmd5` }));
     expect(error).toBeInstanceOf(AlsError);
-    expect(error.message).toMatch(/^checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/badmd5\/ml-100k\.zip: MD5 [0-9a-f]{32}, expected 0{32}; nothing was installed$/);
+    expect(error.message).toMatch(
+      /^checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/badmd5\/ml-100k\.zip: MD5 [0-9a-f]{32}, expected 0{32}; nothing was installed$/,
+    );
     expectHomeHolds(home, []);
   });
 
@@ -143,12 +189,17 @@ describe('downloadDataset over HTTP', () => {
     serve('badsha', 'ml-100k.zip', { 'ml-100k/u.data': altered, 'ml-100k/u.item': uItem });
     const home = freshHome('badsha');
     const error = await failure(downloadDataset('ml-100k', { home, mirror: `${baseUrl}/badsha` }));
-    expect(error.message).toMatch(/^ml-100k: SHA-256 mismatch for u\.data \(expected 06416e59[0-9a-f]+, got [0-9a-f]{64}\)$/);
+    expect(error.message).toMatch(
+      /^ml-100k: SHA-256 mismatch for u\.data \(expected 06416e59[0-9a-f]+, got [0-9a-f]{64}\)$/,
+    );
     expectHomeHolds(home, []);
   });
 
   it('refuses zip entries that escape the target folder', async () => {
-    serve('evil', 'ml-1m.zip', { 'ml-1m/ratings.dat': Buffer.from('1::1::5::1\n'), '../evil': Buffer.from('owned') });
+    serve('evil', 'ml-1m.zip', {
+      'ml-1m/ratings.dat': Buffer.from('1::1::5::1\n'),
+      '../evil': Buffer.from('owned'),
+    });
     const home = freshHome('evil');
     const error = await failure(downloadDataset('ml-1m', { home, mirror: `${baseUrl}/evil` }));
     expect(error.message).toBe('refusing zip entry "../evil": its path leaves the target folder');
@@ -166,21 +217,35 @@ describe('downloadDataset over HTTP', () => {
 
   it('an HTTP 404 is one line naming the URL', async () => {
     const home = freshHome('missing');
-    const error = await failure(downloadDataset('ml-25m', { home, mirror: `${baseUrl}/nothing-here` }));
-    expect(error.message).toMatch(/^cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/ml-25m\.zip\.md5: HTTP 404 Not Found$/);
+    const error = await failure(
+      downloadDataset('ml-25m', { home, mirror: `${baseUrl}/nothing-here` }),
+    );
+    expect(error.message).toMatch(
+      /^cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/ml-25m\.zip\.md5: HTTP 404 Not Found$/,
+    );
     expectHomeHolds(home, []);
   });
 
   it('a stalled transfer is abandoned after the idle timeout, leaving nothing behind', async () => {
-    served.set('/stall/ml-1m.zip.md5', Buffer.from('MD5 (ml-1m.zip) = 0123456789abcdef0123456789abcdef\n'));
+    served.set(
+      '/stall/ml-1m.zip.md5',
+      Buffer.from('MD5 (ml-1m.zip) = 0123456789abcdef0123456789abcdef\n'),
+    );
     const home = freshHome('stall');
-    const error = await failure(downloadDataset('ml-1m', { home, mirror: `${baseUrl}/stall`, idleTimeoutMs: 300 }));
-    expect(error.message).toMatch(/^cannot download http:\/\/127\.0\.0\.1:\d+\/stall\/ml-1m\.zip: no data for 0\.3 s, giving up$/);
+    const error = await failure(
+      downloadDataset('ml-1m', { home, mirror: `${baseUrl}/stall`, idleTimeoutMs: 300 }),
+    );
+    expect(error.message).toMatch(
+      /^cannot download http:\/\/127\.0\.0\.1:\d+\/stall\/ml-1m\.zip: no data for 0\.3 s, giving up$/,
+    );
     expectHomeHolds(home, []);
   });
 
   it('a zip served without its .md5 is not installed', async () => {
-    served.set('/nomd5/ml-20m.zip', Buffer.from(zipSync({ 'ml-20m/ratings.csv': Buffer.from('x') })));
+    served.set(
+      '/nomd5/ml-20m.zip',
+      Buffer.from(zipSync({ 'ml-20m/ratings.csv': Buffer.from('x') })),
+    );
     const home = freshHome('nomd5');
     const error = await failure(downloadDataset('ml-20m', { home, mirror: `${baseUrl}/nomd5` }));
     expect(error.message).toMatch(/ml-20m\.zip\.md5: HTTP 404/);
@@ -202,7 +267,11 @@ describe('folder mirror and the data home', () => {
     const result = await downloadDataset('ml-100k', { home, mirror });
     expect(result.status).toBe('copied');
     expect(result.verified).toContain('SHA-256 of u.data');
-    expect(readFileSync(path.join(home, 'ml-100k', 'u1.test')).equals(readFileSync(path.join(ml100k, 'u1.test')))).toBe(true);
+    expect(
+      readFileSync(path.join(home, 'ml-100k', 'u1.test')).equals(
+        readFileSync(path.join(ml100k, 'u1.test')),
+      ),
+    ).toBe(true);
     expect(existsSync(path.join(home, 'ml-100k', VERIFIED_MARKER))).toBe(true);
     expectHomeHolds(home, ['ml-100k']);
   });
@@ -213,30 +282,46 @@ describe('folder mirror and the data home', () => {
     writeFileSync(path.join(fake, 'ml-100k', 'u.data'), '1\t1\t5\t1\n');
     writeFileSync(path.join(fake, 'ml-100k', 'u.item'), uItem);
     mkdirSync(path.join(fake, 'ml-latest-small'));
-    writeFileSync(path.join(fake, 'ml-latest-small', 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,1\n');
-    writeFileSync(path.join(fake, 'ml-latest-small', 'movies.csv'), 'movieId,title,genres\n1,Toy Story (1995),Comedy\n');
+    writeFileSync(
+      path.join(fake, 'ml-latest-small', 'ratings.csv'),
+      'userId,movieId,rating,timestamp\n1,1,4.0,1\n',
+    );
+    writeFileSync(
+      path.join(fake, 'ml-latest-small', 'movies.csv'),
+      'movieId,title,genres\n1,Toy Story (1995),Comedy\n',
+    );
     const home = freshHome('fake');
     const error = await failure(downloadDataset('ml-100k', { home, mirror: fake }));
     expect(error.message).toMatch(/^ml-100k: SHA-256 mismatch for u\.data/);
     expectHomeHolds(home, []);
     const warnings: string[] = [];
-    const result = await downloadDataset('ml-latest-small', { home, mirror: fake, warn: (m) => warnings.push(m) });
+    const result = await downloadDataset('ml-latest-small', {
+      home,
+      mirror: fake,
+      warn: (m) => warnings.push(m),
+    });
     expect(result.status).toBe('copied');
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^ml-latest-small: ratings\.csv differs from the release als knows/);
+    expect(warnings[0]).toMatch(
+      /^ml-latest-small: ratings\.csv differs from the release als knows/,
+    );
   });
 
   it('ensureDataDir downloads a known set on first use, and refuses when offline', async () => {
     const home = freshHome('ensure');
     const offline = await failure(ensureDataDir('ml-100k', { home, offline: true, mirror }));
-    expect(offline.message).toBe(`ml-100k is not in the data home ${home} and --offline forbids downloading it; run 'als download ml-100k' first`);
+    expect(offline.message).toBe(
+      `ml-100k is not in the data home ${home} and --offline forbids downloading it; run 'als download ml-100k' first`,
+    );
     expectHomeHolds(home, []);
     const dir = await ensureDataDir('ml-100k', { home, mirror });
     expect(dir).toBe(path.join(home, 'ml-100k'));
     // Present now: offline is fine.
     expect(await ensureDataDir('ml-100k', { home, offline: true })).toBe(dir);
     // Unknown bare names and paths are never downloaded.
-    await expect(ensureDataDir('my-set', { home, mirror })).rejects.toThrow(/data set folder not found/);
+    await expect(ensureDataDir('my-set', { home, mirror })).rejects.toThrow(
+      /data set folder not found/,
+    );
     expect(await ensureDataDir(ml100k, { home, offline: true })).toBe(ml100k);
   });
 });

@@ -20,7 +20,11 @@ beforeAll(async () => {
   const byItem = split.train.ratingsByItem.offsets;
   const itemCounts = new Int32Array(numItems);
   for (let i = 0; i < numItems; i++) itemCounts[i] = byItem[i + 1]! - byItem[i]!;
-  train = { offsets: split.train.ratingsByUser.offsets, items: split.train.ratingsByUser.indices, itemCounts };
+  train = {
+    offsets: split.train.ratingsByUser.offsets,
+    items: split.train.ratingsByUser.indices,
+    itemCounts,
+  };
 });
 
 /** A model with the given item scores as biases and, optionally, random factors (dim 3). */
@@ -28,7 +32,15 @@ function model(itemBias: Float64Array, seed: number | null): ModelState {
   const dim = seed === null ? 0 : 3;
   const random = new Random(seed ?? 0);
   return {
-    hyper: { kind: dim === 0 ? 'bias' : 'latent', dim, lambda: 1, tau: 1, gamma: 1, genreTau: 1, weightedRegularization: false },
+    hyper: {
+      kind: dim === 0 ? 'bias' : 'latent',
+      dim,
+      lambda: 1,
+      tau: 1,
+      gamma: 1,
+      genreTau: 1,
+      weightedRegularization: false,
+    },
     numUsers,
     numItems,
     globalMean: 3.5,
@@ -96,7 +108,8 @@ describe('evaluation on ML-100K u1 (properties)', () => {
       for (let i = 0; i < numItems; i++) {
         if (seen.has(i)) continue;
         let s = state.itemBias[i]!;
-        for (let d = 0; d < 3; d++) s += state.userFactors[u * 3 + d]! * state.itemFactors[i * 3 + d]!;
+        for (let d = 0; d < 3; d++)
+          s += state.userFactors[u * 3 + d]! * state.itemFactors[i * 3 + d]!;
         candidates.push([s, i]);
       }
       candidates.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
@@ -123,7 +136,9 @@ describe('evaluation on ML-100K u1 (properties)', () => {
     const r50 = evaluateRanking(state, train, split.test, { k: 50 });
     expect(r20.recall).toBeGreaterThanOrEqual(fast.recall);
     expect(r50.recall).toBeGreaterThanOrEqual(r20.recall);
-    expect(Math.abs(fast.precision * k * fast.users - Math.round(fast.precision * k * fast.users))).toBeLessThan(1e-6);
+    expect(
+      Math.abs(fast.precision * k * fast.users - Math.round(fast.precision * k * fast.users)),
+    ).toBeLessThan(1e-6);
   });
 
   it('a popularity ranking beats a random one', () => {

@@ -5,7 +5,15 @@ import { predict } from '../src/core/als.js';
 import { evaluateRanking, evaluateRatings, type TrainingIndex } from '../src/core/evaluate.js';
 import { TopK } from '../src/core/topk.js';
 
-function model(kind: ModelKind, dim: number, globalMean: number, userBias: number[], itemBias: number[], userFactors: number[], itemFactors: number[]): ModelState {
+function model(
+  kind: ModelKind,
+  dim: number,
+  globalMean: number,
+  userBias: number[],
+  itemBias: number[],
+  userFactors: number[],
+  itemFactors: number[],
+): ModelState {
   return {
     hyper: { kind, dim, lambda: 1, tau: 1, gamma: 1, genreTau: 1, weightedRegularization: false },
     numUsers: userBias.length,
@@ -47,7 +55,12 @@ describe('evaluateRatings', () => {
   const state = model('latent', 1, 3, [0.5, 0], [0, 1, -1], [1, 0], [0.5, -0.5, 0]);
   const train = trainIndex(2, 3, [[0, 0]]);
   // Predictions: (0,1) 4.0, (1,0) 3.0, (1,2) 2.0, (0,2) 2.5 → errors 0, −1, 2, −0.5.
-  const test = ratings([[0, 1, 4], [1, 0, 2], [1, 2, 4], [0, 2, 2]]);
+  const test = ratings([
+    [0, 1, 4],
+    [1, 0, 2],
+    [1, 2, 4],
+    [0, 2, 2],
+  ]);
 
   it('predicts μ + b_u + c_i + x_u·y_i', () => {
     expect(predict(state, 0, 1)).toBeCloseTo(4.0, 12);
@@ -80,14 +93,26 @@ describe('evaluateRatings', () => {
       for (let i = 0; i < c; i++) pairs.push([u, i]);
     });
     const s = model('bias', 0, 3, new Array(8).fill(0), new Array(600).fill(0), [], []);
-    const m = evaluateRatings(s, trainIndex(8, 600, pairs), ratings(counts.map((_, u) => [u, 599, 4])));
+    const m = evaluateRatings(
+      s,
+      trainIndex(8, 600, pairs),
+      ratings(counts.map((_, u) => [u, 599, 4])),
+    );
     expect(m.userActivity.map((b) => b.count)).toEqual([2, 2, 2, 2]);
   });
 
   it('counts genre-prior fallbacks for the genre model only for movies with genres', () => {
     const s = model('genre', 1, 3, [0], [0, 0, 0], [1], [0.2, 0.3, 0]);
     const genreOffsets = Int32Array.from([0, 1, 2, 2]); // movie 2 has no genre
-    const m = evaluateRatings(s, trainIndex(1, 3, [[0, 0]]), ratings([[0, 1, 4], [0, 2, 4]]), { genreOffsets });
+    const m = evaluateRatings(
+      s,
+      trainIndex(1, 3, [[0, 0]]),
+      ratings([
+        [0, 1, 4],
+        [0, 2, 4],
+      ]),
+      { genreOffsets },
+    );
     expect(m.fallbacks).toEqual({ unseenUser: 0, unseenItem: 2, genrePrior: 1, both: 0 });
   });
 });
@@ -96,9 +121,14 @@ describe('evaluateRanking', () => {
   it('matches hand-computed precision, recall, nDCG, MAP and coverage', () => {
     // Bias model: scores are the item biases, so the ranking is 0, 1, 2, 3, 4.
     const s = model('bias', 0, 3, [0, 0, 0], [5, 4, 3, 2, 1], [], []);
-    const train = trainIndex(3, 5, [[0, 0], [1, 3]]);
+    const train = trainIndex(3, 5, [
+      [0, 0],
+      [1, 3],
+    ]);
     const test = ratings([
-      [0, 2, 5], [0, 4, 4], [0, 3, 2], // user 0: relevant {2, 4}; list [1, 2]
+      [0, 2, 5],
+      [0, 4, 4],
+      [0, 3, 2], // user 0: relevant {2, 4}; list [1, 2]
       [1, 1, 3], // user 1: nothing relevant → not evaluated
       [2, 0, 4], // user 2: relevant {0}; list [0, 1]
     ]);
@@ -141,7 +171,15 @@ describe('evaluateRanking', () => {
     for (const [u, i, r] of triples) if (r >= 4) userFactors[u * numItems + i] = 1;
     const itemFactors = new Array(numItems * numItems).fill(0);
     for (let i = 0; i < numItems; i++) itemFactors[i * numItems + i] = 1;
-    const oracle = model('latent', numItems, 3, new Array(numUsers).fill(0), new Array(numItems).fill(0), userFactors, itemFactors);
+    const oracle = model(
+      'latent',
+      numItems,
+      3,
+      new Array(numUsers).fill(0),
+      new Array(numItems).fill(0),
+      userFactors,
+      itemFactors,
+    );
     const best = evaluateRanking(oracle, train, test, { k: 3 });
     expect(best.users).toBeGreaterThan(10);
     expect(best.ndcg).toBeCloseTo(1, 12);
@@ -149,7 +187,15 @@ describe('evaluateRanking', () => {
     const all = evaluateRanking(oracle, train, test, { k: numItems });
     expect(all.recall).toBeCloseTo(1, 12);
     // A random model is worse than the oracle.
-    const noise = model('latent', numItems, 3, new Array(numUsers).fill(0), Array.from({ length: numItems }, () => random.nextGaussian()), userFactors.map(() => 0), itemFactors);
+    const noise = model(
+      'latent',
+      numItems,
+      3,
+      new Array(numUsers).fill(0),
+      Array.from({ length: numItems }, () => random.nextGaussian()),
+      userFactors.map(() => 0),
+      itemFactors,
+    );
     const worse = evaluateRanking(noise, train, test, { k: 3 });
     expect(worse.ndcg).toBeLessThan(best.ndcg);
     for (const v of [worse.precision, worse.recall, worse.ndcg, worse.map, worse.coverage]) {

@@ -35,12 +35,24 @@ function syntheticDataset(seed = 1): Dataset {
   };
   const { matrix, timestampsByUser } = buildRatingMatrix(300, 80, list);
   return {
-    info: { name: 'synthetic', dir: '.', layout: 'plain', fingerprint: 'test', scale: { min: 1, max: 5, step: 1 } },
+    info: {
+      name: 'synthetic',
+      dir: '.',
+      layout: 'plain',
+      fingerprint: 'test',
+      scale: { min: 1, max: 5, step: 1 },
+    },
     userIds: Int32Array.from({ length: 300 }, (_, u) => u + 1),
     itemIds: Int32Array.from({ length: 80 }, (_, i) => i + 1),
     matrix,
     timestampsByUser,
-    catalog: { titles: [], years: new Int32Array(0), genreNames: [], genreOffsets: new Int32Array(81), genreIds: new Int32Array(0) },
+    catalog: {
+      titles: [],
+      years: new Int32Array(0),
+      genreNames: [],
+      genreOffsets: new Int32Array(81),
+      genreIds: new Int32Array(0),
+    },
   };
 }
 
@@ -114,7 +126,8 @@ describe('random and per-user k-fold', () => {
       const size = offsets[u + 1]! - offsets[u]!;
       const perFold = [0, 0, 0, 0];
       for (let p = offsets[u]!; p < offsets[u + 1]!; p++) perFold[folds.foldOf[p]!]!++;
-      for (const c of perFold) expect(c === Math.floor(size / 4) || c === Math.ceil(size / 4)).toBe(true);
+      for (const c of perFold)
+        expect(c === Math.floor(size / 4) || c === Math.ceil(size / 4)).toBe(true);
     }
   });
 
@@ -161,6 +174,8 @@ describe('official ML-100K folds', () => {
       const { test } = foldMasks(folds, f);
       expect(Buffer.from(test).equals(Buffer.from(official))).toBe(true);
     }
-    expect(() => makeFolds(dataset, 'ml100k', 1, new Uint8Array(dataset.matrix.numRatings).fill(1))).toThrow(/official folds cover the whole/);
+    expect(() =>
+      makeFolds(dataset, 'ml100k', 1, new Uint8Array(dataset.matrix.numRatings).fill(1)),
+    ).toThrow(/official folds cover the whole/);
   });
 });

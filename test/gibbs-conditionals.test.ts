@@ -25,7 +25,12 @@ const DRAWS = 4000;
 /** Inverse of a small SPD matrix, column by column with the reference solve. */
 function inverse(a: number[][]): number[][] {
   const n = a.length;
-  const cols = Array.from({ length: n }, (_, j) => denseSolve(a, Array.from({ length: n }, (_, i) => (i === j ? 1 : 0))));
+  const cols = Array.from({ length: n }, (_, j) =>
+    denseSolve(
+      a,
+      Array.from({ length: n }, (_, i) => (i === j ? 1 : 0)),
+    ),
+  );
   return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => cols[j]![i]!));
 }
 
@@ -35,7 +40,10 @@ function moments(draws: number[][]): { mean: number[]; cov: number[][] } {
   const mean = new Array<number>(n).fill(0);
   for (const d of draws) for (let i = 0; i < n; i++) mean[i]! += d[i]! / draws.length;
   const cov = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (const d of draws) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) cov[i]![j]! += ((d[i]! - mean[i]!) * (d[j]! - mean[j]!)) / (draws.length - 1);
+  for (const d of draws)
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        cov[i]![j]! += ((d[i]! - mean[i]!) * (d[j]! - mean[j]!)) / (draws.length - 1);
   return { mean, cov };
 }
 
@@ -89,7 +97,9 @@ describe.each([
     const solve = await kernel.createSolver(arena.buffer, arena.memory);
 
     // The analytic posterior: A = α Σ ỹỹᵀ + diag(π), rhs = α Σ t ỹ + π∘μ.
-    const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? priorPrecision[i]! : 0)));
+    const A = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => (i === j ? priorPrecision[i]! : 0)),
+    );
     const rhs = Array.from({ length: n }, (_, i) => priorPrecision[i]! * priorMean[i]!);
     for (let e = 0; e < numItems; e++) {
       const y = [...Y.subarray(e * K, e * K + K), 1];
@@ -121,7 +131,9 @@ describe.each([
     // The empty row: its prior N(μ, diag(π)⁻¹).
     const p = moments(priorDraws);
     for (let i = 0; i < n; i++) {
-      expect(Math.abs(p.mean[i]! - priorMean[i]!)).toBeLessThan(4 * Math.sqrt(1 / priorPrecision[i]! / DRAWS));
+      expect(Math.abs(p.mean[i]! - priorMean[i]!)).toBeLessThan(
+        4 * Math.sqrt(1 / priorPrecision[i]! / DRAWS),
+      );
       expect(Math.abs(p.cov[i]![i]! * priorPrecision[i]! - 1)).toBeLessThan(0.1);
     }
   });
@@ -150,11 +162,21 @@ describe('closed-form conditionals', () => {
     const sum = xs.reduce((s, x) => s + x, 0);
     const mean = sum / N;
     const scatter = xs.reduce((s, x) => s + (x - mean) ** 2, 0);
-    const post = normalGammaPosterior(N, sum, xs.reduce((s, x) => s + x * x, 0), prior);
+    const post = normalGammaPosterior(
+      N,
+      sum,
+      xs.reduce((s, x) => s + x * x, 0),
+      prior,
+    );
     expect(post.kappa).toBe(prior.kappa0 + N);
     expect(post.mean).toBeCloseTo((prior.kappa0 * prior.m0 + N * mean) / (prior.kappa0 + N), 12);
     expect(post.shape).toBe(prior.a0 + N / 2);
-    expect(post.rate).toBeCloseTo(prior.b0 + scatter / 2 + (prior.kappa0 * N * (mean - prior.m0) ** 2) / (2 * (prior.kappa0 + N)), 12);
+    expect(post.rate).toBeCloseTo(
+      prior.b0 +
+        scatter / 2 +
+        (prior.kappa0 * N * (mean - prior.m0) ** 2) / (2 * (prior.kappa0 + N)),
+      12,
+    );
 
     // sampleSideHyperparameters draws (μ, π) of each coordinate from that posterior: K = 1, so
     // coordinate 0 is the factor and coordinate 1 the bias; rows are xs and 2·xs respectively.
@@ -168,22 +190,40 @@ describe('closed-form conditionals', () => {
     let muSum = 0;
     let biasPiSum = 0;
     for (let s = 0; s < draws; s++) {
-      sampleSideHyperparameters(factors, bias, null, N, 1, prior, rng, m, p, new Float64Array(2), new Float64Array(2));
+      sampleSideHyperparameters(
+        factors,
+        bias,
+        null,
+        N,
+        1,
+        prior,
+        rng,
+        m,
+        p,
+        new Float64Array(2),
+        new Float64Array(2),
+      );
       piSum += p[0]!;
       muSum += m[0]!;
       biasPiSum += p[1]!;
     }
-    expect(Math.abs(piSum / draws - post.shape / post.rate)).toBeLessThan(0.03 * (post.shape / post.rate));
+    expect(Math.abs(piSum / draws - post.shape / post.rate)).toBeLessThan(
+      0.03 * (post.shape / post.rate),
+    );
     expect(Math.abs(muSum / draws - post.mean)).toBeLessThan(0.02);
     const biasPost = normalGammaPosterior(N, 2 * sum, 4 * xs.reduce((s, x) => s + x * x, 0), prior);
-    expect(Math.abs(biasPiSum / draws - biasPost.shape / biasPost.rate)).toBeLessThan(0.03 * (biasPost.shape / biasPost.rate));
+    expect(Math.abs(biasPiSum / draws - biasPost.shape / biasPost.rate)).toBeLessThan(
+      0.03 * (biasPost.shape / biasPost.rate),
+    );
   });
 
   it('α | rest has mean (a0 + n/2)/(b0 + SSE/2)', () => {
     const rng = new Random(9);
     const n = 1000;
     const sse = 640;
-    const xs = Array.from({ length: 5000 }, () => sampleNoisePrecision(sse, n, DEFAULT_HYPERPRIOR, rng));
+    const xs = Array.from({ length: 5000 }, () =>
+      sampleNoisePrecision(sse, n, DEFAULT_HYPERPRIOR, rng),
+    );
     const expected = (DEFAULT_HYPERPRIOR.a0 + n / 2) / (DEFAULT_HYPERPRIOR.b0 + sse / 2);
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
     const sd = Math.sqrt(DEFAULT_HYPERPRIOR.a0 + n / 2) / (DEFAULT_HYPERPRIOR.b0 + sse / 2);
@@ -192,7 +232,11 @@ describe('closed-form conditionals', () => {
 
   it('a genre column F_{·k} is drawn from N(A⁻¹ π_V Wᵀ(v − μ_V), A⁻¹), A = π_V WᵀW + π_F I', () => {
     // 3 genres, 4 movies, K = 1.
-    const itemGenres = { offsets: Int32Array.of(0, 1, 3, 5, 6), ids: Int32Array.of(0, 0, 1, 1, 2, 2), numGenres: 3 };
+    const itemGenres = {
+      offsets: Int32Array.of(0, 1, 3, 5, 6),
+      ids: Int32Array.of(0, 0, 1, 1, 2, 2),
+      numGenres: 3,
+    };
     const V = Float64Array.of(0.8, 0.2, -0.5, 0.4);
     const muV = Float64Array.of(0.1, 0);
     const piV = Float64Array.of(3, 1);
@@ -203,21 +247,40 @@ describe('closed-form conditionals', () => {
       [0, Math.SQRT1_2, Math.SQRT1_2],
       [0, 0, 1],
     ];
-    const A = [0, 1, 2].map((g) => [0, 1, 2].map((h) => piV[0]! * W.reduce((s, w) => s + w[g]! * w[h]!, 0) + (g === h ? piF[0]! : 0)));
-    const rhs = [0, 1, 2].map((g) => piV[0]! * W.reduce((s, w, n) => s + w[g]! * (V[n]! - muV[0]!), 0));
+    const A = [0, 1, 2].map((g) =>
+      [0, 1, 2].map(
+        (h) => piV[0]! * W.reduce((s, w) => s + w[g]! * w[h]!, 0) + (g === h ? piF[0]! : 0),
+      ),
+    );
+    const rhs = [0, 1, 2].map(
+      (g) => piV[0]! * W.reduce((s, w, n) => s + w[g]! * (V[n]! - muV[0]!), 0),
+    );
     const mean = denseSolve(A, rhs);
     const cov = inverse(A);
     const gram = genreGram(itemGenres);
     const F = new Float64Array(3);
     const draws: number[][] = [];
     for (let s = 1; s <= DRAWS; s++) {
-      sampleGenreFactors(V, 1, itemGenres, gram, muV, piV, piF, (k, out) => streamGaussians(streamKey(1, s, 2, k), out, 0, out.length), F);
+      sampleGenreFactors(
+        V,
+        1,
+        itemGenres,
+        gram,
+        muV,
+        piV,
+        piF,
+        (k, out) => streamGaussians(streamKey(1, s, 2, k), out, 0, out.length),
+        F,
+      );
       draws.push([...F]);
     }
     const m = moments(draws);
     for (let g = 0; g < 3; g++) {
       expect(Math.abs(m.mean[g]! - mean[g]!)).toBeLessThan(4 * Math.sqrt(cov[g]![g]! / DRAWS));
-      for (let h = 0; h < 3; h++) expect(Math.abs(m.cov[g]![h]! - cov[g]![h]!)).toBeLessThan(0.1 * Math.sqrt(cov[g]![g]! * cov[h]![h]!));
+      for (let h = 0; h < 3; h++)
+        expect(Math.abs(m.cov[g]![h]! - cov[g]![h]!)).toBeLessThan(
+          0.1 * Math.sqrt(cov[g]![g]! * cov[h]![h]!),
+        );
     }
   });
 

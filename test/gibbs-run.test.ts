@@ -9,14 +9,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainBayesian, validateBayesianOptions, type BayesianOptions } from '../src/app/bayes.js';
-import { foldInUserPredictive, predictFromSamples, rmseFromSamples } from '../src/core/gibbs-predict.js';
+import {
+  foldInUserPredictive,
+  predictFromSamples,
+  rmseFromSamples,
+} from '../src/core/gibbs-predict.js';
 import { sampleRowRange } from '../src/core/gibbs.js';
 import { tsKernel } from '../src/core/kernel-ts.js';
-import { readBayesCheckpoint, writeBayesCheckpoint, type BayesCheckpoint } from '../src/data/bayes-checkpoint.js';
+import {
+  readBayesCheckpoint,
+  writeBayesCheckpoint,
+  type BayesCheckpoint,
+} from '../src/data/bayes-checkpoint.js';
 import { AlsError, UsageError } from '../src/errors.js';
 import { plantedProblem } from './helpers/planted.js';
 
-const planted = plantedProblem({ numUsers: 120, numItems: 90, rank: 3, density: 0.35, noiseStd: 0.5, seed: 4, testFraction: 0.15 });
+const planted = plantedProblem({
+  numUsers: 120,
+  numItems: 90,
+  rank: 3,
+  density: 0.35,
+  noiseStd: 0.5,
+  seed: 4,
+  testFraction: 0.15,
+});
 // Three genres, each movie in one or two of them.
 const genreOffsets = new Int32Array(planted.numItems + 1);
 const genreIdList: number[] = [];
@@ -27,7 +43,16 @@ for (let n = 0; n < planted.numItems; n++) {
 }
 const itemGenres = { offsets: genreOffsets, ids: Int32Array.from(genreIdList), numGenres: 3 };
 const input = { train: planted.train, test: planted.test, itemGenres, scale: null };
-const base: BayesianOptions = { kind: 'genre', dim: 4, samples: 12, burnIn: 4, thin: 2, seed: 7, threads: 1, kernel: 'wasm' };
+const base: BayesianOptions = {
+  kind: 'genre',
+  dim: 4,
+  samples: 12,
+  burnIn: 4,
+  thin: 2,
+  seed: 7,
+  threads: 1,
+  kernel: 'wasm',
+};
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'als-gibbs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -36,20 +61,30 @@ describe('Gibbs runs', () => {
   it('gives the same chain for 1 and 2 threads (wasm), and the ts kernel agrees to round-off', async () => {
     const one = await trainBayesian(input, base);
     const two = await trainBayesian(input, { ...base, threads: 2 });
-    expect(two.metrics.map((m) => [m.trainRmse, m.alpha, m.validationRmse])).toEqual(one.metrics.map((m) => [m.trainRmse, m.alpha, m.validationRmse]));
+    expect(two.metrics.map((m) => [m.trainRmse, m.alpha, m.validationRmse])).toEqual(
+      one.metrics.map((m) => [m.trainRmse, m.alpha, m.validationRmse]),
+    );
     expect(two.resume.chain.model.userFactors).toEqual(one.resume.chain.model.userFactors);
     expect(two.resume.chain.model.genreFactors).toEqual(one.resume.chain.model.genreFactors);
     const ts = await trainBayesian(input, { ...base, kernel: 'ts', threads: 2 });
-    for (let i = 0; i < one.metrics.length; i++) expect(ts.metrics[i]!.trainRmse).toBeCloseTo(one.metrics[i]!.trainRmse, 8);
+    for (let i = 0; i < one.metrics.length; i++)
+      expect(ts.metrics[i]!.trainRmse).toBeCloseTo(one.metrics[i]!.trainRmse, 8);
     expect(ts.rmse!).toBeCloseTo(one.rmse!, 8);
   });
 
   it('samples the bias model (K = 0) alike on both kernels, better than the global mean', async () => {
     const wasm = await trainBayesian(input, { ...base, kind: 'bias', samples: 10, burnIn: 2 });
-    const ts = await trainBayesian(input, { ...base, kind: 'bias', samples: 10, burnIn: 2, kernel: 'ts' });
+    const ts = await trainBayesian(input, {
+      ...base,
+      kind: 'bias',
+      samples: 10,
+      burnIn: 2,
+      kernel: 'ts',
+    });
     expect(ts.rmse!).toBeCloseTo(wasm.rmse!, 9);
     let sse = 0;
-    for (let e = 0; e < planted.test.length; e++) sse += (planted.test.values[e]! - wasm.globalMean) ** 2;
+    for (let e = 0; e < planted.test.length; e++)
+      sse += (planted.test.values[e]! - wasm.globalMean) ** 2;
     expect(wasm.rmse!).toBeLessThan(Math.sqrt(sse / planted.test.length) - 0.02);
   });
 
@@ -76,34 +111,69 @@ describe('Gibbs runs', () => {
     const read = readBayesCheckpoint(file);
     const second = await trainBayesian(input, { ...base, samples: 6, threads: 2 }, {}, read.run);
     expect(second.metrics).toHaveLength(12);
-    expect(second.metrics.map((m) => [m.sample, m.trainRmse, m.alpha, m.validationRmse])).toEqual(whole.metrics.map((m) => [m.sample, m.trainRmse, m.alpha, m.validationRmse]));
+    expect(second.metrics.map((m) => [m.sample, m.trainRmse, m.alpha, m.validationRmse])).toEqual(
+      whole.metrics.map((m) => [m.sample, m.trainRmse, m.alpha, m.validationRmse]),
+    );
     expect(second.resume.chain.model.itemFactors).toEqual(whole.resume.chain.model.itemFactors);
     expect(second.rmse).toBe(whole.rmse);
     expect(second.storedSamples.map((s) => s.sample)).toEqual([6, 8, 10, 12]);
-    expect(second.storedSamples.map((s) => s.userFactors)).toEqual(whole.storedSamples.map((s) => s.userFactors));
+    expect(second.storedSamples.map((s) => s.userFactors)).toEqual(
+      whole.storedSamples.map((s) => s.userFactors),
+    );
   });
 
   it('refuses a damaged checkpoint with one line naming the file', async () => {
     const run = await trainBayesian(input, { ...base, samples: 5 });
     const file = path.join(tmp, 'damaged.bayes');
     writeBayesCheckpoint(file, {
-      kind: 'genre', dim: 4, burnIn: 4, thin: 2, seed: 7, dataset: null, split: null, scale: null, numGenres: 3, kernel: 'wasm', threads: 1, createdAt: new Date(0).toISOString(), run: run.resume,
+      kind: 'genre',
+      dim: 4,
+      burnIn: 4,
+      thin: 2,
+      seed: 7,
+      dataset: null,
+      split: null,
+      scale: null,
+      numGenres: 3,
+      kernel: 'wasm',
+      threads: 1,
+      createdAt: new Date(0).toISOString(),
+      run: run.resume,
     });
     const { readFileSync, writeFileSync } = await import('node:fs');
     const bytes = readFileSync(file);
     bytes[bytes.length - 100]! ^= 1;
     writeFileSync(file, bytes);
     expect(() => readBayesCheckpoint(file)).toThrow(AlsError);
-    expect(() => readBayesCheckpoint(file)).toThrow(/damaged\.bayes: corrupted Bayesian checkpoint \(checksum mismatch\)$/);
+    expect(() => readBayesCheckpoint(file)).toThrow(
+      /damaged\.bayes: corrupted Bayesian checkpoint \(checksum mismatch\)$/,
+    );
     writeFileSync(file, bytes.subarray(0, 200));
     expect(() => readBayesCheckpoint(file)).toThrow(/truncated/);
   });
 
   it('recovers a planted latent model near the noise floor, with calibrated intervals, and the stored samples predict like the chain', async () => {
-    const big = plantedProblem({ numUsers: 300, numItems: 200, rank: 3, density: 0.3, noiseStd: 0.5, seed: 12, testFraction: 0.1 });
+    const big = plantedProblem({
+      numUsers: 300,
+      numItems: 200,
+      rank: 3,
+      density: 0.3,
+      noiseStd: 0.5,
+      seed: 12,
+      testFraction: 0.1,
+    });
     const run = await trainBayesian(
       { train: big.train, test: big.test, itemGenres: null, scale: null },
-      { kind: 'latent', dim: 5, samples: 80, burnIn: 20, thin: 2, seed: 3, threads: 2, kernel: 'wasm' },
+      {
+        kind: 'latent',
+        dim: 5,
+        samples: 80,
+        burnIn: 20,
+        thin: 2,
+        seed: 3,
+        threads: 2,
+        kernel: 'wasm',
+      },
     );
     // The noise sd is 0.5: the perfect model's held-out RMSE is ≈ 0.5; estimation error adds a little.
     expect(run.rmse!).toBeGreaterThan(0.45);
@@ -122,10 +192,19 @@ describe('Gibbs runs', () => {
     expect(cal[2]!.share).toBeLessThan(0.97);
     // 30 stored float32 samples of 60 averaged.
     expect(run.storedSamples).toHaveLength(30);
-    const stored = rmseFromSamples(run.storedSamples, run.globalMean, 5, big.numUsers, big.numItems, big.test);
+    const stored = rmseFromSamples(
+      run.storedSamples,
+      run.globalMean,
+      5,
+      big.numUsers,
+      big.numItems,
+      big.test,
+    );
     expect(Math.abs(stored - run.rmse!)).toBeLessThan(0.002);
     // The running-average curve ends at the reported RMSE and improves on the first averaged sample.
-    const curve = run.metrics.filter((m) => m.validationRmse !== null).map((m) => m.validationRmse!);
+    const curve = run.metrics
+      .filter((m) => m.validationRmse !== null)
+      .map((m) => m.validationRmse!);
     expect(curve).toHaveLength(60);
     expect(curve.at(-1)).toBe(run.rmse);
     expect(curve.at(-1)!).toBeLessThan(curve[0]!);
@@ -133,25 +212,50 @@ describe('Gibbs runs', () => {
 
   it('refuses impossible settings with one-line usage errors', async () => {
     expect(() => validateBayesianOptions({ ...base, samples: 0 })).toThrow(UsageError);
-    expect(() => validateBayesianOptions({ ...base, samples: 0 })).toThrow('--samples must be a positive integer, got 0');
-    expect(() => validateBayesianOptions({ ...base, samples: -3 })).toThrow('--samples must be a positive integer, got -3');
-    expect(() => validateBayesianOptions({ ...base, samples: 10, burnIn: 10 })).toThrow('--burn-in (10) must be less than --samples (10): no sample would be averaged');
-    expect(() => validateBayesianOptions({ ...base, thin: 0 })).toThrow('--thin must be a positive integer, got 0');
-    expect(() => validateBayesianOptions({ ...base, samples: 5, burnIn: 20 }, 10)).toThrow("--burn-in (20) must be less than the chain's 15 samples (10 done + --samples 5)");
+    expect(() => validateBayesianOptions({ ...base, samples: 0 })).toThrow(
+      '--samples must be a positive integer, got 0',
+    );
+    expect(() => validateBayesianOptions({ ...base, samples: -3 })).toThrow(
+      '--samples must be a positive integer, got -3',
+    );
+    expect(() => validateBayesianOptions({ ...base, samples: 10, burnIn: 10 })).toThrow(
+      '--burn-in (10) must be less than --samples (10): no sample would be averaged',
+    );
+    expect(() => validateBayesianOptions({ ...base, thin: 0 })).toThrow(
+      '--thin must be a positive integer, got 0',
+    );
+    expect(() => validateBayesianOptions({ ...base, samples: 5, burnIn: 20 }, 10)).toThrow(
+      "--burn-in (20) must be less than the chain's 15 samples (10 done + --samples 5)",
+    );
     await expect(trainBayesian(input, { ...base, samples: 0 })).rejects.toThrow(UsageError);
     // A dimension the wasm kernel cannot draw: its one-line AlsError.
-    await expect(trainBayesian(input, { ...base, dim: 300, samples: 2, burnIn: 0 })).rejects.toThrow(/the wasm kernel supports dim 0…240, got 300: use --kernel ts/);
+    await expect(
+      trainBayesian(input, { ...base, dim: 300, samples: 2, burnIn: 0 }),
+    ).rejects.toThrow(/the wasm kernel supports dim 0…240, got 300: use --kernel ts/);
   });
 
   it('folds in a new user exactly: per sample, the Rao–Blackwellised mean and variance match draws of the row', async () => {
-    const run = await trainBayesian(input, { ...base, kind: 'latent', samples: 8, burnIn: 4, thin: 4 });
+    const run = await trainBayesian(input, {
+      ...base,
+      kind: 'latent',
+      samples: 8,
+      burnIn: 4,
+      thin: 4,
+    });
     const sample = run.storedSamples.at(-1)!;
     const K = base.dim;
     // User 5's training ratings, folded in as a new user.
     const byUser = planted.train.ratingsByUser;
     const items = byUser.indices.slice(byUser.offsets[5]!, byUser.offsets[6]!);
     const values = byUser.values.slice(byUser.offsets[5]!, byUser.offsets[6]!);
-    const folded = foldInUserPredictive([sample], run.globalMean, K, planted.numItems, items, values);
+    const folded = foldInUserPredictive(
+      [sample],
+      run.globalMean,
+      K,
+      planted.numItems,
+      items,
+      values,
+    );
     // Monte Carlo reference: draw the row 4000 times from the same conditional with the kernel.
     const arena = tsKernel.createArena(1 << 20);
     const solve = await tsKernel.createSolver(arena.buffer, null);
@@ -159,10 +263,25 @@ describe('Gibbs runs', () => {
     const x = new Float64Array(K);
     const b = new Float64Array(1);
     const args = {
-      dim: K, offsets: Int32Array.of(0, items.length), indices: items, values,
-      otherFactors: Float64Array.from(sample.itemFactors), otherBias: Float64Array.from(sample.itemBias),
-      rowFactors: x, rowBias: b, priorMeans: null, globalMean: run.globalMean, lambda: sample.alpha, tau: 0, gamma: 0, weightedRegularization: false,
-      sampling: { priorPrecision: sample.userPriorPrecision, priorMean: sample.userPriorMean, normals: new Float64Array(K + 1) },
+      dim: K,
+      offsets: Int32Array.of(0, items.length),
+      indices: items,
+      values,
+      otherFactors: Float64Array.from(sample.itemFactors),
+      otherBias: Float64Array.from(sample.itemBias),
+      rowFactors: x,
+      rowBias: b,
+      priorMeans: null,
+      globalMean: run.globalMean,
+      lambda: sample.alpha,
+      tau: 0,
+      gamma: 0,
+      weightedRegularization: false,
+      sampling: {
+        priorPrecision: sample.userPriorPrecision,
+        priorMean: sample.userPriorMean,
+        normals: new Float64Array(K + 1),
+      },
     };
     for (const movie of [0, 17, 40]) {
       let sum = 0;
@@ -181,11 +300,35 @@ describe('Gibbs runs', () => {
       expect(Math.abs(foldedVariance / variance - 1)).toBeLessThan(0.1);
     }
     // Over all stored samples, the fold-in of a well-rated user predicts close to the chain's own row.
-    const long = await trainBayesian(input, { ...base, kind: 'latent', samples: 60, burnIn: 20, thin: 2 });
-    const all = foldInUserPredictive(long.storedSamples, long.globalMean, K, planted.numItems, items, values);
+    const long = await trainBayesian(input, {
+      ...base,
+      kind: 'latent',
+      samples: 60,
+      burnIn: 20,
+      thin: 2,
+    });
+    const all = foldInUserPredictive(
+      long.storedSamples,
+      long.globalMean,
+      K,
+      planted.numItems,
+      items,
+      values,
+    );
     let diff = 0;
     for (let movie = 0; movie < planted.numItems; movie++) {
-      diff += Math.abs(all.mean[movie]! - predictFromSamples(long.storedSamples, long.globalMean, K, planted.numUsers, planted.numItems, 5, movie).mean);
+      diff += Math.abs(
+        all.mean[movie]! -
+          predictFromSamples(
+            long.storedSamples,
+            long.globalMean,
+            K,
+            planted.numUsers,
+            planted.numItems,
+            5,
+            movie,
+          ).mean,
+      );
     }
     expect(diff / planted.numItems).toBeLessThan(0.06); // measured 0.025
   });

@@ -10,7 +10,11 @@ import path from 'node:path';
  */
 export default function setup(): void {
   const home = path.resolve(process.env.ALS_DATA_HOME ?? 'data');
-  const missing = ['ml-100k', 'ml-latest-small'].filter((name) => !existsSync(path.join(home, name)));
+  const missing = ['ml-100k', 'ml-latest-small'].filter(
+    (name) => !existsSync(path.join(home, name)),
+  );
   if (missing.length === 0) return;
-  execFileSync(process.execPath, ['bin/als.js', 'download', ...missing, '--data-home', home], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['bin/als.js', 'download', ...missing, '--data-home', home], {
+    stdio: 'inherit',
+  });
 }

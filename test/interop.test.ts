@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
@@ -26,7 +34,11 @@ let original: Checkpoint;
 let dataset: Dataset;
 
 function als(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ALS_DEBUG: '' } });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    cwd: work,
+    env: { ...process.env, ALS_DEBUG: '' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -61,7 +73,8 @@ async function readColumns(file: string): Promise<Map<string, unknown[]>> {
     metadata,
     onChunk: (chunk) => {
       const list = columns.get(chunk.columnName) ?? new Array(Number(metadata.num_rows));
-      for (let i = 0; i < chunk.columnData.length; i++) list[chunk.rowStart + i] = chunk.columnData[i];
+      for (let i = 0; i < chunk.columnData.length; i++)
+        list[chunk.rowStart + i] = chunk.columnData[i];
       columns.set(chunk.columnName, list);
     },
   });
@@ -70,7 +83,12 @@ async function readColumns(file: string): Promise<Map<string, unknown[]>> {
 
 /** The schema as [name, physical type, repetition, converted type] rows, root first. */
 function schemaRows(file: string): unknown[][] {
-  return parquetMetadata(arrayBufferOf(file)).schema.map((s) => [s.name, s.type ?? null, s.repetition_type ?? null, s.converted_type ?? null]);
+  return parquetMetadata(arrayBufferOf(file)).schema.map((s) => [
+    s.name,
+    s.type ?? null,
+    s.repetition_type ?? null,
+    s.converted_type ?? null,
+  ]);
 }
 
 const partFile = (dir: string): string => {
@@ -80,7 +98,8 @@ const partFile = (dir: string): string => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(path.resolve('dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!existsSync(path.resolve('dist/cli/main.js')))
+    throw new Error('dist/ is missing: run npm run build first');
   small = movielensDir('ml-latest-small');
   ok('train', '--data', small, '--model', 'latent', '--epochs', '5', '--quiet', '--out', model);
   original = readCheckpoint(model);
@@ -116,7 +135,9 @@ describe('als export --format spark: the directory layout of Spark ALSModelWrite
     // - ALSModelParams setDefault(blockSize -> 4096); ALSParams setDefault(userCol -> "user",
     //   itemCol -> "item", coldStartStrategy -> "nan"); HasPredictionCol default "prediction";
     //   ALS.fit: setBlockSize($(blockSize)) and copyValues(model) (explicit params → paramMap).
-    const fixture = JSON.parse(readFileSync(path.resolve('test/fixtures/spark-alsmodel-metadata.json'), 'utf8')) as Record<string, unknown>;
+    const fixture = JSON.parse(
+      readFileSync(path.resolve('test/fixtures/spark-alsmodel-metadata.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const text = readFileSync(path.join(sparkDir, 'metadata', 'part-00000'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect(text.trimEnd().split('\n')).toHaveLength(1);
@@ -148,15 +169,25 @@ describe('als export --format spark: the directory layout of Spark ALSModelWrite
       const file = partFile(path.join(sparkDir, side));
       expect(schemaRows(file)).toEqual(expected);
       const metadata = parquetMetadata(arrayBufferOf(file));
-      const sparkSchema = metadata.key_value_metadata?.find((kv) => kv.key === 'org.apache.spark.sql.parquet.row.metadata');
+      const sparkSchema = metadata.key_value_metadata?.find(
+        (kv) => kv.key === 'org.apache.spark.sql.parquet.row.metadata',
+      );
       expect(JSON.parse(sparkSchema!.value!)).toEqual({
         type: 'struct',
         fields: [
           { name: 'id', type: 'integer', nullable: false, metadata: {} },
-          { name: 'features', type: { type: 'array', elementType: 'float', containsNull: false }, nullable: true, metadata: {} },
+          {
+            name: 'features',
+            type: { type: 'array', elementType: 'float', containsNull: false },
+            nullable: true,
+            metadata: {},
+          },
         ],
       });
-      expect(parquetSchema(metadata).children.map((c) => c.element.name)).toEqual(['id', 'features']);
+      expect(parquetSchema(metadata).children.map((c) => c.element.name)).toEqual([
+        'id',
+        'features',
+      ]);
       const columns = await readColumns(file);
       expect(Int32Array.from(columns.get('id') as number[])).toEqual(ids);
       const features = columns.get('features') as number[][];
@@ -166,8 +197,12 @@ describe('als export --format spark: the directory layout of Spark ALSModelWrite
   });
 
   it("gives our predictions with Spark's transform (float32 dot product of the Parquet features) to 1e-5", async () => {
-    const users = (await readColumns(partFile(path.join(sparkDir, 'userFactors')))).get('features') as number[][];
-    const items = (await readColumns(partFile(path.join(sparkDir, 'itemFactors')))).get('features') as number[][];
+    const users = (await readColumns(partFile(path.join(sparkDir, 'userFactors')))).get(
+      'features',
+    ) as number[][];
+    const items = (await readColumns(partFile(path.join(sparkDir, 'itemFactors')))).get(
+      'features',
+    ) as number[][];
     const rank = original.state.hyper.dim + 2;
     let worst = 0;
     let pairs = 0;
@@ -175,7 +210,8 @@ describe('als export --format spark: the directory layout of Spark ALSModelWrite
       for (let i = 0; i < original.state.numItems; i += 7) {
         // ALSModel.transform's predict UDF: dotProduct += a(k) * b(k) in Float.
         let dot = 0;
-        for (let k = 0; k < rank; k++) dot = Math.fround(dot + Math.fround(users[u]![k]! * items[i]![k]!));
+        for (let k = 0; k < rank; k++)
+          dot = Math.fround(dot + Math.fround(users[u]![k]! * items[i]![k]!));
         worst = Math.max(worst, Math.abs(dot - predict(original.state, u, i)));
         pairs++;
       }
@@ -197,7 +233,11 @@ describe('als import --format spark: back to an als checkpoint', () => {
     expect(back.itemTrainCounts).toEqual(original.itemTrainCounts);
     let worst = 0;
     for (let u = 0; u < original.state.numUsers; u++) {
-      for (let i = u % 5; i < original.state.numItems; i += 5) worst = Math.max(worst, Math.abs(predict(back.state, u, i) - predict(original.state, u, i)));
+      for (let i = u % 5; i < original.state.numItems; i += 5)
+        worst = Math.max(
+          worst,
+          Math.abs(predict(back.state, u, i) - predict(original.state, u, i)),
+        );
     }
     expect(worst).toBeLessThan(1e-5);
   });
@@ -210,7 +250,10 @@ describe('als import --format spark: back to an als checkpoint', () => {
     ]) {
       const a = JSON.parse(ok(...args, '--model', model));
       const b = JSON.parse(ok(...args, '--model', imported));
-      const rows = (j: { similar?: { movieId: number }[]; recommendations?: { movieId: number }[] }) => (j.similar ?? j.recommendations)!.map((r) => r.movieId);
+      const rows = (j: {
+        similar?: { movieId: number }[];
+        recommendations?: { movieId: number }[];
+      }) => (j.similar ?? j.recommendations)!.map((r) => r.movieId);
       expect(rows(a)).toHaveLength(10);
       expect(rows(b)).toEqual(rows(a));
     }
@@ -228,15 +271,26 @@ describe('als import --format spark: back to an als checkpoint', () => {
     const genre = path.join(work, 'genre.als');
     ok('train', '--data', small, '--model', 'genre', '--epochs', '5', '--quiet', '--out', genre);
     ok('export', '--format', 'spark', genre, '--out', path.join(work, 'genre-spark'));
-    ok('import', '--format', 'spark', path.join(work, 'genre-spark'), '--data', small, '--out', path.join(work, 'genre-back.als'));
+    ok(
+      'import',
+      '--format',
+      'spark',
+      path.join(work, 'genre-spark'),
+      '--data',
+      small,
+      '--out',
+      path.join(work, 'genre-back.als'),
+    );
     const a = readCheckpoint(genre);
     const b = readCheckpoint(path.join(work, 'genre-back.als'));
     const unrated = Array.from(a.itemTrainCounts.keys()).filter((i) => a.itemTrainCounts[i] === 0);
     expect(unrated.length).toBeGreaterThan(100);
     let worst = 0;
     for (let u = 0; u < a.state.numUsers; u += 2) {
-      for (const i of unrated) worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
-      for (let i = u % 9; i < a.state.numItems; i += 9) worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
+      for (const i of unrated)
+        worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
+      for (let i = u % 9; i < a.state.numItems; i += 9)
+        worst = Math.max(worst, Math.abs(predict(b.state, u, i) - predict(a.state, u, i)));
     }
     expect(worst).toBeLessThan(1e-5);
     // An unrated movie's factor is its genre prior (not zero), and it survives the round trip.
@@ -268,8 +322,14 @@ describe('als import --format spark: back to an als checkpoint', () => {
     const c = readCheckpoint(out);
     expect(c.state.globalMean).toBe(0);
     expect(c.state.hyper.dim).toBe(3);
-    expect(c.state.userBias.every((b) => b === 0) && c.state.itemBias.every((b) => b === 0)).toBe(true);
-    for (const [u, i] of [[0, 0], [7, 123], [49, 199]] as const) {
+    expect(c.state.userBias.every((b) => b === 0) && c.state.itemBias.every((b) => b === 0)).toBe(
+      true,
+    );
+    for (const [u, i] of [
+      [0, 0],
+      [7, 123],
+      [49, 199],
+    ] as const) {
       let dot = 0;
       for (let k = 0; k < 3; k++) dot += userFactors[u * 3 + k]! * itemFactors[i * 3 + k]!;
       expect(predict(c.state, u, i)).toBeCloseTo(dot, 12);
@@ -277,27 +337,57 @@ describe('als import --format spark: back to an als checkpoint', () => {
     // Users and movies absent from the Spark model have zero factors.
     expect(predict(c.state, 60, 0)).toBe(0);
     // Every checkpoint reader works on it.
-    expect(JSON.parse(ok('similar', '--movie-id', String(itemIds[5]), '--model', out, '--min-ratings', '0', '--json')).similar.length).toBeGreaterThan(0);
-    expect(JSON.parse(ok('eval', '--model', out, '--json')).ratings.all.count).toBe(original.split.testRatings);
-    const recs = JSON.parse(ok('recommend', '--user', String(userIds[0]), '--model', out, '--min-ratings', '0', '--json')).recommendations;
+    expect(
+      JSON.parse(
+        ok(
+          'similar',
+          '--movie-id',
+          String(itemIds[5]),
+          '--model',
+          out,
+          '--min-ratings',
+          '0',
+          '--json',
+        ),
+      ).similar.length,
+    ).toBeGreaterThan(0);
+    expect(JSON.parse(ok('eval', '--model', out, '--json')).ratings.all.count).toBe(
+      original.split.testRatings,
+    );
+    const recs = JSON.parse(
+      ok('recommend', '--user', String(userIds[0]), '--model', out, '--min-ratings', '0', '--json'),
+    ).recommendations;
     expect(recs).toHaveLength(10);
   });
 });
 
 describe('refusals: one line, non-zero exit, nothing written', () => {
-  const refusedOut = (): string => path.join(work, `refused-${Math.random().toString(36).slice(2)}.als`);
+  const refusedOut = (): string =>
+    path.join(work, `refused-${Math.random().toString(36).slice(2)}.als`);
 
   it('a folder that is not an ALSModel directory', () => {
     const empty = path.join(work, 'empty');
     mkdirSync(empty);
     const out = refusedOut();
-    expectOneLineError(als('import', '--format', 'spark', empty, '--data', small, '--out', out), /not a Spark ALSModel directory \(no metadata\/part-00000\)/);
+    expectOneLineError(
+      als('import', '--format', 'spark', empty, '--data', small, '--out', out),
+      /not a Spark ALSModel directory \(no metadata\/part-00000\)/,
+    );
     expect(existsSync(out)).toBe(false);
     const other = path.join(work, 'other-class');
     mkdirSync(path.join(other, 'metadata'), { recursive: true });
-    writeFileSync(path.join(other, 'metadata', 'part-00000'), '{"class":"org.apache.spark.ml.feature.StringIndexerModel","rank":3}\n');
-    expectOneLineError(als('import', '--format', 'spark', other, '--data', small, '--out', out), /not a Spark ALSModel directory \(metadata class is "org\.apache\.spark\.ml\.feature\.StringIndexerModel"/);
-    expectOneLineError(als('import', '--format', 'spark', path.join(work, 'nowhere'), '--data', small, '--out', out), /not a Spark ALSModel directory \(no such folder\)/);
+    writeFileSync(
+      path.join(other, 'metadata', 'part-00000'),
+      '{"class":"org.apache.spark.ml.feature.StringIndexerModel","rank":3}\n',
+    );
+    expectOneLineError(
+      als('import', '--format', 'spark', other, '--data', small, '--out', out),
+      /not a Spark ALSModel directory \(metadata class is "org\.apache\.spark\.ml\.feature\.StringIndexerModel"/,
+    );
+    expectOneLineError(
+      als('import', '--format', 'spark', path.join(work, 'nowhere'), '--data', small, '--out', out),
+      /not a Spark ALSModel directory \(no such folder\)/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -312,7 +402,9 @@ describe('refusals: one line, non-zero exit, nothing written', () => {
     const out = refusedOut();
     expectOneLineError(
       als('import', '--format', 'spark', dir, '--data', small, '--out', out),
-      new RegExp(`rank mismatch: the metadata says rank ${original.state.hyper.dim + 1} but userFactors row 0 holds ${original.state.hyper.dim + 2} values`),
+      new RegExp(
+        `rank mismatch: the metadata says rank ${original.state.hyper.dim + 1} but userFactors row 0 holds ${original.state.hyper.dim + 2} values`,
+      ),
     );
     expect(existsSync(out)).toBe(false);
   });
@@ -325,7 +417,9 @@ describe('refusals: one line, non-zero exit, nothing written', () => {
     const out = refusedOut();
     expectOneLineError(
       als('import', '--format', 'spark', sparkDir, '--data', movielensDir('ml-100k'), '--out', out),
-      new RegExp(`${missingMovies} of ${original.itemIds.length} movie ids are not in the data set ml-100k`),
+      new RegExp(
+        `${missingMovies} of ${original.itemIds.length} movie ids are not in the data set ml-100k`,
+      ),
     );
     expect(existsSync(out)).toBe(false);
   });
@@ -341,12 +435,18 @@ describe('refusals: one line, non-zero exit, nothing written', () => {
       items: { ids: dataset.itemIds.subarray(0, 4), factors: new Float32Array(8).fill(1), rank: 2 },
     });
     const out = refusedOut();
-    expectOneLineError(als('import', '--format', 'spark', dir, '--data', small, '--out', out), /non-finite factor \(NaN\) in userFactors row 2/);
+    expectOneLineError(
+      als('import', '--format', 'spark', dir, '--data', small, '--out', out),
+      /non-finite factor \(NaN\) in userFactors row 2/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   it('an export over an existing path', () => {
-    expectOneLineError(als('export', '--format', 'spark', model, '--out', sparkDir), /already exists; remove it or choose another --out/);
+    expectOneLineError(
+      als('export', '--format', 'spark', model, '--out', sparkDir),
+      /already exists; remove it or choose another --out/,
+    );
   });
 });
 
@@ -361,16 +461,23 @@ describe('als export --format parquet: ratings and splits for a Spark job', () =
 
   it('writes every rating with the exact schema and the values of ratings.csv', async () => {
     const out = path.join(work, 'ratings-all');
-    expect(ok('export', '--format', 'parquet', '--data', small, '--out', out)).toMatch(/ratings\.parquet \(100836 ratings\)/);
+    expect(ok('export', '--format', 'parquet', '--data', small, '--out', out)).toMatch(
+      /ratings\.parquet \(100836 ratings\)/,
+    );
     const file = path.join(out, 'ratings.parquet');
     const schema = schemaRows(file);
     expect(schema.slice(1)).toEqual(expectedSchema.slice(1));
-    const codecs = parquetMetadata(arrayBufferOf(file)).row_groups[0]!.columns.map((c) => c.meta_data!.codec);
+    const codecs = parquetMetadata(arrayBufferOf(file)).row_groups[0]!.columns.map(
+      (c) => c.meta_data!.codec,
+    );
     expect(codecs).toEqual(['UNCOMPRESSED', 'UNCOMPRESSED', 'UNCOMPRESSED', 'UNCOMPRESSED']);
     const columns = await readColumns(file);
     // Independent of the loader: the CSV's own lines, as (user, movie) → [rating, timestamp].
     const csv = new Map<string, [number, number]>();
-    for (const line of readFileSync(path.join(small, 'ratings.csv'), 'utf8').trim().split('\n').slice(1)) {
+    for (const line of readFileSync(path.join(small, 'ratings.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)) {
       const [u, m, r, t] = line.split(',');
       csv.set(`${u},${m}`, [Number(r), Number(t)]);
     }
@@ -389,8 +496,24 @@ describe('als export --format parquet: ratings and splits for a Spark job', () =
 
   it('writes a split as train.parquet and test.parquet: the held-out ratings als eval uses', async () => {
     const out = path.join(work, 'ratings-split');
-    ok('export', '--format', 'parquet', '--data', small, '--split', 'random:0.1', '--seed', '1', '--compression', 'snappy', '--out', out);
-    const codecs = parquetMetadata(arrayBufferOf(path.join(out, 'train.parquet'))).row_groups[0]!.columns.map((c) => c.meta_data!.codec);
+    ok(
+      'export',
+      '--format',
+      'parquet',
+      '--data',
+      small,
+      '--split',
+      'random:0.1',
+      '--seed',
+      '1',
+      '--compression',
+      'snappy',
+      '--out',
+      out,
+    );
+    const codecs = parquetMetadata(
+      arrayBufferOf(path.join(out, 'train.parquet')),
+    ).row_groups[0]!.columns.map((c) => c.meta_data!.codec);
     expect(codecs).toEqual(['SNAPPY', 'SNAPPY', 'SNAPPY', 'SNAPPY']);
     const train = await readColumns(path.join(out, 'train.parquet'));
     const test = await readColumns(path.join(out, 'test.parquet'));
@@ -423,7 +546,12 @@ describe('als export --format npz / npy', () => {
     expect((10 + headerLength) % 64).toBe(0);
     const descr = /'descr': '([^']+)'/.exec(header)![1]!;
     expect(header).toMatch(/'fortran_order': False/);
-    const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+    const shape = /'shape': \(([^)]*)\)/
+      .exec(header)![1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map(Number);
     const start = 10 + headerLength;
     return { descr, shape, data: bytes.slice(start).buffer };
   }
@@ -432,7 +560,15 @@ describe('als export --format npz / npy', () => {
     const out = path.join(work, 'model.npz');
     ok('export', '--format', 'npz', model, '--out', out);
     const files = unzipSync(readFileSync(out));
-    expect(Object.keys(files).sort()).toEqual(['global_mean.npy', 'item_bias.npy', 'item_factors.npy', 'item_ids.npy', 'user_bias.npy', 'user_factors.npy', 'user_ids.npy']);
+    expect(Object.keys(files).sort()).toEqual([
+      'global_mean.npy',
+      'item_bias.npy',
+      'item_factors.npy',
+      'item_ids.npy',
+      'user_bias.npy',
+      'user_factors.npy',
+      'user_ids.npy',
+    ]);
     const U = parseNpy(files['user_factors.npy']!);
     const V = parseNpy(files['item_factors.npy']!);
     const dim = original.state.hyper.dim;
@@ -446,7 +582,11 @@ describe('als export --format npz / npy', () => {
     const b = new Float64Array(parseNpy(files['user_bias.npy']!).data);
     const c = new Float64Array(parseNpy(files['item_bias.npy']!).data);
     const mu = new Float64Array(parseNpy(files['global_mean.npy']!).data)[0]!;
-    for (const [m, n] of [[0, 0], [100, 4000], [609, 9741]] as const) {
+    for (const [m, n] of [
+      [0, 0],
+      [100, 4000],
+      [609, 9741],
+    ] as const) {
       let r = mu + b[m]! + c[n]!;
       for (let k = 0; k < dim; k++) r += u[m * dim + k]! * v[n * dim + k]!;
       expect(r).toBeCloseTo(predict(original.state, m, n), 12);
@@ -467,7 +607,15 @@ describe('als export --format npz / npy', () => {
   it('--format npy writes one .npy per array in a folder', () => {
     const out = path.join(work, 'model-npy');
     ok('export', '--format', 'npy', model, '--out', out);
-    expect(readdirSync(out).sort()).toEqual(['global_mean.npy', 'item_bias.npy', 'item_factors.npy', 'item_ids.npy', 'user_bias.npy', 'user_factors.npy', 'user_ids.npy']);
+    expect(readdirSync(out).sort()).toEqual([
+      'global_mean.npy',
+      'item_bias.npy',
+      'item_factors.npy',
+      'item_ids.npy',
+      'user_bias.npy',
+      'user_factors.npy',
+      'user_ids.npy',
+    ]);
     expect(parseNpy(readFileSync(path.join(out, 'user_ids.npy'))).shape).toEqual([610]);
   });
 });
@@ -475,17 +623,31 @@ describe('als export --format npz / npy', () => {
 describe('als spark-job', () => {
   it('writes a PySpark program with the mapped hyperparameters that compiles', () => {
     const out = path.join(work, 'job.py');
-    const stdout = ok('spark-job', '--model', model, '--parquet', 'ratings-split', '--model-out', 'spark-fitted-model', '--out', out);
+    const stdout = ok(
+      'spark-job',
+      '--model',
+      model,
+      '--parquet',
+      'ratings-split',
+      '--model-out',
+      'spark-fitted-model',
+      '--out',
+      out,
+    );
     expect(stdout).toMatch(/ALS\(rank=30, maxIter=5, regParam=1\.3\)/);
     expect(stdout).toMatch(/differs from als: no biases/);
     // The default ridge grows as √n; Spark's regParam always grows as n: said, not hidden.
-    expect(stdout).toMatch(/Spark scales regParam by each row's count n \(ALS-WR\); this model scaled τ by n\^0\.5/);
+    expect(stdout).toMatch(
+      /Spark scales regParam by each row's count n \(ALS-WR\); this model scaled τ by n\^0\.5/,
+    );
     const source = readFileSync(out, 'utf8');
     expect(source).toMatch(/from pyspark\.ml\.recommendation import ALS/);
     expect(source).toMatch(/rank=30,\n\s+maxIter=5,\n\s+regParam=1\.3,/);
     expect(source).toMatch(/TRAIN = "ratings-split\/train\.parquet"/);
     expect(source).toMatch(/model\.write\(\)\.overwrite\(\)\.save\(MODEL_OUT\)/);
-    expect(source).toMatch(/als import --format spark spark-fitted-model --data <data set> --split random:0\.1 --seed 1/);
+    expect(source).toMatch(
+      /als import --format spark spark-fitted-model --data <data set> --split random:0\.1 --seed 1/,
+    );
     const python = spawnSync('python3', ['--version']);
     if (python.status !== 0) return; // no python3 on this machine: the compile check is skipped
     const compiled = spawnSync('python3', ['-m', 'py_compile', out], { encoding: 'utf8' });

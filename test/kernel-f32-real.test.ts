@@ -22,7 +22,13 @@ import { movielensDir } from './helpers/movielens.js';
 const cacheDir = mkdtempSync(path.join(tmpdir(), 'als-kernel-f32-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-async function heldOutRmse(dataset: Dataset, split: Split, kind: ModelKind, kernel: KernelProvider, epochs: number): Promise<number> {
+async function heldOutRmse(
+  dataset: Dataset,
+  split: Split,
+  kind: ModelKind,
+  kernel: KernelProvider,
+  epochs: number,
+): Promise<number> {
   const { genreOffsets, genreIds, genreNames } = dataset.catalog;
   const trainer = await createTrainer({
     train: split.train,

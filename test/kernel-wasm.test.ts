@@ -81,16 +81,31 @@ function maxRelativeError(args: HalfEpochArgs, from: number, to: number): number
     const want = referenceRow(args, r);
     for (let a = 0; a < args.dim; a++) {
       const got = args.rowFactors[r * args.dim + a]!;
-      worst = Math.max(worst, Number.isFinite(got) ? Math.abs(got - want.factor[a]!) / (1 + Math.abs(want.factor[a]!)) : Infinity);
+      worst = Math.max(
+        worst,
+        Number.isFinite(got)
+          ? Math.abs(got - want.factor[a]!) / (1 + Math.abs(want.factor[a]!))
+          : Infinity,
+      );
     }
     const got = args.rowBias[r]!;
-    worst = Math.max(worst, Number.isFinite(got) ? Math.abs(got - want.bias) / (1 + Math.abs(want.bias)) : Infinity);
+    worst = Math.max(
+      worst,
+      Number.isFinite(got) ? Math.abs(got - want.bias) / (1 + Math.abs(want.bias)) : Infinity,
+    );
   }
   return worst;
 }
 
 /** Small problem: 40 rows with 0…60 ratings (every 7th row empty) over 25 other rows. */
-function smallSpec(dim: number, rng: Random, weighted: boolean, withPrior: boolean, weightedBias?: boolean, weightExponent?: number): HalfEpochProblemSpec {
+function smallSpec(
+  dim: number,
+  rng: Random,
+  weighted: boolean,
+  withPrior: boolean,
+  weightedBias?: boolean,
+  weightExponent?: number,
+): HalfEpochProblemSpec {
   const counts = new Int32Array(40);
   for (let r = 0; r < counts.length; r++) counts[r] = r % 7 === 3 ? 0 : 1 + rng.nextInt(60);
   return {
@@ -111,11 +126,25 @@ describe('wasm kernel', () => {
   for (const dim of [0, 1, 3, 8, 30]) {
     // γ count-scaled like τ (the flag unset), or constant under ALS-WR, or count-scaled under a plain τ.
     // Count weights n^0.5 (τ and γ, or τ only) as well as ALS-WR's n.
-    for (const [weighted, weightedBias, exponent] of [[false, undefined, undefined], [true, undefined, undefined], [true, false, undefined], [false, true, undefined], [true, true, 0.5], [true, false, 0.5]] as const) {
+    for (const [weighted, weightedBias, exponent] of [
+      [false, undefined, undefined],
+      [true, undefined, undefined],
+      [true, false, undefined],
+      [false, true, undefined],
+      [true, true, 0.5],
+      [true, false, 0.5],
+    ] as const) {
       const ridge = `${weighted ? 'weighted' : 'plain'} τ, ${(weightedBias ?? weighted) ? 'weighted' : 'constant'} γ${exponent === undefined ? '' : `, n^${exponent}`}`;
       for (const withPrior of dim > 0 ? [false, true] : [false]) {
         it(`solves every row like a dense direct solve (dim ${dim}, ${ridge}, ${withPrior ? 'prior means' : 'no prior'})`, async () => {
-          const rng = new Random(1000 + dim * 8 + (weighted ? 4 : 0) + (weightedBias === undefined ? 0 : 2) + (withPrior ? 1 : 0) + (exponent === undefined ? 0 : 500));
+          const rng = new Random(
+            1000 +
+              dim * 8 +
+              (weighted ? 4 : 0) +
+              (weightedBias === undefined ? 0 : 2) +
+              (withPrior ? 1 : 0) +
+              (exponent === undefined ? 0 : 500),
+          );
           const spec = smallSpec(dim, rng, weighted, withPrior, weightedBias, exponent);
           const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
           const args = createHalfEpochProblem(arena, spec, rng);
@@ -132,17 +161,23 @@ describe('wasm kernel', () => {
           const solveTs = await tsKernel.createSolver(arena.buffer, arena.memory);
           solveTs(args, 0, 40);
           for (let i = 0; i < wasmFactors.length; i++) {
-            expect(Math.abs(wasmFactors[i]! - args.rowFactors[i]!)).toBeLessThan(tolerance * (1 + Math.abs(args.rowFactors[i]!)));
+            expect(Math.abs(wasmFactors[i]! - args.rowFactors[i]!)).toBeLessThan(
+              tolerance * (1 + Math.abs(args.rowFactors[i]!)),
+            );
           }
           for (let r = 0; r < 40; r++) {
-            expect(Math.abs(wasmBias[r]! - args.rowBias[r]!)).toBeLessThan(tolerance * (1 + Math.abs(args.rowBias[r]!)));
+            expect(Math.abs(wasmBias[r]! - args.rowBias[r]!)).toBeLessThan(
+              tolerance * (1 + Math.abs(args.rowBias[r]!)),
+            );
           }
           // Empty rows: x = p (or 0), b = 0.
           const emptyRow = 3;
           expect(args.offsets[emptyRow + 1]! - args.offsets[emptyRow]!).toBe(0);
           expect(args.rowBias[emptyRow]).toBe(0);
           for (let a = 0; a < dim; a++) {
-            expect(args.rowFactors[emptyRow * dim + a]).toBe(withPrior ? args.priorMeans![emptyRow * dim + a] : 0);
+            expect(args.rowFactors[emptyRow * dim + a]).toBe(
+              withPrior ? args.priorMeans![emptyRow * dim + a] : 0,
+            );
           }
         });
       }
@@ -151,7 +186,10 @@ describe('wasm kernel', () => {
 
   it(`solves at the largest dimension its scratch slots hold (${MAX_WASM_DIM})`, async () => {
     const rng = new Random(9);
-    const spec = { ...smallSpec(MAX_WASM_DIM, rng, true, true), counts: Int32Array.from([0, 1, 17, 40]) };
+    const spec = {
+      ...smallSpec(MAX_WASM_DIM, rng, true, true),
+      counts: Int32Array.from([0, 1, 17, 40]),
+    };
     const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
     const args = createHalfEpochProblem(arena, spec, rng);
     const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
@@ -202,18 +240,23 @@ describe('wasm kernel', () => {
     const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
     const args = createHalfEpochProblem(arena, spec, rng);
     const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
-    expect(() => solve({ ...args, otherBias: new Float64Array(args.otherBias) }, 0, 40)).toThrow(/otherBias does not live/);
+    expect(() => solve({ ...args, otherBias: new Float64Array(args.otherBias) }, 0, 40)).toThrow(
+      /otherBias does not live/,
+    );
     expect(() => solve({ ...args, dim: MAX_WASM_DIM + 1 }, 0, 40)).toThrow(/supports dim/);
     expect(() => solve(args, 0, 41)).toThrow(RangeError);
     const other = wasmKernel.createArena(1024);
-    await expect(wasmKernel.createSolver(other.buffer, arena.memory)).rejects.toThrow(/not the buffer/);
+    await expect(wasmKernel.createSolver(other.buffer, arena.memory)).rejects.toThrow(
+      /not the buffer/,
+    );
   });
 
   it('gives the same rows from 2 worker threads over one shared memory as from one thread', async () => {
     const rng = new Random(77);
     const counts = new Int32Array(3000);
     // Power-law activity: a few heavy rows, many light ones, some empty.
-    for (let r = 0; r < counts.length; r++) counts[r] = r % 50 === 0 ? 0 : Math.floor(5 / (rng.nextFloat() + 1e-3) ** 0.7);
+    for (let r = 0; r < counts.length; r++)
+      counts[r] = r % 50 === 0 ? 0 : Math.floor(5 / (rng.nextFloat() + 1e-3) ** 0.7);
     const spec: HalfEpochProblemSpec = {
       dim: 8,
       counts,
@@ -235,7 +278,10 @@ describe('wasm kernel', () => {
 
     const bounds = splitRowsByRatings(args.offsets, 2);
     const workers = [0, 1].map(
-      () => new Worker(new URL('../dist/bench/kernel-worker.js', import.meta.url), { workerData: kernelWorkerData('wasm', arena, args) }),
+      () =>
+        new Worker(new URL('../dist/bench/kernel-worker.js', import.meta.url), {
+          workerData: kernelWorkerData('wasm', arena, args),
+        }),
     );
     try {
       await Promise.all(
@@ -244,7 +290,8 @@ describe('wasm kernel', () => {
             new Promise<void>((resolve, reject) => {
               worker.once('error', reject);
               worker.on('message', (message: unknown) => {
-                if (message === 'ready') worker.postMessage({ rowStart: bounds[w]!, rowEnd: bounds[w + 1]! });
+                if (message === 'ready')
+                  worker.postMessage({ rowStart: bounds[w]!, rowEnd: bounds[w + 1]! });
                 else resolve();
               });
             }),
@@ -262,7 +309,16 @@ describe('wasm kernel', () => {
 });
 
 describe('trainer with the wasm kernel', () => {
-  const problem = plantedProblem({ numUsers: 120, numItems: 80, rank: 3, density: 0.5, noiseStd: 0.3, seed: 3, testFraction: 0.1, emptyItems: 2 });
+  const problem = plantedProblem({
+    numUsers: 120,
+    numItems: 80,
+    rank: 3,
+    density: 0.5,
+    noiseStd: 0.3,
+    seed: 3,
+    testFraction: 0.1,
+    emptyItems: 2,
+  });
   const hyper = (kind: ModelKind, weightedBias: boolean): Hyperparameters => ({
     kind,
     dim: 5,
@@ -274,7 +330,12 @@ describe('trainer with the wasm kernel', () => {
     weightedBiasRegularization: weightedBias,
   });
 
-  async function trainWith(kernel: typeof tsKernel, kind: ModelKind, threads: number, weightedBias: boolean): Promise<ModelState> {
+  async function trainWith(
+    kernel: typeof tsKernel,
+    kind: ModelKind,
+    threads: number,
+    weightedBias: boolean,
+  ): Promise<ModelState> {
     const trainer = await createTrainer({
       train: problem.train,
       validation: problem.test,
@@ -293,7 +354,8 @@ describe('trainer with the wasm kernel', () => {
   function maxDifference(a: Float64Array, b: Float64Array): number {
     expect(a.length).toBe(b.length);
     let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+    for (let i = 0; i < a.length; i++)
+      worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
     return worst;
   }
 

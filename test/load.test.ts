@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +30,8 @@ function folder(files: Record<string, string | Buffer>): string {
 }
 
 const cacheDir = path.join(root, 'cache');
-const MOVIES_CSV = 'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n2,"American President, The (1995)",Comedy|Drama\n3,"Movie ""Quoted"" (2001)",(no genres listed)\n';
+const MOVIES_CSV =
+  'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n2,"American President, The (1995)",Comedy|Drama\n3,"Movie ""Quoted"" (2001)",(no genres listed)\n';
 
 /** Runs a load expected to fail and returns the DataError. */
 async function loadError(dir: string, options = {}): Promise<DataError> {
@@ -52,7 +62,9 @@ function ratedItems(d: Dataset): number {
 function genresOf(d: Dataset, movieId: number): string[] {
   const i = d.itemIds.indexOf(movieId);
   const c = d.catalog;
-  return [...c.genreIds.subarray(c.genreOffsets[i], c.genreOffsets[i + 1])].map((g) => c.genreNames[g]!);
+  return [...c.genreIds.subarray(c.genreOffsets[i], c.genreOffsets[i + 1])].map(
+    (g) => c.genreNames[g]!,
+  );
 }
 
 describe('real MovieLens sets', () => {
@@ -93,9 +105,14 @@ describe('real MovieLens sets', () => {
     const dir = movielensDir('ml-100k');
     const d = await loadDataset(dir, { cache: false });
     expect(d.info.layout).toBe('ml-100k');
-    expect([d.matrix.numRatings, d.matrix.numUsers, d.matrix.numItems, ratedItems(d)]).toEqual([100_000, 943, 1_682, 1_682]);
+    expect([d.matrix.numRatings, d.matrix.numUsers, d.matrix.numItems, ratedItems(d)]).toEqual([
+      100_000, 943, 1_682, 1_682,
+    ]);
     expect(d.info.scale).toEqual({ min: 1, max: 5, step: 1 });
-    const first = readFileSync(path.join(dir, 'u.data'), 'utf-8').split('\n')[0]!.split('\t').map(Number);
+    const first = readFileSync(path.join(dir, 'u.data'), 'utf-8')
+      .split('\n')[0]!
+      .split('\t')
+      .map(Number);
     expect(ratingOf(d, first[0]!, first[1]!)).toBe(first[2]);
     expect(genresOf(d, 1)).toEqual(['Animation', "Children's", 'Comedy']);
     expect(d.catalog.genreNames).not.toContain('unknown');
@@ -110,7 +127,10 @@ describe('layouts on small fixtures', () => {
   it('ml-1m style ratings.dat with "::" and Latin-1 movies.dat', async () => {
     const dir = folder({
       'ratings.dat': '1::10::5::978300760\n2::10::3::978302109\n2::20::4::978301968\n',
-      'movies.dat': Buffer.from('10::Caf\xe9 Society (1995)::Comedy|Drama\n20::Heat (1995)::Action\n30::Never Rated (1990)::Drama\n', 'latin1'),
+      'movies.dat': Buffer.from(
+        '10::Caf\xe9 Society (1995)::Comedy|Drama\n20::Heat (1995)::Action\n30::Never Rated (1990)::Drama\n',
+        'latin1',
+      ),
       'users.dat': '1::F::1::10::48067\n',
     });
     const d = await loadDataset(dir, { cache: false });
@@ -148,16 +168,23 @@ describe('layouts on small fixtures', () => {
   });
 
   it('plain user,item,rating files (TSV without timestamps, CSV with header)', async () => {
-    const tsv = await loadDataset(folder({ 'ratings.tsv': '3\t9\t1\n1\t9\t2\n' }), { cache: false });
+    const tsv = await loadDataset(folder({ 'ratings.tsv': '3\t9\t1\n1\t9\t2\n' }), {
+      cache: false,
+    });
     expect(tsv.info.layout).toBe('plain');
     expect(tsv.timestampsByUser).toBeNull();
     expect(tsv.info.scale).toEqual({ min: 1, max: 2, step: 1 });
     expect(tsv.catalog.titles).toEqual(['movie 9']);
-    const csv = await loadDataset(folder({ 'ratings.csv': 'user,item,rating\n1,2,0.25\n' }), { cache: false });
+    const csv = await loadDataset(folder({ 'ratings.csv': 'user,item,rating\n1,2,0.25\n' }), {
+      cache: false,
+    });
     expect(csv.info.layout).toBe('plain');
     expect(csv.info.scale.step).toBe(0);
     // Ids beyond the lookup-table range take the sort + binary-search path.
-    const big = await loadDataset(folder({ 'ratings.tsv': '2000000000\t7\t3\n5\t2147483647\t4\n5\t7\t5\n' }), { cache: false });
+    const big = await loadDataset(
+      folder({ 'ratings.tsv': '2000000000\t7\t3\n5\t2147483647\t4\n5\t7\t5\n' }),
+      { cache: false },
+    );
     expect([...big.userIds]).toEqual([5, 2000000000]);
     expect([...big.itemIds]).toEqual([7, 2147483647]);
     expect(ratingOf(big, 2000000000, 7)).toBe(3);
@@ -172,22 +199,36 @@ describe('layouts on small fixtures', () => {
   });
 
   it('the fingerprint depends on content, not on where the files are', async () => {
-    const files = { 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,1\n', 'movies.csv': MOVIES_CSV };
+    const files = {
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,1\n',
+      'movies.csv': MOVIES_CSV,
+    };
     const a = await loadDataset(folder(files), { cache: false });
     const b = await loadDataset(folder(files), { cache: false });
-    const c = await loadDataset(folder({ ...files, 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.5,1\n' }), { cache: false });
+    const c = await loadDataset(
+      folder({ ...files, 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.5,1\n' }),
+      { cache: false },
+    );
     expect(a.info.fingerprint).toBe(b.info.fingerprint);
     expect(c.info.fingerprint).not.toBe(a.info.fingerprint);
   });
 });
 
 describe('bad input: one line naming file and line', () => {
-  const csv = (ratings: string): string => folder({ 'ratings.csv': `userId,movieId,rating,timestamp\n${ratings}`, 'movies.csv': MOVIES_CSV });
+  const csv = (ratings: string): string =>
+    folder({
+      'ratings.csv': `userId,movieId,rating,timestamp\n${ratings}`,
+      'movies.csv': MOVIES_CSV,
+    });
 
   it('missing folder, missing file, unknown layout', async () => {
-    expect((await loadError(path.join(root, 'nope'))).message).toMatch(/nope: data set folder not found|nope: data folder not found/);
+    expect((await loadError(path.join(root, 'nope'))).message).toMatch(
+      /nope: data set folder not found|nope: data folder not found/,
+    );
     const noItems = folder({ 'u.data': '1\t1\t5\t1\n', 'u.genre': 'unknown|0\n' });
-    expect((await loadError(noItems)).message).toBe(`${path.join(noItems, 'u.item')}: file not found (a ml-100k folder needs it)`);
+    expect((await loadError(noItems)).message).toBe(
+      `${path.join(noItems, 'u.item')}: file not found (a ml-100k folder needs it)`,
+    );
     const noMovies = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4,1\n' });
     expect((await loadError(noMovies)).message).toMatch(/movies\.csv: file not found/);
     const unknown = folder({ 'notes.txt': 'hello' });
@@ -197,39 +238,76 @@ describe('bad input: one line naming file and line', () => {
   it('wrong column count', async () => {
     const dir = csv('1,1,4.0,10\n1,2,4.0\n');
     const error = await loadError(dir);
-    expect(error.message).toBe(`${path.join(dir, 'ratings.csv')}:3: expected 4 fields (user, movie, rating, timestamp) separated by ",", found 3`);
+    expect(error.message).toBe(
+      `${path.join(dir, 'ratings.csv')}:3: expected 4 fields (user, movie, rating, timestamp) separated by ",", found 3`,
+    );
   });
 
   it('non-numeric and out-of-range ratings', async () => {
-    expect((await loadError(csv('1,1,good,10\n'))).message).toMatch(/ratings\.csv:2: rating "good" is not a number$/);
-    expect((await loadError(csv('1,1,4.0,10\n1,2,5.5,10\n'))).message).toMatch(/ratings\.csv:3: rating 5.5 is outside 0.5..5$/);
-    expect((await loadError(csv('1,1,0,10\n'))).message).toMatch(/ratings\.csv:2: rating 0 is outside 0.5..5$/);
-    expect((await loadError(csv('1,1,3.7,10\n'))).message).toMatch(/ratings\.csv:2: rating 3.7 is not a multiple of 0.5$/);
-    const whole = folder({ 'u.data': '1\t1\t3.5\t1\n', 'u.item': `1|A (1990)|||${'|0'.repeat(2)}\n`, 'u.genre': 'unknown|0\nDrama|1\n' });
-    expect((await loadError(whole)).message).toMatch(/u\.data:1: rating 3.5 is not a multiple of 1$/);
+    expect((await loadError(csv('1,1,good,10\n'))).message).toMatch(
+      /ratings\.csv:2: rating "good" is not a number$/,
+    );
+    expect((await loadError(csv('1,1,4.0,10\n1,2,5.5,10\n'))).message).toMatch(
+      /ratings\.csv:3: rating 5.5 is outside 0.5..5$/,
+    );
+    expect((await loadError(csv('1,1,0,10\n'))).message).toMatch(
+      /ratings\.csv:2: rating 0 is outside 0.5..5$/,
+    );
+    expect((await loadError(csv('1,1,3.7,10\n'))).message).toMatch(
+      /ratings\.csv:2: rating 3.7 is not a multiple of 0.5$/,
+    );
+    const whole = folder({
+      'u.data': '1\t1\t3.5\t1\n',
+      'u.item': `1|A (1990)|||${'|0'.repeat(2)}\n`,
+      'u.genre': 'unknown|0\nDrama|1\n',
+    });
+    expect((await loadError(whole)).message).toMatch(
+      /u\.data:1: rating 3.5 is not a multiple of 1$/,
+    );
   });
 
   it('negative or non-integer ids', async () => {
-    expect((await loadError(csv('1,1,4.0,10\n-3,1,4.0,10\n'))).message).toMatch(/ratings\.csv:3: user id -3 is negative$/);
-    expect((await loadError(csv('1,1.5,4.0,10\n'))).message).toMatch(/ratings\.csv:2: movie id "1.5" is not a non-negative integer$/);
-    expect((await loadError(csv('1,x,4.0,10\n'))).message).toMatch(/ratings\.csv:2: movie id "x" is not a non-negative integer$/);
-    expect((await loadError(csv('99999999999,1,4.0,10\n'))).message).toMatch(/ratings\.csv:2: user id 99999999999 is too large/);
+    expect((await loadError(csv('1,1,4.0,10\n-3,1,4.0,10\n'))).message).toMatch(
+      /ratings\.csv:3: user id -3 is negative$/,
+    );
+    expect((await loadError(csv('1,1.5,4.0,10\n'))).message).toMatch(
+      /ratings\.csv:2: movie id "1.5" is not a non-negative integer$/,
+    );
+    expect((await loadError(csv('1,x,4.0,10\n'))).message).toMatch(
+      /ratings\.csv:2: movie id "x" is not a non-negative integer$/,
+    );
+    expect((await loadError(csv('99999999999,1,4.0,10\n'))).message).toMatch(
+      /ratings\.csv:2: user id 99999999999 is too large/,
+    );
   });
 
   it('duplicate (user, movie) pairs: error by default, --dedupe last keeps the latest', async () => {
     const dir = csv('1,1,4.0,10\n2,1,3.0,10\n1,2,2.0,10\n1,1,1.0,30\n1,1,5.0,20\n');
     const error = await loadError(dir);
-    expect(error.message).toBe(`${path.join(dir, 'ratings.csv')}:5: duplicate rating for user 1, movie 1 (first at line 2); use --dedupe last to keep the latest`);
+    expect(error.message).toBe(
+      `${path.join(dir, 'ratings.csv')}:5: duplicate rating for user 1, movie 1 (first at line 2); use --dedupe last to keep the latest`,
+    );
     const warnings: string[] = [];
-    const d = await loadDataset(dir, { cache: false, dedupe: 'last', warn: (m) => warnings.push(m) });
+    const d = await loadDataset(dir, {
+      cache: false,
+      dedupe: 'last',
+      warn: (m) => warnings.push(m),
+    });
     expect(d.matrix.numRatings).toBe(3);
     expect(ratingOf(d, 1, 1)).toBe(1); // timestamp 30 is the latest
-    expect(warnings).toEqual(['ratings.csv: 2 repeated (user, movie) ratings dropped, keeping the latest of each']);
+    expect(warnings).toEqual([
+      'ratings.csv: 2 repeated (user, movie) ratings dropped, keeping the latest of each',
+    ]);
     // The earliest repeat in the file is reported, whichever user it belongs to.
     const order = await loadError(csv('5,1,4.0,10\n1,2,3.0,10\n5,1,2.0,10\n1,2,2.0,10\n'));
-    expect(order.message).toMatch(/ratings\.csv:4: duplicate rating for user 5, movie 1 \(first at line 2\)/);
+    expect(order.message).toMatch(
+      /ratings\.csv:4: duplicate rating for user 5, movie 1 \(first at line 2\)/,
+    );
     // Equal timestamps: the later line wins.
-    const tie = await loadDataset(csv('1,1,4.0,10\n1,1,2.0,10\n'), { cache: false, dedupe: 'last' });
+    const tie = await loadDataset(csv('1,1,4.0,10\n1,1,2.0,10\n'), {
+      cache: false,
+      dedupe: 'last',
+    });
     expect(ratingOf(tie, 1, 1)).toBe(2);
   });
 
@@ -237,46 +315,84 @@ describe('bad input: one line naming file and line', () => {
     const empty = folder({ 'ratings.csv': '', 'movies.csv': MOVIES_CSV });
     // An empty ratings.csv has no MovieLens header, so it is read as a plain file: still an error.
     expect((await loadError(empty)).message).toBe(`${path.join(empty, 'ratings.csv')}: empty file`);
-    expect((await loadError(csv(''))).message).toMatch(/ratings\.csv: no ratings \(empty file or header only\)$/);
-    const emptyMovies = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4,1\n', 'movies.csv': '' });
+    expect((await loadError(csv(''))).message).toMatch(
+      /ratings\.csv: no ratings \(empty file or header only\)$/,
+    );
+    const emptyMovies = folder({
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4,1\n',
+      'movies.csv': '',
+    });
     expect((await loadError(emptyMovies)).message).toMatch(/movies\.csv: empty file$/);
   });
 
   it('a truncated last line is an error; a complete last line without newline is fine', async () => {
-    expect((await loadError(csv('1,1,4.0,10\n1,2,4.0,10\n2,3'))).message).toMatch(/ratings\.csv:4: expected 4 fields .* found 2 \(truncated last line\?\)$/);
-    expect((await loadError(csv('1,1,4.0,10\n1,2,4.0,'))).message).toMatch(/ratings\.csv:3: timestamp "" is not a non-negative integer$/);
+    expect((await loadError(csv('1,1,4.0,10\n1,2,4.0,10\n2,3'))).message).toMatch(
+      /ratings\.csv:4: expected 4 fields .* found 2 \(truncated last line\?\)$/,
+    );
+    expect((await loadError(csv('1,1,4.0,10\n1,2,4.0,'))).message).toMatch(
+      /ratings\.csv:3: timestamp "" is not a non-negative integer$/,
+    );
     const d = await loadDataset(csv('1,1,4.0,10\n1,2,4.0,11'), { cache: false });
     expect(d.matrix.numRatings).toBe(2);
   });
 
   it('blank lines are skipped and line numbers stay right', async () => {
     const error = await loadError(csv('1,1,4.0,10\n\n1,2,4.0,10\n1,1,3.0,10\n'));
-    expect(error.message).toMatch(/ratings\.csv:5: duplicate rating for user 1, movie 1 \(first at line 2\)/);
+    expect(error.message).toMatch(
+      /ratings\.csv:5: duplicate rating for user 1, movie 1 \(first at line 2\)/,
+    );
   });
 
   it('a rated movie missing from movies.csv: one warning, kept with a placeholder title', async () => {
     const warnings: string[] = [];
-    const d = await loadDataset(csv('1,1,4.0,10\n1,42,3.0,10\n'), { cache: false, warn: (m) => warnings.push(m) });
-    expect(warnings).toEqual(['movies.csv: 1 rated movie id(s) not listed (42); kept with placeholder titles']);
+    const d = await loadDataset(csv('1,1,4.0,10\n1,42,3.0,10\n'), {
+      cache: false,
+      warn: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual([
+      'movies.csv: 1 rated movie id(s) not listed (42); kept with placeholder titles',
+    ]);
     expect(d.catalog.titles[d.itemIds.indexOf(42)]).toBe('movie 42');
     expect(ratingOf(d, 1, 42)).toBe(3);
   });
 
   it('bad UTF-8 in movies.csv names the line', async () => {
-    const bad = Buffer.concat([Buffer.from('movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Caf'), Buffer.from([0xe9]), Buffer.from(' (1995),Drama\n')]);
-    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4,1\n', 'movies.csv': bad });
-    expect((await loadError(dir)).message).toBe(`${path.join(dir, 'movies.csv')}:3: invalid UTF-8 (the file must be UTF-8 encoded)`);
+    const bad = Buffer.concat([
+      Buffer.from('movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(' (1995),Drama\n'),
+    ]);
+    const dir = folder({
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4,1\n',
+      'movies.csv': bad,
+    });
+    expect((await loadError(dir)).message).toBe(
+      `${path.join(dir, 'movies.csv')}:3: invalid UTF-8 (the file must be UTF-8 encoded)`,
+    );
   });
 
   it('malformed movies files', async () => {
     const ratings = 'userId,movieId,rating,timestamp\n1,1,4,1\n';
-    const unclosed = folder({ 'ratings.csv': ratings, 'movies.csv': 'movieId,title,genres\n1,"Toy Story (1995),Comedy\n' });
+    const unclosed = folder({
+      'ratings.csv': ratings,
+      'movies.csv': 'movieId,title,genres\n1,"Toy Story (1995),Comedy\n',
+    });
     // The quote opens on line 2 (the file's last line here); see test/faults for one opened mid-file.
     expect((await loadError(unclosed)).message).toMatch(/movies\.csv:2: unbalanced quote/);
-    const twice = folder({ 'ratings.csv': ratings, 'movies.csv': 'movieId,title,genres\n1,A (1990),Drama\n1,B (1991),Drama\n' });
-    expect((await loadError(twice)).message).toMatch(/movies\.csv:3: movie id 1 is listed twice \(first at line 2\)$/);
-    const columns = folder({ 'ratings.csv': ratings, 'movies.csv': 'movieId,title,genres\n1,A (1990)\n' });
-    expect((await loadError(columns)).message).toMatch(/movies\.csv:2: expected 3 fields \(movieId, title, genres\), found 2$/);
+    const twice = folder({
+      'ratings.csv': ratings,
+      'movies.csv': 'movieId,title,genres\n1,A (1990),Drama\n1,B (1991),Drama\n',
+    });
+    expect((await loadError(twice)).message).toMatch(
+      /movies\.csv:3: movie id 1 is listed twice \(first at line 2\)$/,
+    );
+    const columns = folder({
+      'ratings.csv': ratings,
+      'movies.csv': 'movieId,title,genres\n1,A (1990)\n',
+    });
+    expect((await loadError(columns)).message).toMatch(
+      /movies\.csv:2: expected 3 fields \(movieId, title, genres\), found 2$/,
+    );
   });
 
   it('a failed load writes no cache', async () => {
@@ -292,8 +408,17 @@ describe('binary cache', () => {
   function sameArrays(a: Dataset, b: Dataset): void {
     expect(b.info).toEqual(a.info);
     const arrays = (d: Dataset) => [
-      d.userIds, d.itemIds, d.timestampsByUser, d.catalog.years, d.catalog.genreOffsets, d.catalog.genreIds,
-      ...[d.matrix.ratingsByUser, d.matrix.ratingsByItem].flatMap((s) => [s.offsets, s.indices, s.values]),
+      d.userIds,
+      d.itemIds,
+      d.timestampsByUser,
+      d.catalog.years,
+      d.catalog.genreOffsets,
+      d.catalog.genreIds,
+      ...[d.matrix.ratingsByUser, d.matrix.ratingsByItem].flatMap((s) => [
+        s.offsets,
+        s.indices,
+        s.values,
+      ]),
     ];
     const left = arrays(a);
     const right = arrays(b);
@@ -301,7 +426,11 @@ describe('binary cache', () => {
       expect(right[k]!.constructor).toBe(left[k]!.constructor);
       expect(bytesOf(right[k]!)!.equals(bytesOf(left[k]!)!)).toBe(true);
     }
-    expect([b.matrix.numUsers, b.matrix.numItems, b.matrix.numRatings]).toEqual([a.matrix.numUsers, a.matrix.numItems, a.matrix.numRatings]);
+    expect([b.matrix.numUsers, b.matrix.numItems, b.matrix.numRatings]).toEqual([
+      a.matrix.numUsers,
+      a.matrix.numItems,
+      a.matrix.numRatings,
+    ]);
     expect(b.catalog.titles).toEqual(a.catalog.titles);
     expect(b.catalog.genreNames).toEqual(a.catalog.genreNames);
   }
@@ -311,7 +440,8 @@ describe('binary cache', () => {
     // Write fresh files with the data's bytes: never copy links (the data home holds symlinks to
     // read-only shared copies, which this test must not write through) nor read-only modes.
     mkdirSync(dir);
-    for (const name of ['u.data', 'u.item', 'u.genre']) writeFileSync(path.join(dir, name), readFileSync(path.join(movielensDir('ml-100k'), name)));
+    for (const name of ['u.data', 'u.item', 'u.genre'])
+      writeFileSync(path.join(dir, name), readFileSync(path.join(movielensDir('ml-100k'), name)));
     expect(lstatSync(path.join(dir, 'u.data')).isFile()).toBe(true);
     const fresh = await loadDataset(dir, { cache: false });
     const first = await loadDataset(dir, { cacheDir });
@@ -322,23 +452,34 @@ describe('binary cache', () => {
     sameArrays(fresh, cached);
     expect(statSync(cacheFile).mtimeMs).toBe(written); // read, not rewritten
     // Copies of the same data have the same fingerprint.
-    expect(fresh.info.fingerprint).toBe((await loadDataset(movielensDir('ml-100k'), { cache: false })).info.fingerprint);
+    expect(fresh.info.fingerprint).toBe(
+      (await loadDataset(movielensDir('ml-100k'), { cache: false })).info.fingerprint,
+    );
 
     // Change u.data's content and mtime: the cache must not be used.
     const uData = path.join(dir, 'u.data');
     const text = readFileSync(uData, 'utf-8');
     const firstLine = text.slice(0, text.indexOf('\n')).split('\t');
     const changedRating = firstLine[2] === '1' ? '2' : '1';
-    writeFileSync(uData, [firstLine[0], firstLine[1], changedRating, firstLine[3]].join('\t') + text.slice(text.indexOf('\n')));
+    writeFileSync(
+      uData,
+      [firstLine[0], firstLine[1], changedRating, firstLine[3]].join('\t') +
+        text.slice(text.indexOf('\n')),
+    );
     const later = new Date(Date.now() + 5000);
     utimesSync(uData, later, later);
     const reloaded = await loadDataset(dir, { cacheDir });
-    expect(ratingOf(reloaded, Number(firstLine[0]), Number(firstLine[1]))).toBe(Number(changedRating));
+    expect(ratingOf(reloaded, Number(firstLine[0]), Number(firstLine[1]))).toBe(
+      Number(changedRating),
+    );
     expect(reloaded.info.fingerprint).not.toBe(fresh.info.fingerprint);
   });
 
   it('a small cache is read back (not rebuilt) while sizes and mtimes match', async () => {
-    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n', 'movies.csv': MOVIES_CSV });
+    const dir = folder({
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n',
+      'movies.csv': MOVIES_CSV,
+    });
     const ratings = path.join(dir, 'ratings.csv');
     utimesSync(ratings, 1_600_000_000, 1_600_000_000); // a whole-second mtime that can be set again exactly
     const fresh = await loadDataset(dir, { cacheDir });
@@ -355,11 +496,19 @@ describe('binary cache', () => {
   });
 
   it('a corrupt or truncated cache is ignored and rebuilt', async () => {
-    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n', 'movies.csv': MOVIES_CSV });
+    const dir = folder({
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n2,2,3.0,11\n',
+      'movies.csv': MOVIES_CSV,
+    });
     const fresh = await loadDataset(dir, { cacheDir });
     const cacheFile = cacheFileFor(cacheDir, dir);
     const bytes = readFileSync(cacheFile);
-    for (const damaged of [bytes.subarray(0, bytes.length - 8), bytes.subarray(0, 20), Buffer.from('garbage'), Buffer.alloc(0)]) {
+    for (const damaged of [
+      bytes.subarray(0, bytes.length - 8),
+      bytes.subarray(0, 20),
+      Buffer.from('garbage'),
+      Buffer.alloc(0),
+    ]) {
       writeFileSync(cacheFile, damaged);
       const warnings: string[] = [];
       const d = await loadDataset(dir, { cacheDir, warn: (m) => warnings.push(m) });
@@ -369,7 +518,9 @@ describe('binary cache', () => {
       expect(readFileSync(cacheFile).equals(bytes)).toBe(true);
     }
     // Out-of-range indexes inside an intact-size file: caught by the structural checks.
-    const header = JSON.parse(bytes.toString('utf-8', 16, 16 + bytes.readUInt32LE(8))) as { arrays: { name: string; byteOffset: number }[] };
+    const header = JSON.parse(bytes.toString('utf-8', 16, 16 + bytes.readUInt32LE(8))) as {
+      arrays: { name: string; byteOffset: number }[];
+    };
     const csrIndices = header.arrays.find((a) => a.name === 'csrIndices')!;
     const flipped = Buffer.from(bytes);
     flipped.writeInt32LE(1000, csrIndices.byteOffset);
@@ -377,11 +528,16 @@ describe('binary cache', () => {
     const warnings: string[] = [];
     const d = await loadDataset(dir, { cacheDir, warn: (m) => warnings.push(m) });
     sameArrays(fresh, d);
-    expect(warnings).toEqual([`ignoring damaged cache ${cacheFile} (CSR index out of range); rebuilding it`]);
+    expect(warnings).toEqual([
+      `ignoring damaged cache ${cacheFile} (CSR index out of range); rebuilding it`,
+    ]);
   });
 
   it('a cache built with --dedupe last is not served to a strict load', async () => {
-    const dir = folder({ 'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n1,1,3.0,11\n', 'movies.csv': MOVIES_CSV });
+    const dir = folder({
+      'ratings.csv': 'userId,movieId,rating,timestamp\n1,1,4.0,10\n1,1,3.0,11\n',
+      'movies.csv': MOVIES_CSV,
+    });
     const d = await loadDataset(dir, { cacheDir, dedupe: 'last' });
     expect(d.matrix.numRatings).toBe(1);
     await expect(loadDataset(dir, { cacheDir })).rejects.toThrow(/duplicate rating/);

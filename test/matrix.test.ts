@@ -53,7 +53,13 @@ describe('buildRatingMatrix on shuffled input with long rows and repeats', () =>
     const numItems = 700; // > 256 items: several bands in the CSC scatter
     const n = 6000; // rows of ~150: the long-row sort path; repeats of (user, item) occur
     const rows: [number, number, number, number][] = [];
-    for (let k = 0; k < n; k++) rows.push([random.nextInt(numUsers), random.nextInt(numItems), 0.5 * (1 + random.nextInt(10)), k]);
+    for (let k = 0; k < n; k++)
+      rows.push([
+        random.nextInt(numUsers),
+        random.nextInt(numItems),
+        0.5 * (1 + random.nextInt(10)),
+        k,
+      ]);
     const { matrix, timestampsByUser } = buildRatingMatrix(numUsers, numItems, list(rows));
     const byUser = [...rows].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[3] - b[3]);
     expect([...matrix.ratingsByUser.indices]).toEqual(byUser.map((r) => r[1]));
@@ -62,6 +68,9 @@ describe('buildRatingMatrix on shuffled input with long rows and repeats', () =>
     const byItem = [...byUser].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
     expect([...matrix.ratingsByItem.indices]).toEqual(byItem.map((r) => r[0]));
     expect([...matrix.ratingsByItem.values]).toEqual(byItem.map((r) => r[2]));
-    for (let u = 0; u < numUsers; u++) expect(matrix.ratingsByUser.offsets[u + 1]! - matrix.ratingsByUser.offsets[u]!).toBe(rows.filter((r) => r[0] === u).length);
+    for (let u = 0; u < numUsers; u++)
+      expect(matrix.ratingsByUser.offsets[u + 1]! - matrix.ratingsByUser.offsets[u]!).toBe(
+        rows.filter((r) => r[0] === u).length,
+      );
   });
 });

@@ -17,17 +17,35 @@ const write = (content: string): string => {
   return file;
 };
 
-const CSV: RatingsFormat = { separator: ',', header: true, fields: 'auto', scale: { min: 0.5, max: 5, step: 0.5 } };
-const DAT: RatingsFormat = { separator: '::', header: false, fields: 4, scale: { min: 1, max: 5, step: 1 } };
+const CSV: RatingsFormat = {
+  separator: ',',
+  header: true,
+  fields: 'auto',
+  scale: { min: 0.5, max: 5, step: 0.5 },
+};
+const DAT: RatingsFormat = {
+  separator: '::',
+  header: false,
+  fields: 4,
+  scale: { min: 1, max: 5, step: 1 },
+};
 
 /** `lines` random rating lines (ids up to 7 digits, half stars), `fields` 3 or 4 per line. */
-function ratingLines(lines: number, fields: 3 | 4, sep: string, seed: number, wholeStars = false): string[] {
+function ratingLines(
+  lines: number,
+  fields: 3 | 4,
+  sep: string,
+  seed: number,
+  wholeStars = false,
+): string[] {
   const random = new Random(seed);
   const out: string[] = [];
   for (let k = 0; k < lines; k++) {
     const user = Math.floor(random.nextFloat() * 3_000_000);
     const movie = Math.floor(random.nextFloat() * 200_000);
-    const stars = wholeStars ? 1 + Math.floor(random.nextFloat() * 5) : (1 + Math.floor(random.nextFloat() * 10)) / 2;
+    const stars = wholeStars
+      ? 1 + Math.floor(random.nextFloat() * 5)
+      : (1 + Math.floor(random.nextFloat() * 10)) / 2;
     const parts = [user, movie, stars];
     if (fields === 4) parts.push(1_000_000_000 + Math.floor(random.nextFloat() * 1e8));
     out.push(parts.join(sep));
@@ -40,11 +58,20 @@ function expectSame(parallel: RawRatings, serial: RawRatings): void {
   expect(parallel.firstLine).toBe(serial.firstLine);
   expect(parallel.blankLinesBefore).toEqual(serial.blankLinesBefore);
   const n = serial.length;
-  expect(Array.from(parallel.users.subarray(0, n))).toEqual(Array.from(serial.users.subarray(0, n)));
-  expect(Array.from(parallel.items.subarray(0, n))).toEqual(Array.from(serial.items.subarray(0, n)));
-  expect(Array.from(parallel.values.subarray(0, n))).toEqual(Array.from(serial.values.subarray(0, n)));
+  expect(Array.from(parallel.users.subarray(0, n))).toEqual(
+    Array.from(serial.users.subarray(0, n)),
+  );
+  expect(Array.from(parallel.items.subarray(0, n))).toEqual(
+    Array.from(serial.items.subarray(0, n)),
+  );
+  expect(Array.from(parallel.values.subarray(0, n))).toEqual(
+    Array.from(serial.values.subarray(0, n)),
+  );
   expect(parallel.timestamps === null).toBe(serial.timestamps === null);
-  if (serial.timestamps) expect(Array.from(parallel.timestamps!.subarray(0, n))).toEqual(Array.from(serial.timestamps.subarray(0, n)));
+  if (serial.timestamps)
+    expect(Array.from(parallel.timestamps!.subarray(0, n))).toEqual(
+      Array.from(serial.timestamps.subarray(0, n)),
+    );
 }
 
 const caught = async (run: () => Promise<unknown>): Promise<Error> => {
@@ -67,17 +94,35 @@ const caughtSync = (run: () => unknown): Error => {
 describe('parallel ratings scanner', () => {
   it('gives the serial arrays for 2, 3 and 5 threads: header, CRLF, timestamps or not, no final newline', async () => {
     const cases: Array<{ content: string; format: RatingsFormat }> = [
-      { content: `userId,movieId,rating,timestamp\n${ratingLines(20_000, 4, ',', 1).join('\n')}\n`, format: CSV },
+      {
+        content: `userId,movieId,rating,timestamp\n${ratingLines(20_000, 4, ',', 1).join('\n')}\n`,
+        format: CSV,
+      },
       { content: `${ratingLines(20_000, 3, ',', 2).join('\r\n')}`, format: CSV },
       { content: `${ratingLines(15_000, 4, '::', 3, true).join('\n')}`, format: DAT },
-      { content: `user,rating,item\n${ratingLines(9_000, 3, ',', 4).map((l) => { const [u, m, r] = l.split(','); return `${u},${r},${m}`; }).join('\n')}\n`, format: { ...CSV, columns: { user: 0, item: 2, rating: 1, timestamp: -1 } } },
+      {
+        content: `user,rating,item\n${ratingLines(9_000, 3, ',', 4)
+          .map((l) => {
+            const [u, m, r] = l.split(',');
+            return `${u},${r},${m}`;
+          })
+          .join('\n')}\n`,
+        format: { ...CSV, columns: { user: 0, item: 2, rating: 1, timestamp: -1 } },
+      },
     ];
     for (const { content, format } of cases) {
       const file = write(content);
       const serial = scanRatingsFile(file, format);
       for (const threads of [2, 3, 5]) {
         let how: { threads: number; ranges: number } | null = null;
-        expectSame(await scanRatingsFileParallel(file, format, { threads, minBytes: 0, onScanned: (h) => (how = h) }), serial);
+        expectSame(
+          await scanRatingsFileParallel(file, format, {
+            threads,
+            minBytes: 0,
+            onScanned: (h) => (how = h),
+          }),
+          serial,
+        );
         expect(how).toEqual({ threads, ranges: threads * 4 }); // the worker path ran, not the fallback
       }
     }
@@ -96,7 +141,13 @@ describe('parallel ratings scanner', () => {
       const file = write(`userId,movieId,rating,timestamp\n${copy.join('\n')}\n`);
       const serialError = caughtSync(() => scanRatingsFile(file, CSV));
       let fellBack = false;
-      const parallelError = await caught(() => scanRatingsFileParallel(file, CSV, { threads: 3, minBytes: 0, onScanned: (h) => (fellBack = h === null) }));
+      const parallelError = await caught(() =>
+        scanRatingsFileParallel(file, CSV, {
+          threads: 3,
+          minBytes: 0,
+          onScanned: (h) => (fellBack = h === null),
+        }),
+      );
       expect(fellBack).toBe(true);
       expect(parallelError.message).toBe(serialError.message);
       expect(parallelError.constructor).toBe(serialError.constructor);

@@ -34,7 +34,10 @@ describe('the README library example', () => {
       'const logged: unknown[] = [];\nconst console = { log: (...values: unknown[]) => logged.push(values.length === 1 ? values[0] : values) };\nexport { logged };\n' +
       code
         .replace("from 'als'", `from ${JSON.stringify(index)}`)
-        .replace("{ data: 'ml-latest-small' }", `{ data: ${JSON.stringify(movielensDir('ml-latest-small'))}, dataHome: ${JSON.stringify(out)} }`)
+        .replace(
+          "{ data: 'ml-latest-small' }",
+          `{ data: ${JSON.stringify(movielensDir('ml-latest-small'))}, dataHome: ${JSON.stringify(out)} }`,
+        )
         .replaceAll("'genre.als'", JSON.stringify(path.join(out, 'genre.als')))
         .replace("out: 'latent.als'", `out: ${JSON.stringify(path.join(out, 'latent.als'))}`);
     mkdirSync(dir, { recursive: true });
@@ -53,11 +56,16 @@ describe('the README library example', () => {
       '--noEmit',
       '--strict',
       '--skipLibCheck',
-      '--target', 'es2022',
-      '--lib', 'es2022',
-      '--module', 'nodenext',
-      '--moduleResolution', 'nodenext',
-      '--types', 'node',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
       file,
     ];
     expect(typeCheck()).toBe('');
@@ -67,19 +75,30 @@ describe('the README library example', () => {
     expect(liked.some((t) => t.startsWith('Toy Story ('))).toBe(false);
     // The saved model answers like the fitted one, and the lists are of its kind: mostly animation.
     const saved = Recommender.load(path.join(out, 'genre.als'));
-    const genresOf = (title: string) => saved.checkpoint.catalog.genreNames.filter((_, g) => {
-      const item = saved.checkpoint.catalog.titles.findIndex((t) => title.startsWith(`${t} (`) || t === title);
-      for (let k = saved.checkpoint.catalog.genreOffsets[item]!; k < saved.checkpoint.catalog.genreOffsets[item + 1]!; k++) {
-        if (saved.checkpoint.catalog.genreIds[k] === g) return true;
-      }
-      return false;
-    });
-    const animated = liked.filter((t) => genresOf(t).some((g) => g === 'Animation' || g === 'Children'));
+    const genresOf = (title: string) =>
+      saved.checkpoint.catalog.genreNames.filter((_, g) => {
+        const item = saved.checkpoint.catalog.titles.findIndex(
+          (t) => title.startsWith(`${t} (`) || t === title,
+        );
+        for (
+          let k = saved.checkpoint.catalog.genreOffsets[item]!;
+          k < saved.checkpoint.catalog.genreOffsets[item + 1]!;
+          k++
+        ) {
+          if (saved.checkpoint.catalog.genreIds[k] === g) return true;
+        }
+        return false;
+      });
+    const animated = liked.filter((t) =>
+      genresOf(t).some((g) => g === 'Animation' || g === 'Children'),
+    );
     expect(animated.length).toBeGreaterThanOrEqual(3);
     expect(logged[1] as string[]).toHaveLength(5);
     expect(typeof logged[2]).toBe('number');
     expect(saved.predict(1, 1)).toBe(logged[2]);
-    const epochLines = logged.filter((l) => typeof l === 'string' && l.startsWith('epoch ')) as string[];
+    const epochLines = logged.filter(
+      (l) => typeof l === 'string' && l.startsWith('epoch '),
+    ) as string[];
     expect(epochLines.length).toBeGreaterThan(3);
     const [stopReason, bestEpoch, kind] = logged.at(-1) as [string, number, string];
     expect(['completed', 'early-stop']).toContain(stopReason);

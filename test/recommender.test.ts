@@ -14,13 +14,24 @@ let model: Recommender;
 
 beforeAll(async () => {
   dataset = await openDataset({ data: movielensDir('ml-100k'), dataHome: work });
-  model = await Recommender.fit(dataset, { kind: 'genre', dim: 8, epochs: 4, threads: 1, kernel: 'ts' });
+  model = await Recommender.fit(dataset, {
+    kind: 'genre',
+    dim: 8,
+    epochs: 4,
+    threads: 1,
+    kernel: 'ts',
+  });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('Recommender', () => {
   it('fits in memory: the history of every epoch, no file written', () => {
-    expect(model.hyperparameters).toMatchObject({ kind: 'genre', dim: 8, tau: DEFAULT_HYPERPARAMETERS.tau, weightExponent: DEFAULT_HYPERPARAMETERS.weightExponent });
+    expect(model.hyperparameters).toMatchObject({
+      kind: 'genre',
+      dim: 8,
+      tau: DEFAULT_HYPERPARAMETERS.tau,
+      weightExponent: DEFAULT_HYPERPARAMETERS.weightExponent,
+    });
     expect(model.history.map((m) => m.epoch)).toEqual([1, 2, 3, 4]);
     expect(model.history.every((m) => m.validationRmse === null)).toBe(true);
     expect(readdirSync(work).filter((f) => f !== '.als-cache')).toEqual([]);
@@ -30,7 +41,8 @@ describe('Recommender', () => {
     const seen = new Set<number>();
     const c = model.checkpoint;
     const u = c.userIds.indexOf(1);
-    for (let k = c.trainItemsByUser.offsets[u]!; k < c.trainItemsByUser.offsets[u + 1]!; k++) seen.add(c.itemIds[c.trainItemsByUser.items[k]!]!);
+    for (let k = c.trainItemsByUser.offsets[u]!; k < c.trainItemsByUser.offsets[u + 1]!; k++)
+      seen.add(c.itemIds[c.trainItemsByUser.items[k]!]!);
     const filtered = model.recommend(1, { n: 10, minRatings: 0 });
     const all = model.recommend(1, { n: 10, minRatings: 0, filterSeen: false });
     expect(filtered).toHaveLength(10);
@@ -38,13 +50,16 @@ describe('Recommender', () => {
     // A top-10 over more movies is at least as good at every rank.
     all.forEach((row, k) => expect(row.score).toBeGreaterThanOrEqual(filtered[k]!.score - 1e-12));
     // The score is the predicted rating, clipped to the scale.
-    for (const row of filtered) expect(row.score).toBeCloseTo(Math.min(5, Math.max(1, model.predict(1, row.movieId))), 10);
+    for (const row of filtered)
+      expect(row.score).toBeCloseTo(Math.min(5, Math.max(1, model.predict(1, row.movieId))), 10);
   });
 
   it('folds in a new user from ratings: the list of als recommend --user-likes', () => {
     const fromRatings = model.recommendForRatings([{ movieId: 1, rating: 5 }]);
     const fromTitle = recommendForNewUser(model.checkpoint, { likes: ['Toy Story (1995)'] });
-    expect(fromRatings.map((r) => r.movieId)).toEqual(fromTitle.recommendations.map((r) => r.movieId));
+    expect(fromRatings.map((r) => r.movieId)).toEqual(
+      fromTitle.recommendations.map((r) => r.movieId),
+    );
     expect(fromRatings.map((r) => r.movieId)).not.toContain(1);
   });
 

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlsError } from '../src/errors.js';
 import { loadSqlite } from '../src/registry/driver.js';
-import { openRegistry, openRegistryOrWarn, SCHEMA_VERSION, type NewRun } from '../src/registry/registry.js';
+import {
+  openRegistry,
+  openRegistryOrWarn,
+  SCHEMA_VERSION,
+  type NewRun,
+} from '../src/registry/registry.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-registry-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -30,7 +35,10 @@ function newRun(over: Partial<NewRun> = {}): NewRun {
 }
 
 /** Runs a Node ES module script in a child process; resolves with its exit code and stderr. */
-function child(script: string, args: string[] = []): Promise<{ code: number | null; stderr: string; stdout: string }> {
+function child(
+  script: string,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const file = path.join(scratch, `child-${++counter}.mjs`);
   writeFileSync(file, script);
   return new Promise((resolve) => {
@@ -52,7 +60,11 @@ describe('schema', () => {
     const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map((t) => t.name);
+    const tables = (
+      db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+        .all() as Array<{ name: string }>
+    ).map((t) => t.name);
     expect(tables).toEqual(['run_epochs', 'run_metrics', 'runs', 'tunes']);
     db.close();
     // Reopening an up-to-date file changes nothing and keeps the data.
@@ -64,26 +76,32 @@ describe('schema', () => {
     third.close();
   });
 
-  it('refuses a file from a newer schema, a file that is not SQLite, and another program\'s SQLite file, in one line', async () => {
+  it("refuses a file from a newer schema, a file that is not SQLite, and another program's SQLite file, in one line", async () => {
     const Database = await loadSqlite();
     const newer = freshFile();
     (await openRegistry(newer)).close();
     const db = new Database(newer);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    await expect(openRegistry(newer)).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}, written by a newer als`));
+    await expect(openRegistry(newer)).rejects.toThrow(
+      new RegExp(`schema version ${SCHEMA_VERSION + 1}, written by a newer als`),
+    );
 
     const text = path.join(scratch, 'notes.sqlite');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(50));
     const error = await openRegistry(text).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AlsError);
-    expect((error as AlsError).message).toBe(`run registry ${text} is not an SQLite database; move it away or pass --no-record`);
+    expect((error as AlsError).message).toBe(
+      `run registry ${text} is not an SQLite database; move it away or pass --no-record`,
+    );
 
     const other = path.join(scratch, 'other.sqlite');
     const o = new Database(other);
     o.exec('CREATE TABLE photos (id INTEGER)');
     o.close();
-    await expect(openRegistry(other)).rejects.toThrow(/is an SQLite database but not an als run registry \(it has table photos\)/);
+    await expect(openRegistry(other)).rejects.toThrow(
+      /is an SQLite database but not an als run registry \(it has table photos\)/,
+    );
   });
 });
 
@@ -93,9 +111,19 @@ describe('runs', () => {
     const handle = registry.startRun(newRun());
     expect(registry.getRun(handle.id)!.status).toBe('running');
     const validation = [1.05, 1.0, 0.95];
-    for (let e = 1; e <= 3; e++) handle.addEpoch({ epoch: e, loss: 10 - e, trainRmse: 1 - e / 10, validationRmse: validation[e - 1]!, elapsedMs: 5 });
+    for (let e = 1; e <= 3; e++)
+      handle.addEpoch({
+        epoch: e,
+        loss: 10 - e,
+        trainRmse: 1 - e / 10,
+        validationRmse: validation[e - 1]!,
+        elapsedMs: 5,
+      });
     expect(registry.getRun(handle.id)!.history).toEqual([]);
-    handle.finish({ metrics: { rmse: 0.95, mae: 0.75, 'ndcg@10': 0.12, bogus: Number.NaN }, checkpoint: 'model.json' });
+    handle.finish({
+      metrics: { rmse: 0.95, mae: 0.75, 'ndcg@10': 0.12, bogus: Number.NaN },
+      checkpoint: 'model.json',
+    });
     const run = registry.getRun(handle.id)!;
     expect(run.status).toBe('finished');
     expect(run.epochs).toBe(3);
@@ -108,7 +136,10 @@ describe('runs', () => {
 
     const failed = registry.startRun(newRun({ kind: 'eval' }));
     failed.fail('training diverged at epoch 2\nstack…');
-    expect(registry.getRun(failed.id)).toMatchObject({ status: 'failed', error: 'training diverged at epoch 2' });
+    expect(registry.getRun(failed.id)).toMatchObject({
+      status: 'failed',
+      error: 'training diverged at epoch 2',
+    });
     expect(registry.getRun(9999)).toBeNull();
     registry.close();
   });
@@ -117,35 +148,103 @@ describe('runs', () => {
     const registry = await openRegistry(freshFile());
     const t = (day: number): Date => new Date(Date.UTC(2026, 0, day));
     const specs = [
-      { data: 'ml-100k', fp: 'aaaaaa11', kind: 'train', model: 'genre', rmse: 0.92, ndcg: 0.13, day: 1 },
-      { data: 'ml-100k', fp: 'aaaaaa11', kind: 'train', model: 'latent', rmse: 0.9, ndcg: 0.1, day: 2 },
-      { data: 'ml-100k', fp: 'aaaaaa11', kind: 'cv', model: 'genre', rmse: 0.95, ndcg: 0.15, day: 3 },
-      { data: 'ml-latest-small', fp: 'bbbbbb22', kind: 'train', model: 'genre', rmse: 0.83, ndcg: 0.05, day: 4 },
+      {
+        data: 'ml-100k',
+        fp: 'aaaaaa11',
+        kind: 'train',
+        model: 'genre',
+        rmse: 0.92,
+        ndcg: 0.13,
+        day: 1,
+      },
+      {
+        data: 'ml-100k',
+        fp: 'aaaaaa11',
+        kind: 'train',
+        model: 'latent',
+        rmse: 0.9,
+        ndcg: 0.1,
+        day: 2,
+      },
+      {
+        data: 'ml-100k',
+        fp: 'aaaaaa11',
+        kind: 'cv',
+        model: 'genre',
+        rmse: 0.95,
+        ndcg: 0.15,
+        day: 3,
+      },
+      {
+        data: 'ml-latest-small',
+        fp: 'bbbbbb22',
+        kind: 'train',
+        model: 'genre',
+        rmse: 0.83,
+        ndcg: 0.05,
+        day: 4,
+      },
     ] as const;
     const ids = specs.map((s) =>
       (() => {
-        const h = registry.startRun(newRun({ kind: s.kind, modelKind: s.model, data: { name: s.data, fingerprint: s.fp }, startedAt: t(s.day), hyperparameters: { dim: s.day * 10 } }));
+        const h = registry.startRun(
+          newRun({
+            kind: s.kind,
+            modelKind: s.model,
+            data: { name: s.data, fingerprint: s.fp },
+            startedAt: t(s.day),
+            hyperparameters: { dim: s.day * 10 },
+          }),
+        );
         h.finish({ metrics: { rmse: s.rmse, 'ndcg@10': s.ndcg } });
         return h.id;
       })(),
     );
     registry.startRun(newRun({ startedAt: t(5), data: null })); // still running, no metrics
-    expect(registry.listRuns().map((r) => r.startedAt.slice(8, 10))).toEqual(['05', '04', '03', '02', '01']);
-    expect(registry.listRuns({ data: 'ml-100k' }).map((r) => r.id)).toEqual([ids[2], ids[1], ids[0]]);
+    expect(registry.listRuns().map((r) => r.startedAt.slice(8, 10))).toEqual([
+      '05',
+      '04',
+      '03',
+      '02',
+      '01',
+    ]);
+    expect(registry.listRuns({ data: 'ml-100k' }).map((r) => r.id)).toEqual([
+      ids[2],
+      ids[1],
+      ids[0],
+    ]);
     expect(registry.listRuns({ data: 'bbbbbb' }).map((r) => r.id)).toEqual([ids[3]]);
     expect(registry.listRuns({ kind: 'cv' }).map((r) => r.id)).toEqual([ids[2]]);
     expect(registry.listRuns({ modelKind: 'latent' }).map((r) => r.id)).toEqual([ids[1]]);
-    expect(registry.listRuns({ since: t(3), status: 'finished' }).map((r) => r.id)).toEqual([ids[3], ids[2]]);
-    expect(registry.listRuns({ best: 'rmse' }).map((r) => r.metrics.rmse ?? null)).toEqual([0.83, 0.9, 0.92, 0.95, null]);
-    expect(registry.listRuns({ best: 'ndcg@10', limit: 2 }).map((r) => r.id)).toEqual([ids[2], ids[0]]);
+    expect(registry.listRuns({ since: t(3), status: 'finished' }).map((r) => r.id)).toEqual([
+      ids[3],
+      ids[2],
+    ]);
+    expect(registry.listRuns({ best: 'rmse' }).map((r) => r.metrics.rmse ?? null)).toEqual([
+      0.83,
+      0.9,
+      0.92,
+      0.95,
+      null,
+    ]);
+    expect(registry.listRuns({ best: 'ndcg@10', limit: 2 }).map((r) => r.id)).toEqual([
+      ids[2],
+      ids[0],
+    ]);
 
     const comparison = registry.compareRuns([ids[0]!, ids[1]!]);
     const row = (name: string) => comparison.rows.find((r) => r.name === name)!;
     expect(row('model')).toMatchObject({ values: ['genre', 'latent'], differs: true });
     expect(row('data')).toMatchObject({ values: ['ml-100k', 'ml-100k'], differs: false });
-    expect(row('dim')).toMatchObject({ section: 'hyperparameter', values: [10, 20], differs: true });
+    expect(row('dim')).toMatchObject({
+      section: 'hyperparameter',
+      values: [10, 20],
+      differs: true,
+    });
     expect(row('rmse')).toMatchObject({ section: 'metric', values: [0.92, 0.9] });
-    expect(() => registry.compareRuns([ids[0]!, 12345])).toThrow(/run 12345 is not in the registry/);
+    expect(() => registry.compareRuns([ids[0]!, 12345])).toThrow(
+      /run 12345 is not in the registry/,
+    );
     registry.close();
   });
 
@@ -156,7 +255,10 @@ describe('runs', () => {
     const again = registry.openTune('k1', { trials: 4 });
     expect(again).toMatchObject({ resumed: true, tune: { id: first.tune.id } });
     registry.finishTune(first.tune.id, { best: 2 });
-    expect(registry.getTune(first.tune.id)).toMatchObject({ status: 'finished', result: { best: 2 } });
+    expect(registry.getTune(first.tune.id)).toMatchObject({
+      status: 'finished',
+      result: { best: 2 },
+    });
     const third = registry.openTune('k1', { trials: 4 });
     expect(third.resumed).toBe(false);
     expect(third.tune.id).not.toBe(first.tune.id);
@@ -168,10 +270,15 @@ describe('without a usable driver', () => {
   it('openRegistryOrWarn gives one warning line and null, so training goes on unrecorded', async () => {
     const warnings: string[] = [];
     const registry = await openRegistryOrWarn(freshFile(), (w) => warnings.push(w), {
-      loadDriver: () => Promise.reject(new Error("better-sqlite3 is not usable (Cannot find module 'better-sqlite3')")),
+      loadDriver: () =>
+        Promise.reject(
+          new Error("better-sqlite3 is not usable (Cannot find module 'better-sqlite3')"),
+        ),
     });
     expect(registry).toBeNull();
-    expect(warnings).toEqual(["run registry unavailable: better-sqlite3 is not usable (Cannot find module 'better-sqlite3'); this run is not recorded"]);
+    expect(warnings).toEqual([
+      "run registry unavailable: better-sqlite3 is not usable (Cannot find module 'better-sqlite3'); this run is not recorded",
+    ]);
   });
 });
 
@@ -191,14 +298,19 @@ describe('several processes', () => {
       }
       registry.close();
     `;
-    const results = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((name) => child(script, [file, name])));
+    const results = await Promise.all(
+      ['w1', 'w2', 'w3', 'w4'].map((name) => child(script, [file, name])),
+    );
     for (const r of results) expect(r.stderr).toBe('');
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     const registry = await openRegistry(file);
     const runs = registry.listRuns();
     expect(runs).toHaveLength(600);
-    for (const name of ['w1', 'w2', 'w3', 'w4']) expect(runs.filter((r) => r.dataName === name)).toHaveLength(150);
-    expect(runs.every((r) => r.status === 'finished' && Object.keys(r.metrics).length === 2)).toBe(true);
+    for (const name of ['w1', 'w2', 'w3', 'w4'])
+      expect(runs.filter((r) => r.dataName === name)).toHaveLength(150);
+    expect(runs.every((r) => r.status === 'finished' && Object.keys(r.metrics).length === 2)).toBe(
+      true,
+    );
     expect(registry.getRun(runs[0]!.id)!.history).toHaveLength(5);
     registry.close();
     const Database = await loadSqlite();
@@ -236,7 +348,9 @@ describe('several processes', () => {
     }
     const waitedMs = performance.now() - t0;
     expect(error).toBeInstanceOf(AlsError);
-    expect((error as AlsError).message).toBe(`run registry ${file} is locked by another process (waited 0.3 s); try again or pass --no-record`);
+    expect((error as AlsError).message).toBe(
+      `run registry ${file} is locked by another process (waited 0.3 s); try again or pass --no-record`,
+    );
     expect(waitedMs).toBeGreaterThanOrEqual(250);
     expect(waitedMs).toBeLessThan(2500);
     // Reading is not blocked by the writer (WAL).

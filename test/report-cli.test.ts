@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,10 +44,39 @@ beforeAll(() => {
     cpSync(path.join(movielensDir('ml-latest-small'), file), path.join(dataDir, file));
   }
   mkdirSync(out);
-  trainLatent = als('train', '--data', dataDir, '--model', 'latent', '--dim', '8', '--epochs', '4', '--threads', '1', '--out', latent, '--quiet', '--report');
+  trainLatent = als(
+    'train',
+    '--data',
+    dataDir,
+    '--model',
+    'latent',
+    '--dim',
+    '8',
+    '--epochs',
+    '4',
+    '--threads',
+    '1',
+    '--out',
+    latent,
+    '--quiet',
+    '--report',
+  );
   expect(trainLatent.stderr).toBe('');
   expect(trainLatent.status).toBe(0);
-  const trainBias = als('train', '--data', dataDir, '--model', 'bias', '--epochs', '3', '--threads', '1', '--out', bias, '--quiet');
+  const trainBias = als(
+    'train',
+    '--data',
+    dataDir,
+    '--model',
+    'bias',
+    '--epochs',
+    '3',
+    '--threads',
+    '1',
+    '--out',
+    bias,
+    '--quiet',
+  );
   expect(trainBias.status).toBe(0);
   // A checkpoint whose history was lost (e.g. written by a tool that does not record one).
   writeCheckpoint(noHistory, { ...readCheckpoint(latent), metrics: [] });
@@ -46,7 +86,9 @@ const svgCount = (html: string): number => html.match(/<svg[\s>]/g)?.length ?? 0
 
 describe('als train --report', () => {
   it('writes the report beside the checkpoint and prints a sparkline of validation RMSE', () => {
-    const history = JSON.parse(readFileSync(`${latent}.metrics.json`, 'utf8')).epochs as { validationRmse: number }[];
+    const history = JSON.parse(readFileSync(`${latent}.metrics.json`, 'utf8')).epochs as {
+      validationRmse: number;
+    }[];
     const line = /^curve {4}(\S+) {2}validation RMSE, epochs 1–4$/m.exec(trainLatent.stdout);
     expect(line).not.toBeNull();
     // One block per epoch; the worst epoch is the tallest block and the best the lowest.
@@ -76,7 +118,9 @@ describe('als report', () => {
     // The same numbers as als eval on the same checkpoint.
     const evaluation = JSON.parse(als('eval', '--model', latent, '--json').stdout);
     expect(html).toContain(`<td class="num">${evaluation.ratings.all.rmse.toFixed(4)}</td>`);
-    const floored = JSON.parse(als('eval', '--model', latent, '--min-ratings', '20', '--json').stdout);
+    const floored = JSON.parse(
+      als('eval', '--model', latent, '--min-ratings', '20', '--json').stdout,
+    );
     // Ranking over every movie, and over movies with ≥ 20 training ratings (als recommend's floor).
     expect(html).toContain(
       `<tr><td>nDCG@10</td><td class="num">${evaluation.ranking.ndcg.toFixed(4)}</td><td class="num">${floored.ranking.ndcg.toFixed(4)}</td></tr>`,
@@ -84,15 +128,22 @@ describe('als report', () => {
     expect(html).toContain('<th class="num">Movies with ≥ 20 ratings</th>');
     expect(html).toContain('10,084'); // held-out ratings of random:0.1 on ml-latest-small
     // The liked lists are what als recommend --user-likes prints for the same checkpoint.
-    for (const [title, caption] of [['Toy Story', 'Liked “Toy Story (1995)”'], ['Saw', 'Liked “Saw (2004)”']] as const) {
+    for (const [title, caption] of [
+      ['Toy Story', 'Liked “Toy Story (1995)”'],
+      ['Saw', 'Liked “Saw (2004)”'],
+    ] as const) {
       const recommend = als('recommend', '--model', latent, '--user-likes', title, '--json');
       expect(recommend.status).toBe(0);
-      const expected = (JSON.parse(recommend.stdout).recommendations as { title: string }[]).map((r) => r.title);
+      const expected = (JSON.parse(recommend.stdout).recommendations as { title: string }[]).map(
+        (r) => r.title,
+      );
       expect(expected).toHaveLength(10);
       const start = html.indexOf(caption);
       expect(start).toBeGreaterThan(0);
       const table = html.slice(start, html.indexOf('</table>', start));
-      const titles = [...table.matchAll(/<tr><td class="num">\d+<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+      const titles = [...table.matchAll(/<tr><td class="num">\d+<\/td><td>([^<]*)<\/td>/g)].map(
+        (m) => m[1]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'"),
+      );
       expect(titles).toEqual(expected);
     }
     // Data set summary from the real counts.
@@ -110,7 +161,22 @@ describe('als report', () => {
 
   it('on ml-100k: whole-star histogram, the Toy Story list, and a sentence for the missing “Saw”', () => {
     const model = path.join(home, 'ml100k-bias.als');
-    expect(als('train', '--data', movielensDir('ml-100k'), '--model', 'bias', '--epochs', '3', '--split', 'ml100k:u1', '--out', model, '--quiet').status).toBe(0);
+    expect(
+      als(
+        'train',
+        '--data',
+        movielensDir('ml-100k'),
+        '--model',
+        'bias',
+        '--epochs',
+        '3',
+        '--split',
+        'ml100k:u1',
+        '--out',
+        model,
+        '--quiet',
+      ).status,
+    ).toBe(0);
     const file = path.join(out, 'ml100k.html');
     const run = als('report', '--model', model, '--out', file);
     expect(run.stderr).toBe('');
@@ -121,7 +187,9 @@ describe('als report', () => {
     expect(html).toContain('Liked “Toy Story (1995)”');
     expect(html).not.toContain('Liked “Saw');
     expect(html).toContain('“Saw” is not in this data set, so there is no list for it.');
-    expect(html).toContain('Split ml100k:u1 (seed 1), re-created from the data set: 20,000 held-out ratings');
+    expect(html).toContain(
+      'Split ml100k:u1 (seed 1), re-created from the data set: 20,000 held-out ratings',
+    );
   });
 
   // In-process from here on (same code as the CLI, without a process start per case).
@@ -138,7 +206,11 @@ describe('als report', () => {
     renameSync(dataDir, hidden);
     try {
       const file = path.join(out, 'no-data.html');
-      await writeReport({ checkpointFile: latent, out: file, data: { dataHome: home, dedupe: 'error', cache: true } });
+      await writeReport({
+        checkpointFile: latent,
+        out: file,
+        data: { dataHome: home, dedupe: 'error', cache: true },
+      });
       const html = readFileSync(file, 'utf8');
       expect(html).toContain('The data set ml-latest-small was not found');
       expect(svgCount(html)).toBe(1);
@@ -150,11 +222,18 @@ describe('als report', () => {
   it('overwrites an existing report atomically (no temporary left behind); states a --max-users subset', async () => {
     const file = path.join(out, 'again.html');
     writeFileSync(file, 'old');
-    await writeReport({ checkpointFile: latent, out: file, maxUsers: 50, data: { dataHome: home, dedupe: 'error', cache: true } });
+    await writeReport({
+      checkpointFile: latent,
+      out: file,
+      maxUsers: 50,
+      data: { dataHome: home, dedupe: 'error', cache: true },
+    });
     const html = readFileSync(file, 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     // --max-users: the subset is stated on the page.
-    expect(html).toMatch(/Ranked for an evenly spaced 50 of the \d+ users with a relevant held-out movie/);
+    expect(html).toMatch(
+      /Ranked for an evenly spaced 50 of the \d+ users with a relevant held-out movie/,
+    );
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -162,15 +241,33 @@ describe('als report', () => {
     const missingFolder = path.join(home, 'no-such-folder', 'r.html');
     const folder = als('report', '--model', latent, '--out', missingFolder);
     expect(folder.status).toBe(1);
-    expect(folder.stderr).toBe(`als: cannot write ${missingFolder}: folder ${path.dirname(missingFolder)} does not exist\n`);
+    expect(folder.stderr).toBe(
+      `als: cannot write ${missingFolder}: folder ${path.dirname(missingFolder)} does not exist\n`,
+    );
     expect(existsSync(path.dirname(missingFolder))).toBe(false);
 
-    const noModel = als('report', '--model', path.join(home, 'nope.als'), '--out', path.join(out, 'x.html'));
+    const noModel = als(
+      'report',
+      '--model',
+      path.join(home, 'nope.als'),
+      '--out',
+      path.join(out, 'x.html'),
+    );
     expect(noModel.status).toBe(1);
-    expect(noModel.stderr).toMatch(/^als: no checkpoint at .*nope\.als: train one with 'als train --out .*'\n$/);
+    expect(noModel.stderr).toMatch(
+      /^als: no checkpoint at .*nope\.als: train one with 'als train --out .*'\n$/,
+    );
     expect(existsSync(path.join(out, 'x.html'))).toBe(false);
 
-    const other = als('report', '--model', latent, '--data', movielensDir('ml-100k'), '--out', path.join(out, 'y.html'));
+    const other = als(
+      'report',
+      '--model',
+      latent,
+      '--data',
+      movielensDir('ml-100k'),
+      '--out',
+      path.join(out, 'y.html'),
+    );
     expect(other.status).toBe(1);
     expect(other.stderr).toMatch(/^als: .*checkpoint was trained on another data set .*\n$/);
     expect(existsSync(path.join(out, 'y.html'))).toBe(false);
@@ -192,7 +289,18 @@ describe('als plot', () => {
     expect(svg).toContain('>bias-only model</text>');
     expect(svg).toContain('>latent model, dim 8</text>');
     expect(svg).toContain('>RMSE (stars)</text>');
-    const labelled = als('plot', 'curves', latent, bias, '--label', 'dim 8', '--label', 'biases', '--out', file);
+    const labelled = als(
+      'plot',
+      'curves',
+      latent,
+      bias,
+      '--label',
+      'dim 8',
+      '--label',
+      'biases',
+      '--out',
+      file,
+    );
     expect(labelled.status).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('>biases</text>');
   });
@@ -209,7 +317,9 @@ describe('als plot', () => {
     writeFileSync(statsFile, stats.stdout);
     const ratings = path.join(out, 'ratings.svg');
     expect(als('plot', 'ratings', '--stats', statsFile, '--out', ratings).status).toBe(0);
-    expect(readFileSync(ratings, 'utf8')).toContain('>Rating histogram (100,836 ratings, mean 3.50)</text>');
+    expect(readFileSync(ratings, 'utf8')).toContain(
+      '>Rating histogram (100,836 ratings, mean 3.50)</text>',
+    );
   });
 
   it('bad input: one line naming the file or option', () => {
@@ -218,7 +328,9 @@ describe('als plot', () => {
     expect(notJson.status).toBe(1);
     expect(notJson.stderr).toMatch(/^als: .*latent\.als\.metrics\.csv: not valid JSON .*\n$/);
     const wrongJson = als('plot', 'ratings', '--stats', `${latent}.metrics.json`, '--out', svgOut);
-    expect(wrongJson.stderr).toMatch(/^als: .*metrics\.json: not the output of 'als stats --json' \(.*\)\n$/);
+    expect(wrongJson.stderr).toMatch(
+      /^als: .*metrics\.json: not the output of 'als stats --json' \(.*\)\n$/,
+    );
     const emptyHistory = als('plot', 'curves', noHistory, '--out', svgOut);
     expect(emptyHistory.status).toBe(1);
     expect(emptyHistory.stderr).toMatch(/no metrics history .*nothing to plot\n$/);
@@ -226,7 +338,9 @@ describe('als plot', () => {
     expect(width.status).toBe(2);
     expect(width.stderr).toBe('als: --width: must be a number\n');
     const folder = als('plot', 'curves', latent, '--out', path.join(home, 'missing', 'c.svg'));
-    expect(folder.stderr).toMatch(/^als: cannot write .*c\.svg: folder .*missing does not exist\n$/);
+    expect(folder.stderr).toMatch(
+      /^als: cannot write .*c\.svg: folder .*missing does not exist\n$/,
+    );
     expect(existsSync(svgOut)).toBe(false);
   });
 });

@@ -5,7 +5,15 @@ import { escapeHtml, inlineSvg, renderReportHtml } from '../src/report/html.js';
 import { sparkline } from '../src/report/sparkline.js';
 import { fixtureHistory, fixtureStats } from './helpers/report-fixtures.js';
 
-const hyper: Hyperparameters = { kind: 'latent', dim: 8, lambda: 1, tau: 5, gamma: 5, genreTau: 1, weightedRegularization: true };
+const hyper: Hyperparameters = {
+  kind: 'latent',
+  dim: 8,
+  lambda: 1,
+  tau: 5,
+  gamma: 5,
+  genreTau: 1,
+  weightedRegularization: true,
+};
 
 function input(overrides: Partial<ReportInput> = {}): ReportInput {
   return {
@@ -15,8 +23,20 @@ function input(overrides: Partial<ReportInput> = {}): ReportInput {
     stats: fixtureStats(),
     hyper,
     history: fixtureHistory(8, 0.7),
-    evaluation: [{ caption: 'Accuracy', columns: ['Segment', 'Ratings', 'RMSE', 'MAE'], rows: [['all', '1,000', '0.8512', '0.6600']] }],
-    recommendations: [{ caption: 'Liked “Toy Story <1995>”', columns: ['#', 'Title'], rows: [[1, 'Toy Story 2 & friends']] }],
+    evaluation: [
+      {
+        caption: 'Accuracy',
+        columns: ['Segment', 'Ratings', 'RMSE', 'MAE'],
+        rows: [['all', '1,000', '0.8512', '0.6600']],
+      },
+    ],
+    recommendations: [
+      {
+        caption: 'Liked “Toy Story <1995>”',
+        columns: ['#', 'Title'],
+        rows: [[1, 'Toy Story 2 & friends']],
+      },
+    ],
     ...overrides,
   };
 }
@@ -59,11 +79,16 @@ describe('sparkline', () => {
 
 describe('html', () => {
   it('escapes text and namespaces inline SVG ids per chart', () => {
-    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;');
-    const svg = '<?xml version="1.0"?><svg><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"></g></svg>';
-    expect(inlineSvg(svg, 'c2')).toBe('<svg><clipPath id="c2-clip1"></clipPath><g clip-path="url(#c2-clip1)"></g></svg>');
+    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;',
+    );
+    const svg =
+      '<?xml version="1.0"?><svg><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"></g></svg>';
+    expect(inlineSvg(svg, 'c2')).toBe(
+      '<svg><clipPath id="c2-clip1"></clipPath><g clip-path="url(#c2-clip1)"></g></svg>',
+    );
   });
-  it('aligns by the table\'s column alignment when given (a title such as “1408” stays left), else by the look of the cell', async () => {
+  it("aligns by the table's column alignment when given (a title such as “1408” stays left), else by the look of the cell", async () => {
     const html = renderReportHtml({
       title: 't',
       subtitle: [],
@@ -71,7 +96,12 @@ describe('html', () => {
         {
           title: 's',
           tables: [
-            { caption: 'given', columns: ['#', 'Title'], align: ['right', 'left'], rows: [[1, '1408']] },
+            {
+              caption: 'given',
+              columns: ['#', 'Title'],
+              align: ['right', 'left'],
+              rows: [[1, '1408']],
+            },
             { caption: 'guessed', columns: ['Name', 'Value'], rows: [['1408', 'n/a']] },
           ],
         },
@@ -92,7 +122,9 @@ describe('html', () => {
     expect(html.match(/<svg[\s>]/g)?.length).toBe(3);
     expect(html).not.toMatch(/<script|<link|<img|@import|src=/i);
     // No reference to anything on the network except the SVG namespace URIs.
-    const urls = [...html.matchAll(/https?:\/\/[^"'\s)]+/g)].map((m) => m[0]).filter((u) => !u.startsWith('http://www.w3.org/'));
+    const urls = [...html.matchAll(/https?:\/\/[^"'\s)]+/g)]
+      .map((m) => m[0])
+      .filter((u) => !u.startsWith('http://www.w3.org/'));
     expect(urls).toEqual([]);
     expect(html).toContain('Liked “Toy Story &lt;1995&gt;”');
     expect(html).toContain('Toy Story 2 &amp; friends');
@@ -106,7 +138,11 @@ describe('html', () => {
     expect(html.match(/<svg[\s>]/g)?.length).toBe(2);
   });
   it('says the data set is missing instead of drawing its charts', async () => {
-    const html = renderReportHtml(await buildReportContent(input({ stats: null, statsNote: 'The data set fixture-set was not found.' })));
+    const html = renderReportHtml(
+      await buildReportContent(
+        input({ stats: null, statsNote: 'The data set fixture-set was not found.' }),
+      ),
+    );
     expect(html).toContain('The data set fixture-set was not found.');
     expect(html.match(/<svg[\s>]/g)?.length).toBe(1);
   });

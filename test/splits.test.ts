@@ -15,7 +15,10 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'als-splits-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A data set from (userId, itemId, rating, timestamp) rows with original ids mapped densely in order of appearance. */
-function datasetFrom(rows: ArrayLike<number>[], options: { name?: string; dir?: string; layout?: Layout } = {}): Dataset {
+function datasetFrom(
+  rows: ArrayLike<number>[],
+  options: { name?: string; dir?: string; layout?: Layout } = {},
+): Dataset {
   const userIndex = new Map<number, number>();
   const itemIndex = new Map<number, number>();
   const n = rows.length;
@@ -47,7 +50,13 @@ function datasetFrom(rows: ArrayLike<number>[], options: { name?: string; dir?: 
     itemIds: Int32Array.from(itemIndex.keys()),
     matrix,
     timestampsByUser,
-    catalog: { titles: [], years: new Int32Array(0), genreNames: [], genreOffsets: new Int32Array(1), genreIds: new Int32Array(0) },
+    catalog: {
+      titles: [],
+      years: new Int32Array(0),
+      genreNames: [],
+      genreOffsets: new Int32Array(1),
+      genreIds: new Int32Array(0),
+    },
   };
 }
 
@@ -60,7 +69,13 @@ function randomDataset(seed = 1): Dataset {
     const items = new Int32Array(60);
     for (let i = 0; i < 60; i++) items[i] = i;
     rng.shuffle(items);
-    for (let j = 0; j < count; j++) rows.push([1000 + u, 5000 + items[j]!, 0.5 + 0.5 * rng.nextInt(10), 1_000_000 + rng.nextInt(2000)]);
+    for (let j = 0; j < count; j++)
+      rows.push([
+        1000 + u,
+        5000 + items[j]!,
+        0.5 + 0.5 * rng.nextInt(10),
+        1_000_000 + rng.nextInt(2000),
+      ]);
   }
   return datasetFrom(rows);
 }
@@ -69,9 +84,11 @@ function randomDataset(seed = 1): Dataset {
 function keysOfSplit(split: Split): { train: string[]; test: string[] } {
   const train: string[] = [];
   const { offsets, indices } = split.train.ratingsByUser;
-  for (let u = 0; u < split.train.numUsers; u++) for (let e = offsets[u]!; e < offsets[u + 1]!; e++) train.push(`${u},${indices[e]}`);
+  for (let u = 0; u < split.train.numUsers; u++)
+    for (let e = offsets[u]!; e < offsets[u + 1]!; e++) train.push(`${u},${indices[e]}`);
   const test: string[] = [];
-  for (let t = 0; t < split.test.length; t++) test.push(`${split.test.users[t]},${split.test.items[t]}`);
+  for (let t = 0; t < split.test.length; t++)
+    test.push(`${split.test.users[t]},${split.test.items[t]}`);
   return { train, test };
 }
 
@@ -101,7 +118,19 @@ describe('parseSplitSpec', () => {
   });
 
   it('refuses bad specs with one line listing the valid forms', () => {
-    for (const bad of ['', 'random', 'random:', 'random:1', 'random:0', 'random:-0.1', 'random:x', 'user:1.5', 'ml100k:u6', 'file:', 'holdout:0.1']) {
+    for (const bad of [
+      '',
+      'random',
+      'random:',
+      'random:1',
+      'random:0',
+      'random:-0.1',
+      'random:x',
+      'user:1.5',
+      'ml100k:u6',
+      'file:',
+      'holdout:0.1',
+    ]) {
       let error: unknown;
       try {
         parseSplitSpec(bad);
@@ -195,7 +224,9 @@ describe('makeSplit', () => {
     const earliestTest = Math.min(...split.test.timestamps!);
     expect(earliestTest).toBeGreaterThanOrEqual(latestTrain);
     // The seed does not matter: it is a function of the timestamps only.
-    expect(keysOfSplit(makeSplit(dataset, 'temporal:0.25', 99)).test).toEqual(keysOfSplit(split).test);
+    expect(keysOfSplit(makeSplit(dataset, 'temporal:0.25', 99)).test).toEqual(
+      keysOfSplit(split).test,
+    );
   });
 
   it('temporal:F with all-equal timestamps still holds out exactly round(F·n)', () => {
@@ -249,8 +280,10 @@ describe('makeSplit', () => {
 
   it('file:<path> holds out exactly the listed ratings (original ids; TSV works too)', () => {
     const picked = makeSplit(dataset, 'random:0.1', 11);
-    const lines = Array.from({ length: picked.test.length }, (_, t) =>
-      `${dataset.userIds[picked.test.users[t]!]}\t${dataset.itemIds[picked.test.items[t]!]}\t${picked.test.values[t]}`,
+    const lines = Array.from(
+      { length: picked.test.length },
+      (_, t) =>
+        `${dataset.userIds[picked.test.users[t]!]}\t${dataset.itemIds[picked.test.items[t]!]}\t${picked.test.values[t]}`,
     );
     const file = path.join(scratch, 'listed.tsv');
     writeFileSync(file, `${lines.join('\n')}\n`);
@@ -270,11 +303,19 @@ describe('makeSplit', () => {
       ['1000\n', /:1: expected user,item/],
     ];
     // A pair the data set does not rate, and a repeated pair.
-    const ratedIds = new Set(Array.from(indices.subarray(offsets[0]!, offsets[1]!), (i) => dataset.itemIds[i]!));
+    const ratedIds = new Set(
+      Array.from(indices.subarray(offsets[0]!, offsets[1]!), (i) => dataset.itemIds[i]!),
+    );
     const unrated = Array.from(dataset.itemIds).find((id) => !ratedIds.has(id));
     expect(unrated).toBeDefined();
-    cases.push([`${u0},${unrated}\n`, new RegExp(`:1: user ${u0} has not rated movie ${unrated} in synthetic$`)]);
-    cases.push([`${u0},${firstItem}\n${u0},${firstItem}\n`, /:2: user \d+, movie \d+ is listed twice/]);
+    cases.push([
+      `${u0},${unrated}\n`,
+      new RegExp(`:1: user ${u0} has not rated movie ${unrated} in synthetic$`),
+    ]);
+    cases.push([
+      `${u0},${firstItem}\n${u0},${firstItem}\n`,
+      /:2: user \d+, movie \d+ is listed twice/,
+    ]);
     for (const [text, pattern] of cases) {
       const file = path.join(scratch, 'bad.csv');
       writeFileSync(file, text);
@@ -288,12 +329,17 @@ describe('makeSplit', () => {
       expect((error as Error).message).toMatch(pattern);
       expect((error as Error).message.startsWith(file)).toBe(true);
     }
-    expect(() => makeSplit(dataset, `file:${path.join(scratch, 'missing.csv')}`, 0)).toThrow(/split test file not found/);
+    expect(() => makeSplit(dataset, `file:${path.join(scratch, 'missing.csv')}`, 0)).toThrow(
+      /split test file not found/,
+    );
   });
 
   it('ml100k:uN refuses other data sets and missing fold files', () => {
     expect(() => makeSplit(dataset, 'ml100k:u1', 0)).toThrow(/needs the ml-100k data set/);
-    const fake = { ...dataset, info: { ...dataset.info, layout: 'ml-100k' as Layout, name: 'ml-100k' } };
+    const fake = {
+      ...dataset,
+      info: { ...dataset.info, layout: 'ml-100k' as Layout, name: 'ml-100k' },
+    };
     expect(() => makeSplit(fake, 'ml100k:u2', 0)).toThrow(/u2\.base not found/);
   });
 });
@@ -310,7 +356,10 @@ describe('makeSplit on real ML-100K', () => {
     expect(split.report.testRatings).toBe(20_000);
     expectPartition(ml100k, split);
     // Spot-check against the file: the first line of u1.test is held out with its rating.
-    const first = readFileSync(path.join(ml100k.info.dir, 'u1.test'), 'latin1').split('\n')[0]!.split('\t').map(Number);
+    const first = readFileSync(path.join(ml100k.info.dir, 'u1.test'), 'latin1')
+      .split('\n')[0]!
+      .split('\t')
+      .map(Number);
     const u = ml100k.userIds.indexOf(first[0]!);
     const i = ml100k.itemIds.indexOf(first[1]!);
     const t = split.test.users.findIndex((user, k) => user === u && split.test.items[k] === i);
@@ -346,7 +395,9 @@ describe('makeSplit on a synthetic set loaded through the readers', () => {
     const temporal = makeSplit(dataset, 'temporal:0.2', 0);
     const lines = ['userId,movieId,rating'];
     for (let t = 0; t < temporal.test.length; t++) {
-      lines.push(`${dataset.userIds[temporal.test.users[t]!]},${dataset.itemIds[temporal.test.items[t]!]},${temporal.test.values[t]}`);
+      lines.push(
+        `${dataset.userIds[temporal.test.users[t]!]},${dataset.itemIds[temporal.test.items[t]!]},${temporal.test.values[t]}`,
+      );
     }
     const file = path.join(scratch, 'temporal-test.csv');
     writeFileSync(file, `${lines.join('\n')}\n`);

@@ -9,7 +9,10 @@ import { movielensDir } from './helpers/movielens.js';
 const home = mkdtempSync(path.join(tmpdir(), 'als-stats-cli-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 function als(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.resolve('bin/als.js'), ...args], { encoding: 'utf-8', env: { ...process.env, ALS_DATA_HOME: home } });
+  const result = spawnSync(process.execPath, [path.resolve('bin/als.js'), ...args], {
+    encoding: 'utf-8',
+    env: { ...process.env, ALS_DATA_HOME: home },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -25,7 +28,9 @@ describe('als stats', () => {
     const json = als('stats', '--data', dir, '--json');
     expect(json.status).toBe(0);
     const stats = JSON.parse(json.stdout);
-    expect([stats.numRatings, stats.numUsers, stats.numItemsRated, stats.numItemsListed]).toEqual([100_836, 610, 9_724, 9_742]);
+    expect([stats.numRatings, stats.numUsers, stats.numItemsRated, stats.numItemsListed]).toEqual([
+      100_836, 610, 9_724, 9_742,
+    ]);
   });
 
   it('prints the ml-100k counts', () => {
@@ -38,12 +43,17 @@ describe('als stats', () => {
   it('bad input: one line on stderr naming file and line, non-zero exit, no stack', () => {
     const dir = path.join(home, 'bad');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,1\n1,1,9,2\n');
+    writeFileSync(
+      path.join(dir, 'ratings.csv'),
+      'userId,movieId,rating,timestamp\n1,1,4.0,1\n1,1,9,2\n',
+    );
     writeFileSync(path.join(dir, 'movies.csv'), 'movieId,title,genres\n1,A (1990),Drama\n');
     const result = als('stats', '--data', dir);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`als: ${path.join(dir, 'ratings.csv')}:3: rating 9 is outside 0.5..5\n`);
+    expect(result.stderr).toBe(
+      `als: ${path.join(dir, 'ratings.csv')}:3: rating 9 is outside 0.5..5\n`,
+    );
     const usage = als('stats', '--data', dir, '--dedupe', 'first');
     expect(usage.status).toBe(2);
     expect(usage.stderr.trim().split('\n')).toHaveLength(1);
@@ -53,11 +63,16 @@ describe('als stats', () => {
   it('warnings go to stderr, the table to stdout', () => {
     const dir = path.join(home, 'missing-movie');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,1\n1,2,3.0,2\n');
+    writeFileSync(
+      path.join(dir, 'ratings.csv'),
+      'userId,movieId,rating,timestamp\n1,1,4.0,1\n1,2,3.0,2\n',
+    );
     writeFileSync(path.join(dir, 'movies.csv'), 'movieId,title,genres\n1,A (1990),Drama\n');
     const result = als('stats', '--data', dir);
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe('als: warning: movies.csv: 1 rated movie id(s) not listed (2); kept with placeholder titles\n');
+    expect(result.stderr).toBe(
+      'als: warning: movies.csv: 1 rated movie id(s) not listed (2); kept with placeholder titles\n',
+    );
     expect(result.stdout).toMatch(/^ratings +2$/m);
   });
 });

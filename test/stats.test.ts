@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
 import { loadDataset } from '../src/data/load.js';
 import { buildRatingMatrix } from '../src/data/matrix.js';
-import { computeStats, fitPowerLaw, gini, hurwitzZeta, quantiles, topShare } from '../src/data/stats.js';
+import {
+  computeStats,
+  fitPowerLaw,
+  gini,
+  hurwitzZeta,
+  quantiles,
+  topShare,
+} from '../src/data/stats.js';
 import type { Dataset } from '../src/data/types.js';
 import { movielensDir } from './helpers/movielens.js';
 
@@ -18,7 +25,9 @@ describe('statistics helpers (known answers)', () => {
 
   it('quantiles, Gini, top share', () => {
     const q = quantiles(sorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
-    expect([q.min, q.p10, q.p25, q.median, q.p75, q.max, q.mean]).toEqual([1, 2, 3.5, 6, 8.5, 11, 6]);
+    expect([q.min, q.p10, q.p25, q.median, q.p75, q.max, q.mean]).toEqual([
+      1, 2, 3.5, 6, 8.5, 11, 6,
+    ]);
     expect(gini(sorted([3, 3, 3, 3]))).toBe(0);
     expect(gini(sorted([0, 0, 0, 1]))).toBeCloseTo(0.75, 12);
     expect(gini(sorted([1, 2, 3]))).toBeCloseTo(2 / 9, 12);
@@ -58,7 +67,8 @@ describe('power-law fit on a capped distribution', () => {
   it('does not pick a tail made of one repeated value', () => {
     // Power-law-like counts 1..200 plus 60 values piled up at a cap of 500.
     const values: number[] = [];
-    for (let x = 1; x <= 200; x++) for (let r = Math.round(20000 * x ** -2); r > 0; r--) values.push(x);
+    for (let x = 1; x <= 200; x++)
+      for (let r = Math.round(20000 * x ** -2); r > 0; r--) values.push(x);
     for (let r = 0; r < 60; r++) values.push(500);
     const fit = fitPowerLaw(sorted(values));
     expect(fit.xMin).toBeLessThan(500);
@@ -70,7 +80,14 @@ describe('power-law fit on a capped distribution', () => {
 describe('computeStats', () => {
   it('on a small data set with known answers', () => {
     // Users 0..2, items 0..3 (item 3 listed, never rated).
-    const rows: [number, number, number][] = [[0, 0, 4], [0, 1, 3.5], [0, 2, 5], [1, 0, 4], [1, 1, 1], [2, 0, 4]];
+    const rows: [number, number, number][] = [
+      [0, 0, 4],
+      [0, 1, 3.5],
+      [0, 2, 5],
+      [1, 0, 4],
+      [1, 1, 1],
+      [2, 0, 4],
+    ];
     const list = {
       length: rows.length,
       users: Int32Array.from(rows, (r) => r[0]),
@@ -81,12 +98,27 @@ describe('computeStats', () => {
     const { matrix } = buildRatingMatrix(3, 4, list);
     const dataset = { info: { name: 'tiny', layout: 'plain' }, matrix } as unknown as Dataset;
     const stats = computeStats(dataset);
-    expect([stats.numRatings, stats.numUsers, stats.numItemsListed, stats.numItemsRated]).toEqual([6, 3, 4, 3]);
+    expect([stats.numRatings, stats.numUsers, stats.numItemsListed, stats.numItemsRated]).toEqual([
+      6, 3, 4, 3,
+    ]);
     expect(stats.density).toBeCloseTo(6 / 9, 12);
     expect(stats.meanRating).toBeCloseTo(21.5 / 6, 6);
-    expect(stats.ratingHistogram).toEqual([{ value: 1, count: 1 }, { value: 3.5, count: 1 }, { value: 4, count: 3 }, { value: 5, count: 1 }]);
-    expect(stats.userActivityDistribution).toEqual([{ count: 1, frequency: 1 }, { count: 2, frequency: 1 }, { count: 3, frequency: 1 }]);
-    expect(stats.itemPopularityDistribution).toEqual([{ count: 1, frequency: 1 }, { count: 2, frequency: 1 }, { count: 3, frequency: 1 }]);
+    expect(stats.ratingHistogram).toEqual([
+      { value: 1, count: 1 },
+      { value: 3.5, count: 1 },
+      { value: 4, count: 3 },
+      { value: 5, count: 1 },
+    ]);
+    expect(stats.userActivityDistribution).toEqual([
+      { count: 1, frequency: 1 },
+      { count: 2, frequency: 1 },
+      { count: 3, frequency: 1 },
+    ]);
+    expect(stats.itemPopularityDistribution).toEqual([
+      { count: 1, frequency: 1 },
+      { count: 2, frequency: 1 },
+      { count: 3, frequency: 1 },
+    ]);
     expect(stats.topItemShare.top1Percent).toBeCloseTo(3 / 6, 12);
     expect(stats.itemPopularity.max).toBe(3);
   });
@@ -94,7 +126,9 @@ describe('computeStats', () => {
   it('on ml-100k: counts agree with the raw file', async () => {
     const d = await loadDataset(movielensDir('ml-100k'), { cache: false });
     const stats = computeStats(d);
-    expect([stats.numRatings, stats.numUsers, stats.numItemsRated, stats.numItemsListed]).toEqual([100_000, 943, 1_682, 1_682]);
+    expect([stats.numRatings, stats.numUsers, stats.numItemsRated, stats.numItemsListed]).toEqual([
+      100_000, 943, 1_682, 1_682,
+    ]);
     expect(stats.userActivity.min).toBe(20); // ML-100K keeps users with ≥ 20 ratings
     expect(stats.ratingHistogram.map((h) => h.value)).toEqual([1, 2, 3, 4, 5]);
     expect(stats.ratingHistogram.reduce((s, h) => s + h.count, 0)).toBe(100_000);

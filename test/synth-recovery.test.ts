@@ -42,14 +42,20 @@ describe('recovering a planted model', () => {
       kernel: tsKernel,
     });
     let best = Infinity;
-    for (let epoch = 0; epoch < 12; epoch++) best = Math.min(best, (await trainer.epoch()).validationRmse!);
+    for (let epoch = 0; epoch < 12; epoch++)
+      best = Math.min(best, (await trainer.epoch()).validationRmse!);
     await trainer.close();
     expect(truth.perfectModelRmse).toBeGreaterThan(0.45);
     expect(best).toBeLessThan(1.05 * truth.perfectModelRmse);
     // And the factors matter: the biases alone are far off.
     const biasTrainer = await createTrainer({
-      train: split.train, validation: split.test, itemGenres: null,
-      hyper: defaultHyperparameters('bias'), seed: 1, threads: 1, kernel: tsKernel,
+      train: split.train,
+      validation: split.test,
+      itemGenres: null,
+      hyper: defaultHyperparameters('bias'),
+      seed: 1,
+      threads: 1,
+      kernel: tsKernel,
     });
     let biasRmse = Infinity;
     for (let epoch = 0; epoch < 3; epoch++) biasRmse = (await biasTrainer.epoch()).validationRmse!;

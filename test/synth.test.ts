@@ -4,12 +4,38 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/core/random.js';
-import { AliasTable, allocateActivity, generateSynth, type SynthOptions, type SynthTruth } from '../src/data/synth.js';
+import {
+  AliasTable,
+  allocateActivity,
+  generateSynth,
+  type SynthOptions,
+  type SynthTruth,
+} from '../src/data/synth.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-synth-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const REAL_GENRES = new Set(['Action', 'Adventure', 'Animation', 'Children', 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy', 'Film-Noir', 'Horror', 'IMAX', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western']);
+const REAL_GENRES = new Set([
+  'Action',
+  'Adventure',
+  'Animation',
+  'Children',
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'IMAX',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
+]);
 
 interface Parsed {
   users: Int32Array;
@@ -40,7 +66,10 @@ function readRatings(dir: string): Parsed {
   return { users, items, ratings, lines: body };
 }
 
-function synth(label: string, options: Omit<SynthOptions, 'out'>): { dir: string; truth: SynthTruth } {
+function synth(
+  label: string,
+  options: Omit<SynthOptions, 'out'>,
+): { dir: string; truth: SynthTruth } {
   const out = path.join(scratch, label);
   const result = generateSynth({ ...options, out });
   const truth = JSON.parse(readFileSync(path.join(out, 'truth.json'), 'utf8')) as SynthTruth;
@@ -90,7 +119,8 @@ describe('als synth', () => {
     expect(truth.counts).toMatchObject({ ratings: 12_000, users: 150, movies: 400 });
     expect(truth.counts.moviesRated).toBe(new Set(parsed.items).size);
     expect(truth.meanRating).toBeCloseTo(sum / 12_000, 9);
-    for (const { value, count } of truth.ratingHistogram) expect(histogram.get(value) ?? 0).toBe(count);
+    for (const { value, count } of truth.ratingHistogram)
+      expect(histogram.get(value) ?? 0).toBe(count);
     expect(truth.ratingsPerUser.min).toBeGreaterThanOrEqual(20);
     expect(truth.parameters).toMatchObject({ ...small, minPerUser: 20 });
     expect(truth.noiseSigma).toBe(0.5);
@@ -100,9 +130,15 @@ describe('als synth', () => {
   });
 
   it('movies.csv lists every movie with a quoted title where needed, a year and real genre names', () => {
-    const rows = parse(readFileSync(path.join(dir, 'movies.csv'), 'utf8'), { columns: true }) as { movieId: string; title: string; genres: string }[];
+    const rows = parse(readFileSync(path.join(dir, 'movies.csv'), 'utf8'), { columns: true }) as {
+      movieId: string;
+      title: string;
+      genres: string;
+    }[];
     expect(rows).toHaveLength(400);
-    expect(rows.map((r) => Number(r.movieId))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    expect(rows.map((r) => Number(r.movieId))).toEqual(
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
     let withComma = 0;
     let withQuote = 0;
     for (const row of rows) {
@@ -120,14 +156,27 @@ describe('als synth', () => {
   it('the same seed gives the same bytes; another seed does not', () => {
     const again = synth('again', small);
     for (const file of ['ratings.csv', 'movies.csv', 'truth.json']) {
-      expect(readFileSync(path.join(again.dir, file)).equals(readFileSync(path.join(dir, file)))).toBe(true);
+      expect(
+        readFileSync(path.join(again.dir, file)).equals(readFileSync(path.join(dir, file))),
+      ).toBe(true);
     }
     const other = synth('other', { ...small, seed: 6 });
-    expect(readFileSync(path.join(other.dir, 'ratings.csv')).equals(readFileSync(path.join(dir, 'ratings.csv')))).toBe(false);
+    expect(
+      readFileSync(path.join(other.dir, 'ratings.csv')).equals(
+        readFileSync(path.join(dir, 'ratings.csv')),
+      ),
+    ).toBe(false);
   });
 
   it('activity and popularity are heavy-tailed', () => {
-    const { dir: heavyDir } = synth('heavy', { users: 2000, movies: 3000, ratings: 200_000, rank: 4, noise: 0.5, seed: 9 });
+    const { dir: heavyDir } = synth('heavy', {
+      users: 2000,
+      movies: 3000,
+      ratings: 200_000,
+      rank: 4,
+      noise: 0.5,
+      seed: 9,
+    });
     const heavy = readRatings(heavyDir);
     const perUser = new Int32Array(2001);
     const perMovie = new Int32Array(3001);
@@ -171,9 +220,15 @@ describe('als synth', () => {
     mkdirSync(path.join(scratch, 'refusals'));
     const base = { users: 10, movies: 200, ratings: 1000, rank: 3, noise: 0.5, seed: 1 };
     const out = path.join(scratch, 'refusals', 'x');
-    expect(() => generateSynth({ ...base, ratings: 150, out })).toThrow(/^--ratings 150 is too few: 10 users × 20 \(--min-per-user\) = 200$/);
-    expect(() => generateSynth({ ...base, ratings: 2001, out })).toThrow(/more than users × movies = 2000/);
-    expect(() => generateSynth({ ...base, movies: 10, out })).toThrow(/--min-per-user 20 is more than --movies 10/);
+    expect(() => generateSynth({ ...base, ratings: 150, out })).toThrow(
+      /^--ratings 150 is too few: 10 users × 20 \(--min-per-user\) = 200$/,
+    );
+    expect(() => generateSynth({ ...base, ratings: 2001, out })).toThrow(
+      /more than users × movies = 2000/,
+    );
+    expect(() => generateSynth({ ...base, movies: 10, out })).toThrow(
+      /--min-per-user 20 is more than --movies 10/,
+    );
     expect(() => generateSynth({ ...base, out: scratch })).toThrow(/already exists/);
     expect(readdirSync(path.join(scratch, 'refusals'))).toEqual([]);
     expect(existsSync(out)).toBe(false);

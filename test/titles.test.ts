@@ -46,11 +46,19 @@ describe('title normalisation', () => {
     expect(normaliseTitle('Tom & Jerry')).toBe('tom and jerry');
   });
   it('reads trailing articles and alternative titles', () => {
-    expect(titleVariants('Incredibles, The')).toEqual(['incredibles the', 'the incredibles', 'incredibles']);
+    expect(titleVariants('Incredibles, The')).toEqual([
+      'incredibles the',
+      'the incredibles',
+      'incredibles',
+    ]);
     expect(titleVariants("Avventura, L'")).toContain('lavventura');
     expect(titleVariants('Seven (a.k.a. Se7en)')).toEqual(['seven', 'se7en']);
     expect(titleVariants('City of Lost Children, The (Cité des enfants perdus, La)')).toEqual(
-      expect.arrayContaining(['the city of lost children', 'la cite des enfants perdus', 'cite des enfants perdus']),
+      expect.arrayContaining([
+        'the city of lost children',
+        'la cite des enfants perdus',
+        'cite des enfants perdus',
+      ]),
     );
   });
 });
@@ -79,7 +87,12 @@ describe('title resolution on a small synthetic catalog', () => {
   it('finds exact titles whatever the case, punctuation and article position', () => {
     expect(resolveTitle(index, 'toy story').item).toBe(0);
     expect(resolveTitle(index, 'TOY STORY!').how).toBe('exact');
-    for (const q of ['The Incredibles', 'incredibles', 'Incredibles, The', 'the incredibles (2004)']) {
+    for (const q of [
+      'The Incredibles',
+      'incredibles',
+      'Incredibles, The',
+      'the incredibles (2004)',
+    ]) {
       expect(resolveTitle(index, q).item).toBe(2);
     }
     expect(resolveTitle(index, "L'Avventura").item).toBe(7);
@@ -100,7 +113,9 @@ describe('title resolution on a small synthetic catalog', () => {
   it('uses a year in parentheses to choose', () => {
     expect(resolveTitle(index, 'Saw (2003)').item).toBe(3);
     expect(resolveTitle(index, 'Saw (2004)').item).toBe(4);
-    expect(errorOf(() => resolveTitle(index, 'Toy Story (1990)')).message).toMatch(/no movie titled "Toy Story" from 1990; closest: Toy Story \(1995\)/);
+    expect(errorOf(() => resolveTitle(index, 'Toy Story (1990)')).message).toMatch(
+      /no movie titled "Toy Story" from 1990; closest: Toy Story \(1995\)/,
+    );
   });
 
   it('takes a single partial match and lists several', () => {
@@ -116,7 +131,9 @@ describe('title resolution on a small synthetic catalog', () => {
   it('suggests the closest titles when nothing matches', () => {
     const message = errorOf(() => resolveTitle(index, 'Toy Stroy')).message;
     expect(message).toMatch(/^no movie titled "Toy Stroy"; closest: Toy Story \(1995\)/);
-    expect(errorOf(() => resolveTitle(index, 'Incredibels')).message).toContain('Incredibles, The (2004)');
+    expect(errorOf(() => resolveTitle(index, 'Incredibels')).message).toContain(
+      'Incredibles, The (2004)',
+    );
     expect(errorOf(() => resolveTitle(index, '!!!')).message).toMatch(/no letters or digits/);
   });
 
@@ -163,7 +180,9 @@ describe('title resolution on the ml-latest-small catalog', () => {
 
   it('suggests and lists candidates', () => {
     expect(errorOf(() => resolveTitle(index, 'Toy Stroy')).message).toContain('Toy Story (1995)');
-    expect(errorOf(() => resolveTitle(index, 'The Incredibels')).message).toMatch(/closest: Incredibles, The \(2004\)/);
+    expect(errorOf(() => resolveTitle(index, 'The Incredibels')).message).toMatch(
+      /closest: Incredibles, The \(2004\)/,
+    );
     const ambiguous = errorOf(() => resolveTitle(index, 'star wars')).message;
     expect(ambiguous).toMatch(/ambiguous: Star Wars: Episode IV - A New Hope \(1977\)/);
   });

@@ -44,10 +44,15 @@ export function checkHalvingOptions(options: HalvingOptions, where = '--halving'
   const m = options.milestones;
   if (m.length === 0) throw new UsageError(`${where}: no epoch milestones`);
   for (let r = 0; r < m.length; r++) {
-    if (!Number.isInteger(m[r]) || m[r]! < 1) throw new UsageError(`${where}: milestone ${m[r]} is not a positive integer`);
-    if (r > 0 && m[r]! <= m[r - 1]!) throw new UsageError(`${where}: milestones must increase (${m[r - 1]} then ${m[r]})`);
+    if (!Number.isInteger(m[r]) || m[r]! < 1)
+      throw new UsageError(`${where}: milestone ${m[r]} is not a positive integer`);
+    if (r > 0 && m[r]! <= m[r - 1]!)
+      throw new UsageError(`${where}: milestones must increase (${m[r - 1]} then ${m[r]})`);
   }
-  if (!(options.reduction >= 2)) throw new UsageError(`${where}: the reduction factor must be at least 2, got ${options.reduction}`);
+  if (!(options.reduction >= 2))
+    throw new UsageError(
+      `${where}: the reduction factor must be at least 2, got ${options.reduction}`,
+    );
 }
 
 export class HalvingScheduler {
@@ -62,7 +67,8 @@ export class HalvingScheduler {
   private nextNew = 0;
 
   constructor(trials: number, options: HalvingOptions) {
-    if (!Number.isInteger(trials) || trials < 1) throw new RangeError(`trials must be a positive integer, got ${trials}`);
+    if (!Number.isInteger(trials) || trials < 1)
+      throw new RangeError(`trials must be a positive integer, got ${trials}`);
     checkHalvingOptions(options);
     this.trials = trials;
     this.options = { ...options, milestones: [...options.milestones] };
@@ -103,9 +109,13 @@ export class HalvingScheduler {
     // ASHA promotes the top ⌊n/η⌋ (none while n < η); once nothing else can run, at least one, so
     // that the last rung is always reached. Sync rungs are complete here, and keep() applies.
     const drained = this.nextNew >= this.trials && this.pending.size === 0;
-    const count = this.options.mode === 'async' && !drained ? Math.floor(results.length / this.options.reduction) : this.keep(results.length);
+    const count =
+      this.options.mode === 'async' && !drained
+        ? Math.floor(results.length / this.options.reduction)
+        : this.keep(results.length);
     const top = this.ranked(results).slice(0, count);
-    for (const r of top) if (!this.promoted[rung]!.has(r.trial) && !Number.isNaN(r.score)) return r.trial;
+    for (const r of top)
+      if (!this.promoted[rung]!.has(r.trial) && !Number.isNaN(r.score)) return r.trial;
     return null;
   }
 
@@ -138,7 +148,8 @@ export class HalvingScheduler {
   /** True when every job has been reported and none remains. */
   get done(): boolean {
     if (this.pending.size > 0 || this.nextNew < this.trials) return false;
-    for (let rung = 0; rung < this.options.milestones.length - 1; rung++) if (this.promotable(rung) !== null) return false;
+    for (let rung = 0; rung < this.options.milestones.length - 1; rung++)
+      if (this.promotable(rung) !== null) return false;
     return true;
   }
 

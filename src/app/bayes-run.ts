@@ -19,12 +19,24 @@ import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
-import { posteriorMeanCheckpoint, readBayesCheckpoint, sampleHistoryAsEpochs, writeBayesCheckpoint, type BayesCheckpoint } from '../data/bayes-checkpoint.js';
+import {
+  posteriorMeanCheckpoint,
+  readBayesCheckpoint,
+  sampleHistoryAsEpochs,
+  writeBayesCheckpoint,
+  type BayesCheckpoint,
+} from '../data/bayes-checkpoint.js';
 import { acquireLock, checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, SplitReport } from '../data/types.js';
 import { AlsError, UsageError } from '../errors.js';
-import { DEFAULT_BAYESIAN_OPTIONS, trainBayesian, type BayesianOptions, type BayesianRun, type SampleMetrics } from './bayes.js';
+import {
+  DEFAULT_BAYESIAN_OPTIONS,
+  trainBayesian,
+  type BayesianOptions,
+  type BayesianRun,
+  type SampleMetrics,
+} from './bayes.js';
 import { defaultBayesCheckpointFile } from './data.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { reportPathFor, writeReport, type WriteReportResult } from './report.js';
@@ -65,7 +77,11 @@ export interface BayesianTrainEvents {
   onStart?: (start: BayesianTrainStart) => void;
   /** After every sample: its metrics, and how many of this run's `total` are done. */
   onSample?: (metrics: SampleMetrics, done: number, total: number) => void;
-  onCheckpoint?: (written: { file: string; sample: number; reason: 'final' | 'interrupted' }) => void;
+  onCheckpoint?: (written: {
+    file: string;
+    sample: number;
+    reason: 'final' | 'interrupted';
+  }) => void;
   onNote?: (message: string) => void;
 }
 
@@ -85,7 +101,10 @@ export interface BayesianTrainResult {
 /** The per-sample history as CSV (empty validation cell during burn-in or without held-out ratings). */
 export function sampleMetricsCsv(metrics: readonly SampleMetrics[]): string {
   const lines = ['sample,train_rmse,alpha,validation_rmse,elapsed_ms'];
-  for (const m of metrics) lines.push(`${m.sample},${m.trainRmse},${m.alpha},${m.validationRmse ?? ''},${m.elapsedMs.toFixed(3)}`);
+  for (const m of metrics)
+    lines.push(
+      `${m.sample},${m.trainRmse},${m.alpha},${m.validationRmse ?? ''},${m.elapsedMs.toFixed(3)}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -111,7 +130,10 @@ export function writeBayesRunFiles(file: string, checkpoint: BayesCheckpoint): v
   writeTextFileAtomic(`${file}.metrics.json`, `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string) => void): Promise<KernelProvider> {
+async function chooseKernel(
+  name: 'ts' | 'wasm' | undefined,
+  note: (line: string) => void,
+): Promise<KernelProvider> {
   if (name !== undefined) {
     try {
       return await loadKernel(name);
@@ -122,23 +144,36 @@ async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string
   try {
     return await loadKernel('wasm');
   } catch (error) {
-    note(`wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`);
+    note(
+      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
+    );
     return loadKernel('ts');
   }
 }
 
 /** Refuses a resume that would change what defines the chain. */
-function checkResumable(request: BayesianTrainRequest, resumed: BayesCheckpoint, out: string): void {
+function checkResumable(
+  request: BayesianTrainRequest,
+  resumed: BayesCheckpoint,
+  out: string,
+): void {
   const fixed: [string, unknown, unknown][] = [
     ['--kind', request.kind, resumed.kind],
     ['--dim', resumed.kind === 'bias' ? undefined : request.dim, resumed.dim],
     ['--seed', request.seed, resumed.seed],
-    ['--split', request.split === undefined ? undefined : normaliseSplitSpec(request.split), resumed.split?.spec],
+    [
+      '--split',
+      request.split === undefined ? undefined : normaliseSplitSpec(request.split),
+      resumed.split?.spec,
+    ],
     ['--burn-in', request.burnIn, resumed.burnIn],
     ['--thin', request.thin, resumed.thin],
   ];
   for (const [flag, given, stored] of fixed) {
-    if (given !== undefined && given !== stored) throw new UsageError(`${flag}: ${out} holds a chain with ${flag.slice(2)} ${String(stored)}; --resume continues it and cannot change it`);
+    if (given !== undefined && given !== stored)
+      throw new UsageError(
+        `${flag}: ${out} holds a chain with ${flag.slice(2)} ${String(stored)}; --resume continues it and cannot change it`,
+      );
   }
 }
 
@@ -147,9 +182,16 @@ function checkResumable(request: BayesianTrainRequest, resumed: BayesCheckpoint,
  * destination is checked (writable, not a folder) and locked against a second `als train` on the
  * same file before any sampling, so a bad --out fails at once and two runs never interleave.
  */
-export async function trainBayesianModel(request: BayesianTrainRequest, events: BayesianTrainEvents = {}): Promise<BayesianTrainResult> {
+export async function trainBayesianModel(
+  request: BayesianTrainRequest,
+  events: BayesianTrainEvents = {},
+): Promise<BayesianTrainResult> {
   const out = path.resolve(
-    request.out ?? defaultBayesCheckpointFile({ data: request.dataset.info.dir, dataHome: request.dataHome }, request.kind ?? DEFAULT_MODEL_KIND),
+    request.out ??
+      defaultBayesCheckpointFile(
+        { data: request.dataset.info.dir, dataHome: request.dataHome },
+        request.kind ?? DEFAULT_MODEL_KIND,
+      ),
   );
   checkWritableTarget(out, { createFolder: true });
   if (request.report) checkWritableTarget(reportPathFor(out));
@@ -161,11 +203,17 @@ export async function trainBayesianModel(request: BayesianTrainRequest, events: 
   }
 }
 
-async function runLocked(request: BayesianTrainRequest, events: BayesianTrainEvents, out: string): Promise<BayesianTrainResult> {
+async function runLocked(
+  request: BayesianTrainRequest,
+  events: BayesianTrainEvents,
+  out: string,
+): Promise<BayesianTrainResult> {
   const startedMs = performance.now();
   const note = events.onNote ?? (() => {});
   const { dataset } = request;
-  const resumed = request.resume ? readBayesCheckpoint(out, { expectFingerprint: dataset.info.fingerprint }) : null;
+  const resumed = request.resume
+    ? readBayesCheckpoint(out, { expectFingerprint: dataset.info.fingerprint })
+    : null;
   if (resumed) checkResumable(request, resumed, out);
   const kind = resumed?.kind ?? request.kind ?? DEFAULT_MODEL_KIND;
   const seed = resumed?.seed ?? request.seed ?? RUN_DEFAULTS.seed;
@@ -182,14 +230,22 @@ async function runLocked(request: BayesianTrainRequest, events: BayesianTrainEve
     kernel: 'ts',
   };
   const split = makeSplit(dataset, splitSpec, seed);
-  if (split.report.trainRatings === 0) throw new AlsError(`split ${splitSpec} leaves no training ratings (${split.report.testRatings} held out): nothing to train on`);
+  if (split.report.trainRatings === 0)
+    throw new AlsError(
+      `split ${splitSpec} leaves no training ratings (${split.report.testRatings} held out): nothing to train on`,
+    );
   const kernel = await chooseKernel(request.kernel, note);
   options.kernel = kernel;
   const catalog = dataset.catalog;
   const scale = dataset.info.scale;
 
   events.onStart?.({
-    dataset: { name: dataset.info.name, numRatings: dataset.matrix.numRatings, numUsers: dataset.matrix.numUsers, numItems: dataset.matrix.numItems },
+    dataset: {
+      name: dataset.info.name,
+      numRatings: dataset.matrix.numRatings,
+      numUsers: dataset.matrix.numUsers,
+      numItems: dataset.matrix.numItems,
+    },
     split: split.report,
     options,
     out,
@@ -200,7 +256,11 @@ async function runLocked(request: BayesianTrainRequest, events: BayesianTrainEve
     {
       train: split.train,
       test: split.test,
-      itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
+      itemGenres: {
+        offsets: catalog.genreOffsets,
+        ids: catalog.genreIds,
+        numGenres: catalog.genreNames.length,
+      },
       scale: { min: scale.min, max: scale.max },
     },
     options,
@@ -247,15 +307,27 @@ async function runLocked(request: BayesianTrainRequest, events: BayesianTrainEve
         itemIds: dataset.itemIds,
         catalog,
         itemTrainCounts,
-        trainItemsByUser: { offsets: byUser.offsets, items: byUser.indices.subarray(0, split.train.numRatings) },
+        trainItemsByUser: {
+          offsets: byUser.offsets,
+          items: byUser.indices.subarray(0, split.train.numRatings),
+        },
       },
     };
     writeBayesRunFiles(out, checkpoint);
-    events.onCheckpoint?.({ file: out, sample: run.resume.chain.samplesDone, reason: interrupted ? 'interrupted' : 'final' });
+    events.onCheckpoint?.({
+      file: out,
+      sample: run.resume.chain.samplesDone,
+      reason: interrupted ? 'interrupted' : 'final',
+    });
   }
   const report =
     request.report && checkpoint !== null && !interrupted && checkpoint.run.storedSamples.length > 0
-      ? await writeReport({ checkpointFile: out, out: reportPathFor(out), checkpoint: posteriorMeanCheckpoint(out, checkpoint), dataset })
+      ? await writeReport({
+          checkpointFile: out,
+          out: reportPathFor(out),
+          checkpoint: posteriorMeanCheckpoint(out, checkpoint),
+          dataset,
+        })
       : null;
   return {
     stopReason: interrupted ? 'interrupted' : 'completed',

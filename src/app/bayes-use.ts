@@ -9,7 +9,13 @@
  * lower end of the central 80 % interval: a cautious list, movies the model is sure are good),
  * `upper` = mean + z₀.₈·sd (exploratory: movies that may well be excellent).
  */
-import { CALIBRATION_LEVELS, centralIntervalZ, foldInUserPredictive, predictFromSamples, type CalibrationRow } from '../core/gibbs-predict.js';
+import {
+  CALIBRATION_LEVELS,
+  centralIntervalZ,
+  foldInUserPredictive,
+  predictFromSamples,
+  type CalibrationRow,
+} from '../core/gibbs-predict.js';
 import { eligibleMask } from '../core/recommend.js';
 import type { BayesCheckpoint } from '../data/bayes-checkpoint.js';
 import type { Checkpoint } from '../data/checkpoint.js';
@@ -44,29 +50,54 @@ export interface BayesEvaluation {
   curve: { sample: number; validationRmse: number }[];
 }
 
-function coldFlags(checkpoint: Checkpoint, user: number, item: number): { user: boolean; item: boolean } {
+function coldFlags(
+  checkpoint: Checkpoint,
+  user: number,
+  item: number,
+): { user: boolean; item: boolean } {
   const { offsets } = checkpoint.trainItemsByUser;
   return {
     user: user >= 0 && user < offsets.length - 1 && offsets[user + 1] === offsets[user],
-    item: item >= 0 && item < checkpoint.itemTrainCounts.length && checkpoint.itemTrainCounts[item] === 0,
+    item:
+      item >= 0 &&
+      item < checkpoint.itemTrainCounts.length &&
+      checkpoint.itemTrainCounts[item] === 0,
   };
 }
 
 /** Predictions (for the error table) and the Bayesian summary of a held-out list. */
-export function evaluateBayesian(checkpoint: Checkpoint & { bayes: BayesCheckpoint }, test: RatingList, sameSplit: boolean): { predictions: Float64Array; summary: BayesEvaluation } {
+export function evaluateBayesian(
+  checkpoint: Checkpoint & { bayes: BayesCheckpoint },
+  test: RatingList,
+  sameSplit: boolean,
+): { predictions: Float64Array; summary: BayesEvaluation } {
   const b = checkpoint.bayes;
   const samples = b.run.storedSamples;
   const m = b.run.chain.model;
   const K = b.kind === 'bias' ? 0 : b.dim;
   const scale = b.scale;
   const predictions = new Float64Array(test.length);
-  const levels = CALIBRATION_LEVELS.map((level) => ({ level, z: centralIntervalZ(level), inside: 0 }));
+  const levels = CALIBRATION_LEVELS.map((level) => ({
+    level,
+    z: centralIntervalZ(level),
+    inside: 0,
+  }));
   let sdSum = 0;
   let squares = 0;
   for (let t = 0; t < test.length; t++) {
     const u = test.users[t]!;
     const i = test.items[t]!;
-    const p = predictFromSamples(samples, m.globalMean, K, m.numUsers, m.numItems, u, i, scale, coldFlags(checkpoint, u, i));
+    const p = predictFromSamples(
+      samples,
+      m.globalMean,
+      K,
+      m.numUsers,
+      m.numItems,
+      u,
+      i,
+      scale,
+      coldFlags(checkpoint, u, i),
+    );
     predictions[t] = p.mean;
     const error = test.values[t]! - p.mean;
     squares += error * error;
@@ -86,9 +117,14 @@ export function evaluateBayesian(checkpoint: Checkpoint & { bayes: BayesCheckpoi
       storedSamples: samples.length,
       rmse: test.length > 0 ? Math.sqrt(squares / test.length) : Number.NaN,
       chainRmse: sameSplit ? (last?.validationRmse ?? null) : null,
-      calibration: levels.map((l) => ({ level: l.level, share: test.length > 0 ? l.inside / test.length : Number.NaN })),
+      calibration: levels.map((l) => ({
+        level: l.level,
+        share: test.length > 0 ? l.inside / test.length : Number.NaN,
+      })),
       meanSd: test.length > 0 ? sdSum / test.length : Number.NaN,
-      curve: metrics.filter((x) => x.validationRmse !== null).map((x) => ({ sample: x.sample, validationRmse: x.validationRmse! })),
+      curve: metrics
+        .filter((x) => x.validationRmse !== null)
+        .map((x) => ({ sample: x.sample, validationRmse: x.validationRmse! })),
     },
   };
 }
@@ -127,13 +163,31 @@ export function bayesianList(
     mean = new Float64Array(N);
     sd = new Float64Array(N);
     for (let i = 0; i < N; i++) {
-      const p = predictFromSamples(samples, m.globalMean, K, m.numUsers, N, user.index, i, b.scale, coldFlags(checkpoint, user.index, i));
+      const p = predictFromSamples(
+        samples,
+        m.globalMean,
+        K,
+        m.numUsers,
+        N,
+        user.index,
+        i,
+        b.scale,
+        coldFlags(checkpoint, user.index, i),
+      );
       mean[i] = p.mean;
       sd[i] = p.sd;
     }
   } else {
     try {
-      ({ mean, sd } = foldInUserPredictive(samples, m.globalMean, K, N, user.items, user.values, b.scale));
+      ({ mean, sd } = foldInUserPredictive(
+        samples,
+        m.globalMean,
+        K,
+        N,
+        user.items,
+        user.values,
+        b.scale,
+      ));
     } catch (error) {
       throw new AlsError(`fold-in failed: ${(error as Error).message}`);
     }
@@ -150,7 +204,8 @@ export function bayesianList(
   const { catalog, itemIds, itemTrainCounts } = checkpoint;
   return top.map((item, k) => {
     const genres: string[] = [];
-    for (let g = catalog.genreOffsets[item]!; g < catalog.genreOffsets[item + 1]!; g++) genres.push(catalog.genreNames[catalog.genreIds[g]!]!);
+    for (let g = catalog.genreOffsets[item]!; g < catalog.genreOffsets[item + 1]!; g++)
+      genres.push(catalog.genreNames[catalog.genreIds[g]!]!);
     return {
       rank: k + 1,
       movieId: itemIds[item]!,

@@ -14,7 +14,12 @@ import { UsageError } from '../errors.js';
 import type { ItemGenres } from '../core/als.js';
 import type { HyperpriorConstants } from '../core/gibbs-conditionals.js';
 import { createGibbsSampler, type GibbsResumePoint, type SampleMetrics } from '../core/gibbs.js';
-import { PredictiveAccumulator, storeSample, type CalibrationRow, type StoredSample } from '../core/gibbs-predict.js';
+import {
+  PredictiveAccumulator,
+  storeSample,
+  type CalibrationRow,
+  type StoredSample,
+} from '../core/gibbs-predict.js';
 import type { KernelProvider } from '../core/kernel.js';
 import { loadKernel, type KernelName } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
@@ -48,7 +53,9 @@ export interface BayesianOptions {
  * whose prediction is 0.0015 from the full chain's (thin 2: 0.0007 with 120; thin 10: 0.0059
  * with 24: the count of stored samples, not their precision, sets the error).
  */
-export const DEFAULT_BAYESIAN_OPTIONS: Readonly<Omit<BayesianOptions, 'kind' | 'seed' | 'threads' | 'kernel'>> = Object.freeze({
+export const DEFAULT_BAYESIAN_OPTIONS: Readonly<
+  Omit<BayesianOptions, 'kind' | 'seed' | 'threads' | 'kernel'>
+> = Object.freeze({
   dim: 32,
   samples: 300,
   burnIn: 60,
@@ -103,11 +110,13 @@ export interface BayesianRun {
 /** One-line usage errors for impossible chain settings. */
 export function validateBayesianOptions(options: BayesianOptions, samplesBefore = 0): void {
   const positive = (name: string, v: number): void => {
-    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new UsageError(`${name} must be a positive integer, got ${v}`);
   };
   positive('--samples', options.samples);
   positive('--thin', options.thin);
-  if (!Number.isInteger(options.burnIn) || options.burnIn < 0) throw new UsageError(`--burn-in must be a non-negative integer, got ${options.burnIn}`);
+  if (!Number.isInteger(options.burnIn) || options.burnIn < 0)
+    throw new UsageError(`--burn-in must be a non-negative integer, got ${options.burnIn}`);
   const total = samplesBefore + options.samples;
   if (options.burnIn >= total) {
     throw new UsageError(
@@ -119,10 +128,16 @@ export function validateBayesianOptions(options: BayesianOptions, samplesBefore 
   if (options.kind !== 'bias') positive('--dim', options.dim);
 }
 
-export async function trainBayesian(input: BayesianInput, options: BayesianOptions, callbacks: BayesianCallbacks = {}, resume?: BayesianResume): Promise<BayesianRun> {
+export async function trainBayesian(
+  input: BayesianInput,
+  options: BayesianOptions,
+  callbacks: BayesianCallbacks = {},
+  resume?: BayesianResume,
+): Promise<BayesianRun> {
   const before = resume?.chain.samplesDone ?? 0;
   validateBayesianOptions(options, before);
-  const kernel = typeof options.kernel === 'string' ? await loadKernel(options.kernel) : options.kernel;
+  const kernel =
+    typeof options.kernel === 'string' ? await loadKernel(options.kernel) : options.kernel;
   const sampler = await createGibbsSampler({
     train: input.train,
     itemGenres: input.itemGenres,
@@ -148,10 +163,17 @@ export async function trainBayesian(input: BayesianInput, options: BayesianOptio
       if (s > options.burnIn) {
         const point = sampler.predictionModel();
         predictive.add(sampler.current, sweep.alpha, point);
-        if ((s - options.burnIn) % options.thin === 0) stored.push(storeSample(point, sweep.alpha, s, sampler.userPrior, sampler.itemPrior));
+        if ((s - options.burnIn) % options.thin === 0)
+          stored.push(storeSample(point, sweep.alpha, s, sampler.userPrior, sampler.itemPrior));
         if (input.test.length > 0) validationRmse = predictive.rmse();
       }
-      const m: SampleMetrics = { sample: s, trainRmse: sweep.trainRmse, alpha: sweep.alpha, validationRmse, elapsedMs: sweep.elapsedMs };
+      const m: SampleMetrics = {
+        sample: s,
+        trainRmse: sweep.trainRmse,
+        alpha: sweep.alpha,
+        validationRmse,
+        elapsedMs: sweep.elapsedMs,
+      };
       metrics.push(m);
       callbacks.onSample?.(m, i + 1, options.samples);
       if (callbacks.shouldStop) {

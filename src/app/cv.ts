@@ -13,7 +13,13 @@ import type { Hyperparameters } from '../core/types.js';
 import { foldSplit, type Folds } from '../data/folds.js';
 import type { Dataset } from '../data/types.js';
 import type { Registry } from '../registry/registry.js';
-import { itemGenresOf, metricNames, scoreModel, type RankingOptions, type TrainFold } from './fold-training.js';
+import {
+  itemGenresOf,
+  metricNames,
+  scoreModel,
+  type RankingOptions,
+  type TrainFold,
+} from './fold-training.js';
 
 export interface CvConfiguration {
   /** Name shown in tables, e.g. "genre dim 30". */
@@ -50,8 +56,20 @@ export interface CrossValidateOptions {
 
 export type CvProgress =
   | { type: 'fold-start'; configuration: number; fold: number; folds: number }
-  | { type: 'epoch'; configuration: number; fold: number; epoch: number; validationRmse: number | null }
-  | { type: 'fold-done'; configuration: number; fold: number; metrics: Record<string, number>; elapsedMs: number };
+  | {
+      type: 'epoch';
+      configuration: number;
+      fold: number;
+      epoch: number;
+      validationRmse: number | null;
+    }
+  | {
+      type: 'fold-done';
+      configuration: number;
+      fold: number;
+      metrics: Record<string, number>;
+      elapsedMs: number;
+    };
 
 export interface FoldScore {
   fold: number;
@@ -98,7 +116,9 @@ export function meanStd(values: number[]): MeanStd {
 
 function summarise(folds: FoldScore[]): Record<string, MeanStd> {
   const names = Object.keys(folds[0]?.metrics ?? {});
-  return Object.fromEntries(names.map((name) => [name, meanStd(folds.map((f) => f.metrics[name]!))]));
+  return Object.fromEntries(
+    names.map((name) => [name, meanStd(folds.map((f) => f.metrics[name]!))]),
+  );
 }
 
 export async function crossValidate(options: CrossValidateOptions): Promise<CvResult> {
@@ -111,7 +131,8 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
   // Jobs: folds outer, configurations inner, so that a fold's matrices (built on first use) serve
   // all its configurations and are dropped once they are done. Up to `parallel` jobs run at once.
   const jobs: Array<{ fold: number; configuration: number }> = [];
-  for (let f = 0; f < folds.k; f++) for (let c = 0; c < configurations.length; c++) jobs.push({ fold: f, configuration: c });
+  for (let f = 0; f < folds.k; f++)
+    for (let c = 0; c < configurations.length; c++) jobs.push({ fold: f, configuration: c });
   const splits = new Map<number, { split: ReturnType<typeof foldSplit>; left: number }>();
   const splitOf = (f: number): ReturnType<typeof foldSplit> => {
     let entry = splits.get(f);
@@ -156,7 +177,13 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
         threads: options.threads,
         onEpoch: (m) => {
           handle?.addEpoch(m);
-          options.onProgress?.({ type: 'epoch', configuration: c, fold: f, epoch: m.epoch, validationRmse: m.validationRmse });
+          options.onProgress?.({
+            type: 'epoch',
+            configuration: c,
+            fold: f,
+            epoch: m.epoch,
+            validationRmse: m.validationRmse,
+          });
         },
       });
       const metrics =
@@ -164,9 +191,16 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
           ? scoreModel(trained.state, split.train, split.test, dataset, options.ranking)
           : Object.fromEntries(metricNames(options.ranking?.k).map((n) => [n, Number.NaN]));
       const elapsedMs = performance.now() - started;
-      if (trained.diverged) handle?.fail(trained.diverged.message, { epochs: trained.history.length });
+      if (trained.diverged)
+        handle?.fail(trained.diverged.message, { epochs: trained.history.length });
       else handle?.finish({ metrics, epochs: config.epochs, wallMs: elapsedMs });
-      perConfiguration[c]![f] = { fold: f, metrics, elapsedMs, curve: trained.history.map((m) => m.validationRmse), diverged: trained.diverged !== null };
+      perConfiguration[c]![f] = {
+        fold: f,
+        metrics,
+        elapsedMs,
+        curve: trained.history.map((m) => m.validationRmse),
+        diverged: trained.diverged !== null,
+      };
       options.onProgress?.({ type: 'fold-done', configuration: c, fold: f, metrics, elapsedMs });
     } catch (error) {
       handle?.fail((error as Error).message);
@@ -192,7 +226,12 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
     let versusFirst: Record<string, MeanStd> | null = null;
     if (c > 0) {
       const first = perConfiguration[0]!;
-      versusFirst = Object.fromEntries(Object.keys(summary).map((name) => [name, meanStd(scores.map((s, f) => s.metrics[name]! - first[f]!.metrics[name]!))]));
+      versusFirst = Object.fromEntries(
+        Object.keys(summary).map((name) => [
+          name,
+          meanStd(scores.map((s, f) => s.metrics[name]! - first[f]!.metrics[name]!)),
+        ]),
+      );
     }
     let runId: number | null = null;
     if (record) {
@@ -213,12 +252,28 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
         metrics[name] = v.mean;
         metrics[`${name}_std`] = v.std;
       }
-      handle.finish({ metrics, epochs: config.epochs, wallMs: scores.reduce((s, f) => s + f.elapsedMs, 0) });
+      handle.finish({
+        metrics,
+        epochs: config.epochs,
+        wallMs: scores.reduce((s, f) => s + f.elapsedMs, 0),
+      });
       runId = handle.id;
     }
-    return { label: config.label, hyper: config.hyper, epochs: config.epochs, folds: scores, summary, versusFirst, runId };
+    return {
+      label: config.label,
+      hyper: config.hyper,
+      epochs: config.epochs,
+      folds: scores,
+      summary,
+      versusFirst,
+      runId,
+    };
   });
-  return { folds: { spec: folds.spec, seed: folds.seed, k: folds.k }, configurations: results, elapsedMs: performance.now() - t0 };
+  return {
+    folds: { spec: folds.spec, seed: folds.seed, k: folds.k },
+    configurations: results,
+    elapsedMs: performance.now() - t0,
+  };
 }
 
 /**
@@ -236,6 +291,9 @@ export async function crossValidate(options: CrossValidateOptions): Promise<CvRe
  * parallel would also hold one copy of the training matrices per fold in flight (~16 bytes per
  * rating). Scores are identical either way. Re-measure on a quiet machine before changing this.
  */
-export function chooseFoldParallelism(threads: number): { parallel: number; threadsPerFold: number } {
+export function chooseFoldParallelism(threads: number): {
+  parallel: number;
+  threadsPerFold: number;
+} {
   return { parallel: 1, threadsPerFold: Math.max(1, Math.floor(threads)) };
 }

@@ -9,7 +9,13 @@ import type { ModelKind } from '../core/types.js';
 import { checkWritableTarget } from '../data/atomic.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
-import { downloadDataset, isKnownDataset, KNOWN_DATASETS, type DownloadProgress, type DownloadResult } from '../data/download.js';
+import {
+  downloadDataset,
+  isKnownDataset,
+  KNOWN_DATASETS,
+  type DownloadProgress,
+  type DownloadResult,
+} from '../data/download.js';
 import { computeStats } from '../data/stats.js';
 import { dataHome, datasetNameOf, ensureDataDir } from '../data/home.js';
 import { loadDataset } from '../data/load.js';
@@ -53,11 +59,20 @@ export async function openDataset(source: DataSource, events: DataEvents = {}): 
   });
   // The cache lives in the data home (the data folders themselves may be read-only).
   const cacheDir = path.join(dataHome(source.dataHome), '.als-cache');
-  return loadDataset(dir, { dedupe: source.dedupe, cache: source.cache, warn: events.onWarning, cacheDir, ratingScale: source.ratingScale });
+  return loadDataset(dir, {
+    dedupe: source.dedupe,
+    cache: source.cache,
+    warn: events.onWarning,
+    cacheDir,
+    ratingScale: source.ratingScale,
+  });
 }
 
 /** Counts, histograms, distributions and power laws of the data set a source names. */
-export async function datasetStats(source: DataSource, events: DataEvents = {}): Promise<DatasetStats> {
+export async function datasetStats(
+  source: DataSource,
+  events: DataEvents = {},
+): Promise<DatasetStats> {
   return computeStats(await openDataset(source, events));
 }
 
@@ -68,7 +83,10 @@ export async function downloadDatasets(
   events: DataEvents & { onResult?: (result: DownloadResult) => void } = {},
 ): Promise<DownloadResult[]> {
   const unknown = names.find((name) => !isKnownDataset(name));
-  if (unknown !== undefined) throw new UsageError(`unknown data set "${unknown}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`);
+  if (unknown !== undefined)
+    throw new UsageError(
+      `unknown data set "${unknown}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`,
+    );
   const results: DownloadResult[] = [];
   for (const name of names) {
     const result = await downloadDataset(name, {
@@ -87,13 +105,27 @@ export async function downloadDatasets(
  * Where `als train` writes its checkpoint when no --out is given: <data home>/models/<name>-<kind>.als,
  * where <name> is the data set's folder name — so the same `--data` (a name or a folder) finds it again.
  */
-export function defaultCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
-  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}.als`);
+export function defaultCheckpointFile(
+  source: Pick<DataSource, 'data' | 'dataHome'>,
+  kind: ModelKind = DEFAULT_MODEL_KIND,
+): string {
+  return path.join(
+    dataHome(source.dataHome),
+    'models',
+    `${datasetNameOf(source.data)}-${kind}.als`,
+  );
 }
 
 /** Where `als train --method gibbs` writes without --out: <data home>/models/<set>-<kind>-gibbs.als (beside the ALS model). */
-export function defaultBayesCheckpointFile(source: Pick<DataSource, 'data' | 'dataHome'>, kind: ModelKind = DEFAULT_MODEL_KIND): string {
-  return path.join(dataHome(source.dataHome), 'models', `${datasetNameOf(source.data)}-${kind}-gibbs.als`);
+export function defaultBayesCheckpointFile(
+  source: Pick<DataSource, 'data' | 'dataHome'>,
+  kind: ModelKind = DEFAULT_MODEL_KIND,
+): string {
+  return path.join(
+    dataHome(source.dataHome),
+    'models',
+    `${datasetNameOf(source.data)}-${kind}-gibbs.als`,
+  );
 }
 
 /** Which checkpoint: a file, or the default one of a data set. */
@@ -109,11 +141,17 @@ export interface CheckpointSource {
  */
 export function openCheckpoint(source: CheckpointSource): { file: string; checkpoint: Checkpoint } {
   const file = source.checkpoint ?? defaultCheckpointFile(source);
-  const how = source.checkpoint === undefined ? `'als train${source.data ? ` --data ${source.data}` : ''}'` : `'als train --out ${file}'`;
+  const how =
+    source.checkpoint === undefined
+      ? `'als train${source.data ? ` --data ${source.data}` : ''}'`
+      : `'als train --out ${file}'`;
   if (!existsSync(file)) {
     // The Bayesian model of the same data set is not read in its place (another model, other numbers), but named.
     const bayes = source.checkpoint === undefined ? defaultBayesCheckpointFile(source) : null;
-    const hint = bayes !== null && existsSync(bayes) ? ` (a Bayesian model is at ${bayes}: pass --checkpoint ${bayes})` : '';
+    const hint =
+      bayes !== null && existsSync(bayes)
+        ? ` (a Bayesian model is at ${bayes}: pass --checkpoint ${bayes})`
+        : '';
     throw new AlsError(`no checkpoint at ${file}: train one with ${how}${hint}`);
   }
   try {
@@ -135,7 +173,11 @@ export function checkOutputFolder(file: string): void {
 }
 
 /** Fails when a data set is not the one the checkpoint was trained on (its numbers would be wrong). */
-export function checkSameDataset(checkpointFile: string, checkpoint: Checkpoint, dataset: Dataset): void {
+export function checkSameDataset(
+  checkpointFile: string,
+  checkpoint: Checkpoint,
+  dataset: Dataset,
+): void {
   if (dataset.info.fingerprint !== checkpoint.dataset.fingerprint) {
     throw new AlsError(
       `${checkpointFile}: checkpoint was trained on another data set (${checkpoint.dataset.name}, fingerprint ${checkpoint.dataset.fingerprint.slice(0, 12)}; ${dataset.info.dir} is ${dataset.info.fingerprint.slice(0, 12)})`,

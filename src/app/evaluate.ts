@@ -8,7 +8,13 @@
  * checkpoint), and ranking never recommends a movie the user rated in the model's training set.
  */
 import path from 'node:path';
-import { evaluateRanking, evaluateRatings, type RankingMetrics, type RatingMetrics, type TrainingIndex } from '../core/evaluate.js';
+import {
+  evaluateRanking,
+  evaluateRatings,
+  type RankingMetrics,
+  type RatingMetrics,
+  type TrainingIndex,
+} from '../core/evaluate.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
 import { makeSplit } from '../data/splits.js';
@@ -83,13 +89,24 @@ function countSeen(train: TrainingIndex, test: RatingList): number {
   return seen;
 }
 
-export async function evaluateCheckpoint(request: EvaluateRequest, events: DataEvents = {}): Promise<EvalReport> {
-  if (request.split !== undefined && request.test !== undefined) throw new AlsError('--test: give either --split or --test, not both', 2);
+export async function evaluateCheckpoint(
+  request: EvaluateRequest,
+  events: DataEvents = {},
+): Promise<EvalReport> {
+  if (request.split !== undefined && request.test !== undefined)
+    throw new AlsError('--test: give either --split or --test, not both', 2);
   const file = path.resolve(request.checkpointFile);
   const checkpoint = request.checkpoint ?? readAnyCheckpoint(file);
   const source = request.source ?? {};
   // A plain file is read on the scale the model was trained on unless another is given.
-  const dataset = await openDataset({ ...source, data: source.data ?? checkpoint.dataset.dir, ratingScale: source.ratingScale ?? checkpoint.dataset.scale }, events);
+  const dataset = await openDataset(
+    {
+      ...source,
+      data: source.data ?? checkpoint.dataset.dir,
+      ratingScale: source.ratingScale ?? checkpoint.dataset.scale,
+    },
+    events,
+  );
   checkSameDataset(request.checkpointFile, checkpoint, dataset);
   const spec =
     request.test !== undefined
@@ -106,9 +123,12 @@ export async function evaluateCheckpoint(request: EvaluateRequest, events: DataE
     itemCounts: checkpoint.itemTrainCounts,
   };
   const seenInTraining = sameSplit ? 0 : countSeen(train, split.test);
-  if (split.test.length === 0) throw new AlsError(`split ${spec} holds out no ratings: nothing to evaluate`);
+  if (split.test.length === 0)
+    throw new AlsError(`split ${spec} holds out no ratings: nothing to evaluate`);
 
-  const bayes = checkpoint.bayes ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, sameSplit) : null;
+  const bayes = checkpoint.bayes
+    ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, sameSplit)
+    : null;
   const ratings = evaluateRatings(checkpoint.state, train, split.test, {
     genreOffsets: checkpoint.catalog.genreOffsets,
     ...(bayes ? { predictions: bayes.predictions } : {}),

@@ -121,14 +121,30 @@ export function metricNames(k = 10): string[] {
 }
 
 /** Scores a model on held-out ratings; every value is a number (NaN when undefined). */
-export function scoreModel(state: ModelState, train: RatingMatrix, test: RatingList, dataset: Dataset, ranking: RankingOptions = {}): Record<string, number> {
+export function scoreModel(
+  state: ModelState,
+  train: RatingMatrix,
+  test: RatingList,
+  dataset: Dataset,
+  ranking: RankingOptions = {},
+): Record<string, number> {
   const k = ranking.k ?? 10;
   const itemCounts = new Int32Array(train.numItems);
   const cols = train.ratingsByItem.offsets;
   for (let i = 0; i < train.numItems; i++) itemCounts[i] = cols[i + 1]! - cols[i]!;
-  const index: TrainingIndex = { offsets: train.ratingsByUser.offsets, items: train.ratingsByUser.indices, itemCounts };
-  const ratings = evaluateRatings(state, index, test, { genreOffsets: dataset.catalog.genreOffsets });
-  const top = evaluateRanking(state, index, test, { k, maxUsers: ranking.maxUsers ?? 20000, minItemRatings: ranking.minItemRatings ?? 0 });
+  const index: TrainingIndex = {
+    offsets: train.ratingsByUser.offsets,
+    items: train.ratingsByUser.indices,
+    itemCounts,
+  };
+  const ratings = evaluateRatings(state, index, test, {
+    genreOffsets: dataset.catalog.genreOffsets,
+  });
+  const top = evaluateRanking(state, index, test, {
+    k,
+    maxUsers: ranking.maxUsers ?? 20000,
+    minItemRatings: ranking.minItemRatings ?? 0,
+  });
   return {
     rmse: ratings.all.rmse ?? Number.NaN,
     mae: ratings.all.mae ?? Number.NaN,
@@ -155,7 +171,9 @@ export function workerTrainFold(kernelName: KernelName): TrainFold {
     new Promise<FoldTrainingResult>((resolve, reject) => {
       const url = foldWorkerUrl();
       if (!existsSync(fileURLToPath(url))) {
-        reject(new Error(`worker script ${fileURLToPath(url)} is missing: run 'npm run build' first`));
+        reject(
+          new Error(`worker script ${fileURLToPath(url)} is missing: run 'npm run build' first`),
+        );
         return;
       }
       const worker = new Worker(url);
@@ -173,7 +191,9 @@ export function workerTrainFold(kernelName: KernelName): TrainFold {
         else settle(() => reject(new Error(`fold training thread: ${reply.message}`)));
       });
       worker.on('error', (error) => settle(() => reject(error)));
-      worker.on('exit', (code) => settle(() => reject(new Error(`fold training thread exited with code ${code}`))));
+      worker.on('exit', (code) =>
+        settle(() => reject(new Error(`fold training thread exited with code ${code}`))),
+      );
       worker.postMessage({ kernel: kernelName, job: rest } satisfies FoldWorkerRequest);
     });
 }

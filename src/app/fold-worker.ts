@@ -21,10 +21,18 @@ port.once('message', (request: FoldWorkerRequest) => {
   void (async () => {
     try {
       const kernel = await loadKernel(request.kernel);
-      const result = await coreTrainFold(kernel)({ ...request.job, threads: 1, onEpoch: (metrics) => port.postMessage({ type: 'epoch', metrics } satisfies FoldWorkerReply) });
+      const result = await coreTrainFold(kernel)({
+        ...request.job,
+        threads: 1,
+        onEpoch: (metrics) =>
+          port.postMessage({ type: 'epoch', metrics } satisfies FoldWorkerReply),
+      });
       port.postMessage({ type: 'done', result } satisfies FoldWorkerReply);
     } catch (error) {
-      port.postMessage({ type: 'error', message: (error as Error).message } satisfies FoldWorkerReply);
+      port.postMessage({
+        type: 'error',
+        message: (error as Error).message,
+      } satisfies FoldWorkerReply);
     }
   })();
 });

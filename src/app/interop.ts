@@ -17,10 +17,26 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../data/checkp
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, RatingList, RatingMatrix } from '../data/types.js';
 import { AlsError } from '../errors.js';
-import { writeBytes, writeDirectoryAtomic, writeFileAtomic, checkNewOutput } from '../interop/files.js';
+import {
+  writeBytes,
+  writeDirectoryAtomic,
+  writeFileAtomic,
+  checkNewOutput,
+} from '../interop/files.js';
 import { encodeNpy, encodeNpz, type NpyEntry } from '../interop/npy.js';
-import { writeRatingsParquet, type FactorTable, type RatingColumns, type RatingsCompression } from '../interop/parquet.js';
-import { foldBiases, hasFoldedBiases, readSparkModel, sparkModelMetadata, writeSparkModelInto } from '../interop/spark.js';
+import {
+  writeRatingsParquet,
+  type FactorTable,
+  type RatingColumns,
+  type RatingsCompression,
+} from '../interop/parquet.js';
+import {
+  foldBiases,
+  hasFoldedBiases,
+  readSparkModel,
+  sparkModelMetadata,
+  writeSparkModelInto,
+} from '../interop/spark.js';
 import { sparkJobSource, type SparkJobParams } from '../interop/spark-job.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -38,15 +54,28 @@ export interface ExportSparkResult {
 }
 
 /** Writes the checkpoint's model as a Spark ALSModel directory keyed by MovieLens ids. */
-export async function exportSpark(options: { model: string; out: string }): Promise<ExportSparkResult> {
+export async function exportSpark(options: {
+  model: string;
+  out: string;
+}): Promise<ExportSparkResult> {
   const checkpoint = readCheckpoint(options.model);
   checkNewOutput(path.resolve(options.out));
   const startMs = performance.now();
   const folded = foldBiases(checkpoint.state);
-  const users: FactorTable = { ids: checkpoint.userIds, factors: folded.userFactors, rank: folded.rank };
-  const items: FactorTable = { ids: checkpoint.itemIds, factors: folded.itemFactors, rank: folded.rank };
+  const users: FactorTable = {
+    ids: checkpoint.userIds,
+    factors: folded.userFactors,
+    rank: folded.rank,
+  };
+  const items: FactorTable = {
+    ids: checkpoint.itemIds,
+    factors: folded.itemFactors,
+    rank: folded.rank,
+  };
   const metadata = sparkModelMetadata(folded.rank);
-  const files = await writeDirectoryAtomic(options.out, (dir) => writeSparkModelInto(dir, { metadata, users, items }));
+  const files = await writeDirectoryAtomic(options.out, (dir) =>
+    writeSparkModelInto(dir, { metadata, users, items }),
+  );
   return {
     out: path.resolve(options.out),
     rank: folded.rank,
@@ -89,7 +118,13 @@ function indexOfSorted(sortedIds: Int32Array, id: number): number {
 }
 
 /** Maps a factor table's ids to data set indexes; refuses ids the data set does not have. */
-function mapIds(table: FactorTable, sortedIds: Int32Array, what: string, dir: string, dataName: string): Int32Array {
+function mapIds(
+  table: FactorTable,
+  sortedIds: Int32Array,
+  what: string,
+  dir: string,
+  dataName: string,
+): Int32Array {
   const index = new Int32Array(table.ids.length);
   let missing = 0;
   let example = 0;
@@ -99,7 +134,9 @@ function mapIds(table: FactorTable, sortedIds: Int32Array, what: string, dir: st
     index[r] = i;
   }
   if (missing > 0) {
-    throw new AlsError(`${dir}: ${missing} of ${table.ids.length} ${what} ids are not in the data set ${dataName} (e.g. ${example}); import with the data set the model was trained on`);
+    throw new AlsError(
+      `${dir}: ${missing} of ${table.ids.length} ${what} ids are not in the data set ${dataName} (e.g. ${example}); import with the data set the model was trained on`,
+    );
   }
   return index;
 }
@@ -179,20 +216,35 @@ export async function importSpark(options: {
     users: {
       inModel: userIndex.length,
       inDataset: numUsers,
-      withTrainingRatingsButNoFactors: countWithoutFactors(hasUser, split.train.ratingsByUser.offsets),
+      withTrainingRatingsButNoFactors: countWithoutFactors(
+        hasUser,
+        split.train.ratingsByUser.offsets,
+      ),
     },
     items: {
       inModel: itemIndex.length,
       inDataset: numItems,
-      withTrainingRatingsButNoFactors: countWithoutFactors(hasItem, split.train.ratingsByItem.offsets),
+      withTrainingRatingsButNoFactors: countWithoutFactors(
+        hasItem,
+        split.train.ratingsByItem.offsets,
+      ),
     },
-    split: { spec: split.report.spec, seed: split.report.seed, trainRatings: split.report.trainRatings, testRatings: split.report.testRatings },
+    split: {
+      spec: split.report.spec,
+      seed: split.report.seed,
+      trainRatings: split.report.trainRatings,
+      testRatings: split.report.testRatings,
+    },
     elapsedMs: performance.now() - startMs,
   };
 }
 
 /** A checkpoint of an imported model: as `als train` builds one, with no training history. */
-function checkpointOf(dataset: Dataset, split: ReturnType<typeof makeSplit>, state: ModelState): Checkpoint {
+function checkpointOf(
+  dataset: Dataset,
+  split: ReturnType<typeof makeSplit>,
+  state: ModelState,
+): Checkpoint {
   const { numUsers, numItems } = dataset.matrix;
   const itemOffsets = split.train.ratingsByItem.offsets;
   const itemTrainCounts = new Int32Array(numItems);
@@ -220,7 +272,10 @@ function checkpointOf(dataset: Dataset, split: ReturnType<typeof makeSplit>, sta
     itemIds: dataset.itemIds,
     catalog: dataset.catalog,
     itemTrainCounts,
-    trainItemsByUser: { offsets: byUser.offsets, items: byUser.indices.subarray(0, split.train.numRatings) },
+    trainItemsByUser: {
+      offsets: byUser.offsets,
+      items: byUser.indices.subarray(0, split.train.numRatings),
+    },
   };
 }
 
@@ -238,7 +293,11 @@ export interface ExportParquetResult {
 }
 
 /** CSR ratings (a matrix's by-user index) as columns of MovieLens ids. */
-function columnsOfMatrix(matrix: RatingMatrix, timestamps: Int32Array | null, dataset: Dataset): RatingColumns {
+function columnsOfMatrix(
+  matrix: RatingMatrix,
+  timestamps: Int32Array | null,
+  dataset: Dataset,
+): RatingColumns {
   const n = matrix.numRatings;
   const { offsets, indices, values } = matrix.ratingsByUser;
   const userIds = new Int32Array(n);
@@ -254,7 +313,12 @@ function columnsOfMatrix(matrix: RatingMatrix, timestamps: Int32Array | null, da
     userIds,
     movieIds,
     ratings: values.length === n ? values : values.subarray(0, n),
-    timestamps: timestamps === null ? new Int32Array(n) : timestamps.length === n ? timestamps : timestamps.subarray(0, n),
+    timestamps:
+      timestamps === null
+        ? new Int32Array(n)
+        : timestamps.length === n
+          ? timestamps
+          : timestamps.subarray(0, n),
   };
 }
 
@@ -265,7 +329,12 @@ function columnsOfList(list: RatingList, dataset: Dataset): RatingColumns {
     userIds[t] = dataset.userIds[list.users[t]!]!;
     movieIds[t] = dataset.itemIds[list.items[t]!]!;
   }
-  return { userIds, movieIds, ratings: list.values, timestamps: list.timestamps ?? new Int32Array(list.length) };
+  return {
+    userIds,
+    movieIds,
+    ratings: list.values,
+    timestamps: list.timestamps ?? new Int32Array(list.length),
+  };
 }
 
 /**
@@ -321,7 +390,11 @@ export interface ExportNumpyResult {
  * user_bias, item_bias, global_mean (shape (1,)), user_ids and item_ids (row → MovieLens id),
  * float64 as stored (ids int32). r̂ = global_mean + user_bias[:, None] + item_bias + U @ V.T.
  */
-export async function exportNumpy(options: { model: string; out: string; format: 'npz' | 'npy' }): Promise<ExportNumpyResult> {
+export async function exportNumpy(options: {
+  model: string;
+  out: string;
+  format: 'npz' | 'npy';
+}): Promise<ExportNumpyResult> {
   const checkpoint = readCheckpoint(options.model);
   checkNewOutput(path.resolve(options.out));
   const startMs = performance.now();
@@ -346,7 +419,11 @@ export async function exportNumpy(options: { model: string; out: string; format:
   return {
     out: path.resolve(options.out),
     format: options.format,
-    arrays: entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.data instanceof Int32Array ? 'int32' : 'float64' })),
+    arrays: entries.map((e) => ({
+      name: e.name,
+      shape: e.shape,
+      dtype: e.data instanceof Int32Array ? 'int32' : 'float64',
+    })),
     elapsedMs: performance.now() - startMs,
   };
 }
@@ -375,7 +452,10 @@ export async function writeSparkJob(options: {
   modelPath: string;
 }): Promise<SparkJobResult> {
   const hyper = options.hyper ?? { ...DEFAULT_HYPERPARAMETERS };
-  if (hyper.kind === 'bias' || hyper.dim === 0) throw new AlsError('a bias-only model has no factors for Spark to learn; use a latent or genre model');
+  if (hyper.kind === 'bias' || hyper.dim === 0)
+    throw new AlsError(
+      'a bias-only model has no factors for Spark to learn; use a latent or genre model',
+    );
   const params: SparkJobParams = {
     rank: hyper.dim,
     maxIter: options.epochs,
@@ -387,10 +467,18 @@ export async function writeSparkJob(options: {
     splitSpec: options.splitSpec,
   };
   const differences = ['no biases (global mean, user and movie biases): Spark fits r ≈ u·v'];
-  if (hyper.kind === 'genre') differences.push('no genre prior: movie factors are not pulled towards their genres, unrated movies get no factors');
-  if (!hyper.weightedRegularization) differences.push('Spark always count-scales regParam (ALS-WR); this model used a plain ridge τ');
+  if (hyper.kind === 'genre')
+    differences.push(
+      'no genre prior: movie factors are not pulled towards their genres, unrated movies get no factors',
+    );
+  if (!hyper.weightedRegularization)
+    differences.push(
+      'Spark always count-scales regParam (ALS-WR); this model used a plain ridge τ',
+    );
   else if ((hyper.weightExponent ?? 1) !== 1) {
-    differences.push(`Spark scales regParam by each row's count n (ALS-WR); this model scaled τ by n^${hyper.weightExponent}`);
+    differences.push(
+      `Spark scales regParam by each row's count n (ALS-WR); this model scaled τ by n^${hyper.weightExponent}`,
+    );
   }
   await writeFileAtomic(options.out, (file) => writeBytes(file, sparkJobSource(params)));
   return { out: path.resolve(options.out), params, differences };

@@ -48,7 +48,10 @@ export interface ListingRow {
 export function genreIdsOf(names: string[], genreNames: string[], option: string): number[] {
   return names.map((name) => {
     const id = genreNames.findIndex((g) => g.toLowerCase() === name.trim().toLowerCase());
-    if (id < 0) throw new AlsError(`${option}: unknown genre ${JSON.stringify(name)}; genres: ${genreNames.join(', ')}`);
+    if (id < 0)
+      throw new AlsError(
+        `${option}: unknown genre ${JSON.stringify(name)}; genres: ${genreNames.join(', ')}`,
+      );
     return id;
   });
 }
@@ -59,7 +62,11 @@ export function genreIdsOf(names: string[], genreNames: string[], option: string
  * default they would swamp a list, since every one of them sits exactly at its genre mean.
  */
 export function filterOf(checkpoint: Checkpoint, options: ListOptions): ItemFilter {
-  if (options.yearFrom !== undefined && options.yearTo !== undefined && options.yearFrom > options.yearTo) {
+  if (
+    options.yearFrom !== undefined &&
+    options.yearTo !== undefined &&
+    options.yearFrom > options.yearTo
+  ) {
     throw new AlsError(`--year-from ${options.yearFrom} is after --year-to ${options.yearTo}`);
   }
   return {
@@ -67,13 +74,21 @@ export function filterOf(checkpoint: Checkpoint, options: ListOptions): ItemFilt
     minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
     keepUnrated: checkpoint.state.hyper.kind === 'genre' && options.includeUnrated === true,
     includeGenres: genreIdsOf(options.genres ?? [], checkpoint.catalog.genreNames, '--genre'),
-    excludeGenres: genreIdsOf(options.excludeGenres ?? [], checkpoint.catalog.genreNames, '--exclude-genre'),
+    excludeGenres: genreIdsOf(
+      options.excludeGenres ?? [],
+      checkpoint.catalog.genreNames,
+      '--exclude-genre',
+    ),
     yearFrom: options.yearFrom ?? null,
     yearTo: options.yearTo ?? null,
   };
 }
 
-export function rowsOf(checkpoint: Checkpoint, list: TopN, transform: (score: number) => number): ListingRow[] {
+export function rowsOf(
+  checkpoint: Checkpoint,
+  list: TopN,
+  transform: (score: number) => number,
+): ListingRow[] {
   const { catalog, itemIds, itemTrainCounts } = checkpoint;
   const rows: ListingRow[] = [];
   for (let k = 0; k < list.items.length; k++) {

@@ -11,14 +11,32 @@
  */
 import { availableParallelism } from 'node:os';
 import { foldInUser } from '../core/als.js';
-import { clipToScale, eligibleMask, recommendForUser, storedUser, type RankBy, type UserVector } from '../core/recommend.js';
+import {
+  clipToScale,
+  eligibleMask,
+  recommendForUser,
+  storedUser,
+  type RankBy,
+  type UserVector,
+} from '../core/recommend.js';
 import { recommendAllUsers } from '../core/recommend-all.js';
 import { centralIntervalZ } from '../core/gibbs-predict.js';
 import { checkWritableTarget, writeTextFileAtomic } from '../data/atomic.js';
 import type { Checkpoint } from '../data/checkpoint.js';
-import { buildTitleIndex, displayTitle, resolveMovieId, resolveTitle, type TitleMatch } from '../data/titles.js';
+import {
+  buildTitleIndex,
+  displayTitle,
+  resolveMovieId,
+  resolveTitle,
+  type TitleMatch,
+} from '../data/titles.js';
 import { AlsError } from '../errors.js';
-import { bayesianList, RANK_BOUND_LEVEL, type BayesListUser, type BayesRankBy } from './bayes-use.js';
+import {
+  bayesianList,
+  RANK_BOUND_LEVEL,
+  type BayesListUser,
+  type BayesRankBy,
+} from './bayes-use.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { filterOf, rowsOf, type ListingRow, type RecommendOptions } from './listing.js';
 
@@ -70,41 +88,73 @@ function listFor(
 ): ListingRow[] {
   const eligible = eligibleMask(checkpoint.catalog, filterOf(checkpoint, options));
   const { scale } = checkpoint.dataset;
-  const list = recommendForUser(checkpoint.state, user, options.top ?? RUN_DEFAULTS.top, eligible, exclude, rankBy);
+  const list = recommendForUser(
+    checkpoint.state,
+    user,
+    options.top ?? RUN_DEFAULTS.top,
+    eligible,
+    exclude,
+    rankBy,
+  );
   return rowsOf(checkpoint, list, (score) => clipToScale(score, scale.min, scale.max));
 }
 
 /** A bias-only model has no taste vectors: its only ranking is the predicted rating. */
-function rankingOf(checkpoint: Checkpoint, asked: RecommendOptions['rankBy'], fallback: RankBy): RankBy {
+function rankingOf(
+  checkpoint: Checkpoint,
+  asked: RecommendOptions['rankBy'],
+  fallback: RankBy,
+): RankBy {
   if (asked === 'mean' || asked === 'lower' || asked === 'upper') {
-    throw new AlsError(`--rank-by ${asked}: needs a Bayesian checkpoint (als train --method gibbs); this one ranks by rating or taste`);
+    throw new AlsError(
+      `--rank-by ${asked}: needs a Bayesian checkpoint (als train --method gibbs); this one ranks by rating or taste`,
+    );
   }
   return checkpoint.state.hyper.dim === 0 ? 'rating' : (asked ?? fallback);
 }
 
 /** The ranking of a Bayesian list: the mean unless a bound is asked for ('rating' is the mean). */
 function bayesRankingOf(asked: RecommendOptions['rankBy']): BayesRankBy {
-  if (asked === 'taste') throw new AlsError('--rank-by taste: a Bayesian checkpoint ranks by mean, lower or upper (the predictive mean and its 80 % bounds)');
+  if (asked === 'taste')
+    throw new AlsError(
+      '--rank-by taste: a Bayesian checkpoint ranks by mean, lower or upper (the predictive mean and its 80 % bounds)',
+    );
   return asked === 'lower' || asked === 'upper' ? asked : 'mean';
 }
 
 /** The list of a Bayesian checkpoint (scores mean ± sd from the stored samples). */
-function bayesResult(checkpoint: Checkpoint, user: BayesListUser, exclude: ArrayLike<number>, options: RecommendOptions, base: Omit<RecommendResult, 'rankBy' | 'recommendations' | 'bayes'>): RecommendResult {
+function bayesResult(
+  checkpoint: Checkpoint,
+  user: BayesListUser,
+  exclude: ArrayLike<number>,
+  options: RecommendOptions,
+  base: Omit<RecommendResult, 'rankBy' | 'recommendations' | 'bayes'>,
+): RecommendResult {
   const bayes = checkpoint.bayes!;
   const rankBy = bayesRankingOf(options.rankBy);
   return {
     ...base,
     rankBy,
-    bayes: { storedSamples: bayes.run.storedSamples.length, boundLevel: RANK_BOUND_LEVEL, boundZ: centralIntervalZ(RANK_BOUND_LEVEL) },
+    bayes: {
+      storedSamples: bayes.run.storedSamples.length,
+      boundLevel: RANK_BOUND_LEVEL,
+      boundZ: centralIntervalZ(RANK_BOUND_LEVEL),
+    },
     recommendations: bayesianList({ ...checkpoint, bayes }, user, exclude, rankBy, options),
   };
 }
 
 /** The list of a user of the training data (their stored factors; their training movies left out). */
-export function recommendForTrainingUser(checkpoint: Checkpoint, userId: number, options: RecommendOptions = {}): RecommendResult {
+export function recommendForTrainingUser(
+  checkpoint: Checkpoint,
+  userId: number,
+  options: RecommendOptions = {},
+): RecommendResult {
   const index = checkpoint.userIds.indexOf(userId);
   if (index < 0) {
-    throw new AlsError(`user ${userId} is not in the training data of ${checkpoint.dataset.name}; describe a new user with --user-likes "Title"`);
+    throw new AlsError(
+      `user ${userId} is not in the training data of ${checkpoint.dataset.name}; describe a new user with --user-likes "Title"`,
+    );
   }
   const { offsets, items } = checkpoint.trainItemsByUser;
   if (offsets[index + 1] === offsets[index]) {
@@ -134,12 +184,21 @@ export function recommendForTrainingUser(checkpoint: Checkpoint, userId: number,
     resolved: [],
     ratings: [],
     minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
-    recommendations: listFor(checkpoint, storedUser(checkpoint.state, index), exclude, rankBy, options),
+    recommendations: listFor(
+      checkpoint,
+      storedUser(checkpoint.state, index),
+      exclude,
+      rankBy,
+      options,
+    ),
   };
 }
 
 /** Turns a new user's titles and ids into (movie, rating) pairs, in the order given. */
-export function resolveNewUser(checkpoint: Checkpoint, user: NewUser): {
+export function resolveNewUser(
+  checkpoint: Checkpoint,
+  user: NewUser,
+): {
   items: Int32Array;
   values: Float32Array;
   resolved: ResolvedRating[];
@@ -150,9 +209,12 @@ export function resolveNewUser(checkpoint: Checkpoint, user: NewUser): {
   const display = (item: number): string => displayTitle(checkpoint.catalog, item);
   const ratingOf = (text: string, what: string): number => {
     const value = Number(text.trim());
-    if (text.trim() === '' || !Number.isFinite(value)) throw new AlsError(`${what}: ${JSON.stringify(text)} is not a rating`);
+    if (text.trim() === '' || !Number.isFinite(value))
+      throw new AlsError(`${what}: ${JSON.stringify(text)} is not a rating`);
     if (value < scale.min || value > scale.max) {
-      throw new AlsError(`${what}: rating ${value} is outside the scale of ${checkpoint.dataset.name} (${scale.min}–${scale.max})`);
+      throw new AlsError(
+        `${what}: rating ${value} is outside the scale of ${checkpoint.dataset.name} (${scale.min}–${scale.max})`,
+      );
     }
     return value;
   };
@@ -161,49 +223,85 @@ export function resolveNewUser(checkpoint: Checkpoint, user: NewUser): {
   const add = (how: ResolvedRating['how'], match: TitleMatch, rating: number): void => {
     const previous = byItem.get(match.item);
     if (previous !== undefined && previous.rating !== rating) {
-      throw new AlsError(`${display(match.item)} is given twice with different ratings (${previous.rating} and ${rating})`);
+      throw new AlsError(
+        `${display(match.item)} is given twice with different ratings (${previous.rating} and ${rating})`,
+      );
     }
     byItem.set(match.item, { rating, query: match.query });
-    resolved.push({ how, query: match.query, match, movieId: checkpoint.itemIds[match.item]!, title: display(match.item), rating });
+    resolved.push({
+      how,
+      query: match.query,
+      match,
+      movieId: checkpoint.itemIds[match.item]!,
+      title: display(match.item),
+      rating,
+    });
   };
   for (const title of user.likes ?? []) add('likes', resolveTitle(index, title), scale.max);
   for (const title of user.dislikes ?? []) add('dislikes', resolveTitle(index, title), scale.min);
   for (const spec of user.rates ?? []) {
     const cut = spec.lastIndexOf('=');
-    if (cut <= 0) throw new AlsError(`--rate ${JSON.stringify(spec)}: write "Title=rating", e.g. "Toy Story=4.5"`);
+    if (cut <= 0)
+      throw new AlsError(
+        `--rate ${JSON.stringify(spec)}: write "Title=rating", e.g. "Toy Story=4.5"`,
+      );
     const rating = ratingOf(spec.slice(cut + 1), `--rate ${JSON.stringify(spec)}`);
     add('rates', resolveTitle(index, spec.slice(0, cut)), rating);
   }
   for (const spec of user.movieIds ?? []) {
     const [idText, ratingText] = spec.split('=', 2) as [string, string | undefined];
     const id = Number(idText);
-    if (idText.trim() === '' || !Number.isInteger(id)) throw new AlsError(`--movie-id ${JSON.stringify(spec)}: not a movie id`);
-    const rating = ratingText === undefined ? scale.max : ratingOf(ratingText, `--movie-id ${JSON.stringify(spec)}`);
-    add(ratingText === undefined ? 'likes' : 'rates', resolveMovieId(index, checkpoint.itemIds, id), rating);
+    if (idText.trim() === '' || !Number.isInteger(id))
+      throw new AlsError(`--movie-id ${JSON.stringify(spec)}: not a movie id`);
+    const rating =
+      ratingText === undefined
+        ? scale.max
+        : ratingOf(ratingText, `--movie-id ${JSON.stringify(spec)}`);
+    add(
+      ratingText === undefined ? 'likes' : 'rates',
+      resolveMovieId(index, checkpoint.itemIds, id),
+      rating,
+    );
   }
   const entries = [...byItem.entries()].sort((a, b) => a[0] - b[0]);
   return {
     items: Int32Array.from(entries, ([item]) => item),
     values: Float32Array.from(entries, ([, v]) => v.rating),
     resolved,
-    ratings: entries.map(([item, v]) => ({ query: v.query, movieId: checkpoint.itemIds[item]!, title: display(item), rating: v.rating })),
+    ratings: entries.map(([item, v]) => ({
+      query: v.query,
+      movieId: checkpoint.itemIds[item]!,
+      title: display(item),
+      rating: v.rating,
+    })),
   };
 }
 
 /** The list of a new user described by titles, ratings and ids (folded in; the given movies left out). */
-export function recommendForNewUser(checkpoint: Checkpoint, user: NewUser, options: RecommendOptions = {}): RecommendResult {
+export function recommendForNewUser(
+  checkpoint: Checkpoint,
+  user: NewUser,
+  options: RecommendOptions = {},
+): RecommendResult {
   const given = resolveNewUser(checkpoint, user);
-  if (given.items.length === 0) throw new AlsError('say who to recommend for: at least one liked, disliked or rated movie');
+  if (given.items.length === 0)
+    throw new AlsError('say who to recommend for: at least one liked, disliked or rated movie');
   if (checkpoint.bayes) {
-    return bayesResult(checkpoint, { items: given.items, values: given.values }, given.items, options, {
-      kind: checkpoint.state.hyper.kind,
-      biasOnly: checkpoint.state.hyper.dim === 0,
-      user: null,
-      excluded: given.items.length,
-      resolved: given.resolved,
-      ratings: given.ratings,
-      minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
-    });
+    return bayesResult(
+      checkpoint,
+      { items: given.items, values: given.values },
+      given.items,
+      options,
+      {
+        kind: checkpoint.state.hyper.kind,
+        biasOnly: checkpoint.state.hyper.dim === 0,
+        user: null,
+        excluded: given.items.length,
+        resolved: given.resolved,
+        ratings: given.ratings,
+        minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
+      },
+    );
   }
   const folded = foldInUser(checkpoint.state, checkpoint.state.hyper, given.items, given.values);
   const rankBy = rankingOf(checkpoint, options.rankBy, 'taste');
@@ -216,7 +314,13 @@ export function recommendForNewUser(checkpoint: Checkpoint, user: NewUser, optio
     resolved: given.resolved,
     ratings: given.ratings,
     minRatings: options.minRatings ?? RUN_DEFAULTS.minRatings,
-    recommendations: listFor(checkpoint, { bias: folded.bias, factors: folded.factors }, given.items, rankBy, options),
+    recommendations: listFor(
+      checkpoint,
+      { bias: folded.bias, factors: folded.factors },
+      given.items,
+      rankBy,
+      options,
+    ),
   };
 }
 
@@ -246,12 +350,28 @@ export async function recommendForAllUsers(
   const { scale } = checkpoint.dataset;
   const startMs = performance.now();
   const eligible = eligibleMask(checkpoint.catalog, filterOf(checkpoint, options));
-  if (checkpoint.bayes && (options.rankBy === 'lower' || options.rankBy === 'upper' || options.rankBy === 'taste')) {
-    throw new AlsError(`--rank-by ${options.rankBy}: --all-users ranks a Bayesian checkpoint by its posterior-mean parameters only (--rank-by mean)`);
+  if (
+    checkpoint.bayes &&
+    (options.rankBy === 'lower' || options.rankBy === 'upper' || options.rankBy === 'taste')
+  ) {
+    throw new AlsError(
+      `--rank-by ${options.rankBy}: --all-users ranks a Bayesian checkpoint by its posterior-mean parameters only (--rank-by mean)`,
+    );
   }
-  const rankBy = rankingOf(checkpoint, checkpoint.bayes && options.rankBy === 'mean' ? 'rating' : options.rankBy, 'rating');
+  const rankBy = rankingOf(
+    checkpoint,
+    checkpoint.bayes && options.rankBy === 'mean' ? 'rating' : options.rankBy,
+    'rating',
+  );
   const n = options.top ?? RUN_DEFAULTS.top;
-  const lists = await recommendAllUsers(state, eligible, checkpoint.trainItemsByUser, n, rankBy, options.threads ?? availableParallelism());
+  const lists = await recommendAllUsers(
+    state,
+    eligible,
+    checkpoint.trainItemsByUser,
+    n,
+    rankBy,
+    options.threads ?? availableParallelism(),
+  );
   const scoringMs = performance.now() - startMs;
   const chunks: string[] = ['userId,rank,movieId,score\n'];
   const { offsets } = checkpoint.trainItemsByUser;
@@ -269,5 +389,13 @@ export async function recommendForAllUsers(
     chunks.push(block);
   }
   writeTextFileAtomic(out, chunks.join(''));
-  return { out, users, top: n, rankBy, numEligible: lists.numEligible, scoringMs, totalMs: performance.now() - startMs };
+  return {
+    out,
+    users,
+    top: n,
+    rankBy,
+    numEligible: lists.numEligible,
+    scoringMs,
+    totalMs: performance.now() - startMs,
+  };
 }

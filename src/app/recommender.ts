@@ -11,7 +11,14 @@
  * Users and movies are named by their MovieLens ids. Everything delegates to the app layer and
  * the core, so the lists are exactly those of `als recommend` / `als similar`.
  */
-import { clipToScale, eligibleMask, predictForUser, recommendForUser, storedUser, type RankBy } from '../core/recommend.js';
+import {
+  clipToScale,
+  eligibleMask,
+  predictForUser,
+  recommendForUser,
+  storedUser,
+  type RankBy,
+} from '../core/recommend.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import type { Checkpoint } from '../data/checkpoint.js';
 import { readAnyCheckpoint } from '../data/bayes-checkpoint.js';
@@ -21,7 +28,13 @@ import { RUN_DEFAULTS } from './defaults.js';
 import { filterOf, rowsOf, type ListingRow, type ListOptions } from './listing.js';
 import { recommendForNewUser, recommendForTrainingUser } from './recommend.js';
 import { similarMovies } from './similar.js';
-import { trainModel, writeRunFiles, type HyperparameterOverrides, type TrainEvents, type TrainResult } from './train.js';
+import {
+  trainModel,
+  writeRunFiles,
+  type HyperparameterOverrides,
+  type TrainEvents,
+  type TrainResult,
+} from './train.js';
 
 /** How to fit: hyperparameters (defaults: src/core/defaults.ts) and run settings. */
 export interface FitOptions extends HyperparameterOverrides {
@@ -54,13 +67,29 @@ export class Recommender {
   ) {}
 
   /** Trains on a data set (in memory; nothing is written until save). */
-  static async fit(dataset: Dataset, options: FitOptions = {}, events: TrainEvents = {}): Promise<Recommender> {
+  static async fit(
+    dataset: Dataset,
+    options: FitOptions = {},
+    events: TrainEvents = {},
+  ): Promise<Recommender> {
     const { epochs, split, seed, threads, kernel, earlyStopPatience, signal, ...hyper } = options;
     const result = await trainModel(
-      { dataset, hyper, epochs, split: split ?? 'none', seed, threads, kernel, earlyStopPatience, signal, write: false },
+      {
+        dataset,
+        hyper,
+        epochs,
+        split: split ?? 'none',
+        seed,
+        threads,
+        kernel,
+        earlyStopPatience,
+        signal,
+        write: false,
+      },
       events,
     );
-    if (result.checkpoint === null) throw new AlsError('the fit was stopped before its first epoch finished');
+    if (result.checkpoint === null)
+      throw new AlsError('the fit was stopped before its first epoch finished');
     return new Recommender(result.checkpoint, result);
   }
 
@@ -84,7 +113,10 @@ export class Recommender {
 
   private userIndex(userId: number): number {
     const index = this.checkpoint.userIds.indexOf(userId);
-    if (index < 0) throw new AlsError(`user ${userId} is not in the training data of ${this.checkpoint.dataset.name}`);
+    if (index < 0)
+      throw new AlsError(
+        `user ${userId} is not in the training data of ${this.checkpoint.dataset.name}`,
+      );
     return index;
   }
 
@@ -97,29 +129,51 @@ export class Recommender {
   /** The top movies for a training user. */
   recommend(userId: number, options: RecommendCallOptions = {}): ListingRow[] {
     const listOptions = { ...options, top: options.n ?? options.top ?? RUN_DEFAULTS.top };
-    if (options.filterSeen !== false) return recommendForTrainingUser(this.checkpoint, userId, listOptions).recommendations;
+    if (options.filterSeen !== false)
+      return recommendForTrainingUser(this.checkpoint, userId, listOptions).recommendations;
     const c = this.checkpoint;
     const rankBy = c.state.hyper.dim === 0 ? 'rating' : (options.rankBy ?? 'rating');
     const eligible = eligibleMask(c.catalog, filterOf(c, listOptions));
-    const list = recommendForUser(c.state, storedUser(c.state, this.userIndex(userId)), listOptions.top, eligible, [], rankBy);
+    const list = recommendForUser(
+      c.state,
+      storedUser(c.state, this.userIndex(userId)),
+      listOptions.top,
+      eligible,
+      [],
+      rankBy,
+    );
     return rowsOf(c, list, (score) => clipToScale(score, c.dataset.scale.min, c.dataset.scale.max));
   }
 
   /** The top movies for a new user who gave these ratings (folded in; the rated movies left out). */
-  recommendForRatings(ratings: readonly { movieId: number; rating: number }[], options: RecommendCallOptions = {}): ListingRow[] {
+  recommendForRatings(
+    ratings: readonly { movieId: number; rating: number }[],
+    options: RecommendCallOptions = {},
+  ): ListingRow[] {
     const movieIds = ratings.map((r) => `${r.movieId}=${r.rating}`);
-    return recommendForNewUser(this.checkpoint, { movieIds }, { ...options, top: options.n ?? options.top ?? RUN_DEFAULTS.top }).recommendations;
+    return recommendForNewUser(
+      this.checkpoint,
+      { movieIds },
+      { ...options, top: options.n ?? options.top ?? RUN_DEFAULTS.top },
+    ).recommendations;
   }
 
   /** The movies closest to one (cosine of the factors), by MovieLens id or title. */
   similarItems(movie: number | string, options: ListOptions & { n?: number } = {}): ListingRow[] {
     const query = typeof movie === 'number' ? { movieId: movie } : { title: movie };
-    return similarMovies(this.checkpoint, query, { ...options, top: options.n ?? options.top ?? RUN_DEFAULTS.top }).similar;
+    return similarMovies(this.checkpoint, query, {
+      ...options,
+      top: options.n ?? options.top ?? RUN_DEFAULTS.top,
+    }).similar;
   }
 
   /** The predicted rating r̂ = μ + b_u + c_i + u·v_i of a training user for a movie (not clipped). */
   predict(userId: number, movieId: number): number {
     const state = this.checkpoint.state;
-    return predictForUser(state, storedUser(state, this.userIndex(userId)), this.itemIndex(movieId));
+    return predictForUser(
+      state,
+      storedUser(state, this.userIndex(userId)),
+      this.itemIndex(movieId),
+    );
   }
 }

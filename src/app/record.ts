@@ -14,13 +14,20 @@ import type { EpochMetrics } from '../core/types.js';
 import type { Dataset } from '../data/types.js';
 import { dataHome as resolveDataHome } from '../data/home.js';
 import { AlsError } from '../errors.js';
-import { openRegistryOrWarn, registryPath, type Registry, type RunHandle } from '../registry/registry.js';
+import {
+  openRegistryOrWarn,
+  registryPath,
+  type Registry,
+  type RunHandle,
+} from '../registry/registry.js';
 import type { RecordContext } from './cv.js';
 import type { EvalReport } from './evaluate.js';
 import type { TrainEvents, TrainResult, TrainStart } from './train.js';
 
 /** The version of als, from package.json (two folders up from both src/app and dist/app). */
-export const TOOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export const TOOL_VERSION: string = (
+  createRequire(import.meta.url)('../../package.json') as { version: string }
+).version;
 
 export interface RecorderOptions {
   /** False: record nothing (`--no-record`); the registry is not even opened. */
@@ -83,7 +90,12 @@ export class Recorder {
 
   /** What cv and tune record their folds and trials with. */
   context(kernel: string): RecordContext {
-    return { registry: this.registry, commandLine: this.commandLine, toolVersion: TOOL_VERSION, kernel };
+    return {
+      registry: this.registry,
+      commandLine: this.commandLine,
+      toolVersion: TOOL_VERSION,
+      kernel,
+    };
   }
 
   /** The training recorded by `training` (one per recorder), finished by `trackTraining`. */
@@ -98,7 +110,10 @@ export class Recorder {
    * A training run recorded: `events` with the recording added (the run starts at onStart, each
    * epoch is kept), and `track`, which finishes the record when the run's promise settles.
    */
-  training(dataset: Dataset, events: TrainEvents): TrainEvents & { track: (run: Promise<TrainResult>) => Promise<TrainResult> } {
+  training(
+    dataset: Dataset,
+    events: TrainEvents,
+  ): TrainEvents & { track: (run: Promise<TrainResult>) => Promise<TrainResult> } {
     let handle: RunHandle | null = null;
     const recorded: TrainEvents & { track: (run: Promise<TrainResult>) => Promise<TrainResult> } = {
       ...events,
@@ -131,8 +146,12 @@ export class Recorder {
           if (h !== null) {
             const metrics = trainingMetrics(result);
             const epochs = result.history[result.history.length - 1]?.epoch;
-            if (result.stopReason === 'interrupted') this.safely(() => h.fail('interrupted', { metrics, epochs }));
-            else this.safely(() => h.finish({ metrics, epochs, checkpoint: result.out, wallMs: result.elapsedMs }));
+            if (result.stopReason === 'interrupted')
+              this.safely(() => h.fail('interrupted', { metrics, epochs }));
+            else
+              this.safely(() =>
+                h.finish({ metrics, epochs, checkpoint: result.out, wallMs: result.elapsedMs }),
+              );
           }
           return result;
         } catch (error) {
@@ -187,16 +206,26 @@ export class Recorder {
 }
 
 /** `events` recorded by `recorder` (unchanged without one): what `als train` wraps its events in. */
-export function recordTraining(recorder: Recorder | null, dataset: Dataset, events: TrainEvents): TrainEvents {
+export function recordTraining(
+  recorder: Recorder | null,
+  dataset: Dataset,
+  events: TrainEvents,
+): TrainEvents {
   return recorder ? recorder.training(dataset, events) : events;
 }
 
 /** The run's result, recorded as finished or failed by `recorder` (as it is without one). */
-export function recordResult(recorder: Recorder | null, run: Promise<TrainResult>): Promise<TrainResult> {
+export function recordResult(
+  recorder: Recorder | null,
+  run: Promise<TrainResult>,
+): Promise<TrainResult> {
   return recorder ? recorder.trackTraining(run) : run;
 }
 
 /** An evaluation's report, recorded by `recorder` (as it is without one). */
-export function recordEvaluation(recorder: Recorder | null, report: Promise<EvalReport>): Promise<EvalReport> {
+export function recordEvaluation(
+  recorder: Recorder | null,
+  report: Promise<EvalReport>,
+): Promise<EvalReport> {
   return recorder ? recorder.evaluation(report) : report;
 }

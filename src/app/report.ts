@@ -18,9 +18,20 @@ import { computeStats } from '../data/stats.js';
 import { buildTitleIndex, resolveTitle } from '../data/titles.js';
 import type { Dataset } from '../data/types.js';
 import { AlsError } from '../errors.js';
-import { buildReportContent, formatDuration, rankingMetricsTable, ratingMetricsTable } from '../report/content.js';
+import {
+  buildReportContent,
+  formatDuration,
+  rankingMetricsTable,
+  ratingMetricsTable,
+} from '../report/content.js';
 import { renderReportHtml, type Cell, type ReportTable } from '../report/html.js';
-import { checkOutputFolder, checkSameDataset, openDataset, type DataEvents, type DataSource } from './data.js';
+import {
+  checkOutputFolder,
+  checkSameDataset,
+  openDataset,
+  type DataEvents,
+  type DataSource,
+} from './data.js';
 import { evaluateBayesian } from './bayes-use.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { recommendForNewUser } from './recommend.js';
@@ -73,7 +84,10 @@ async function findDataset(
     if (options.data?.data !== undefined) {
       dataset = await openDataset(options.data, options.events);
     } else {
-      const candidates = [checkpoint.dataset.dir, path.join(dataHome(options.data?.dataHome), checkpoint.dataset.name)];
+      const candidates = [
+        checkpoint.dataset.dir,
+        path.join(dataHome(options.data?.dataHome), checkpoint.dataset.name),
+      ];
       const dir = candidates.find((candidate) => existsSync(candidate));
       if (dir === undefined) {
         return {
@@ -81,7 +95,11 @@ async function findDataset(
           note: `The data set ${checkpoint.dataset.name} was not found (looked in ${candidates.join(' and ')}); pass --data to include its summary, charts and the evaluation.`,
         };
       }
-      dataset = await loadDataset(dir, { dedupe: options.data?.dedupe, cache: options.data?.cache, warn });
+      dataset = await loadDataset(dir, {
+        dedupe: options.data?.dedupe,
+        cache: options.data?.cache,
+        warn,
+      });
     }
   }
   checkSameDataset(options.checkpointFile, checkpoint, dataset);
@@ -139,7 +157,11 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const loadStartMs = performance.now();
   const { dataset, note: datasetNote } = await findDataset(checkpoint, options);
   const stats = dataset ? computeStats(dataset) : null;
-  if (dataset && !options.dataset) timings.push(['Report: data load and statistics', formatDuration(performance.now() - loadStartMs)]);
+  if (dataset && !options.dataset)
+    timings.push([
+      'Report: data load and statistics',
+      formatDuration(performance.now() - loadStartMs),
+    ]);
 
   let evaluation: ReportTable[] = [];
   let evaluationNote: string | undefined;
@@ -147,7 +169,9 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     evaluationNote = datasetNote;
   } else {
     const evalStartMs = performance.now();
-    const split = makeSplit(dataset, checkpoint.split.spec, checkpoint.split.seed, { trainTimestamps: false });
+    const split = makeSplit(dataset, checkpoint.split.spec, checkpoint.split.seed, {
+      trainTimestamps: false,
+    });
     if (split.test.length === 0) {
       evaluationNote = `The split ${checkpoint.split.spec} holds out no ratings, so there is nothing to evaluate on.`;
     } else {
@@ -156,22 +180,34 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
         items: checkpoint.trainItemsByUser.items,
         itemCounts: checkpoint.itemTrainCounts,
       };
-      const bayes = checkpoint.bayes ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, true) : null;
+      const bayes = checkpoint.bayes
+        ? evaluateBayesian({ ...checkpoint, bayes: checkpoint.bayes }, split.test, true)
+        : null;
       const ratings = evaluateRatings(checkpoint.state, train, split.test, {
         genreOffsets: checkpoint.catalog.genreOffsets,
         ...(bayes ? { predictions: bayes.predictions } : {}),
       });
-      const rankingOptions = { k: options.k ?? RUN_DEFAULTS.k, maxUsers: options.maxUsers ?? RUN_DEFAULTS.maxRankingUsers };
+      const rankingOptions = {
+        k: options.k ?? RUN_DEFAULTS.k,
+        maxUsers: options.maxUsers ?? RUN_DEFAULTS.maxRankingUsers,
+      };
       // Every movie (what als eval reports by default), and the popularity floor of als recommend.
       const rankings = [0, RUN_DEFAULTS.minRatings].map((minItemRatings) =>
         evaluateRanking(checkpoint.state, train, split.test, { ...rankingOptions, minItemRatings }),
       );
-      evaluation = [ratingMetricsTable(ratings, checkpoint.state.hyper.kind), rankingMetricsTable(rankings)];
+      evaluation = [
+        ratingMetricsTable(ratings, checkpoint.state.hyper.kind),
+        rankingMetricsTable(rankings),
+      ];
       if (bayes) {
         evaluation.splice(1, 0, {
           caption: `Calibration: share of held-out ratings inside the central predictive intervals (average over ${bayes.summary.storedSamples} stored samples)`,
           columns: ['Central interval', 'Nominal', 'Measured'],
-          rows: bayes.summary.calibration.map((c) => [`${Math.round(c.level * 100)} %`, `${(c.level * 100).toFixed(1)} %`, `${(c.share * 100).toFixed(1)} %`]),
+          rows: bayes.summary.calibration.map((c) => [
+            `${Math.round(c.level * 100)} %`,
+            `${(c.level * 100).toFixed(1)} %`,
+            `${(c.share * 100).toFixed(1)} %`,
+          ]),
         });
       }
       evaluationNote = `Split ${checkpoint.split.spec} (seed ${checkpoint.split.seed}), re-created from the data set: ${split.report.testRatings.toLocaleString('en-US')} held-out ratings the model never saw.`;
@@ -184,7 +220,9 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     `A new user who rated only this movie (${checkpoint.dataset.scale.max} stars), folded in against the trained movies; movies with fewer than ${RUN_DEFAULTS.minRatings} training ratings are left out. Predicted ratings are clipped to the scale.`,
   ];
   if (checkpoint.state.hyper.kind === 'bias') {
-    recommendationNotes.push('A bias-only model has no taste factors: every new user gets the movies with the highest movie bias, whatever they liked.');
+    recommendationNotes.push(
+      'A bias-only model has no taste factors: every new user gets the movies with the highest movie bias, whatever they liked.',
+    );
   }
   if (liked.missing.length > 0) {
     recommendationNotes.push(
@@ -195,12 +233,22 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
 
   const settings: [string, Cell][] = [
     ['Seed', checkpoint.seed],
-    ['Split', `${checkpoint.split.spec}: ${checkpoint.split.trainRatings.toLocaleString('en-US')} train, ${checkpoint.split.testRatings.toLocaleString('en-US')} held out`],
+    [
+      'Split',
+      `${checkpoint.split.spec}: ${checkpoint.split.trainRatings.toLocaleString('en-US')} train, ${checkpoint.split.testRatings.toLocaleString('en-US')} held out`,
+    ],
     checkpoint.bayes
-      ? ['Chain', `${checkpoint.epochsDone} samples, burn-in ${checkpoint.bayes.burnIn}, thin ${checkpoint.bayes.thin}: ${checkpoint.bayes.run.storedSamples.length} stored samples`]
+      ? [
+          'Chain',
+          `${checkpoint.epochsDone} samples, burn-in ${checkpoint.bayes.burnIn}, thin ${checkpoint.bayes.thin}: ${checkpoint.bayes.run.storedSamples.length} stored samples`,
+        ]
       : ['Epochs behind the stored model', checkpoint.epochsDone],
   ];
-  if (checkpoint.bestEpoch !== null) settings.push(['Stored model', `epoch ${checkpoint.bestEpoch} (best validation RMSE, early stopping)`]);
+  if (checkpoint.bestEpoch !== null)
+    settings.push([
+      'Stored model',
+      `epoch ${checkpoint.bestEpoch} (best validation RMSE, early stopping)`,
+    ]);
   settings.push(['Kernel, threads', `${checkpoint.kernel}, ${checkpoint.threads}`]);
   settings.push(['Checkpoint written', checkpoint.createdAt]);
 
@@ -222,6 +270,9 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   });
   const html = renderReportHtml(content);
   writeTextFileAtomic(options.out, html);
-  return { out: options.out, bytes: Buffer.byteLength(html), elapsedMs: performance.now() - startedMs };
+  return {
+    out: options.out,
+    bytes: Buffer.byteLength(html),
+    elapsedMs: performance.now() - startedMs,
+  };
 }
-

@@ -6,7 +6,16 @@
 import { existsSync } from 'node:fs';
 import { dataHome as resolveDataHome } from '../data/home.js';
 import { AlsError, UsageError } from '../errors.js';
-import { openRegistry, registryPath, type Registry, type RunComparison, type RunDetail, type RunFilter, type RunKind, type RunSummary } from '../registry/registry.js';
+import {
+  openRegistry,
+  registryPath,
+  type Registry,
+  type RunComparison,
+  type RunDetail,
+  type RunFilter,
+  type RunKind,
+  type RunSummary,
+} from '../registry/registry.js';
 
 export interface RunsSource {
   dataHome?: string;
@@ -32,7 +41,11 @@ export interface RunsListing {
   runs: RunSummary[];
 }
 
-async function withRegistry<T>(source: RunsSource, empty: (file: string) => T, use: (registry: Registry) => T): Promise<T> {
+async function withRegistry<T>(
+  source: RunsSource,
+  empty: (file: string) => T,
+  use: (registry: Registry) => T,
+): Promise<T> {
   const file = source.file ?? registryPath(resolveDataHome(source.dataHome));
   if (!existsSync(file)) return empty(file);
   const registry = await openRegistry(file);
@@ -48,7 +61,9 @@ const BEST = /^(rmse|mae|loss|train_rmse|coverage|(precision|recall|ndcg|map)@\d
 /** The recorded runs, newest first (or best first by `best`). */
 export async function listRecordedRuns(query: RunsQuery = {}): Promise<RunsListing> {
   if (query.best !== undefined && !BEST.test(query.best)) {
-    throw new UsageError(`--best ${query.best}: not a recorded metric (rmse, mae, loss, train_rmse, coverage, precision@K, recall@K, ndcg@K, map@K)`);
+    throw new UsageError(
+      `--best ${query.best}: not a recorded metric (rmse, mae, loss, train_rmse, coverage, precision@K, recall@K, ndcg@K, map@K)`,
+    );
   }
   const kind: RunKind | undefined = query.command === 'tune' ? 'tune-trial' : query.command;
   const filter: RunFilter = {
@@ -84,7 +99,10 @@ export async function showRecordedRun(id: number, source: RunsSource = {}): Prom
 }
 
 /** Runs side by side: every setting and metric any of them has, marked where they differ. */
-export async function compareRecordedRuns(ids: number[], source: RunsSource = {}): Promise<RunComparison> {
+export async function compareRecordedRuns(
+  ids: number[],
+  source: RunsSource = {},
+): Promise<RunComparison> {
   if (ids.length < 2) throw new UsageError('runs compare: give at least two run ids');
   return withRegistry(
     source,

@@ -22,16 +22,37 @@ import { crossValidate, type CvProgress, type CvResult } from './cv.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import { coreTrainFold, type RankingOptions } from './fold-training.js';
 import type { Recorder } from './record.js';
-import { trainModel, type HyperparameterOverrides, type TrainEvents, type TrainResult } from './train.js';
-import { parseMetric, tune, tuneConfigurations, type TuneProgress, type TuneResult } from './tune.js';
-import { applyConfiguration, buildSpace, parseDimension, readSpaceFile, type Configuration, type Dimension, type SearchSpace } from './tune-space.js';
+import {
+  trainModel,
+  type HyperparameterOverrides,
+  type TrainEvents,
+  type TrainResult,
+} from './train.js';
+import {
+  parseMetric,
+  tune,
+  tuneConfigurations,
+  type TuneProgress,
+  type TuneResult,
+} from './tune.js';
+import {
+  applyConfiguration,
+  buildSpace,
+  parseDimension,
+  readSpaceFile,
+  type Configuration,
+  type Dimension,
+  type SearchSpace,
+} from './tune-space.js';
 
 /** The hyperparameters of a model: the kind's defaults with the given values set (as `als train` without --resume). */
 export function resolveHyperparameters(given: HyperparameterOverrides = {}): Hyperparameters {
   const kind: ModelKind = given.kind ?? DEFAULT_MODEL_KIND;
   const base = defaultHyperparameters(kind);
   if (given.dim === 0 && kind !== 'bias') {
-    throw new UsageError(`--dim: 0 is only for the bias model (--kind bias); the ${kind} model needs a positive dimension`);
+    throw new UsageError(
+      `--dim: 0 is only for the bias model (--kind bias); the ${kind} model needs a positive dimension`,
+    );
   }
   const hyper: Hyperparameters = {
     kind,
@@ -42,12 +63,18 @@ export function resolveHyperparameters(given: HyperparameterOverrides = {}): Hyp
     genreTau: given.genreTau ?? base.genreTau,
     weightedRegularization: given.weightedRegularization ?? base.weightedRegularization,
   };
-  hyper.weightedBiasRegularization = given.weightedBiasRegularization ?? base.weightedBiasRegularization ?? hyper.weightedRegularization;
+  hyper.weightedBiasRegularization =
+    given.weightedBiasRegularization ??
+    base.weightedBiasRegularization ??
+    hyper.weightedRegularization;
   hyper.weightExponent = given.weightExponent ?? base.weightExponent ?? 1;
   return hyper;
 }
 
-async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string) => void): Promise<KernelProvider> {
+async function chooseKernel(
+  name: 'ts' | 'wasm' | undefined,
+  note: (line: string) => void,
+): Promise<KernelProvider> {
   if (name !== undefined) {
     try {
       return await loadKernel(name);
@@ -58,7 +85,9 @@ async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string
   try {
     return await loadKernel('wasm');
   } catch (error) {
-    note(`wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`);
+    note(
+      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
+    );
     return loadKernel('ts');
   }
 }
@@ -71,7 +100,8 @@ export function parseConfiguration(text: string, where = '--config'): Configurat
   const config: Configuration = {};
   for (const part of parts) {
     const d = parseDimension(part, where);
-    if (d.type !== 'list' || d.values.length !== 1) throw new UsageError(`${here}: ${d.name} must have one value here, not a list or range`);
+    if (d.type !== 'list' || d.values.length !== 1)
+      throw new UsageError(`${here}: ${d.name} must have one value here, not a list or range`);
     if (d.name in config) throw new UsageError(`${here}: ${d.name} is given twice`);
     config[d.name] = d.values[0]!;
   }
@@ -83,13 +113,20 @@ export function describeModel(h: Hyperparameters): string {
   return h.kind === 'bias' ? 'bias' : `${h.kind} dim ${h.dim}`;
 }
 
-const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const quote = (s: string): string =>
+  /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The `als train` command that trains `hyper` as a tune or cv scored it: --kind, every
  * hyperparameter that differs from that kind's default, the epochs, split and seed.
  */
-export function trainCommand(options: { data?: string; hyper: Hyperparameters; epochs: number; split: string; seed: number }): string {
+export function trainCommand(options: {
+  data?: string;
+  hyper: Hyperparameters;
+  epochs: number;
+  split: string;
+  seed: number;
+}): string {
   const h = options.hyper;
   const d = defaultHyperparameters(h.kind);
   const args = ['als', 'train'];
@@ -100,12 +137,21 @@ export function trainCommand(options: { data?: string; hyper: Hyperparameters; e
   if (h.kind !== 'bias' && h.tau !== d.tau) args.push('--tau', String(h.tau));
   if (h.gamma !== d.gamma) args.push('--gamma', String(h.gamma));
   if (h.kind === 'genre' && h.genreTau !== d.genreTau) args.push('--genre-tau', String(h.genreTau));
-  if (h.weightedRegularization !== d.weightedRegularization) args.push(h.weightedRegularization ? '--weighted' : '--no-weighted');
+  if (h.weightedRegularization !== d.weightedRegularization)
+    args.push(h.weightedRegularization ? '--weighted' : '--no-weighted');
   const wb = h.weightedBiasRegularization ?? h.weightedRegularization;
   const dwb = d.weightedBiasRegularization ?? d.weightedRegularization;
   if (wb !== dwb) args.push(wb ? '--weighted-bias' : '--no-weighted-bias');
-  if ((h.weightExponent ?? 1) !== (d.weightExponent ?? 1)) args.push('--weight-exponent', String(h.weightExponent ?? 1));
-  args.push('--epochs', String(options.epochs), '--split', quote(options.split), '--seed', String(options.seed));
+  if ((h.weightExponent ?? 1) !== (d.weightExponent ?? 1))
+    args.push('--weight-exponent', String(h.weightExponent ?? 1));
+  args.push(
+    '--epochs',
+    String(options.epochs),
+    '--split',
+    quote(options.split),
+    '--seed',
+    String(options.seed),
+  );
   return args.join(' ');
 }
 
@@ -140,7 +186,8 @@ export async function runCrossValidation(request: CvRequest): Promise<CvRunResul
   const configurations = [{ label: describeModel(first), hyper: first, epochs }];
   for (const text of request.configs ?? []) {
     const hyper = applyConfiguration(first, parseConfiguration(text));
-    if (hyper.kind !== 'bias' && hyper.dim === 0) hyper.dim = defaultHyperparameters(hyper.kind).dim;
+    if (hyper.kind !== 'bias' && hyper.dim === 0)
+      hyper.dim = defaultHyperparameters(hyper.kind).dim;
     configurations.push({ label: text.trim(), hyper, epochs });
   }
   const seed = request.seed ?? RUN_DEFAULTS.seed;
@@ -200,14 +247,26 @@ export interface TuneRunResult extends TuneResult {
 }
 
 /** The search space of `--space` values and a space file, checked against the base model. */
-export function searchSpaceOf(space: string[], spaceFile: string | undefined, base: Hyperparameters): SearchSpace {
+export function searchSpaceOf(
+  space: string[],
+  spaceFile: string | undefined,
+  base: Hyperparameters,
+): SearchSpace {
   const dimensions: Dimension[] = space.map((s) => parseDimension(s));
   if (spaceFile !== undefined) dimensions.push(...readSpaceFile(spaceFile));
   const where = space.length > 0 ? '--space' : spaceFile !== undefined ? '--space-file' : '--space';
   const result = buildSpace(dimensions, where);
   if (!dimensions.some((d) => d.name === 'model')) {
-    const useless = base.kind === 'bias' ? dimensions.find((d) => d.name === 'dim' || d.name === 'tau' || d.name === 'genre-tau') : base.kind === 'latent' ? dimensions.find((d) => d.name === 'genre-tau') : undefined;
-    if (useless) throw new UsageError(`${where}: ${useless.name} has no effect on the ${base.kind} model (--kind ${base.kind})`);
+    const useless =
+      base.kind === 'bias'
+        ? dimensions.find((d) => d.name === 'dim' || d.name === 'tau' || d.name === 'genre-tau')
+        : base.kind === 'latent'
+          ? dimensions.find((d) => d.name === 'genre-tau')
+          : undefined;
+    if (useless)
+      throw new UsageError(
+        `${where}: ${useless.name} has no effect on the ${base.kind} model (--kind ${base.kind})`,
+      );
   }
   return result;
 }
@@ -218,7 +277,10 @@ export async function runTune(request: TuneRequest): Promise<TuneRunResult> {
   parseMetric(metric);
   const base = resolveHyperparameters(request.hyper);
   const space = searchSpaceOf(request.space ?? [], request.spaceFile, base);
-  const strategy = (request.strategy ?? 'random') === 'grid' ? { type: 'grid' as const, gridPoints: request.gridPoints ?? 5 } : { type: 'random' as const, trials: request.trials ?? 20 };
+  const strategy =
+    (request.strategy ?? 'random') === 'grid'
+      ? { type: 'grid' as const, gridPoints: request.gridPoints ?? 5 }
+      : { type: 'random' as const, trials: request.trials ?? 20 };
   const milestones = request.halving ?? [5, 15, 40];
   const halving = { milestones, reduction: request.reduction ?? 3, mode: 'sync' as const };
   checkHalvingOptions({ ...halving, direction: 'min' });
@@ -226,7 +288,10 @@ export async function runTune(request: TuneRequest): Promise<TuneRunResult> {
   const splitSpec = request.split ?? RUN_DEFAULTS.split;
   const outer = splitSpec === 'none' ? null : { spec: splitSpec, seed };
   const configurations = tuneConfigurations(space, strategy, seed);
-  if (configurations.length < 2) throw new UsageError('--space: the space has a single configuration, so there is nothing to choose between');
+  if (configurations.length < 2)
+    throw new UsageError(
+      '--space: the space has a single configuration, so there is nothing to choose between',
+    );
   const threads = request.threads ?? availableParallelism();
   const kernel = await chooseKernel(request.kernel, request.onNote ?? (() => {}));
   const result = await tune({
@@ -244,7 +309,13 @@ export async function runTune(request: TuneRequest): Promise<TuneRunResult> {
     record: request.recorder?.context(kernel.name) ?? null,
     onProgress: request.onProgress,
   });
-  const command = trainCommand({ data: request.dataArg, hyper: result.best.hyper, epochs: result.best.epochs, split: splitSpec, seed });
+  const command = trainCommand({
+    data: request.dataArg,
+    hyper: result.best.hyper,
+    epochs: result.best.epochs,
+    split: splitSpec,
+    seed,
+  });
   let refit: TrainResult | null = null;
   if (request.refit) {
     const events = request.refit.events ?? {};

@@ -20,7 +20,11 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from '../core/defaults.js';
+import {
+  DEFAULT_HYPERPARAMETERS,
+  DEFAULT_MODEL_KIND,
+  defaultHyperparameters,
+} from '../core/defaults.js';
 import { biasRidgeWeighted, type KernelProvider } from '../core/kernel.js';
 import { loadKernel } from '../core/kernels.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
@@ -99,7 +103,11 @@ export interface TrainEvents {
   /** After every epoch of this run. */
   onEpoch?: (metrics: EpochMetrics) => void;
   /** After every checkpoint write (`reason` says why it was written). */
-  onCheckpoint?: (written: { file: string; epoch: number; reason: 'every' | 'final' | 'interrupted' | 'diverged' }) => void;
+  onCheckpoint?: (written: {
+    file: string;
+    epoch: number;
+    reason: 'every' | 'final' | 'interrupted' | 'diverged';
+  }) => void;
   /** Things worth a line that do not stop the run (a kernel fallback, an ignored option). */
   onNote?: (message: string) => void;
 }
@@ -143,29 +151,44 @@ export function normaliseSplitSpec(spec: string): string {
 }
 
 /** Resolves hyperparameters and run settings: defaults, the checkpoint being resumed, explicit values. */
-function resolveSettings(request: TrainRequest, resumed: Checkpoint | null, out: string): RunSettings {
+function resolveSettings(
+  request: TrainRequest,
+  resumed: Checkpoint | null,
+  out: string,
+): RunSettings {
   const given = request.hyper ?? {};
   // Defaults depend on the model kind (the bias model uses a plain ridge γ = 3, see core/defaults).
   const kind: ModelKind = given.kind ?? resumed?.state.hyper.kind ?? DEFAULT_MODEL_KIND;
   const base: Hyperparameters = resumed ? { ...resumed.state.hyper } : defaultHyperparameters(kind);
   if (resumed) {
     if (given.kind !== undefined && given.kind !== resumed.state.hyper.kind) {
-      throw new UsageError(`--kind: the checkpoint holds a ${resumed.state.hyper.kind} model; --resume cannot change it`);
+      throw new UsageError(
+        `--kind: the checkpoint holds a ${resumed.state.hyper.kind} model; --resume cannot change it`,
+      );
     }
     if (given.dim !== undefined && kind !== 'bias' && given.dim !== resumed.state.hyper.dim) {
-      throw new UsageError(`--dim: the checkpoint has dim ${resumed.state.hyper.dim}; --resume cannot change it`);
+      throw new UsageError(
+        `--dim: the checkpoint has dim ${resumed.state.hyper.dim}; --resume cannot change it`,
+      );
     }
     if (request.seed !== undefined && request.seed !== resumed.seed) {
-      throw new UsageError(`--seed: the checkpoint was trained with seed ${resumed.seed}; --resume keeps it (it fixes the split)`);
+      throw new UsageError(
+        `--seed: the checkpoint was trained with seed ${resumed.seed}; --resume keeps it (it fixes the split)`,
+      );
     }
     if (request.split !== undefined && normaliseSplitSpec(request.split) !== resumed.split.spec) {
-      throw new UsageError(`--split: the checkpoint was trained on split ${resumed.split.spec}; --resume keeps it`);
+      throw new UsageError(
+        `--split: the checkpoint was trained on split ${resumed.split.spec}; --resume keeps it`,
+      );
     }
   }
   if (given.dim === 0 && kind !== 'bias') {
-    throw new UsageError(`--dim: 0 is only for the bias model (--kind bias); the ${kind} model needs a positive dimension`);
+    throw new UsageError(
+      `--dim: 0 is only for the bias model (--kind bias); the ${kind} model needs a positive dimension`,
+    );
   }
-  const dim = kind === 'bias' ? 0 : (given.dim ?? (base.dim > 0 ? base.dim : DEFAULT_HYPERPARAMETERS.dim));
+  const dim =
+    kind === 'bias' ? 0 : (given.dim ?? (base.dim > 0 ? base.dim : DEFAULT_HYPERPARAMETERS.dim));
   const hyper: Hyperparameters = {
     kind,
     dim,
@@ -178,13 +201,17 @@ function resolveSettings(request: TrainRequest, resumed: Checkpoint | null, out:
   // Recorded explicitly in the checkpoint. Unset in the base (an old checkpoint), γ followed τ's
   // weighting, and still does: `--no-weighted` on such a resume makes both plain.
   hyper.weightedBiasRegularization =
-    given.weightedBiasRegularization ?? base.weightedBiasRegularization ?? hyper.weightedRegularization;
+    given.weightedBiasRegularization ??
+    base.weightedBiasRegularization ??
+    hyper.weightedRegularization;
   // Unset in an old checkpoint's base: 1, the ALS-WR it was trained with.
   hyper.weightExponent = given.weightExponent ?? base.weightExponent ?? 1;
   return {
     hyper,
     seed: request.seed ?? resumed?.seed ?? RUN_DEFAULTS.seed,
-    splitSpec: resumed ? resumed.split.spec : normaliseSplitSpec(request.split ?? RUN_DEFAULTS.split),
+    splitSpec: resumed
+      ? resumed.split.spec
+      : normaliseSplitSpec(request.split ?? RUN_DEFAULTS.split),
     epochs: request.epochs ?? RUN_DEFAULTS.epochs,
     threads: request.threads ?? availableParallelism(),
     out,
@@ -194,12 +221,16 @@ function resolveSettings(request: TrainRequest, resumed: Checkpoint | null, out:
 /** Memory training may use: the machine's, or the cgroup limit when there is a lower one. */
 function availableMemoryBytes(): number {
   const total = totalmem();
-  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
+  const limit =
+    (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
   return limit > 0 && limit < total ? limit : total;
 }
 
 /** Picks the kernel: the one asked for, or wasm when it loads and ts otherwise. */
-async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string) => void): Promise<KernelProvider> {
+async function chooseKernel(
+  name: 'ts' | 'wasm' | undefined,
+  note: (line: string) => void,
+): Promise<KernelProvider> {
   if (name !== undefined) {
     try {
       return await loadKernel(name);
@@ -210,7 +241,9 @@ async function chooseKernel(name: 'ts' | 'wasm' | undefined, note: (line: string
   try {
     return await loadKernel('wasm');
   } catch (error) {
-    note(`wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`);
+    note(
+      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
+    );
     return loadKernel('ts');
   }
 }
@@ -250,7 +283,10 @@ function buildCheckpoint(
     itemIds: dataset.itemIds,
     catalog: dataset.catalog,
     itemTrainCounts,
-    trainItemsByUser: { offsets: byUser.offsets, items: byUser.indices.subarray(0, split.train.numRatings) },
+    trainItemsByUser: {
+      offsets: byUser.offsets,
+      items: byUser.indices.subarray(0, split.train.numRatings),
+    },
   };
 }
 
@@ -258,7 +294,9 @@ function buildCheckpoint(
 export function metricsCsv(metrics: EpochMetrics[]): string {
   const lines = ['epoch,loss,train_rmse,validation_rmse,elapsed_ms'];
   for (const m of metrics) {
-    lines.push(`${m.epoch},${m.loss},${m.trainRmse},${m.validationRmse ?? ''},${m.elapsedMs.toFixed(3)}`);
+    lines.push(
+      `${m.epoch},${m.loss},${m.trainRmse},${m.validationRmse ?? ''},${m.elapsedMs.toFixed(3)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -276,7 +314,9 @@ export function writeRunFiles(file: string, checkpoint: Checkpoint): void {
       writeTextFileAtomic(`${file}${suffix}`, text);
     } catch (error) {
       const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new AlsError(`saved ${saved.join(' and ')}, but not ${path.basename(file)}${suffix}: ${cause}`);
+      throw new AlsError(
+        `saved ${saved.join(' and ')}, but not ${path.basename(file)}${suffix}: ${cause}`,
+      );
     }
     saved.push(path.basename(`${file}${suffix}`));
   };
@@ -331,10 +371,18 @@ export class TrainingRun {
   async run(): Promise<TrainResult> {
     const { request } = this;
     const kindForPath = request.hyper?.kind ?? DEFAULT_MODEL_KIND;
-    const out = path.resolve(request.out ?? defaultCheckpointFile({ data: request.dataset.info.dir, dataHome: request.dataHome }, kindForPath));
+    const out = path.resolve(
+      request.out ??
+        defaultCheckpointFile(
+          { data: request.dataset.info.dir, dataHome: request.dataHome },
+          kindForPath,
+        ),
+    );
     if (request.write === false) {
       if (request.resume || request.checkpointEvery || request.report) {
-        throw new UsageError('resume, checkpointEvery and report need a checkpoint file (write: true)');
+        throw new UsageError(
+          'resume, checkpointEvery and report need a checkpoint file (write: true)',
+        );
       }
       return this.train(out, false);
     }
@@ -353,7 +401,9 @@ export class TrainingRun {
     const note = events.onNote ?? (() => {});
     const startedMs = performance.now();
     const dataset = request.dataset;
-    const resumed = request.resume ? readCheckpoint(out, { expectFingerprint: dataset.info.fingerprint }) : null;
+    const resumed = request.resume
+      ? readCheckpoint(out, { expectFingerprint: dataset.info.fingerprint })
+      : null;
     // Without an explicit `out` the file is named after the kind; a resumed model keeps its own.
     const settings = resolveSettings(request, resumed, out);
     const { hyper } = settings;
@@ -376,8 +426,22 @@ export class TrainingRun {
     const kernelName = size.kernel !== wanted ? size.kernel : request.kernel;
     let changed: { key: string; from: unknown; to: unknown }[] = [];
     if (resumed) {
-      const before: Hyperparameters = { ...resumed.state.hyper, weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper), weightExponent: resumed.state.hyper.weightExponent ?? 1 };
-      changed = (['lambda', 'tau', 'gamma', 'genreTau', 'weightedRegularization', 'weightedBiasRegularization', 'weightExponent'] as const)
+      const before: Hyperparameters = {
+        ...resumed.state.hyper,
+        weightedBiasRegularization: biasRidgeWeighted(resumed.state.hyper),
+        weightExponent: resumed.state.hyper.weightExponent ?? 1,
+      };
+      changed = (
+        [
+          'lambda',
+          'tau',
+          'gamma',
+          'genreTau',
+          'weightedRegularization',
+          'weightedBiasRegularization',
+          'weightExponent',
+        ] as const
+      )
         .filter((key) => hyper[key] !== before[key])
         .map((key) => ({ key, from: before[key], to: hyper[key] }));
     }
@@ -385,7 +449,9 @@ export class TrainingRun {
     const split = makeSplit(dataset, settings.splitSpec, settings.seed, { trainTimestamps: false });
     const report = split.report;
     if (report.trainRatings === 0) {
-      throw new AlsError(`split ${settings.splitSpec} leaves no training ratings (${report.testRatings} held out): nothing to train on`);
+      throw new AlsError(
+        `split ${settings.splitSpec} leaves no training ratings (${report.testRatings} held out): nothing to train on`,
+      );
     }
     const kernel = await chooseKernel(kernelName, note);
 
@@ -396,7 +462,11 @@ export class TrainingRun {
       trainer = await createTrainer({
         train: split.train,
         validation,
-        itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
+        itemGenres: {
+          offsets: catalog.genreOffsets,
+          ids: catalog.genreIds,
+          numGenres: catalog.genreNames.length,
+        },
         hyper,
         seed: settings.seed,
         threads: settings.threads,
@@ -410,17 +480,21 @@ export class TrainingRun {
     }
 
     // History: what the resumed checkpoint's model had been through, then this run's epochs.
-    const history: EpochMetrics[] = resumed ? resumed.metrics.filter((m) => m.epoch <= resumed.epochsDone) : [];
+    const history: EpochMetrics[] = resumed
+      ? resumed.metrics.filter((m) => m.epoch <= resumed.epochsDone)
+      : [];
     this.out = persist ? out : null;
     this.lastGood = resumed ? { state: resumed.state, epoch: resumed.epochsDone } : null;
     this.best = null;
     const patience = request.earlyStopPatience;
     if (resumed && patience !== undefined) {
       const last = history[history.length - 1];
-      if (last?.validationRmse != null) this.best = { state: resumed.state, epoch: resumed.epochsDone, rmse: last.validationRmse };
+      if (last?.validationRmse != null)
+        this.best = { state: resumed.state, epoch: resumed.epochsDone, rmse: last.validationRmse };
     }
     this.useEarlyStop = patience !== undefined && validation !== null;
-    if (patience !== undefined && validation === null) note('--early-stop ignored: the split holds nothing out');
+    if (patience !== undefined && validation === null)
+      note('--early-stop ignored: the split holds nothing out');
     this.snapshotOf = (which) => {
       const chosen = which === 'best' && this.best !== null ? this.best : this.lastGood;
       if (chosen === null) return null;
@@ -432,14 +506,22 @@ export class TrainingRun {
       });
     };
     const keep = (): Checkpoint | null => this.snapshotOf!(this.useEarlyStop ? 'best' : 'last');
-    const write = (checkpoint: Checkpoint, reason: 'every' | 'final' | 'interrupted' | 'diverged'): void => {
+    const write = (
+      checkpoint: Checkpoint,
+      reason: 'every' | 'final' | 'interrupted' | 'diverged',
+    ): void => {
       if (!persist) return;
       writeRunFiles(out, checkpoint);
       events.onCheckpoint?.({ file: out, epoch: checkpoint.epochsDone, reason });
     };
 
     events.onStart?.({
-      dataset: { name: dataset.info.name, numRatings: dataset.matrix.numRatings, numUsers: dataset.matrix.numUsers, numItems: dataset.matrix.numItems },
+      dataset: {
+        name: dataset.info.name,
+        numRatings: dataset.matrix.numRatings,
+        numUsers: dataset.matrix.numUsers,
+        numItems: dataset.matrix.numItems,
+      },
       split: report,
       hyper,
       seed: settings.seed,
@@ -483,17 +565,39 @@ export class TrainingRun {
         history.push(metrics);
         // One snapshot overwritten each epoch (a fresh copy per epoch stacks ~70 MB of garbage per
         // epoch at 32M ratings); the best epoch under early stopping keeps a buffer of its own.
-        const reusable = this.lastGood !== null && this.lastGood.state !== this.best?.state ? this.lastGood.state : undefined;
+        const reusable =
+          this.lastGood !== null && this.lastGood.state !== this.best?.state
+            ? this.lastGood.state
+            : undefined;
         this.lastGood = { state: trainer.state(reusable), epoch: metrics.epoch };
-        if (this.useEarlyStop && metrics.validationRmse !== null && (this.best === null || metrics.validationRmse < this.best.rmse)) {
-          const own = this.best !== null && this.best.state !== this.lastGood.state ? this.best.state : undefined;
-          this.best = { state: own ? copyModelInto(own, this.lastGood.state) : cloneModel(this.lastGood.state), epoch: metrics.epoch, rmse: metrics.validationRmse };
+        if (
+          this.useEarlyStop &&
+          metrics.validationRmse !== null &&
+          (this.best === null || metrics.validationRmse < this.best.rmse)
+        ) {
+          const own =
+            this.best !== null && this.best.state !== this.lastGood.state
+              ? this.best.state
+              : undefined;
+          this.best = {
+            state: own ? copyModelInto(own, this.lastGood.state) : cloneModel(this.lastGood.state),
+            epoch: metrics.epoch,
+            rmse: metrics.validationRmse,
+          };
         }
         events.onEpoch?.(metrics);
-        if (request.checkpointEvery && epochsRun % request.checkpointEvery === 0 && e + 1 < settings.epochs) {
+        if (
+          request.checkpointEvery &&
+          epochsRun % request.checkpointEvery === 0 &&
+          e + 1 < settings.epochs
+        ) {
           write(keep()!, 'every');
         }
-        if (this.useEarlyStop && this.best !== null && metrics.epoch - this.best.epoch >= patience!) {
+        if (
+          this.useEarlyStop &&
+          this.best !== null &&
+          metrics.epoch - this.best.epoch >= patience!
+        ) {
           stopReason = 'early-stop';
           stopMessage = `early stop: no better validation RMSE for ${patience} epochs`;
           break;
@@ -516,10 +620,17 @@ export class TrainingRun {
     }
     const trainMs = history.slice(history.length - epochsRun).reduce((s, m) => s + m.elapsedMs, 0);
     let best: EpochMetrics | null = null;
-    for (const m of history) if (m.validationRmse !== null && (best === null || m.validationRmse < best.validationRmse!)) best = m;
+    for (const m of history)
+      if (m.validationRmse !== null && (best === null || m.validationRmse < best.validationRmse!))
+        best = m;
     const reportResult =
       request.report && final !== null && stopReason !== 'interrupted'
-        ? await writeReport({ checkpointFile: out, out: reportPathFor(out), checkpoint: final, dataset })
+        ? await writeReport({
+            checkpointFile: out,
+            out: reportPathFor(out),
+            checkpoint: final,
+            dataset,
+          })
         : null;
     return {
       stopReason,

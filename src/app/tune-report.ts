@@ -22,7 +22,11 @@ export interface TuneReportOptions {
 }
 
 /** Mean score per (trial, rung) over the inner folds of the tune's finished trial runs. */
-export function tunePoints(runs: readonly RunSummary[], names: readonly string[], metric: string): TunePoint[] {
+export function tunePoints(
+  runs: readonly RunSummary[],
+  names: readonly string[],
+  metric: string,
+): TunePoint[] {
   const groups = new Map<string, RunSummary[]>();
   for (const run of runs) {
     const key = `${run.trial}:${run.rung}`;
@@ -43,7 +47,9 @@ export function tunePoints(runs: readonly RunSummary[], names: readonly string[]
   return points.sort((a, b) => a.trial - b.trial || a.epochs - b.epochs);
 }
 
-export async function writeTuneReport(options: TuneReportOptions): Promise<{ out: string; bytes: number; elapsedMs: number }> {
+export async function writeTuneReport(
+  options: TuneReportOptions,
+): Promise<{ out: string; bytes: number; elapsedMs: number }> {
   const t0 = performance.now();
   const file = options.file ?? registryPath(resolveDataHome(options.dataHome));
   checkOutputFolder(options.out);
@@ -51,26 +57,48 @@ export async function writeTuneReport(options: TuneReportOptions): Promise<{ out
   let tune, runs;
   try {
     tune = registry.getTune(options.tuneId);
-    if (tune === null) throw new UsageError(`--tune ${options.tuneId}: no such tune in ${file} (als runs --command tune lists the trials with their tune)`);
+    if (tune === null)
+      throw new UsageError(
+        `--tune ${options.tuneId}: no such tune in ${file} (als runs --command tune lists the trials with their tune)`,
+      );
     runs = registry.listRuns({ tuneId: options.tuneId, kind: 'tune-trial', status: 'finished' });
   } finally {
     registry.close();
   }
-  const spec = tune.spec as { metric: string; space: SearchSpace; innerFolds: string; outer: { spec: string } | null };
+  const spec = tune.spec as {
+    metric: string;
+    space: SearchSpace;
+    innerFolds: string;
+    outer: { spec: string } | null;
+  };
   const names = spec.space.dimensions.map((d) => d.name);
   const points = tunePoints(runs, names, spec.metric);
-  const result = tune.result as { bestFlags?: string; best?: { trial: number; score: number; epochs: number } } | null;
+  const result = tune.result as {
+    bestFlags?: string;
+    best?: { trial: number; score: number; epochs: number };
+  } | null;
   const table: ReportTable = {
     caption: `Trials (mean ${spec.metric} over the ${spec.innerFolds} inner folds)`,
     columns: ['trial', ...names, 'epochs', spec.metric],
-    rows: points.map((p) => [p.trial + 1, ...names.map((n) => String(p.configuration[n])), p.epochs, Number.isFinite(p.score) ? p.score.toFixed(4) : 'diverged']),
+    rows: points.map((p) => [
+      p.trial + 1,
+      ...names.map((n) => String(p.configuration[n])),
+      p.epochs,
+      Number.isFinite(p.score) ? p.score.toFixed(4) : 'diverged',
+    ]),
   };
   const charts =
     points.length === 0
       ? [{ caption: 'No finished trial', svg: null, note: 'The tune has no finished trial yet.' }]
       : [
-          { caption: `${spec.metric} against each hyperparameter (colour: epochs of the halving round)`, svg: await renderSvg(tuneScatterSpec(points, names, spec.metric)) },
-          { caption: 'Halving rounds: each trial’s score at the milestones it reached', svg: await renderSvg(tuneRoundsSpec(points, spec.metric)) },
+          {
+            caption: `${spec.metric} against each hyperparameter (colour: epochs of the halving round)`,
+            svg: await renderSvg(tuneScatterSpec(points, names, spec.metric)),
+          },
+          {
+            caption: 'Halving rounds: each trial’s score at the milestones it reached',
+            svg: await renderSvg(tuneRoundsSpec(points, spec.metric)),
+          },
         ];
   const html = renderReportHtml({
     title: `als tune ${tune.id}`,
@@ -80,7 +108,9 @@ export async function writeTuneReport(options: TuneReportOptions): Promise<{ out
         title: 'Search',
         paragraphs: [
           `Objective ${spec.metric}, scored by ${spec.innerFolds} folds ${spec.outer ? `inside the training part of ${spec.outer.spec}` : 'on every rating'}; space: ${names.join(', ')}.`,
-          result?.best ? `Best: trial ${result.best.trial + 1}, ${result.bestFlags}: ${spec.metric} ${result.best.score.toFixed(4)}.` : 'The tune has not finished.',
+          result?.best
+            ? `Best: trial ${result.best.trial + 1}, ${result.bestFlags}: ${spec.metric} ${result.best.score.toFixed(4)}.`
+            : 'The tune has not finished.',
         ],
         charts,
         tables: [table],

@@ -22,7 +22,10 @@ import { Random } from '../core/random.js';
 import type { Hyperparameters, ModelKind } from '../core/types.js';
 import { AlsError, UsageError } from '../errors.js';
 
-type Domain = { type: 'integer'; min: number } | { type: 'float'; min: number; exclusiveMin: boolean } | { type: 'choice'; values: readonly (string | boolean)[] };
+type Domain =
+  | { type: 'integer'; min: number }
+  | { type: 'float'; min: number; exclusiveMin: boolean }
+  | { type: 'choice'; values: readonly (string | boolean)[] };
 
 /** The hyperparameters a space may vary, with their domains; names as `als train` spells them. */
 export const TUNABLE: Readonly<Record<string, { field: keyof Hyperparameters; domain: Domain }>> = {
@@ -33,12 +36,24 @@ export const TUNABLE: Readonly<Record<string, { field: keyof Hyperparameters; do
   'genre-tau': { field: 'genreTau', domain: { type: 'float', min: 0, exclusiveMin: false } },
   model: { field: 'kind', domain: { type: 'choice', values: ['bias', 'latent', 'genre'] } },
   weighted: { field: 'weightedRegularization', domain: { type: 'choice', values: [true, false] } },
-  'weighted-bias': { field: 'weightedBiasRegularization', domain: { type: 'choice', values: [true, false] } },
-  'weight-exponent': { field: 'weightExponent', domain: { type: 'float', min: 0, exclusiveMin: false } },
+  'weighted-bias': {
+    field: 'weightedBiasRegularization',
+    domain: { type: 'choice', values: [true, false] },
+  },
+  'weight-exponent': {
+    field: 'weightExponent',
+    domain: { type: 'float', min: 0, exclusiveMin: false },
+  },
 };
 
 /** Other spellings accepted for a name (the write-up's symbols). */
-const ALIASES: Readonly<Record<string, string>> = { tau_g: 'genre-tau', taug: 'genre-tau', genreTau: 'genre-tau', kind: 'model', k: 'dim' };
+const ALIASES: Readonly<Record<string, string>> = {
+  tau_g: 'genre-tau',
+  taug: 'genre-tau',
+  genreTau: 'genre-tau',
+  kind: 'model',
+  k: 'dim',
+};
 
 export type Value = number | string | boolean;
 
@@ -55,17 +70,24 @@ export type Configuration = Record<string, Value>;
 
 function canonicalName(raw: string, where: string): string {
   const name = ALIASES[raw] ?? raw;
-  if (!(name in TUNABLE)) throw new UsageError(`${where}: unknown hyperparameter "${raw}" (tunable: ${Object.keys(TUNABLE).join(', ')})`);
+  if (!(name in TUNABLE))
+    throw new UsageError(
+      `${where}: unknown hyperparameter "${raw}" (tunable: ${Object.keys(TUNABLE).join(', ')})`,
+    );
   return name;
 }
 
 function checkNumber(name: string, x: number, where: string): void {
   const domain = TUNABLE[name]!.domain;
   if (domain.type === 'choice') return;
-  if (!Number.isFinite(x)) throw new UsageError(`${where}: ${name} value ${x} is not a finite number`);
-  if (domain.type === 'integer' && !Number.isInteger(x)) throw new UsageError(`${where}: ${name} must be an integer, got ${x}`);
+  if (!Number.isFinite(x))
+    throw new UsageError(`${where}: ${name} value ${x} is not a finite number`);
+  if (domain.type === 'integer' && !Number.isInteger(x))
+    throw new UsageError(`${where}: ${name} must be an integer, got ${x}`);
   if (x < domain.min || (domain.type === 'float' && domain.exclusiveMin && x === domain.min)) {
-    throw new UsageError(`${where}: ${name} must be ${domain.type === 'float' && domain.exclusiveMin ? '>' : '≥'} ${domain.min}, got ${x}`);
+    throw new UsageError(
+      `${where}: ${name} must be ${domain.type === 'float' && domain.exclusiveMin ? '>' : '≥'} ${domain.min}, got ${x}`,
+    );
   }
 }
 
@@ -75,23 +97,37 @@ function parseListValue(name: string, text: string, where: string): Value {
   if (t === '') throw new UsageError(`${where}: ${name} has an empty value in its list`);
   if (domain.type === 'choice') {
     const match = domain.values.find((v) => String(v) === t);
-    if (match === undefined) throw new UsageError(`${where}: ${name} must be one of ${domain.values.join(', ')}, got "${t}"`);
+    if (match === undefined)
+      throw new UsageError(
+        `${where}: ${name} must be one of ${domain.values.join(', ')}, got "${t}"`,
+      );
     return match;
   }
   const x = Number(t);
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new UsageError(`${where}: ${name} value "${t}" is not a number`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t))
+    throw new UsageError(`${where}: ${name} value "${t}" is not a number`);
   checkNumber(name, x, where);
   return x;
 }
 
-function makeRange(name: string, low: number, high: number, log: boolean, where: string): Dimension {
+function makeRange(
+  name: string,
+  low: number,
+  high: number,
+  log: boolean,
+  where: string,
+): Dimension {
   const domain = TUNABLE[name]!.domain;
-  if (domain.type === 'choice') throw new UsageError(`${where}: ${name} takes a list of values (${domain.values.join(', ')}), not a range`);
+  if (domain.type === 'choice')
+    throw new UsageError(
+      `${where}: ${name} takes a list of values (${domain.values.join(', ')}), not a range`,
+    );
   checkNumber(name, low, where);
   // An integer range's ends must be integers; the domain check of `high` is the same as `low`'s.
   checkNumber(name, high, where);
   if (low > high) throw new UsageError(`${where}: ${name} range ${low}..${high} has low > high`);
-  if (log && low <= 0) throw new UsageError(`${where}: ${name} log range needs low > 0, got ${low}`);
+  if (log && low <= 0)
+    throw new UsageError(`${where}: ${name} log range needs low > 0, got ${low}`);
   return { name, type: 'range', low, high, log, integer: domain.type === 'integer' };
 }
 
@@ -101,7 +137,8 @@ const RANGE = /^([^.]+|\d*\.\d+)\.\.(.+?)(?::(log))?$/;
 export function parseDimension(text: string, where = '--space'): Dimension {
   const here = `${where} '${text}'`;
   const eq = text.indexOf('=');
-  if (eq < 0) throw new UsageError(`${here}: expected name=values, e.g. dim=10,30,50 or tau=0.03..0.3:log`);
+  if (eq < 0)
+    throw new UsageError(`${here}: expected name=values, e.g. dim=10,30,50 or tau=0.03..0.3:log`);
   const name = canonicalName(text.slice(0, eq).trim(), here);
   const body = text.slice(eq + 1).trim();
   if (body === '') throw new UsageError(`${here}: ${name} has no values`);
@@ -110,13 +147,16 @@ export function parseDimension(text: string, where = '--space'): Dimension {
     const [lowText, highText] = [range[1]!, range[2]!];
     const low = Number(lowText);
     const high = Number(highText);
-    if (lowText.trim() === '' || highText.trim() === '' || Number.isNaN(low) || Number.isNaN(high)) throw new UsageError(`${here}: ${name} range must be low..high with numbers`);
+    if (lowText.trim() === '' || highText.trim() === '' || Number.isNaN(low) || Number.isNaN(high))
+      throw new UsageError(`${here}: ${name} range must be low..high with numbers`);
     return makeRange(name, low, high, range[3] === 'log', here);
   }
-  if (body.includes('..')) throw new UsageError(`${here}: ${name} range must be low..high or low..high:log`);
+  if (body.includes('..'))
+    throw new UsageError(`${here}: ${name} range must be low..high or low..high:log`);
   const values = body.split(',').map((v) => parseListValue(name, v, here));
   const distinct = [...new Set(values)];
-  if (distinct.length !== values.length) throw new UsageError(`${here}: ${name} lists a value twice`);
+  if (distinct.length !== values.length)
+    throw new UsageError(`${here}: ${name} lists a value twice`);
   return { name, type: 'list', values };
 }
 
@@ -138,7 +178,9 @@ export function readSpaceFile(file: string, text = readFileSync(file, 'utf8')): 
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AlsError(`${file}: ${issue.path.length ? `"${issue.path.join('.')}": ` : ''}${issue.message}`);
+    throw new AlsError(
+      `${file}: ${issue.path.length ? `"${issue.path.join('.')}": ` : ''}${issue.message}`,
+    );
   }
   return Object.entries(parsed.data).map(([rawName, spec]) => {
     const where = `${file}: "${rawName}"`;
@@ -153,7 +195,8 @@ export function readSpaceFile(file: string, text = readFileSync(file, 'utf8')): 
 
 /** Joins the dimensions of `--space` options and a file into one space; a name given twice is an error. */
 export function buildSpace(dimensions: Dimension[], where = '--space'): SearchSpace {
-  if (dimensions.length === 0) throw new UsageError(`${where}: the search space is empty (give e.g. --space dim=10,30,50)`);
+  if (dimensions.length === 0)
+    throw new UsageError(`${where}: the search space is empty (give e.g. --space dim=10,30,50)`);
   const seen = new Set<string>();
   for (const d of dimensions) {
     if (seen.has(d.name)) throw new UsageError(`${where}: ${d.name} is given twice`);
@@ -161,11 +204,18 @@ export function buildSpace(dimensions: Dimension[], where = '--space'): SearchSp
   }
   const model = dimensions.find((d) => d.name === 'model');
   if (model?.type === 'list' && model.values.every((v) => v === 'bias')) {
-    const factorOnly = dimensions.find((d) => d.name === 'dim' || d.name === 'tau' || d.name === 'genre-tau');
-    if (factorOnly) throw new UsageError(`${where}: ${factorOnly.name} has no effect on the bias model, the only model in the space`);
+    const factorOnly = dimensions.find(
+      (d) => d.name === 'dim' || d.name === 'tau' || d.name === 'genre-tau',
+    );
+    if (factorOnly)
+      throw new UsageError(
+        `${where}: ${factorOnly.name} has no effect on the bias model, the only model in the space`,
+      );
   }
   if (dimensions.every((d) => d.type === 'list' && d.values.length === 1)) {
-    throw new UsageError(`${where}: every dimension has a single value, so there is nothing to choose between`);
+    throw new UsageError(
+      `${where}: every dimension has a single value, so there is nothing to choose between`,
+    );
   }
   return { dimensions };
 }
@@ -177,7 +227,9 @@ function gridValues(d: Dimension, points: number): Value[] {
   const values: number[] = [];
   for (let j = 0; j < points; j++) {
     const t = j / (points - 1);
-    let x = d.log ? Math.exp(Math.log(d.low) + t * (Math.log(d.high) - Math.log(d.low))) : d.low + t * (d.high - d.low);
+    let x = d.log
+      ? Math.exp(Math.log(d.low) + t * (Math.log(d.high) - Math.log(d.low)))
+      : d.low + t * (d.high - d.low);
     x = d.integer ? Math.round(x) : Number(x.toPrecision(6));
     if (!values.includes(x)) values.push(x);
   }
@@ -201,16 +253,25 @@ function drawValue(d: Dimension, rng: Random): Value {
     // Half-integer padding gives each integer of [low, high] its share of the (log-)interval.
     const lo = d.low - 0.5;
     const hi = d.high + 0.5;
-    const x = d.log ? Math.exp(Math.log(Math.max(lo, 1e-9)) + u * (Math.log(hi) - Math.log(Math.max(lo, 1e-9)))) : lo + u * (hi - lo);
+    const x = d.log
+      ? Math.exp(Math.log(Math.max(lo, 1e-9)) + u * (Math.log(hi) - Math.log(Math.max(lo, 1e-9))))
+      : lo + u * (hi - lo);
     return Math.min(d.high, Math.max(d.low, Math.round(x)));
   }
-  const x = d.log ? Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low))) : d.low + u * (d.high - d.low);
+  const x = d.log
+    ? Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low)))
+    : d.low + u * (d.high - d.low);
   return Number(x.toPrecision(6));
 }
 
 /** `count` seeded random configurations, without repeats where the space allows. */
-export function randomConfigurations(space: SearchSpace, count: number, seed: number): Configuration[] {
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--trials must be a positive integer, got ${count}`);
+export function randomConfigurations(
+  space: SearchSpace,
+  count: number,
+  seed: number,
+): Configuration[] {
+  if (!Number.isInteger(count) || count < 1)
+    throw new UsageError(`--trials must be a positive integer, got ${count}`);
   const rng = new Random(seed);
   const seen = new Set<string>();
   const configs: Configuration[] = [];

@@ -25,10 +25,25 @@ import type { Dataset, Split } from '../data/types.js';
 import { lowerIsBetter } from '../registry/registry.js';
 import { HalvingScheduler, type HalvingOptions, type RungResult } from './asha.js';
 import { meanStd, type MeanStd, type RecordContext } from './cv.js';
-import { itemGenresOf, metricNames, scoreModel, type RankingOptions, type TrainFold } from './fold-training.js';
-import { applyConfiguration, configurationFlags, gridConfigurations, randomConfigurations, type Configuration, type SearchSpace } from './tune-space.js';
+import {
+  itemGenresOf,
+  metricNames,
+  scoreModel,
+  type RankingOptions,
+  type TrainFold,
+} from './fold-training.js';
+import {
+  applyConfiguration,
+  configurationFlags,
+  gridConfigurations,
+  randomConfigurations,
+  type Configuration,
+  type SearchSpace,
+} from './tune-space.js';
 
-export type TuneStrategy = { type: 'grid'; gridPoints?: number } | { type: 'random'; trials: number };
+export type TuneStrategy =
+  | { type: 'grid'; gridPoints?: number }
+  | { type: 'random'; trials: number };
 
 export interface TuneOptions {
   dataset: Dataset;
@@ -64,7 +79,14 @@ export type TuneProgress =
   | { type: 'start'; trials: number; folds: number; resumed: boolean; tuneId: number | null }
   | { type: 'job-start'; trial: number; rung: number; epochs: number; configuration: Configuration }
   | { type: 'fold-done'; trial: number; rung: number; fold: number; score: number; reused: boolean }
-  | { type: 'job-done'; trial: number; rung: number; epochs: number; score: number; reusedFolds: number };
+  | {
+      type: 'job-done';
+      trial: number;
+      rung: number;
+      epochs: number;
+      score: number;
+      reusedFolds: number;
+    };
 
 export interface TuneRung {
   rung: number;
@@ -91,7 +113,13 @@ export interface TuneResult {
   trials: TuneTrial[];
   /** Per rung, the trials scored there, best first. */
   rungs: RungResult[][];
-  best: { trial: number; configuration: Configuration; hyper: Hyperparameters; epochs: number; score: number };
+  best: {
+    trial: number;
+    configuration: Configuration;
+    hyper: Hyperparameters;
+    epochs: number;
+    score: number;
+  };
   /** The `als train` options that set the best configuration (the rest are the defaults). */
   bestFlags: string;
   /** (trial, fold, rung) trainings done now, and those taken from the registry. */
@@ -111,21 +139,34 @@ export function parseMetric(metric: string): { name: string; k: number } {
     return { name: metric, k };
   }
   if (metric === 'rmse' || metric === 'mae') return { name: metric, k: 10 };
-  throw new UsageError(`--metric ${metric}: not a metric als computes (rmse, mae, precision@K, recall@K, ndcg@K, map@K)`);
+  throw new UsageError(
+    `--metric ${metric}: not a metric als computes (rmse, mae, precision@K, recall@K, ndcg@K, map@K)`,
+  );
 }
 
 /**
  * The folds of a nested selection: the outer split's training ratings dealt into inner folds;
  * the outer held-out ratings are in no fold (foldOf −1), so no inner train or test part has one.
  */
-export function nestedFolds(dataset: Dataset, outer: { spec: string; seed: number } | null, innerFolds: string, seed: number): { folds: Folds; outerTrain: Uint8Array | null } {
+export function nestedFolds(
+  dataset: Dataset,
+  outer: { spec: string; seed: number } | null,
+  innerFolds: string,
+  seed: number,
+): { folds: Folds; outerTrain: Uint8Array | null } {
   const outerTrain = outer === null ? null : splitMask(dataset, outer.spec, outer.seed);
   return { folds: makeFolds(dataset, innerFolds, seed, outerTrain ?? undefined), outerTrain };
 }
 
 /** The trials' configurations: what the strategy draws from the space. */
-export function tuneConfigurations(space: SearchSpace, strategy: TuneStrategy, seed: number): Configuration[] {
-  return strategy.type === 'grid' ? gridConfigurations(space, strategy.gridPoints) : randomConfigurations(space, strategy.trials, seed);
+export function tuneConfigurations(
+  space: SearchSpace,
+  strategy: TuneStrategy,
+  seed: number,
+): Configuration[] {
+  return strategy.type === 'grid'
+    ? gridConfigurations(space, strategy.gridPoints)
+    : randomConfigurations(space, strategy.trials, seed);
 }
 
 export async function tune(options: TuneOptions): Promise<TuneResult> {
@@ -135,7 +176,12 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const ranking: RankingOptions = { ...options.ranking, k: rankingK };
   const direction = lowerIsBetter(options.metric) ? 'min' : 'max';
   const configurations = tuneConfigurations(options.space, options.strategy, options.seed);
-  const trials: TuneTrial[] = configurations.map((configuration, trial) => ({ trial, configuration, hyper: applyConfiguration(options.base, configuration), rungs: [] }));
+  const trials: TuneTrial[] = configurations.map((configuration, trial) => ({
+    trial,
+    configuration,
+    hyper: applyConfiguration(options.base, configuration),
+    rungs: [],
+  }));
   const scheduler = new HalvingScheduler(trials.length, { ...options.halving, direction });
   const { folds } = nestedFolds(dataset, options.outer, options.innerFolds, options.seed);
   const milestones = options.halving.milestones;
@@ -158,11 +204,21 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const tuneId = opened?.tune.id ?? null;
   const done = new Map<string, Record<string, number>>();
   if (record && tuneId !== null) {
-    for (const run of record.registry.listRuns({ tuneId, kind: 'tune-trial', status: 'finished' })) {
+    for (const run of record.registry.listRuns({
+      tuneId,
+      kind: 'tune-trial',
+      status: 'finished',
+    })) {
       done.set(`${run.trial}:${run.rung}:${run.fold}`, run.metrics);
     }
   }
-  options.onProgress?.({ type: 'start', trials: trials.length, folds: folds.k, resumed: opened?.resumed ?? false, tuneId });
+  options.onProgress?.({
+    type: 'start',
+    trials: trials.length,
+    folds: folds.k,
+    resumed: opened?.resumed ?? false,
+    tuneId,
+  });
 
   const genres = itemGenresOf(dataset);
   // Inner splits are built once (each is about the size of the data set's matrix).
@@ -171,7 +227,12 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const models = new Map<string, { state: ModelState; epochsDone: number }>();
   const budget = options.keptModelBytes ?? 512 * 1024 * 1024;
   let keptBytes = 0;
-  const modelBytes = (s: ModelState): number => s.userFactors.byteLength + s.itemFactors.byteLength + s.userBias.byteLength + s.itemBias.byteLength + s.genreFactors.byteLength;
+  const modelBytes = (s: ModelState): number =>
+    s.userFactors.byteLength +
+    s.itemFactors.byteLength +
+    s.userBias.byteLength +
+    s.itemBias.byteLength +
+    s.genreFactors.byteLength;
   const forget = (key: string): void => {
     const kept = models.get(key);
     if (kept === undefined) return;
@@ -188,7 +249,12 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   let reusedFolds = 0;
   let epochsTrained = 0;
 
-  const runFold = async (trial: TuneTrial, rung: number, epochs: number, f: number): Promise<{ metrics: Record<string, number>; reused: boolean }> => {
+  const runFold = async (
+    trial: TuneTrial,
+    rung: number,
+    epochs: number,
+    f: number,
+  ): Promise<{ metrics: Record<string, number>; reused: boolean }> => {
     const reusedMetrics = done.get(`${trial.trial}:${rung}:${f}`);
     if (reusedMetrics !== undefined) {
       reusedFolds++;
@@ -251,7 +317,13 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   try {
     for (let job = scheduler.next(); job !== null; job = scheduler.next()) {
       const trial = trials[job.trial]!;
-      options.onProgress?.({ type: 'job-start', trial: job.trial, rung: job.rung, epochs: job.epochs, configuration: trial.configuration });
+      options.onProgress?.({
+        type: 'job-start',
+        trial: job.trial,
+        rung: job.rung,
+        epochs: job.epochs,
+        configuration: trial.configuration,
+      });
       const perFold: Array<Record<string, number>> = new Array(folds.k);
       let reusedHere = 0;
       let next = 0;
@@ -262,24 +334,46 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
           const { metrics, reused } = await runFold(trial, rung, epochs, f);
           perFold[f] = metrics;
           if (reused) reusedHere++;
-          options.onProgress?.({ type: 'fold-done', trial: trialIndex, rung, fold: f, score: metrics[options.metric] ?? Number.NaN, reused });
+          options.onProgress?.({
+            type: 'fold-done',
+            trial: trialIndex,
+            rung,
+            fold: f,
+            score: metrics[options.metric] ?? Number.NaN,
+            reused,
+          });
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, folds.k)) }, lane));
+      await Promise.all(
+        Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, folds.k)) }, lane),
+      );
       const names = metricNames(rankingK);
-      const metrics = Object.fromEntries(names.map((n) => [n, meanStd(perFold.map((m) => m[n] ?? Number.NaN))]));
+      const metrics = Object.fromEntries(
+        names.map((n) => [n, meanStd(perFold.map((m) => m[n] ?? Number.NaN))]),
+      );
       const score = metrics[options.metric]!.mean;
       trial.rungs.push({ rung, epochs, score, metrics });
       scheduler.report(trialIndex, rung, score);
-      options.onProgress?.({ type: 'job-done', trial: trialIndex, rung, epochs, score, reusedFolds: reusedHere });
+      options.onProgress?.({
+        type: 'job-done',
+        trial: trialIndex,
+        rung,
+        epochs,
+        score,
+        reusedFolds: reusedHere,
+      });
     }
   } catch (error) {
-    if (record && tuneId !== null) record.registry.finishTune(tuneId, { error: (error as Error).message }, 'failed');
+    if (record && tuneId !== null)
+      record.registry.finishTune(tuneId, { error: (error as Error).message }, 'failed');
     throw error;
   }
 
   const top = scheduler.best();
-  if (top === null || Number.isNaN(top.score)) throw new UsageError(`--metric ${options.metric}: no trial produced a score (every configuration diverged?)`);
+  if (top === null || Number.isNaN(top.score))
+    throw new UsageError(
+      `--metric ${options.metric}: no trial produced a score (every configuration diverged?)`,
+    );
   const bestTrial = trials[top.trial]!;
   const result: TuneResult = {
     tuneId,
@@ -289,7 +383,13 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     folds: { spec: folds.spec, seed: folds.seed, k: folds.k, outer: options.outer },
     trials,
     rungs: scheduler.rungs(),
-    best: { trial: top.trial, configuration: bestTrial.configuration, hyper: bestTrial.hyper, epochs: milestones[top.rung]!, score: top.score },
+    best: {
+      trial: top.trial,
+      configuration: bestTrial.configuration,
+      hyper: bestTrial.hyper,
+      epochs: milestones[top.rung]!,
+      score: top.score,
+    },
     bestFlags: `${configurationFlags(bestTrial.configuration)} --epochs ${milestones[top.rung]!}`,
     trainedFolds,
     reusedFolds,
@@ -297,7 +397,11 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     elapsedMs: performance.now() - t0,
   };
   if (record && tuneId !== null) {
-    record.registry.finishTune(tuneId, { best: result.best, bestFlags: result.bestFlags, rungs: result.rungs });
+    record.registry.finishTune(tuneId, {
+      best: result.best,
+      bestFlags: result.bestFlags,
+      rungs: result.rungs,
+    });
   }
   return result;
 }
@@ -326,6 +430,13 @@ export async function scoreOnHeldOut(options: {
     epochs: options.epochs,
     threads: options.threads,
   });
-  if (trained.diverged) return Object.fromEntries(metricNames(options.ranking?.k).map((n) => [n, Number.NaN]));
-  return scoreModel(trained.state, options.split.train, options.split.test, options.dataset, options.ranking);
+  if (trained.diverged)
+    return Object.fromEntries(metricNames(options.ranking?.k).map((n) => [n, Number.NaN]));
+  return scoreModel(
+    trained.state,
+    options.split.train,
+    options.split.test,
+    options.dataset,
+    options.ranking,
+  );
 }

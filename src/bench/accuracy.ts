@@ -20,7 +20,14 @@ import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
 import type { Dataset, Split } from '../data/types.js';
 import path from 'node:path';
-import { benchCommand, benchDataHome, dataHomeOption, listOf, oneOf, positiveInteger } from './options.js';
+import {
+  benchCommand,
+  benchDataHome,
+  dataHomeOption,
+  listOf,
+  oneOf,
+  positiveInteger,
+} from './options.js';
 
 interface Config {
   label: string;
@@ -29,14 +36,33 @@ interface Config {
   isDefault?: boolean;
 }
 
-const program = benchCommand('accuracy', 'held-out RMSE of the three models on the reference splits, over a small regularisation grid')
+const program = benchCommand(
+  'accuracy',
+  'held-out RMSE of the three models on the reference splits, over a small regularisation grid',
+)
   .option('--epochs <n>', 'epochs per run (the bias model: at most 10)', positiveInteger, 25)
-  .option('--threads <n>', 'trainer threads', positiveInteger, Math.min(2, os.availableParallelism()))
+  .option(
+    '--threads <n>',
+    'trainer threads',
+    positiveInteger,
+    Math.min(2, os.availableParallelism()),
+  )
   .option('--dim <k>', 'latent dimension', positiveInteger, 30)
   .option('--quick', 'a smaller grid and no ml100k:u2', false)
-  .option('--configs <list>', 'replace the grid: kind:τ:γ[:τ_g] items, kind plain|wr|wrc, or default (e.g. plain:10:1,wr:0.1:0.1,default)')
-  .addOption(new Option('--models <kinds>', 'comma-separated model kinds').argParser(listOf(oneOf(MODEL_KINDS))).default([...MODEL_KINDS], MODEL_KINDS.join(',')))
-  .option('--cases <splits>', 'only these splits (comma-separated; cold-items:0.1 only on request)', listOf(String))
+  .option(
+    '--configs <list>',
+    'replace the grid: kind:τ:γ[:τ_g] items, kind plain|wr|wrc, or default (e.g. plain:10:1,wr:0.1:0.1,default)',
+  )
+  .addOption(
+    new Option('--models <kinds>', 'comma-separated model kinds')
+      .argParser(listOf(oneOf(MODEL_KINDS)))
+      .default([...MODEL_KINDS], MODEL_KINDS.join(',')),
+  )
+  .option(
+    '--cases <splits>',
+    'only these splits (comma-separated; cold-items:0.1 only on request)',
+    listOf(String),
+  )
   .option('--no-cold', 'skip the cold-start table')
   .addOption(dataHomeOption())
   .parse();
@@ -65,7 +91,14 @@ const weighted = (tau: number, gamma: number, genreTau: number): Config => ({
 /** ALS-WR on the factors only: τ count-scaled, the bias ridge γ constant (weightedBiasRegularization false). */
 const weightedFactors = (tau: number, gamma: number, genreTau: number): Config => ({
   label: `ALS-WR τ only λ=1 τ=${tau} γ=${gamma} constant τ_g=${genreTau}`,
-  hyper: { lambda: 1, tau, gamma, genreTau, weightedRegularization: true, weightedBiasRegularization: false },
+  hyper: {
+    lambda: 1,
+    tau,
+    gamma,
+    genreTau,
+    weightedRegularization: true,
+    weightedBiasRegularization: false,
+  },
 });
 const { kind: _k, dim: _d, ...defaultHyper } = DEFAULT_HYPERPARAMETERS;
 /**
@@ -75,13 +108,26 @@ const { kind: _k, dim: _d, ...defaultHyper } = DEFAULT_HYPERPARAMETERS;
 const parseConfigs = (text: string): Config[] =>
   text.split(',').map((item) => {
     const [kind, ...numbers] = item.split(':');
-    if (kind === 'default' && numbers.length === 0) return { label: defaultLabel, hyper: defaultHyper, isDefault: true };
+    if (kind === 'default' && numbers.length === 0)
+      return { label: defaultLabel, hyper: defaultHyper, isDefault: true };
     const [tau, gamma, genreTau = 1] = numbers.map(Number);
     const known = kind === 'plain' || kind === 'wr' || kind === 'wrc';
-    if (!known || numbers.length < 2 || numbers.length > 3 || !numbers.every((n) => n.trim() !== '' && Number(n) >= 0)) {
-      program.error(`error: option '--configs <list>' item ${JSON.stringify(item)} is invalid. expected kind:τ:γ[:τ_g] (kind plain, wr or wrc; numbers ≥ 0) or default`);
+    if (
+      !known ||
+      numbers.length < 2 ||
+      numbers.length > 3 ||
+      !numbers.every((n) => n.trim() !== '' && Number(n) >= 0)
+    ) {
+      program.error(
+        `error: option '--configs <list>' item ${JSON.stringify(item)} is invalid. expected kind:τ:γ[:τ_g] (kind plain, wr or wrc; numbers ≥ 0) or default`,
+      );
     }
-    if (kind === 'plain') return { ...plain(gamma!), label: `plain λ=1 τ=${tau} γ=${gamma}`, hyper: { ...plain(gamma!).hyper, tau: tau! } };
+    if (kind === 'plain')
+      return {
+        ...plain(gamma!),
+        label: `plain λ=1 τ=${tau} γ=${gamma}`,
+        hyper: { ...plain(gamma!).hyper, tau: tau! },
+      };
     if (kind === 'wr') return weighted(tau!, gamma!, genreTau);
     return weightedFactors(tau!, gamma!, genreTau);
   });
@@ -92,15 +138,32 @@ const configs: Config[] =
     ? parseConfigs(options.configs)
     : quick
       ? [plain(10), { label: defaultLabel, hyper: defaultHyper, isDefault: true }]
-      : [plain(1), plain(10), weighted(0.05, 0.05, 100), weighted(0.2, 0.2, 100), { label: defaultLabel, hyper: defaultHyper, isDefault: true }];
+      : [
+          plain(1),
+          plain(10),
+          weighted(0.05, 0.05, 100),
+          weighted(0.2, 0.2, 100),
+          { label: defaultLabel, hyper: defaultHyper, isDefault: true },
+        ];
 
-async function run(dataset: Dataset, split: Split, kind: ModelKind, config: Config): Promise<{ last: number; best: number; bestEpoch: number; msPerEpoch: number }> {
+async function run(
+  dataset: Dataset,
+  split: Split,
+  kind: ModelKind,
+  config: Config,
+): Promise<{ last: number; best: number; bestEpoch: number; msPerEpoch: number }> {
   const catalog = dataset.catalog;
   const trainer = await createTrainer({
     train: split.train,
     validation: split.test,
-    itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
-    hyper: config.isDefault ? { ...defaultHyperparameters(kind), dim: kind === 'bias' ? 0 : dim } : { kind, dim: kind === 'bias' ? 0 : dim, ...config.hyper },
+    itemGenres: {
+      offsets: catalog.genreOffsets,
+      ids: catalog.genreIds,
+      numGenres: catalog.genreNames.length,
+    },
+    hyper: config.isDefault
+      ? { ...defaultHyperparameters(kind), dim: kind === 'bias' ? 0 : dim }
+      : { kind, dim: kind === 'bias' ? 0 : dim, ...config.hyper },
     seed: 1,
     threads,
     kernel: tsKernel,
@@ -133,19 +196,35 @@ const cases: Array<{ data: string; split: string }> = [
 if (!quick) cases.push({ data: 'ml-100k', split: 'ml100k:u2' });
 const only = options.cases ?? null;
 // Only on request (`--cases cold-items:0.1`): the grid on the cold-start split.
-const selected = only === null ? cases : [...cases, { data: 'ml-latest-small', split: 'cold-items:0.1' }].filter((c) => only.includes(c.split));
+const selected =
+  only === null
+    ? cases
+    : [...cases, { data: 'ml-latest-small', split: 'cold-items:0.1' }].filter((c) =>
+        only.includes(c.split),
+      );
 
-console.log(`dim ${dim}, ${epochs} epochs (bias model: ${Math.min(epochs, 10)}), ${threads} threads, seed 1, ts kernel`);
-console.log('| data | split | model | regularisation | RMSE last epoch | best RMSE (epoch) | ms/epoch |');
+console.log(
+  `dim ${dim}, ${epochs} epochs (bias model: ${Math.min(epochs, 10)}), ${threads} threads, seed 1, ts kernel`,
+);
+console.log(
+  '| data | split | model | regularisation | RMSE last epoch | best RMSE (epoch) | ms/epoch |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const c of selected) {
   const dataset = await loadDataset(path.join(home, c.data));
   const split = makeSplit(dataset, c.split, 1);
   for (const kind of models) {
     for (const config of configs) {
-      if (kind === 'bias' && biasRidgeWeighted(config.hyper) && config.hyper.tau !== config.hyper.gamma) continue;
+      if (
+        kind === 'bias' &&
+        biasRidgeWeighted(config.hyper) &&
+        config.hyper.tau !== config.hyper.gamma
+      )
+        continue;
       const r = await run(dataset, split, kind, config);
-      console.log(`| ${c.data} | ${c.split} | ${kind} | ${config.label} | ${r.last.toFixed(4)} | ${r.best.toFixed(4)} (${r.bestEpoch}) | ${r.msPerEpoch.toFixed(0)} |`);
+      console.log(
+        `| ${c.data} | ${c.split} | ${kind} | ${config.label} | ${r.last.toFixed(4)} | ${r.best.toFixed(4)} (${r.bestEpoch}) | ${r.msPerEpoch.toFixed(0)} |`,
+      );
     }
   }
 }
@@ -154,9 +233,15 @@ for (const c of selected) {
 if (options.cold) {
   const dataset = await loadDataset(path.join(home, 'ml-latest-small'));
   const split = makeSplit(dataset, 'cold-items:0.1', 1);
-  console.log(`\ncold-items:0.1 on ml-latest-small (all test movies unseen in training): ${split.test.length} test ratings`);
+  console.log(
+    `\ncold-items:0.1 on ml-latest-small (all test movies unseen in training): ${split.test.length} test ratings`,
+  );
   for (const kind of ['bias', 'latent', 'genre'] as const) {
-    const r = await run(dataset, split, kind, { label: defaultLabel, hyper: defaultHyper, isDefault: true });
+    const r = await run(dataset, split, kind, {
+      label: defaultLabel,
+      hyper: defaultHyper,
+      isDefault: true,
+    });
     console.log(`${kind.padEnd(6)} RMSE ${r.last.toFixed(4)}`);
   }
 }

@@ -14,31 +14,59 @@ import { loadKernel, type KernelName } from '../core/kernels.js';
 import { createTrainer } from '../core/trainer.js';
 import { MODEL_KINDS, type ModelKind } from '../core/types.js';
 import { loadDataset } from '../data/load.js';
-import { benchCommand, benchDataHome, dataHomeOption, dataFolder, listOf, positiveInteger } from './options.js';
+import {
+  benchCommand,
+  benchDataHome,
+  dataHomeOption,
+  dataFolder,
+  listOf,
+  positiveInteger,
+} from './options.js';
 
-const options = benchCommand('epoch-time', 'time per ALS epoch (updates only) for each thread count')
+const options = benchCommand(
+  'epoch-time',
+  'time per ALS epoch (updates only) for each thread count',
+)
   .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
   .addOption(dataHomeOption())
   .option('--dim <k>', 'latent dimension', positiveInteger, 30)
   .option('--epochs <n>', 'timed epochs after the warm-up epoch', positiveInteger, 10)
   .addOption(new Option('--model <kind>', 'model kind').choices(MODEL_KINDS).default('latent'))
   .addOption(new Option('--kernel <name>', 'kernel').choices(['ts', 'wasm'] as const).default('ts'))
-  .addOption(new Option('--threads <list>', 'comma-separated thread counts').argParser(listOf(positiveInteger)).default([1, 2], '1,2'))
+  .addOption(
+    new Option('--threads <list>', 'comma-separated thread counts')
+      .argParser(listOf(positiveInteger))
+      .default([1, 2], '1,2'),
+  )
   .parse()
-  .opts<{ data: string; dataHome?: string; dim: number; epochs: number; model: ModelKind; kernel: KernelName; threads: number[] }>();
+  .opts<{
+    data: string;
+    dataHome?: string;
+    dim: number;
+    epochs: number;
+    model: ModelKind;
+    kernel: KernelName;
+    threads: number[];
+  }>();
 const { data, dim, epochs, model: kind } = options;
 const kernel = await loadKernel(options.kernel);
 const threadCounts = options.threads;
 
 const dataset = await loadDataset(dataFolder(data, benchDataHome(options.dataHome)));
 const m = dataset.matrix;
-console.log(`${data}: ${m.numRatings} ratings, ${m.numUsers} users, ${m.numItems} movies; ${kind} dim ${dim}, ${kernel.name} kernel`);
+console.log(
+  `${data}: ${m.numRatings} ratings, ${m.numUsers} users, ${m.numItems} movies; ${kind} dim ${dim}, ${kernel.name} kernel`,
+);
 for (const threads of threadCounts) {
   const catalog = dataset.catalog;
   const trainer = await createTrainer({
     train: m,
     validation: null,
-    itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
+    itemGenres: {
+      offsets: catalog.genreOffsets,
+      ids: catalog.genreIds,
+      numGenres: catalog.genreNames.length,
+    },
     hyper: { ...DEFAULT_HYPERPARAMETERS, kind, dim: kind === 'bias' ? 0 : dim },
     seed: 1,
     threads,

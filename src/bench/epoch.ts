@@ -26,12 +26,28 @@ interface EpochBenchOptions {
 }
 
 function parseOptions(): EpochBenchOptions {
-  return benchCommand('epoch', 'whole ALS epochs on a MovieLens-32M-shaped synthetic set, per kernel and thread count')
-    .option('--scale <s>', "fraction of MovieLens-32M's users and ratings (the movies stay)", positiveNumber, 1)
+  return benchCommand(
+    'epoch',
+    'whole ALS epochs on a MovieLens-32M-shaped synthetic set, per kernel and thread count',
+  )
+    .option(
+      '--scale <s>',
+      "fraction of MovieLens-32M's users and ratings (the movies stay)",
+      positiveNumber,
+      1,
+    )
     .option('--epochs <n>', 'epochs per kernel × thread count', positiveInteger, 2)
     .option('--dim <k>', 'latent dimension', positiveInteger, 30)
-    .addOption(new Option('--threads <list>', 'comma-separated thread counts').argParser(listOf(positiveInteger)).default([1, 2], '1,2'))
-    .addOption(new Option('--kernels <list>', 'comma-separated kernels (ts, wasm)').argParser(listOf(oneOf(['ts', 'wasm']))).default(['wasm', 'ts'], 'wasm,ts'))
+    .addOption(
+      new Option('--threads <list>', 'comma-separated thread counts')
+        .argParser(listOf(positiveInteger))
+        .default([1, 2], '1,2'),
+    )
+    .addOption(
+      new Option('--kernels <list>', 'comma-separated kernels (ts, wasm)')
+        .argParser(listOf(oneOf(['ts', 'wasm'])))
+        .default(['wasm', 'ts'], 'wasm,ts'),
+    )
     .parse()
     .opts<EpochBenchOptions>();
 }
@@ -73,7 +89,9 @@ async function main(): Promise<void> {
       `${matrix.numRatings.toLocaleString('en-US')} ratings; latent model, dim ${options.dim}; node ${process.version}`,
   );
   console.log('other processes share this 2-core machine: numbers are noisy');
-  console.log(`${'kernel'.padEnd(8)}${'threads'.padStart(8)}${'epoch 1 s'.padStart(12)}${'best later s'.padStart(14)}${'loss'.padStart(16)}`);
+  console.log(
+    `${'kernel'.padEnd(8)}${'threads'.padStart(8)}${'epoch 1 s'.padStart(12)}${'best later s'.padStart(14)}${'loss'.padStart(16)}`,
+  );
   for (const kernelName of options.kernels) {
     const kernel = await loadKernel(kernelName);
     for (const threads of options.threads) {
@@ -81,7 +99,15 @@ async function main(): Promise<void> {
         train: matrix,
         validation: null,
         itemGenres: null,
-        hyper: { kind: 'latent', dim: options.dim, lambda: 1, tau: 0.05, gamma: 0.05, genreTau: 1, weightedRegularization: true },
+        hyper: {
+          kind: 'latent',
+          dim: options.dim,
+          lambda: 1,
+          tau: 0.05,
+          gamma: 0.05,
+          genreTau: 1,
+          weightedRegularization: true,
+        },
         seed: 1,
         threads,
         kernel,
@@ -98,7 +124,9 @@ async function main(): Promise<void> {
         await trainer.close();
       }
       const later = seconds.length > 1 ? Math.min(...seconds.slice(1)).toFixed(2) : '-';
-      console.log(`${kernelName.padEnd(8)}${String(threads).padStart(8)}${seconds[0]!.toFixed(2).padStart(12)}${later.padStart(14)}${loss.toExponential(6).padStart(16)}`);
+      console.log(
+        `${kernelName.padEnd(8)}${String(threads).padStart(8)}${seconds[0]!.toFixed(2).padStart(12)}${later.padStart(14)}${loss.toExponential(6).padStart(16)}`,
+      );
     }
   }
 }

@@ -19,14 +19,36 @@ import { createTrainer } from '../core/trainer.js';
 import { MODEL_KINDS, type ModelKind } from '../core/types.js';
 import { loadDataset } from '../data/load.js';
 import { makeSplit } from '../data/splits.js';
-import { benchCommand, benchDataHome, dataHomeOption, dataFolder, listOf, nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from './options.js';
+import {
+  benchCommand,
+  benchDataHome,
+  dataHomeOption,
+  dataFolder,
+  listOf,
+  nonNegativeInteger,
+  oneOf,
+  positiveInteger,
+  positiveNumber,
+} from './options.js';
 
-const program = benchCommand('gibbs', 'Gibbs-sampled Bayesian ALS against ALS on the same split: RMSE, calibration, time per sample')
+const program = benchCommand(
+  'gibbs',
+  'Gibbs-sampled Bayesian ALS against ALS on the same split: RMSE, calibration, time per sample',
+)
   .option('--data <dir>', 'data set folder (name in the data home, or a path)', 'ml-100k')
   .addOption(dataHomeOption(' and the load cache goes'))
   .option('--split <spec>', 'split spec', 'ml100k:u1')
-  .addOption(new Option('--model <kinds>', 'comma-separated model kinds').argParser(listOf(oneOf(MODEL_KINDS))).default(['genre', 'latent'], 'genre,latent'))
-  .option('--dim <k>', 'latent dimension of the sampler', positiveInteger, DEFAULT_BAYESIAN_OPTIONS.dim)
+  .addOption(
+    new Option('--model <kinds>', 'comma-separated model kinds')
+      .argParser(listOf(oneOf(MODEL_KINDS)))
+      .default(['genre', 'latent'], 'genre,latent'),
+  )
+  .option(
+    '--dim <k>',
+    'latent dimension of the sampler',
+    positiveInteger,
+    DEFAULT_BAYESIAN_OPTIONS.dim,
+  )
   .option('--als-dim <k>', 'latent dimension of ALS', positiveInteger, 30)
   .option('--samples <n>', 'Gibbs sweeps', positiveInteger, DEFAULT_BAYESIAN_OPTIONS.samples)
   .option('--burn-in <n>', 'sweeps discarded', nonNegativeInteger, DEFAULT_BAYESIAN_OPTIONS.burnIn)
@@ -34,13 +56,25 @@ const program = benchCommand('gibbs', 'Gibbs-sampled Bayesian ALS against ALS on
   .option('--epochs <n>', 'ALS epochs', positiveInteger, 40)
   .option('--no-als', 'skip the ALS baseline')
   .option('--threads <n>', 'threads', positiveInteger, 2)
-  .addOption(new Option('--kernel <name>', 'kernel').choices(['ts', 'wasm'] as const).default('wasm'))
+  .addOption(
+    new Option('--kernel <name>', 'kernel').choices(['ts', 'wasm'] as const).default('wasm'),
+  )
   .option('--seed <n>', 'seed of split and chain', nonNegativeInteger, 1)
   .option('--every <n>', 'print the running curve every n samples', positiveInteger, 20)
-  .option('--a0 <x>', 'hyperprior shape a₀ (Gamma priors of the precisions and α)', positiveNumber, DEFAULT_HYPERPRIOR.a0)
+  .option(
+    '--a0 <x>',
+    'hyperprior shape a₀ (Gamma priors of the precisions and α)',
+    positiveNumber,
+    DEFAULT_HYPERPRIOR.a0,
+  )
   .option('--b0 <x>', 'hyperprior rate b₀', positiveNumber, DEFAULT_HYPERPRIOR.b0)
   .option('--genre-b0 <x>', 'rate b₀ of the genre precisions alone (default: --b0)', positiveNumber)
-  .option('--kappa0 <x>', 'hyperprior κ₀ (strength of the prior on the row means)', positiveNumber, DEFAULT_HYPERPRIOR.kappa0);
+  .option(
+    '--kappa0 <x>',
+    'hyperprior κ₀ (strength of the prior on the row means)',
+    positiveNumber,
+    DEFAULT_HYPERPRIOR.kappa0,
+  );
 program.parse();
 const o = program.opts<{
   data: string;
@@ -70,7 +104,11 @@ const t0 = performance.now();
 const dataset = await loadDataset(dir, { cacheDir: path.join(home, '.als-cache') });
 const split = makeSplit(dataset, o.split, o.seed);
 const catalog = dataset.catalog;
-const itemGenres = { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length };
+const itemGenres = {
+  offsets: catalog.genreOffsets,
+  ids: catalog.genreIds,
+  numGenres: catalog.genreNames.length,
+};
 const threads = o.threads;
 const kernelName = o.kernel;
 console.log(
@@ -122,7 +160,16 @@ for (const kind of o.model) {
       threads,
       kernel: kernelName,
       hyperprior: { a0: o.a0, b0: o.b0, kappa0: o.kappa0, m0: DEFAULT_HYPERPRIOR.m0 },
-      ...(o.genreB0 !== undefined ? { genreHyperprior: { a0: o.a0, b0: o.genreB0, kappa0: o.kappa0, m0: DEFAULT_HYPERPRIOR.m0 } } : {}),
+      ...(o.genreB0 !== undefined
+        ? {
+            genreHyperprior: {
+              a0: o.a0,
+              b0: o.genreB0,
+              kappa0: o.kappa0,
+              m0: DEFAULT_HYPERPRIOR.m0,
+            },
+          }
+        : {}),
     },
     {
       onSample: (m) => {
@@ -141,12 +188,33 @@ for (const kind of o.model) {
   for (const f of [2, 5, 10]) {
     const subset = run.storedSamples.filter((_, i) => i % f === f - 1);
     if (subset.length < 2) continue;
-    const r = rmseFromSamples(subset, run.globalMean, K, split.train.numUsers, split.train.numItems, split.test, dataset.info.scale);
-    console.log(`  thin ${o.thin * f}: ${subset.length} stored samples (${((subset.length * bytesPerSample) / 2 ** 20).toFixed(1)} MiB float32) RMSE ${r.toFixed(4)} (Δ ${(r - (run.rmse ?? NaN)).toFixed(4)})`);
+    const r = rmseFromSamples(
+      subset,
+      run.globalMean,
+      K,
+      split.train.numUsers,
+      split.train.numItems,
+      split.test,
+      dataset.info.scale,
+    );
+    console.log(
+      `  thin ${o.thin * f}: ${subset.length} stored samples (${((subset.length * bytesPerSample) / 2 ** 20).toFixed(1)} MiB float32) RMSE ${r.toFixed(4)} (Δ ${(r - (run.rmse ?? NaN)).toFixed(4)})`,
+    );
   }
   const msPerSample = run.elapsedMs / run.metrics.length;
-  const stored = rmseFromSamples(run.storedSamples, run.globalMean, K, split.train.numUsers, split.train.numItems, split.test, dataset.info.scale);
-  const cal = run.calibration?.map((c) => `${(c.level * 100).toFixed(0)}%→${(c.share * 100).toFixed(1)}%`).join(' ') ?? '-';
+  const stored = rmseFromSamples(
+    run.storedSamples,
+    run.globalMean,
+    K,
+    split.train.numUsers,
+    split.train.numItems,
+    split.test,
+    dataset.info.scale,
+  );
+  const cal =
+    run.calibration
+      ?.map((c) => `${(c.level * 100).toFixed(0)}%→${(c.share * 100).toFixed(1)}%`)
+      .join(' ') ?? '-';
   const best = Math.min(...run.metrics.map((m) => m.validationRmse ?? Infinity));
   console.log(
     `GIBBS ${kind} dim ${kind === 'bias' ? 0 : o.dim}, ${o.samples} samples, burn-in ${o.burnIn}, thin ${o.thin}: RMSE ${run.rmse?.toFixed(4)} (unclamped ${run.unclampedRmse?.toFixed(4)}; min of curve ${best.toFixed(4)}); ` +

@@ -19,7 +19,12 @@ export const MIN_RATINGS_PER_USER = 20;
  * Pareto(α) rating counts with minimum 20 and mean ratings/users: α = mean / (mean − 20).
  * Capped at the number of movies, then the largest rows are trimmed or grown to hit the total.
  */
-export function powerLawCounts(numRows: number, totalRatings: number, maxCount: number, rng: Random): Int32Array {
+export function powerLawCounts(
+  numRows: number,
+  totalRatings: number,
+  maxCount: number,
+  rng: Random,
+): Int32Array {
   const mean = totalRatings / numRows;
   const alpha = mean / (mean - MIN_RATINGS_PER_USER);
   const counts = new Int32Array(numRows);
@@ -33,11 +38,16 @@ export function powerLawCounts(numRows: number, totalRatings: number, maxCount: 
   // with the remaining rows until the total is met (or every row is capped).
   for (let pass = 0; pass < 4 && total !== totalRatings; pass++) {
     let free = 0;
-    for (let r = 0; r < numRows; r++) if (counts[r]! < maxCount) free += counts[r]! - MIN_RATINGS_PER_USER;
+    for (let r = 0; r < numRows; r++)
+      if (counts[r]! < maxCount) free += counts[r]! - MIN_RATINGS_PER_USER;
     const factor = (free + totalRatings - total) / free;
     total = 0;
     for (let r = 0; r < numRows; r++) {
-      if (counts[r]! < maxCount) counts[r] = Math.min(maxCount, MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor));
+      if (counts[r]! < maxCount)
+        counts[r] = Math.min(
+          maxCount,
+          MIN_RATINGS_PER_USER + Math.round((counts[r]! - MIN_RATINGS_PER_USER) * factor),
+        );
       total += counts[r]!;
     }
   }
@@ -67,12 +77,20 @@ export function halfEpochProblemBytes(spec: HalfEpochProblemSpec): number {
   const numRows = spec.counts.length;
   let numRatings = 0;
   for (const count of spec.counts) numRatings += count;
-  const f64 = (spec.numOther * (spec.dim + 1) + numRows * (spec.dim + 1) + (spec.withPrior ? numRows * spec.dim : 0)) * 8;
+  const f64 =
+    (spec.numOther * (spec.dim + 1) +
+      numRows * (spec.dim + 1) +
+      (spec.withPrior ? numRows * spec.dim : 0)) *
+    8;
   const i32f32 = (numRows + 1 + 2 * numRatings) * 4;
   return f64 + i32f32 + 16 * 16;
 }
 
-export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProblemSpec, rng: Random): HalfEpochArgs {
+export function createHalfEpochProblem(
+  arena: SharedArena,
+  spec: HalfEpochProblemSpec,
+  rng: Random,
+): HalfEpochArgs {
   const { dim, counts, numOther } = spec;
   const numRows = counts.length;
   const skew = spec.skew ?? 1;
@@ -119,7 +137,11 @@ export function createHalfEpochProblem(arena: SharedArena, spec: HalfEpochProble
 }
 
 /** What a kernel-worker needs to rebuild `args` over the arena's shared memory. */
-export function kernelWorkerData(kernel: 'wasm' | 'ts', arena: SharedArena, args: HalfEpochArgs): KernelWorkerData {
+export function kernelWorkerData(
+  kernel: 'wasm' | 'ts',
+  arena: SharedArena,
+  args: HalfEpochArgs,
+): KernelWorkerData {
   return {
     kernel,
     buffer: arena.buffer,

@@ -6,7 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadKernel } from '../core/kernels.js';
-import { halfEpochArgsFrom, type SideDescriptors, type WorkerScalars } from '../core/trainer-protocol.js';
+import {
+  halfEpochArgsFrom,
+  type SideDescriptors,
+  type WorkerScalars,
+} from '../core/trainer-protocol.js';
 
 /** Everything a worker needs, posted as workerData (the trainer's own descriptors and scalars). */
 export interface KernelWorkerData {

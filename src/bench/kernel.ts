@@ -24,7 +24,11 @@ import type { SharedArena } from '../core/arena.js';
 import type { KernelWorkerReply } from './kernel-worker.js';
 import type { HalfEpochArgs, KernelProvider, SolveRows } from '../core/kernel.js';
 import { tsKernel } from '../core/kernel-ts.js';
-import { createWasmGatherOnly, createWasmGramAccumulator, wasmKernel } from '../core/kernel-wasm.js';
+import {
+  createWasmGatherOnly,
+  createWasmGramAccumulator,
+  wasmKernel,
+} from '../core/kernel-wasm.js';
 import { Random } from '../core/random.js';
 import {
   createHalfEpochProblem,
@@ -49,11 +53,24 @@ interface BenchOptions {
 }
 
 function parseOptions(): BenchOptions {
-  return benchCommand('kernel', "half-epoch kernel timings on the user side of a MovieLens-32M-shaped problem")
-    .option('--scale <s>', "fraction of MovieLens-32M's users and ratings (the movies stay)", positiveNumber, 1)
+  return benchCommand(
+    'kernel',
+    'half-epoch kernel timings on the user side of a MovieLens-32M-shaped problem',
+  )
+    .option(
+      '--scale <s>',
+      "fraction of MovieLens-32M's users and ratings (the movies stay)",
+      positiveNumber,
+      1,
+    )
     .option('--dim <k>', 'latent dimension', nonNegativeInteger, 30)
     .option('--reps <n>', 'runs per timing (the best is reported)', positiveInteger, 3)
-    .option('--threads <n>', 'worker threads of the threaded wasm half-epoch (1: skip it)', positiveInteger, 2)
+    .option(
+      '--threads <n>',
+      'worker threads of the threaded wasm half-epoch (1: skip it)',
+      positiveInteger,
+      2,
+    )
     .option('--skip-ts', 'skip the TypeScript kernel timings', false)
     .parse()
     .opts<BenchOptions>();
@@ -73,7 +90,10 @@ function bestTiming(reps: number, run: () => void): Timing {
     const startCpu = process.cpuUsage();
     run();
     const cpu = process.cpuUsage(startCpu);
-    const timing = { wallSeconds: (performance.now() - startMs) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    const timing = {
+      wallSeconds: (performance.now() - startMs) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    };
     if (timing.cpuSeconds < best.cpuSeconds) best = timing;
   }
   return best;
@@ -115,7 +135,12 @@ function createTsGramAccumulator(dim: number): SolveRows {
           const a4 = a < K ? Y[o4 + a]! : 1;
           const row = a * n;
           for (let b = a; b < K; b++) {
-            gram[row + b] = gram[row + b]! + a1 * Y[o1 + b]! + a2 * Y[o2 + b]! + a3 * Y[o3 + b]! + a4 * Y[o4 + b]!;
+            gram[row + b] =
+              gram[row + b]! +
+              a1 * Y[o1 + b]! +
+              a2 * Y[o2 + b]! +
+              a3 * Y[o3 + b]! +
+              a4 * Y[o4 + b]!;
           }
           gram[row + K] = gram[row + K]! + a1 + a2 + a3 + a4;
           rhs[a] = rhs[a]! + t1 * a1 + t2 * a2 + t3 * a3 + t4 * a4;
@@ -149,14 +174,25 @@ async function threadedSeconds(
 ): Promise<{ wallSeconds: number; busySeconds: number }> {
   const numRows = args.offsets.length - 1;
   const bounds = splitRowsByRatings(args.offsets, threads * 8);
-  const chunks = bounds.slice(0, -1).map((rowStart, c) => ({ rowStart, rowEnd: bounds[c + 1]! })).filter((c) => c.rowEnd > c.rowStart);
+  const chunks = bounds
+    .slice(0, -1)
+    .map((rowStart, c) => ({ rowStart, rowEnd: bounds[c + 1]! }))
+    .filter((c) => c.rowEnd > c.rowStart);
   const data = kernelWorkerData('wasm', arena, args);
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./kernel-worker.js', import.meta.url), { workerData: data }));
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(new URL('./kernel-worker.js', import.meta.url), { workerData: data }),
+  );
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-    })));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+          }),
+      ),
+    );
     let best = { wallSeconds: Infinity, busySeconds: Infinity };
     for (let rep = 0; rep < reps; rep++) {
       const startMs = performance.now();
@@ -183,7 +219,8 @@ async function threadedSeconds(
       const wallSeconds = (performance.now() - startMs) / 1000;
       if (wallSeconds < best.wallSeconds) best = { wallSeconds, busySeconds };
     }
-    if (chunks[chunks.length - 1]!.rowEnd !== numRows) throw new Error('chunks do not cover every row');
+    if (chunks[chunks.length - 1]!.rowEnd !== numRows)
+      throw new Error('chunks do not cover every row');
     return best;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -210,7 +247,8 @@ async function main(): Promise<void> {
   const setupStartMs = performance.now();
   const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
   const args = createHalfEpochProblem(arena, spec, rng);
-  for (let r = 0; r < numRows; r++) args.indices.subarray(args.offsets[r]!, args.offsets[r + 1]!).sort();
+  for (let r = 0; r < numRows; r++)
+    args.indices.subarray(args.offsets[r]!, args.offsets[r + 1]!).sort();
   const nnz = args.offsets[numRows]!;
   let maxCount = 0;
   for (const c of counts) maxCount = Math.max(maxCount, c);
@@ -219,13 +257,19 @@ async function main(): Promise<void> {
       `${nnz.toLocaleString('en-US')} ratings (${MIN_RATINGS_PER_USER}…${maxCount} per row), dim ${dim}; ` +
       `built in ${((performance.now() - setupStartMs) / 1000).toFixed(1)} s`,
   );
-  console.log(`node ${process.version}, best of ${reps} run(s); other processes share the CPU, so numbers are noisy`);
+  console.log(
+    `node ${process.version}, best of ${reps} run(s); other processes share the CPU, so numbers are noisy`,
+  );
   const gramGflop = (nnz * (dim + 1) * (dim + 2)) / 1e9;
 
-  console.log(`${''.padEnd(40)} ${'wall s'.padStart(8)} ${'CPU s'.padStart(8)} ${'GFLOP/s (CPU)'.padStart(14)}`);
+  console.log(
+    `${''.padEnd(40)} ${'wall s'.padStart(8)} ${'CPU s'.padStart(8)} ${'GFLOP/s (CPU)'.padStart(14)}`,
+  );
   const report = (label: string, timing: Timing): void => {
     const rate = (gramGflop / timing.cpuSeconds).toFixed(2);
-    console.log(`${label.padEnd(40)} ${timing.wallSeconds.toFixed(3).padStart(8)} ${timing.cpuSeconds.toFixed(3).padStart(8)} ${rate.padStart(14)}`);
+    console.log(
+      `${label.padEnd(40)} ${timing.wallSeconds.toFixed(3).padStart(8)} ${timing.cpuSeconds.toFixed(3).padStart(8)} ${rate.padStart(14)}`,
+    );
   };
 
   const wasmGather = await createWasmGatherOnly(arena.buffer, arena.memory);
@@ -241,7 +285,8 @@ async function main(): Promise<void> {
   const gatherSeconds = gatherTiming.cpuSeconds;
   const accumulateSeconds = Math.max(0, gramTiming.cpuSeconds - gatherTiming.cpuSeconds);
   const solveSeconds = Math.max(0, wasmHalf.cpuSeconds - gramTiming.cpuSeconds);
-  const share = (seconds: number): string => `${seconds.toFixed(3)} s (${((100 * seconds) / wasmHalf.cpuSeconds).toFixed(0)} %)`;
+  const share = (seconds: number): string =>
+    `${seconds.toFixed(3)} s (${((100 * seconds) / wasmHalf.cpuSeconds).toFixed(0)} %)`;
   console.log(
     `wasm half-epoch split, CPU: gather ${share(gatherSeconds)}, accumulation ${share(accumulateSeconds)}, solve ${share(solveSeconds)}; ` +
       `accumulation alone ${(gramGflop / accumulateSeconds).toFixed(2)} GFLOP/s`,
@@ -251,12 +296,19 @@ async function main(): Promise<void> {
   if (!options.skipTs) {
     const tsGram = createTsGramAccumulator(dim);
     const tsReps = Math.min(reps, 2);
-    report('ts Gram only (plain loop), 1 thread', bestTiming(tsReps, () => tsGram(args, 0, numRows)));
+    report(
+      'ts Gram only (plain loop), 1 thread',
+      bestTiming(tsReps, () => tsGram(args, 0, numRows)),
+    );
     const tsProvider: KernelProvider = tsKernel;
     const tsSolve = await tsProvider.createSolver(arena.buffer, arena.memory);
-    report('ts half-epoch (tsKernel), 1 thread', bestTiming(tsReps, () => tsSolve(args, 0, numRows)));
+    report(
+      'ts half-epoch (tsKernel), 1 thread',
+      bestTiming(tsReps, () => tsSolve(args, 0, numRows)),
+    );
     let worst = 0;
-    for (let i = 0; i < wasmFactors.length; i++) worst = Math.max(worst, Math.abs(wasmFactors[i]! - args.rowFactors[i]!));
+    for (let i = 0; i < wasmFactors.length; i++)
+      worst = Math.max(worst, Math.abs(wasmFactors[i]! - args.rowFactors[i]!));
     console.log(`max |wasm − ts| over the first 1000 rows' factors: ${worst.toExponential(2)}`);
   }
 
@@ -268,7 +320,9 @@ async function main(): Promise<void> {
         `threads were inside the kernel ${busySeconds.toFixed(2)} s in all)`,
     );
   }
-  console.log('GFLOP/s = Gram flops nnz·(K+1)(K+2) / CPU seconds of the row, whatever else that timing includes.');
+  console.log(
+    'GFLOP/s = Gram flops nnz·(K+1)(K+2) / CPU seconds of the row, whatever else that timing includes.',
+  );
 }
 
 await main();

@@ -40,7 +40,10 @@ interface LoadBenchOptions {
   cacheDir?: string;
 }
 
-const options = benchCommand('load', 'cold, cached and csv-parse load times and peak RSS, each in a fresh process')
+const options = benchCommand(
+  'load',
+  'cold, cached and csv-parse load times and peak RSS, each in a fresh process',
+)
   .option('--data <set>', 'data set (a folder in the data home, or a path)', 'ml-latest-small')
   .addOption(dataHomeOption())
   .option('--skip-csv-parse', 'skip the csv-parse comparison', false)
@@ -59,9 +62,17 @@ async function runPhase(phase: string, dir: string, cacheDir: string): Promise<P
   if (phase === 'cold-scanner' || phase === 'cold-csv-parse') {
     const start = performance.now();
     const cpu = process.cpuUsage();
-    const { dataset, notes, sources } = await readDataset(dir, { ratingsParser: phase === 'cold-scanner' ? 'scanner' : 'csv-parse' });
+    const { dataset, notes, sources } = await readDataset(dir, {
+      ratingsParser: phase === 'cold-scanner' ? 'scanner' : 'csv-parse',
+    });
     const elapsedMs = performance.now() - start;
-    const result: PhaseResult = { phase, elapsedMs, cpuMs: cpuMsSince(cpu), peakRssMB: peakRssMB(), ratings: dataset.matrix.numRatings };
+    const result: PhaseResult = {
+      phase,
+      elapsedMs,
+      cpuMs: cpuMsSince(cpu),
+      peakRssMB: peakRssMB(),
+      ratings: dataset.matrix.numRatings,
+    };
     if (phase === 'cold-scanner') {
       const file = cacheFileFor(cacheDir, dir);
       const writeStart = performance.now();
@@ -81,7 +92,13 @@ async function runPhase(phase: string, dir: string, cacheDir: string): Promise<P
     const dataset = await loadDataset(dir, { cacheDir, warn: () => (rebuilt = true) });
     const elapsedMs = performance.now() - start;
     if (rebuilt) throw new Error('the cache was not usable');
-    return { phase, elapsedMs, cpuMs: cpuMsSince(cpu), peakRssMB: peakRssMB(), ratings: dataset.matrix.numRatings };
+    return {
+      phase,
+      elapsedMs,
+      cpuMs: cpuMsSince(cpu),
+      peakRssMB: peakRssMB(),
+      ratings: dataset.matrix.numRatings,
+    };
   }
   throw new Error(`unknown phase ${phase}`);
 }
@@ -97,14 +114,25 @@ async function main(): Promise<void> {
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'als-bench-cache-'));
   const phases = ['cold-scanner', 'cached', ...(options.skipCsvParse ? [] : ['cold-csv-parse'])];
   const size = statSync(detectLayout(dir).ratingsFile).size;
-  process.stdout.write(`data: ${dir} (ratings file ${(size / 1e6).toFixed(0)} MB; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)\n`);
+  process.stdout.write(
+    `data: ${dir} (ratings file ${(size / 1e6).toFixed(0)} MB; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)\n`,
+  );
   try {
     for (const phase of phases) {
-      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--data', dir, '--child', phase, '--cache-dir', cacheDir], { encoding: 'utf-8', maxBuffer: 1 << 20 });
+      const run = spawnSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), '--data', dir, '--child', phase, '--cache-dir', cacheDir],
+        { encoding: 'utf-8', maxBuffer: 1 << 20 },
+      );
       if (run.status !== 0) throw new Error(`${phase} failed: ${run.stderr.trim().split('\n')[0]}`);
       const r = JSON.parse(run.stdout) as PhaseResult;
-      const extra = r.cacheWriteMs !== undefined ? `, cache write ${(r.cacheWriteMs / 1000).toFixed(2)} s (${(r.cacheBytes! / 1e6).toFixed(0)} MB)` : '';
-      process.stdout.write(`${r.phase.padEnd(16)} ${(r.elapsedMs / 1000).toFixed(2).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(2).padStart(7)} s cpu   peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB   ${r.ratings.toLocaleString('en-US')} ratings${extra}\n`);
+      const extra =
+        r.cacheWriteMs !== undefined
+          ? `, cache write ${(r.cacheWriteMs / 1000).toFixed(2)} s (${(r.cacheBytes! / 1e6).toFixed(0)} MB)`
+          : '';
+      process.stdout.write(
+        `${r.phase.padEnd(16)} ${(r.elapsedMs / 1000).toFixed(2).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(2).padStart(7)} s cpu   peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB   ${r.ratings.toLocaleString('en-US')} ratings${extra}\n`,
+      );
     }
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });

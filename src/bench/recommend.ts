@@ -18,28 +18,51 @@ import { batchTopN } from '../core/batch-pool.js';
 import { eligibleMask } from '../core/recommend.js';
 import { benchCommand, nonNegativeInteger, positiveInteger } from './options.js';
 
-const options = benchCommand('recommend', 'als recommend latency (process start to list) and the batch top-N for every user')
+const options = benchCommand(
+  'recommend',
+  'als recommend latency (process start to list) and the batch top-N for every user',
+)
   .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
-  .option('--movie-id <id>', 'the liked movie of the timed als recommend (default: the first movie of the checkpoint)', positiveInteger)
+  .option(
+    '--movie-id <id>',
+    'the liked movie of the timed als recommend (default: the first movie of the checkpoint)',
+    positiveInteger,
+  )
   .option('--runs <n>', 'timed als recommend processes', positiveInteger, 5)
   .option('--threads <n>', 'threads of the batch top-N', positiveInteger, availableParallelism())
   .option('--top <n>', 'list length', positiveInteger, 10)
   .option('--min-ratings <n>', 'popularity floor of the batch top-N', nonNegativeInteger, 20)
   .option('--skip-batch', 'skip the batch top-N', false)
   .parse()
-  .opts<{ model: string; movieId?: number; runs: number; threads: number; top: number; minRatings: number; skipBatch: boolean }>();
+  .opts<{
+    model: string;
+    movieId?: number;
+    runs: number;
+    threads: number;
+    top: number;
+    minRatings: number;
+    skipBatch: boolean;
+  }>();
 const { model, runs, threads, top, minRatings } = options;
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/als.js');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-process.stdout.write(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
 
 const checkpoint = readCheckpoint(model);
 const movieId = String(options.movieId ?? checkpoint.itemIds[0]);
 const wallMs: number[] = [];
 for (let r = 0; r < runs; r++) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, [bin, 'recommend', '--model', model, '--movie-id', movieId, '--top', String(top)], { encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [bin, 'recommend', '--model', model, '--movie-id', movieId, '--top', String(top)],
+    { encoding: 'utf8' },
+  );
   wallMs.push(performance.now() - start);
   if (result.status !== 0) throw new Error(`als recommend failed: ${result.stderr}`);
 }
@@ -51,17 +74,28 @@ process.stdout.write(
 if (!options.skipBatch) {
   const state = checkpoint.state;
   const eligible = eligibleMask(checkpoint.catalog, {
-    ratingCounts: checkpoint.itemTrainCounts, minRatings, keepUnrated: false,
-    includeGenres: [], excludeGenres: [], yearFrom: null, yearTo: null,
+    ratingCounts: checkpoint.itemTrainCounts,
+    minRatings,
+    keepUnrated: false,
+    includeGenres: [],
+    excludeGenres: [],
+    yearFrom: null,
+    yearTo: null,
   });
   const compact = compactEligible(state, eligible);
   const userBase = Float64Array.from(state.userBias, (b) => state.globalMean + b);
   const start = performance.now();
   await batchTopN(
     {
-      dim: state.hyper.dim, ...compact, userFactors: state.userFactors, userBase,
-      excludeOffsets: checkpoint.trainItemsByUser.offsets, excludeIndices: checkpoint.trainItemsByUser.items,
-      topN: top, outItems: new Int32Array(state.numUsers * top), outScores: new Float64Array(state.numUsers * top),
+      dim: state.hyper.dim,
+      ...compact,
+      userFactors: state.userFactors,
+      userBase,
+      excludeOffsets: checkpoint.trainItemsByUser.offsets,
+      excludeIndices: checkpoint.trainItemsByUser.items,
+      topN: top,
+      outItems: new Int32Array(state.numUsers * top),
+      outScores: new Float64Array(state.numUsers * top),
     },
     threads,
   );
@@ -71,4 +105,8 @@ if (!options.skipBatch) {
       `(${((elapsed * 1e9) / (state.numUsers * compact.numEligible)).toFixed(2)} ns per user × movie)\n`,
   );
 }
-process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `load average after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);

@@ -14,7 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCommand, positiveInteger } from './options.js';
 
-const { model, runs } = benchCommand('report', 'als report on a checkpoint in fresh processes: wall, CPU and HTML size')
+const { model, runs } = benchCommand(
+  'report',
+  'als report on a checkpoint in fresh processes: wall, CPU and HTML size',
+)
   .requiredOption('--model <checkpoint>', 'checkpoint written by als train')
   .option('--runs <n>', 'als report processes', positiveInteger, 3)
   .parse()
@@ -58,7 +61,9 @@ try {
     );
   });
   const sorted = rows.map((r) => r.wallMs).sort((a, b) => a - b);
-  process.stdout.write(`median wall ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s (target ≤ 3 s); HTML ≤ 1 MB: ${rows.every((r) => r.bytes <= 1024 * 1024) ? 'yes' : 'NO'}\n`);
+  process.stdout.write(
+    `median wall ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s (target ≤ 3 s); HTML ≤ 1 MB: ${rows.every((r) => r.bytes <= 1024 * 1024) ? 'yes' : 'NO'}\n`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

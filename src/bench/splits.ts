@@ -11,12 +11,19 @@ import { benchCommand } from './options.js';
 
 const program = benchCommand('splits', 'time of each split rule on a data set, and the peak RSS')
   .argument('<data-folder>', 'the data set folder')
-  .addArgument(new Argument('[spec...]', 'split specs').default(['random:0.1', 'user:0.1', 'temporal:0.1', 'cold-items:0.05'], 'random:0.1 user:0.1 temporal:0.1 cold-items:0.05'))
+  .addArgument(
+    new Argument('[spec...]', 'split specs').default(
+      ['random:0.1', 'user:0.1', 'temporal:0.1', 'cold-items:0.05'],
+      'random:0.1 user:0.1 temporal:0.1 cold-items:0.05',
+    ),
+  )
   .parse();
 const [dir, specs] = program.processedArgs as [string, string[]];
 const loadStartMs = performance.now();
 const dataset = await loadDataset(dir);
-process.stdout.write(`load ${dataset.info.name}: ${dataset.matrix.numRatings} ratings in ${((performance.now() - loadStartMs) / 1000).toFixed(2)} s\n`);
+process.stdout.write(
+  `load ${dataset.info.name}: ${dataset.matrix.numRatings} ratings in ${((performance.now() - loadStartMs) / 1000).toFixed(2)} s\n`,
+);
 for (const spec of specs) {
   const startMs = performance.now();
   const cpuStart = process.cpuUsage();

@@ -13,7 +13,10 @@ import { benchCommand, positiveInteger } from './options.js';
 /** MovieLens-32M's rating count, rounded as `als synth --ratings 32000000` is usually run. */
 const ML32M_RATINGS_ROUND = 32_000_000;
 
-const program = benchCommand('synth', 'als synth at a given shape into a temporary folder: wall time and peak RSS')
+const program = benchCommand(
+  'synth',
+  'als synth at a given shape into a temporary folder: wall time and peak RSS',
+)
   .argument('[ratings]', 'ratings', positiveInteger, ML32M_RATINGS_ROUND)
   .argument('[users]', 'users', positiveInteger, ML32M_USERS)
   .argument('[movies]', 'movies', positiveInteger, ML32M_MOVIES)
@@ -22,7 +25,15 @@ const [ratings, users, movies] = program.processedArgs as [number, number, numbe
 const parent = mkdtempSync(path.join(tmpdir(), 'als-bench-synth-'));
 try {
   const cpuStart = process.cpuUsage();
-  const result = generateSynth({ out: path.join(parent, 'set'), users, movies, ratings, rank: 20, noise: 0.5, seed: 1 });
+  const result = generateSynth({
+    out: path.join(parent, 'set'),
+    users,
+    movies,
+    ratings,
+    rank: 20,
+    noise: 0.5,
+    seed: 1,
+  });
   process.stdout.write(
     `synth ${ratings} ratings, ${users} users, ${movies} movies: ${(result.elapsedMs / 1000).toFixed(1)} s wall, ` +
       `${((process.cpuUsage(cpuStart).user + process.cpuUsage(cpuStart).system) / 1e6).toFixed(1)} s CPU, ` +

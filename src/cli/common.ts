@@ -30,7 +30,11 @@ export function downloadBar(): (progress: DownloadProgress) => void {
     if (!process.stderr.isTTY) return;
     if (progress.phase === 'start') {
       bar = new cliProgress.SingleBar(
-        { format: `${progress.name} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr, hideCursor: true },
+        {
+          format: `${progress.name} [{bar}] {percentage}% {value}/{total} bytes`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(progress.totalBytes > 0 ? progress.totalBytes : 1, 0);
@@ -47,4 +51,3 @@ export function downloadBar(): (progress: DownloadProgress) => void {
 export function dataEvents(): DataEvents {
   return { onWarning: warn, onDownloadProgress: downloadBar() };
 }
-

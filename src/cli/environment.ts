@@ -12,6 +12,11 @@ export interface Environment {
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
-  const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
-  return { dataHome: nonEmpty(env.ALS_DATA_HOME), mirror: nonEmpty(env.ALS_MIRROR), debug: Boolean(env.ALS_DEBUG) };
+  const nonEmpty = (value: string | undefined): string | undefined =>
+    value === undefined || value === '' ? undefined : value;
+  return {
+    dataHome: nonEmpty(env.ALS_DATA_HOME),
+    mirror: nonEmpty(env.ALS_MIRROR),
+    debug: Boolean(env.ALS_DEBUG),
+  };
 }

@@ -31,12 +31,20 @@ export function describeMatch(match: TitleMatch, display: (item: number) => stri
     match.alsoMatched.length > 0
       ? ` (most rated of ${match.alsoMatched.length + 1}; also ${match.alsoMatched.slice(0, 3).map(display).join('; ')})`
       : '';
-  return match.how === 'id' ? `${match.query} → ${chosen}` : `${JSON.stringify(match.query)} → ${chosen}${how}${also}`;
+  return match.how === 'id'
+    ? `${match.query} → ${chosen}`
+    : `${JSON.stringify(match.query)} → ${chosen}${how}${also}`;
 }
 
 /** A fixed-width table: rank, score, title (year), genres, ratings. */
-export function formatTable(rows: ListingRow[], scoreHeader: string, scoreDigits: number, scoreText?: (row: ListingRow) => string): string {
-  if (rows.length === 0) return 'no movie passes the filters (try a lower --min-ratings or fewer genre/year filters)\n';
+export function formatTable(
+  rows: ListingRow[],
+  scoreHeader: string,
+  scoreDigits: number,
+  scoreText?: (row: ListingRow) => string,
+): string {
+  if (rows.length === 0)
+    return 'no movie passes the filters (try a lower --min-ratings or fewer genre/year filters)\n';
   const titleOf = (r: ListingRow): string =>
     `${r.year !== null ? `${r.title} (${r.year})` : r.title}${r.neverRated ? ' [never rated: scored from its genres]' : ''}`;
   const titles = rows.map(titleOf);

@@ -69,7 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`als: internal error: ${message.split('\n')[0]}\n`);
-    if (readEnvironment().debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (readEnvironment().debug && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
     return 70;
   }
 }

@@ -11,7 +11,11 @@
  */
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_HYPERPARAMETERS, DEFAULT_MODEL_KIND, defaultHyperparameters } from '../core/defaults.js';
+import {
+  DEFAULT_HYPERPARAMETERS,
+  DEFAULT_MODEL_KIND,
+  defaultHyperparameters,
+} from '../core/defaults.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import { MODEL_KINDS } from '../core/types.js';
 import { DEFAULT_DATASET } from '../data/home.js';
@@ -40,7 +44,8 @@ export interface OptionSpec {
 }
 
 // Value schemas. Messages start with what is wrong; readOptions prefixes the flag ("--dim: ...").
-const toNumber = (v: unknown): unknown => (v === undefined ? undefined : typeof v === 'string' && v.trim() === '' ? Number.NaN : Number(v));
+const toNumber = (v: unknown): unknown =>
+  v === undefined ? undefined : typeof v === 'string' && v.trim() === '' ? Number.NaN : Number(v);
 export const integer = (what: string, min: 0 | 1) =>
   z.preprocess(
     toNumber,
@@ -57,17 +62,28 @@ export const positiveNumber = (what: string) =>
       .refine(Number.isFinite, { error: `${what} must be a finite number` })
       .refine((x) => x > 0, { error: `${what} must be positive` }),
   );
-export const text = (what = 'a value') => z.string().min(1, { error: `must not be empty (${what})` });
-const year = z.preprocess(toNumber, z.number({ error: 'must be a year' }).int({ error: 'must be a year' }));
+export const text = (what = 'a value') =>
+  z.string().min(1, { error: `must not be empty (${what})` });
+const year = z.preprocess(
+  toNumber,
+  z.number({ error: 'must be a year' }).int({ error: 'must be a year' }),
+);
 const flag = z.boolean();
 const texts = z.array(z.string().min(1, { error: 'must not be empty' }));
 
 const count = (what: string, max = Number.MAX_SAFE_INTEGER, maxMessage = 'is too large') =>
   z.preprocess(
     toNumber,
-    z.number({ error: `must be a number (${what})` }).int('must be a whole number').positive('must be positive').max(max, maxMessage),
+    z
+      .number({ error: `must be a number (${what})` })
+      .int('must be a whole number')
+      .positive('must be positive')
+      .max(max, maxMessage),
   );
-const exponent = z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'));
+const exponent = z.preprocess(
+  toNumber,
+  z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(10, 'must be ≤ 10'),
+);
 
 /** A fold spec, checked with the data layer's parser; a bare K means random:K. */
 const foldSpec = (nested: boolean) =>
@@ -80,7 +96,11 @@ const foldSpec = (nested: boolean) =>
       return z.NEVER;
     }
     if (nested && spec === 'ml100k') {
-      ctx.addIssue({ code: 'custom', message: 'the official ml100k folds cover the whole data set; inner folds must be random:K, user:K or temporal:K' });
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'the official ml100k folds cover the whole data set; inner folds must be random:K, user:K or temporal:K',
+      });
       return z.NEVER;
     }
     return spec;
@@ -91,19 +111,35 @@ const foldSpec = (nested: boolean) =>
  * are whole, 0.5 when both are halves, else 0 (any value in the range).
  */
 const ratingScale = z.string().transform((v, ctx) => {
-  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|–)\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?))?\s*$/.exec(v);
+  const m =
+    /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|–)\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?))?\s*$/.exec(
+      v,
+    );
   if (m === null) {
-    ctx.addIssue({ code: 'custom', message: `must be min-max or min-max:step, e.g. 1-10 or 0.5-5:0.5 (got ${JSON.stringify(v.slice(0, 40))})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be min-max or min-max:step, e.g. 1-10 or 0.5-5:0.5 (got ${JSON.stringify(v.slice(0, 40))})`,
+    });
     return z.NEVER;
   }
   const min = Number(m[1]);
   const max = Number(m[2]);
   if (!(min < max)) {
-    ctx.addIssue({ code: 'custom', message: `the lowest rating must be below the highest (got ${min}-${max})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `the lowest rating must be below the highest (got ${min}-${max})`,
+    });
     return z.NEVER;
   }
   const whole = (x: number): boolean => Number.isInteger(x);
-  const step = m[3] !== undefined ? Number(m[3]) : whole(min) && whole(max) ? 1 : whole(2 * min) && whole(2 * max) ? 0.5 : 0;
+  const step =
+    m[3] !== undefined
+      ? Number(m[3])
+      : whole(min) && whole(max)
+        ? 1
+        : whole(2 * min) && whole(2 * max)
+          ? 0.5
+          : 0;
   return { min, max, step };
 });
 
@@ -125,7 +161,11 @@ export const OPTIONS = {
     schema: text('the data home'),
     defaultText: '$ALS_DATA_HOME or ./data',
   },
-  offline: { flags: '--offline', help: 'never download; fail if the data set is missing', schema: flag },
+  offline: {
+    flags: '--offline',
+    help: 'never download; fail if the data set is missing',
+    schema: flag,
+  },
   mirror: {
     flags: '--mirror <url-or-folder>',
     help: 'fetch data sets from this URL (serving <name>.zip + .md5) or folder of extracted sets instead of GroupLens',
@@ -207,7 +247,12 @@ export const OPTIONS = {
     schema: positiveNumber('λ'),
     defaultText: String(DEFAULT_HYPERPARAMETERS.lambda),
   },
-  tau: { flags: '--tau <x>', help: 'τ, ridge on the factors', schema: positiveNumber('τ'), defaultText: String(DEFAULT_HYPERPARAMETERS.tau) },
+  tau: {
+    flags: '--tau <x>',
+    help: 'τ, ridge on the factors',
+    schema: positiveNumber('τ'),
+    defaultText: String(DEFAULT_HYPERPARAMETERS.tau),
+  },
   gamma: {
     flags: '--gamma <x>',
     help: 'γ, ridge on the biases',
@@ -239,10 +284,13 @@ export const OPTIONS = {
   },
   weightExponent: {
     flags: '--weight-exponent <a>',
-    help: "a in the count weighting: τ (and a weighted γ) of a row with n ratings scaled by n^a; 1 is ALS-WR, 0 a plain ridge",
+    help: 'a in the count weighting: τ (and a weighted γ) of a row with n ratings scaled by n^a; 1 is ALS-WR, 0 a plain ridge',
     schema: z.preprocess(
       toNumber,
-      z.number({ error: 'must be a number (the exponent a)' }).min(0, { error: 'must be ≥ 0' }).max(1, { error: 'must be ≤ 1' }),
+      z
+        .number({ error: 'must be a number (the exponent a)' })
+        .min(0, { error: 'must be ≥ 0' })
+        .max(1, { error: 'must be ≤ 1' }),
     ),
     defaultText: String(DEFAULT_HYPERPARAMETERS.weightExponent ?? 1),
   },
@@ -283,7 +331,11 @@ export const OPTIONS = {
     schema: integer('the patience', 1),
   },
   quiet: { flags: '--quiet', help: 'print only the summary', schema: flag },
-  report: { flags: '--report', help: 'also write an HTML report next to the checkpoint (<checkpoint>.report.html)', schema: flag },
+  report: {
+    flags: '--report',
+    help: 'also write an HTML report next to the checkpoint (<checkpoint>.report.html)',
+    schema: flag,
+  },
 
   // Evaluation.
   evalSplit: {
@@ -292,13 +344,23 @@ export const OPTIONS = {
     schema: text('the split'),
     defaultText: "the checkpoint's",
   },
-  evalSeed: { flags: '--seed <n>', help: 'seed of --split', schema: integer('the seed', 0), defaultText: "the checkpoint's" },
+  evalSeed: {
+    flags: '--seed <n>',
+    help: 'seed of --split',
+    schema: integer('the seed', 0),
+    defaultText: "the checkpoint's",
+  },
   test: {
     flags: '--test <file>',
     help: 'evaluate on exactly the ratings listed in this file (as --split file:<file>)',
     schema: text('the test file'),
   },
-  k: { flags: '--k <n>', help: 'length of the ranked lists', schema: integer('k', 1), default: RUN_DEFAULTS.k },
+  k: {
+    flags: '--k <n>',
+    help: 'length of the ranked lists',
+    schema: integer('k', 1),
+    default: RUN_DEFAULTS.k,
+  },
   maxUsers: {
     flags: '--max-users <n>',
     help: 'rank for at most this many users, evenly spaced (ranking costs users × movies × dim)',
@@ -314,17 +376,40 @@ export const OPTIONS = {
   json: { flags: '--json', help: 'print JSON instead of a table', schema: flag },
 
   // Listings (recommend, similar).
-  top: { flags: '--top <n>', help: 'how many movies to list', schema: integer('the list length', 1), default: RUN_DEFAULTS.top },
+  top: {
+    flags: '--top <n>',
+    help: 'how many movies to list',
+    schema: integer('the list length', 1),
+    default: RUN_DEFAULTS.top,
+  },
   minRatings: {
     flags: '--min-ratings <n>',
     help: 'leave out movies with fewer training ratings (0 keeps all)',
     schema: integer('the popularity floor', 0),
     default: RUN_DEFAULTS.minRatings,
   },
-  genre: { flags: '--genre <name>', help: 'only movies of this genre (repeatable: any of them)', schema: texts, repeatable: true },
-  excludeGenre: { flags: '--exclude-genre <name>', help: 'leave out movies of this genre (repeatable)', schema: texts, repeatable: true },
-  yearFrom: { flags: '--year-from <year>', help: 'only movies released in or after this year', schema: year },
-  yearTo: { flags: '--year-to <year>', help: 'only movies released in or before this year', schema: year },
+  genre: {
+    flags: '--genre <name>',
+    help: 'only movies of this genre (repeatable: any of them)',
+    schema: texts,
+    repeatable: true,
+  },
+  excludeGenre: {
+    flags: '--exclude-genre <name>',
+    help: 'leave out movies of this genre (repeatable)',
+    schema: texts,
+    repeatable: true,
+  },
+  yearFrom: {
+    flags: '--year-from <year>',
+    help: 'only movies released in or after this year',
+    schema: year,
+  },
+  yearTo: {
+    flags: '--year-to <year>',
+    help: 'only movies released in or before this year',
+    schema: year,
+  },
   includeUnrated: {
     flags: '--include-unrated',
     help: 'genre model: also list movies nobody rated (scored from their genres), despite --min-ratings',
@@ -348,17 +433,31 @@ export const OPTIONS = {
     schema: texts,
     repeatable: true,
   },
-  rate: { flags: '--rate <title=rating>', help: 'an explicit rating, e.g. "Toy Story=4.5" (repeatable)', schema: texts, repeatable: true },
+  rate: {
+    flags: '--rate <title=rating>',
+    help: 'an explicit rating, e.g. "Toy Story=4.5" (repeatable)',
+    schema: texts,
+    repeatable: true,
+  },
   user: {
     flags: '--user <id>',
     help: 'a user of the training data: their stored factors; movies they rated are left out',
-    schema: z.preprocess(toNumber, z.number({ error: 'must be a user id' }).int({ error: 'must be a whole-number user id' })),
+    schema: z.preprocess(
+      toNumber,
+      z.number({ error: 'must be a user id' }).int({ error: 'must be a whole-number user id' }),
+    ),
   },
-  allUsers: { flags: '--all-users', help: 'top-N for every training user, written as CSV to --out', schema: flag },
+  allUsers: {
+    flags: '--all-users',
+    help: 'top-N for every training user, written as CSV to --out',
+    schema: flag,
+  },
   rankBy: {
     flags: '--rank-by <how>',
     help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
-    schema: z.enum(['rating', 'taste', 'mean', 'lower', 'upper'], { error: 'must be rating, taste, mean, lower or upper' }),
+    schema: z.enum(['rating', 'taste', 'mean', 'lower', 'upper'], {
+      error: 'must be rating, taste, mean, lower or upper',
+    }),
     defaultText: 'rating for --user/--all-users, taste for titles; mean for a Bayesian checkpoint',
   },
 
@@ -367,25 +466,57 @@ export const OPTIONS = {
     flags: '--out <checkpoint>',
     help: 'checkpoint to write',
     schema: text('the output file'),
-    defaultText: '<data home>/models/<data set>-<kind>.als; --method gibbs <data set>-<kind>-gibbs.als',
+    defaultText:
+      '<data home>/models/<data set>-<kind>.als; --method gibbs <data set>-<kind>-gibbs.als',
   },
-  csvOut: { flags: '--out <file.csv>', help: 'output of --all-users', schema: text('the output file') },
-  htmlOut: { flags: '--out <file.html>', help: 'HTML file to write', schema: text('the output file'), defaultText: '<checkpoint>.report.html' },
-  svgOut: { flags: '--out <file.svg>', help: 'SVG file to write (required)', schema: text('the output file') },
-  stats: { flags: '--stats <file.json>', help: "read the statistics printed by 'als stats --json' instead of loading --data", schema: text('the stats file') },
-  label: { flags: '--label <name>', help: 'legend label of each run, in order (repeatable)', schema: texts, repeatable: true, defaultText: 'model and dim' },
+  csvOut: {
+    flags: '--out <file.csv>',
+    help: 'output of --all-users',
+    schema: text('the output file'),
+  },
+  htmlOut: {
+    flags: '--out <file.html>',
+    help: 'HTML file to write',
+    schema: text('the output file'),
+    defaultText: '<checkpoint>.report.html',
+  },
+  svgOut: {
+    flags: '--out <file.svg>',
+    help: 'SVG file to write (required)',
+    schema: text('the output file'),
+  },
+  stats: {
+    flags: '--stats <file.json>',
+    help: "read the statistics printed by 'als stats --json' instead of loading --data",
+    schema: text('the stats file'),
+  },
+  label: {
+    flags: '--label <name>',
+    help: 'legend label of each run, in order (repeatable)',
+    schema: texts,
+    repeatable: true,
+    defaultText: 'model and dim',
+  },
   width: {
     flags: '--width <px>',
     help: 'width of each plot area in pixels',
     schema: z.preprocess(
       toNumber,
-      z.number({ error: 'must be a number' }).int({ error: 'must be a whole number of pixels' }).min(200, { error: 'must be at least 200' }).max(4000, { error: 'must be at most 4000' }),
+      z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number of pixels' })
+        .min(200, { error: 'must be at least 200' })
+        .max(4000, { error: 'must be at most 4000' }),
     ),
     default: RUN_DEFAULTS.plotWidth,
   },
 
   // Recording (train, eval, cv, tune): <data home>/runs.sqlite.
-  record: { flags: '--no-record', help: 'do not record this run in <data home>/runs.sqlite', schema: flag },
+  record: {
+    flags: '--no-record',
+    help: 'do not record this run in <data home>/runs.sqlite',
+    schema: flag,
+  },
 
   // Cross-validation and tuning.
   folds: {
@@ -418,15 +549,29 @@ export const OPTIONS = {
     schema: texts,
     repeatable: true,
   },
-  spaceFile: { flags: '--space-file <file.json>', help: 'search space as JSON, e.g. {"dim": [10, 30], "tau": "0.03..0.3:log"}', schema: text('the space file') },
+  spaceFile: {
+    flags: '--space-file <file.json>',
+    help: 'search space as JSON, e.g. {"dim": [10, 30], "tau": "0.03..0.3:log"}',
+    schema: text('the space file'),
+  },
   strategy: {
     flags: '--strategy <name>',
     help: 'grid: every combination; random: --trials seeded draws',
     schema: z.enum(['grid', 'random'], { error: 'must be grid or random' }),
     default: 'random',
   },
-  trials: { flags: '--trials <n>', help: 'configurations drawn by --strategy random', schema: integer('the number of trials', 1), default: 20 },
-  gridPoints: { flags: '--grid-points <n>', help: 'points per range with --strategy grid', schema: integer('the number of points', 1), default: 5 },
+  trials: {
+    flags: '--trials <n>',
+    help: 'configurations drawn by --strategy random',
+    schema: integer('the number of trials', 1),
+    default: 20,
+  },
+  gridPoints: {
+    flags: '--grid-points <n>',
+    help: 'points per range with --strategy grid',
+    schema: integer('the number of points', 1),
+    default: 5,
+  },
   halving: {
     flags: '--halving <epochs>',
     help: 'successive halving: epoch milestones, e.g. 5,15,40 (one milestone: no halving)',
@@ -435,17 +580,31 @@ export const OPTIONS = {
       .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { error: 'must be epoch milestones such as 5,15,40' })
       .transform((v) => v.split(',').map((x) => Number(x.trim())))
       .refine((m) => m.every((x) => x >= 1), { error: 'milestones must be positive' })
-      .refine((m) => m.every((x, i) => i === 0 || x > m[i - 1]!), { error: 'milestones must increase' }),
+      .refine((m) => m.every((x, i) => i === 0 || x > m[i - 1]!), {
+        error: 'milestones must increase',
+      }),
     default: '5,15,40',
   },
   reduction: {
     flags: '--reduction <eta>',
     help: 'η of the halving: one trial in η goes on to the next milestone',
-    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(2, { error: 'must be at least 2' })),
+    schema: z.preprocess(
+      toNumber,
+      z.number({ error: 'must be a number' }).min(2, { error: 'must be at least 2' }),
+    ),
     default: 3,
   },
-  metric: { flags: '--metric <name>', help: 'objective: rmse, mae, precision@K, recall@K, ndcg@K or map@K', schema: text('the metric'), default: 'rmse' },
-  refit: { flags: '--refit', help: 'then train the best configuration on the training part of --split (as the printed als train command)', schema: flag },
+  metric: {
+    flags: '--metric <name>',
+    help: 'objective: rmse, mae, precision@K, recall@K, ndcg@K or map@K',
+    schema: text('the metric'),
+    default: 'rmse',
+  },
+  refit: {
+    flags: '--refit',
+    help: 'then train the best configuration on the training part of --split (as the printed als train command)',
+    schema: flag,
+  },
 
   tune: {
     flags: '--tune <id>',
@@ -460,18 +619,27 @@ export const OPTIONS = {
     schema: z.string().transform((v, ctx) => {
       const age = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(v.trim());
       if (age) {
-        const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[age[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+        const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[
+          age[2] as 's' | 'm' | 'h' | 'd' | 'w'
+        ];
         return new Date(Date.now() - Number(age[1]) * unitMs);
       }
       const date = new Date(v);
       if (v.trim() === '' || Number.isNaN(date.getTime())) {
-        ctx.addIssue({ code: 'custom', message: 'must be a date (2026-12-01) or an age (90m, 12h, 7d)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a date (2026-12-01) or an age (90m, 12h, 7d)',
+        });
         return z.NEVER;
       }
       return date;
     }),
   },
-  best: { flags: '--best <metric>', help: 'sort by this final metric, best first (rmse, mae: lowest; others: highest)', schema: text('the metric') },
+  best: {
+    flags: '--best <metric>',
+    help: 'sort by this final metric, best first (rmse, mae: lowest; others: highest)',
+    schema: text('the metric'),
+  },
   runCommand: {
     flags: '--command <name>',
     help: 'only runs of this command: train, eval, cv or tune',
@@ -483,13 +651,20 @@ export const OPTIONS = {
     schema: z.enum(MODEL_KINDS, { error: `must be one of ${MODEL_KINDS.join(', ')}` }),
   },
   allRuns: { flags: '--all', help: 'also list the per-fold runs of cv and tune', schema: flag },
-  limit: { flags: '--limit <n>', help: 'list at most this many runs', schema: integer('the number of runs', 1), default: 50 },
+  limit: {
+    flags: '--limit <n>',
+    help: 'list at most this many runs',
+    schema: integer('the number of runs', 1),
+    default: 50,
+  },
 
   // Interop (als export, als import, als spark-job): src/app/interop.ts.
   exportFormat: {
     flags: '--format <format>',
     help: 'spark (an ALSModel directory) | parquet (the ratings of --data) | npz | npy (factors and id maps) (required)',
-    schema: z.enum(['spark', 'parquet', 'npz', 'npy'], { error: 'must be spark, parquet, npz or npy' }),
+    schema: z.enum(['spark', 'parquet', 'npz', 'npy'], {
+      error: 'must be spark, parquet, npz or npy',
+    }),
   },
   importFormat: {
     flags: '--format <format>',
@@ -518,42 +693,89 @@ export const OPTIONS = {
     schema: text('the output file'),
     defaultText: '<data home>/models/<data set>-spark.als',
   },
-  jobOut: { flags: '--out <file.py>', help: 'the PySpark program to write (must not exist; required)', schema: text('the output file') },
+  jobOut: {
+    flags: '--out <file.py>',
+    help: 'the PySpark program to write (must not exist; required)',
+    schema: text('the output file'),
+  },
   parquet: {
     flags: '--parquet <dir>',
     help: "folder of train.parquet and test.parquet ('als export --format parquet --split …')",
     schema: text('the Parquet folder'),
     default: 'ratings-parquet',
   },
-  modelOut: { flags: '--model-out <dir>', help: 'where the job saves the Spark model', schema: text('the model folder'), default: 'spark-model' },
+  modelOut: {
+    flags: '--model-out <dir>',
+    help: 'where the job saves the Spark model',
+    schema: text('the model folder'),
+    default: 'spark-model',
+  },
   jobEpochs: {
     flags: '--epochs <n>',
     help: 'Spark maxIter',
     schema: integer('the number of epochs', 1),
     defaultText: `the checkpoint's epochs, else ${RUN_DEFAULTS.epochs}`,
   },
-  jobSplit: { flags: '--split <spec>', help: 'the split the Parquet holds, for the printed import command', schema: text('the split'), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.split}` },
-  jobSeed: { flags: '--seed <n>', help: "seed of the split, also Spark's seed", schema: integer('the seed', 0), defaultText: `the checkpoint's, else ${RUN_DEFAULTS.seed}` },
+  jobSplit: {
+    flags: '--split <spec>',
+    help: 'the split the Parquet holds, for the printed import command',
+    schema: text('the split'),
+    defaultText: `the checkpoint's, else ${RUN_DEFAULTS.split}`,
+  },
+  jobSeed: {
+    flags: '--seed <n>',
+    help: "seed of the split, also Spark's seed",
+    schema: integer('the seed', 0),
+    defaultText: `the checkpoint's, else ${RUN_DEFAULTS.seed}`,
+  },
 
   // Synthetic data (als synth); its defaults are the generator's (src/data/synth.ts).
-  synthOut: { flags: '--out <folder>', help: 'folder to create (must not exist; required)', schema: text('the output folder') },
+  synthOut: {
+    flags: '--out <folder>',
+    help: 'folder to create (must not exist; required)',
+    schema: text('the output folder'),
+  },
   users: { flags: '--users <n>', help: 'number of users (required)', schema: count('users') },
   movies: { flags: '--movies <n>', help: 'number of movies (required)', schema: count('movies') },
-  ratings: { flags: '--ratings <n>', help: 'number of ratings (required)', schema: count('ratings', 2 ** 31 - 1, 'must be below 2^31') },
-  rank: { flags: '--rank <k>', help: 'rank of the planted factors', schema: count('rank', 1000, 'must be at most 1000'), default: SYNTH_DEFAULTS.rank },
+  ratings: {
+    flags: '--ratings <n>',
+    help: 'number of ratings (required)',
+    schema: count('ratings', 2 ** 31 - 1, 'must be below 2^31'),
+  },
+  rank: {
+    flags: '--rank <k>',
+    help: 'rank of the planted factors',
+    schema: count('rank', 1000, 'must be at most 1000'),
+    default: SYNTH_DEFAULTS.rank,
+  },
   noise: {
     flags: '--noise <sigma>',
     help: 'σ of the Gaussian noise added before rounding to half stars',
-    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(5, 'must be ≤ 5')),
+    schema: z.preprocess(
+      toNumber,
+      z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(5, 'must be ≤ 5'),
+    ),
     default: SYNTH_DEFAULTS.noise,
   },
   synthSeed: {
     flags: '--seed <n>',
     help: 'random seed of the generator',
-    schema: z.preprocess(toNumber, z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be ≥ 0').max(2 ** 32 - 1)),
+    schema: z.preprocess(
+      toNumber,
+      z
+        .number({ error: 'must be a number' })
+        .int('must be a whole number')
+        .min(0, 'must be ≥ 0')
+        .max(2 ** 32 - 1),
+    ),
     default: SYNTH_DEFAULTS.seed,
   },
-  minPerUser: { flags: '--min-per-user <n>', help: 'every user has at least this many ratings', schema: count('ratings per user'), default: SYNTH_DEFAULTS.minPerUser },
+  minPerUser: {
+    flags: '--min-per-user <n>',
+    help: 'every user has at least this many ratings',
+    schema: count('ratings per user'),
+    default: SYNTH_DEFAULTS.minPerUser,
+  },
   activityExponent: {
     flags: '--activity-exponent <a>',
     help: 'Lomax (shifted Pareto) shape of user activity; smaller = heavier tail; 0 = equal',
@@ -576,14 +798,25 @@ export const OPTIONS = {
 export type OptionKey = keyof typeof OPTIONS;
 
 /** The validated value of each option a command takes: defaulted ones are always there. */
-type ValueOf<K extends OptionKey> = (typeof OPTIONS)[K] extends { schema: infer S extends z.ZodType } ? z.output<S> : never;
-type HasDefault<K extends OptionKey> = (typeof OPTIONS)[K] extends { default: unknown } ? K : (typeof OPTIONS)[K] extends { repeatable: true } ? K : never;
-export type OptionValues<K extends OptionKey> = { [P in K as P extends HasDefault<P> ? P : never]: ValueOf<P> } & {
+type ValueOf<K extends OptionKey> = (typeof OPTIONS)[K] extends {
+  schema: infer S extends z.ZodType;
+}
+  ? z.output<S>
+  : never;
+type HasDefault<K extends OptionKey> = (typeof OPTIONS)[K] extends { default: unknown }
+  ? K
+  : (typeof OPTIONS)[K] extends { repeatable: true }
+    ? K
+    : never;
+export type OptionValues<K extends OptionKey> = {
+  [P in K as P extends HasDefault<P> ? P : never]: ValueOf<P>;
+} & {
   [P in K as P extends HasDefault<P> ? never : P]?: ValueOf<P>;
 };
 
 /** The long flag of a flags string: '--dim <n>' → '--dim'. */
-const longFlag = (flags: string): string => flags.split(/[ ,]+/).find((part) => part.startsWith('--'))!;
+const longFlag = (flags: string): string =>
+  flags.split(/[ ,]+/).find((part) => part.startsWith('--'))!;
 /** Commander's attribute name of a flags string: '--genre-tau <x>' → 'genreTau'. */
 const attributeOf = (flags: string): string =>
   longFlag(flags)
@@ -622,7 +855,10 @@ export function addOptions(command: Command, keys: readonly OptionKey[]): Comman
  * declared default (or stays undefined); the first problem becomes one line naming the flag as the
  * user typed it, e.g. "--dim: the dimension must not be negative" (exit 2).
  */
-export function readOptions<const K extends OptionKey>(command: Command, keys: readonly K[]): OptionValues<K> {
+export function readOptions<const K extends OptionKey>(
+  command: Command,
+  keys: readonly K[],
+): OptionValues<K> {
   const raw = command.opts();
   const given = (attribute: string): boolean => {
     const source = command.getOptionValueSource(attribute);
@@ -634,12 +870,18 @@ export function readOptions<const K extends OptionKey>(command: Command, keys: r
     const attribute = attributeOf(spec.flags);
     let typedAs = longFlag(spec.flags);
     // A --no-x counterpart makes commander default the value; only what the user typed counts.
-    let value: unknown = spec.negation ? (given(attribute) ? raw[attribute] : undefined) : raw[attribute];
+    let value: unknown = spec.negation
+      ? given(attribute)
+        ? raw[attribute]
+        : undefined
+      : raw[attribute];
     for (const alias of spec.aliases ?? []) {
       const aliasValue = raw[attributeOf(alias)];
       if (aliasValue === undefined) continue;
       if (value !== undefined && JSON.stringify(value) !== JSON.stringify(aliasValue)) {
-        throw new UsageError(`${longFlag(alias)}: the same as ${longFlag(spec.flags)}; give one of them`);
+        throw new UsageError(
+          `${longFlag(alias)}: the same as ${longFlag(spec.flags)}; give one of them`,
+        );
       }
       value = aliasValue;
       typedAs = longFlag(alias);
@@ -654,14 +896,18 @@ export function readOptions<const K extends OptionKey>(command: Command, keys: r
 }
 
 /** Validates a plain record of option values (as commander would give them) without a command: tests. */
-export function parseOptionValues<const K extends OptionKey>(keys: readonly K[], raw: Record<string, unknown>): OptionValues<K> {
+export function parseOptionValues<const K extends OptionKey>(
+  keys: readonly K[],
+  raw: Record<string, unknown>,
+): OptionValues<K> {
   const values: Record<string, unknown> = {};
   for (const key of keys) {
     const spec: OptionSpec = OPTIONS[key];
     let value = raw[attributeOf(spec.flags)] ?? (spec.repeatable ? [] : spec.default);
     if (value === undefined) continue;
     const result = spec.schema.safeParse(value);
-    if (!result.success) throw new UsageError(`${longFlag(spec.flags)}: ${result.error.issues[0]!.message}`);
+    if (!result.success)
+      throw new UsageError(`${longFlag(spec.flags)}: ${result.error.issues[0]!.message}`);
     values[key] = result.data;
     value = undefined;
   }
@@ -669,7 +915,15 @@ export function parseOptionValues<const K extends OptionKey>(keys: readonly K[],
 }
 
 /** The data-set options every command that loads a data set takes. */
-export const DATA_OPTIONS = ['data', 'dataHome', 'offline', 'mirror', 'dedupe', 'cache', 'ratingScale'] as const satisfies readonly OptionKey[];
+export const DATA_OPTIONS = [
+  'data',
+  'dataHome',
+  'offline',
+  'mirror',
+  'dedupe',
+  'cache',
+  'ratingScale',
+] as const satisfies readonly OptionKey[];
 /** The options of the listing commands (recommend, similar). */
 export const LISTING_OPTIONS = [
   'checkpoint',

@@ -6,7 +6,14 @@ import { writeTuneReport } from '../app/tune-report.js';
 import { dataEvents, dataSourceOf } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
-export const REPORT_OPTIONS = ['checkpoint', 'tune', 'htmlOut', 'k', 'maxUsers', ...DATA_OPTIONS] as const satisfies readonly OptionKey[];
+export const REPORT_OPTIONS = [
+  'checkpoint',
+  'tune',
+  'htmlOut',
+  'k',
+  'maxUsers',
+  ...DATA_OPTIONS,
+] as const satisfies readonly OptionKey[];
 
 export function registerReport(program: Command): void {
   const command = program
@@ -18,11 +25,21 @@ export function registerReport(program: Command): void {
     const o = readOptions(cmd, REPORT_OPTIONS);
     const source = dataSourceOf(o);
     if (o.tune !== undefined) {
-      const page = await writeTuneReport({ tuneId: o.tune, out: o.htmlOut ?? `tune-${o.tune}.html`, dataHome: source.dataHome });
-      process.stdout.write(`wrote ${page.out} (${(page.bytes / 1024).toFixed(0)} KB) in ${(page.elapsedMs / 1000).toFixed(2)} s\n`);
+      const page = await writeTuneReport({
+        tuneId: o.tune,
+        out: o.htmlOut ?? `tune-${o.tune}.html`,
+        dataHome: source.dataHome,
+      });
+      process.stdout.write(
+        `wrote ${page.out} (${(page.bytes / 1024).toFixed(0)} KB) in ${(page.elapsedMs / 1000).toFixed(2)} s\n`,
+      );
       return;
     }
-    const { file, checkpoint } = openCheckpoint({ checkpoint: o.checkpoint, data: source.data, dataHome: source.dataHome });
+    const { file, checkpoint } = openCheckpoint({
+      checkpoint: o.checkpoint,
+      data: source.data,
+      dataHome: source.dataHome,
+    });
     const result = await writeReport({
       checkpointFile: file,
       checkpoint,
@@ -32,6 +49,8 @@ export function registerReport(program: Command): void {
       maxUsers: o.maxUsers,
       events: dataEvents(),
     });
-    process.stdout.write(`wrote ${result.out} (${(result.bytes / 1024).toFixed(0)} KB) in ${(result.elapsedMs / 1000).toFixed(2)} s\n`);
+    process.stdout.write(
+      `wrote ${result.out} (${(result.bytes / 1024).toFixed(0)} KB) in ${(result.elapsedMs / 1000).toFixed(2)} s\n`,
+    );
   });
 }

@@ -9,7 +9,17 @@ import { UsageError } from '../errors.js';
 import { dataSourceOf } from './common.js';
 import { addOptions, readOptions, type OptionKey } from './options.js';
 
-export const RUNS_OPTIONS = ['data', 'runsKind', 'runCommand', 'since', 'best', 'allRuns', 'limit', 'json', 'dataHome'] as const satisfies readonly OptionKey[];
+export const RUNS_OPTIONS = [
+  'data',
+  'runsKind',
+  'runCommand',
+  'since',
+  'best',
+  'allRuns',
+  'limit',
+  'json',
+  'dataHome',
+] as const satisfies readonly OptionKey[];
 const ONE_OPTIONS = ['json', 'dataHome'] as const satisfies readonly OptionKey[];
 
 function runId(text: string): number {
@@ -18,8 +28,14 @@ function runId(text: string): number {
 }
 
 export function registerRuns(program: Command): void {
-  const runs = program.command('runs').description('list, show and compare the runs recorded in <data home>/runs.sqlite (als runs is als runs list; see als runs list --help for its filters)');
-  const list = runs.command('list', { isDefault: true }).description('list recorded runs, newest first (or best first with --best)');
+  const runs = program
+    .command('runs')
+    .description(
+      'list, show and compare the runs recorded in <data home>/runs.sqlite (als runs is als runs list; see als runs list --help for its filters)',
+    );
+  const list = runs
+    .command('list', { isDefault: true })
+    .description('list recorded runs, newest first (or best first with --best)');
   addOptions(list, RUNS_OPTIONS).action(async (_options: unknown, cmd: Command) => {
     const o = readOptions(cmd, RUNS_OPTIONS);
     const listing = await listRecordedRuns({
@@ -32,23 +48,38 @@ export function registerRuns(program: Command): void {
       all: o.allRuns,
       limit: o.limit,
     });
-    process.stdout.write(o.json ? `${JSON.stringify(listing.runs, null, 2)}\n` : formatRunList(listing.runs, listing.file, o.best));
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify(listing.runs, null, 2)}\n`
+        : formatRunList(listing.runs, listing.file, o.best),
+    );
   });
-  const show = runs.command('show <id>').description('one recorded run: command line, settings, metrics and per-epoch history');
+  const show = runs
+    .command('show <id>')
+    .description('one recorded run: command line, settings, metrics and per-epoch history');
   addOptions(show, ONE_OPTIONS).action(async (id: string, _options: unknown, cmd: Command) => {
     const o = readOptions(cmd, ONE_OPTIONS);
     const run = await showRecordedRun(runId(id), { dataHome: dataSourceOf(o).dataHome });
     process.stdout.write(o.json ? `${JSON.stringify(run, null, 2)}\n` : formatRun(run));
   });
-  const compare = runs.command('compare <ids...>').description('recorded runs side by side; * marks the rows where they differ');
-  addOptions(compare, ONE_OPTIONS).action(async (ids: string[], _options: unknown, cmd: Command) => {
-    const o = readOptions(cmd, ONE_OPTIONS);
-    const comparison = await compareRecordedRuns(ids.map(runId), { dataHome: dataSourceOf(o).dataHome });
-    process.stdout.write(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
-  });
+  const compare = runs
+    .command('compare <ids...>')
+    .description('recorded runs side by side; * marks the rows where they differ');
+  addOptions(compare, ONE_OPTIONS).action(
+    async (ids: string[], _options: unknown, cmd: Command) => {
+      const o = readOptions(cmd, ONE_OPTIONS);
+      const comparison = await compareRecordedRuns(ids.map(runId), {
+        dataHome: dataSourceOf(o).dataHome,
+      });
+      process.stdout.write(
+        o.json ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison),
+      );
+    },
+  );
 }
 
-const f4 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
+const f4 = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4);
 const kindOf = (r: RunSummary): string => (r.kind === 'tune-trial' ? 'tune' : r.kind);
 const when = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
 
@@ -65,8 +96,14 @@ function settingsOf(r: RunSummary): string {
 export function formatRunList(runs: RunSummary[], file: string, best?: string): string {
   if (runs.length === 0) return `no runs recorded in ${file} match\n`;
   const rows = runs.map((r) => {
-    const where = r.fold !== null && !(r.split ?? '').includes('#') ? `${r.split} fold ${r.fold + 1}` : (r.split ?? '-');
-    const tuneAt = r.tuneId !== null ? ` tune ${r.tuneId}/trial ${(r.trial ?? 0) + 1}/rung ${(r.rung ?? 0) + 1}` : '';
+    const where =
+      r.fold !== null && !(r.split ?? '').includes('#')
+        ? `${r.split} fold ${r.fold + 1}`
+        : (r.split ?? '-');
+    const tuneAt =
+      r.tuneId !== null
+        ? ` tune ${r.tuneId}/trial ${(r.trial ?? 0) + 1}/rung ${(r.rung ?? 0) + 1}`
+        : '';
     return [
       String(r.id),
       when(r.startedAt),
@@ -80,9 +117,24 @@ export function formatRunList(runs: RunSummary[], file: string, best?: string): 
       ...(best !== undefined && best !== 'rmse' && best !== 'ndcg@10' ? [f4(r.metrics[best])] : []),
     ];
   });
-  const head = ['id', 'started (UTC)', 'command', 'data', 'split', 'model', 'epochs', 'RMSE', 'nDCG@10', ...(best !== undefined && best !== 'rmse' && best !== 'ndcg@10' ? [best] : [])];
+  const head = [
+    'id',
+    'started (UTC)',
+    'command',
+    'data',
+    'split',
+    'model',
+    'epochs',
+    'RMSE',
+    'nDCG@10',
+    ...(best !== undefined && best !== 'rmse' && best !== 'ndcg@10' ? [best] : []),
+  ];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((x, c) => (c === 0 || c >= 6 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((x, c) => (c === 0 || c >= 6 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(head), ...rows.map(line)].join('\n')}\n`;
 }
 
@@ -93,13 +145,19 @@ export function formatRun(r: RunDetail): string {
     `started  ${r.startedAt}${r.wallMs !== null ? `, ${(r.wallMs / 1000).toFixed(2)} s` : ''}; als ${r.toolVersion}`,
     `data     ${r.dataName ?? '-'}${r.dataFingerprint ? ` (fingerprint ${r.dataFingerprint.slice(0, 12)})` : ''}, split ${r.split ?? '-'}${r.fold !== null ? ` fold ${r.fold + 1}` : ''}, seed ${r.seed ?? '-'}`,
     `model    ${settingsOf(r)}`,
-    `         ${Object.entries(r.hyperparameters).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+    `         ${Object.entries(r.hyperparameters)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ')}`,
   ];
-  if (r.tuneId !== null) lines.push(`tune     ${r.tuneId}, trial ${(r.trial ?? 0) + 1}, rung ${(r.rung ?? 0) + 1}`);
-  if (r.kernel !== null || r.threads !== null) lines.push(`kernel   ${r.kernel ?? '-'}, ${r.threads ?? '-'} threads`);
+  if (r.tuneId !== null)
+    lines.push(`tune     ${r.tuneId}, trial ${(r.trial ?? 0) + 1}, rung ${(r.rung ?? 0) + 1}`);
+  if (r.kernel !== null || r.threads !== null)
+    lines.push(`kernel   ${r.kernel ?? '-'}, ${r.threads ?? '-'} threads`);
   if (r.checkpoint) lines.push(`file     ${r.checkpoint}`);
   const metrics = Object.entries(r.metrics);
-  lines.push(`metrics  ${metrics.length ? metrics.map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : '-'}`);
+  lines.push(
+    `metrics  ${metrics.length ? metrics.map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : '-'}`,
+  );
   if (r.history.length > 0) {
     lines.push('', 'epoch        loss  train RMSE  valid RMSE      ms');
     for (const e of r.history) {
@@ -112,10 +170,15 @@ export function formatRun(r: RunDetail): string {
 }
 
 export function formatComparison(c: RunComparison): string {
-  const cell = (v: string | number | boolean | null): string => (v === null ? '-' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
+  const cell = (v: string | number | boolean | null): string =>
+    v === null ? '-' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v);
   const head = ['', 'run', ...c.runs.map((r) => String(r.id))];
   const rows = c.rows.map((row) => [row.differs ? '*' : '', row.name, ...row.values.map(cell)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((x, i) => (i < 2 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((x, i) => (i < 2 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(head), ...rows.map(line)].join('\n')}\n`;
 }

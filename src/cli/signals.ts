@@ -15,7 +15,11 @@ import { BROKEN_PIPE_EXIT_CODE, onStdoutClosed } from './output.js';
 
 export type InterruptCause = 'SIGINT' | 'SIGTERM' | 'EPIPE';
 
-export const INTERRUPT_EXIT_CODES: Record<InterruptCause, number> = { SIGINT: 130, SIGTERM: 143, EPIPE: BROKEN_PIPE_EXIT_CODE };
+export const INTERRUPT_EXIT_CODES: Record<InterruptCause, number> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+  EPIPE: BROKEN_PIPE_EXIT_CODE,
+};
 
 /** What the interrupt handling needs from a training run (TrainingRun has it). */
 export interface Interruptible {
@@ -54,17 +58,22 @@ export function watchInterrupts(
   const exitNow = (why: InterruptCause): never => {
     options.beforeMessage?.();
     if (saved !== null) {
-      said(`als: interrupted after the checkpoint of epoch ${saved.epoch} was saved to ${saved.file}`);
+      said(
+        `als: interrupted after the checkpoint of epoch ${saved.epoch} was saved to ${saved.file}`,
+      );
       process.exit(INTERRUPT_EXIT_CODES[why]);
     }
     let now: { file: string; epoch: number } | null;
     try {
       now = run.saveLastGood();
     } catch (error) {
-      said(`als: interrupted, and the save failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      said(
+        `als: interrupted, and the save failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
       process.exit(1);
     }
-    if (now !== null) said(`als: interrupted: saved the checkpoint of epoch ${now.epoch} to ${now.file}`);
+    if (now !== null)
+      said(`als: interrupted: saved the checkpoint of epoch ${now.epoch} to ${now.file}`);
     else said('als: interrupted before the first epoch finished: nothing saved');
     process.exit(INTERRUPT_EXIT_CODES[why]);
   };

@@ -10,7 +10,9 @@ const STATS_OPTIONS = ['json', ...DATA_OPTIONS] as const satisfies readonly Opti
 export function registerStats(program: Command): void {
   const command = program
     .command('stats')
-    .description('describe a data set: counts, density, rating histogram, activity and popularity distributions');
+    .description(
+      'describe a data set: counts, density, rating histogram, activity and popularity distributions',
+    );
   addOptions(command, STATS_OPTIONS).action(async (_options: unknown, cmd: Command) => {
     const o = readOptions(cmd, STATS_OPTIONS);
     const stats = await datasetStats(dataSourceOf(o), dataEvents());
@@ -19,9 +21,11 @@ export function registerStats(program: Command): void {
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const decimal = (digits: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const decimal = (digits: number) =>
+  new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const percent = (x: number, digits = 1): string => `${decimal(digits).format(100 * x)}%`;
-const countOrDecimal = (x: number): string => (Number.isInteger(x) ? integer.format(x) : decimal(1).format(x));
+const countOrDecimal = (x: number): string =>
+  Number.isInteger(x) ? integer.format(x) : decimal(1).format(x);
 
 /** The readable table `als stats` prints by default. */
 export function formatStats(stats: DatasetStats): string {
@@ -42,22 +46,46 @@ export function formatStats(stats: DatasetStats): string {
   const countWidth = Math.max(...stats.ratingHistogram.map((h) => integer.format(h.count).length));
   for (const { value, count } of stats.ratingHistogram) {
     const bar = '#'.repeat(Math.round((40 * count) / maxCount));
-    lines.push(`  ${String(value).padStart(4)}  ${integer.format(count).padStart(countWidth)}  ${percent(count / stats.numRatings).padStart(6)}  ${bar}`);
+    lines.push(
+      `  ${String(value).padStart(4)}  ${integer.format(count).padStart(countWidth)}  ${percent(count / stats.numRatings).padStart(6)}  ${bar}`,
+    );
   }
   lines.push('');
-  const columns: (keyof Quantiles)[] = ['min', 'p10', 'p25', 'median', 'p75', 'p90', 'p99', 'max', 'mean'];
+  const columns: (keyof Quantiles)[] = [
+    'min',
+    'p10',
+    'p25',
+    'median',
+    'p75',
+    'p90',
+    'p99',
+    'max',
+    'mean',
+  ];
   const table = [
     ['', ...columns],
     ['ratings per user', ...columns.map((c) => countOrDecimal(stats.userActivity[c]))],
     ['ratings per movie', ...columns.map((c) => countOrDecimal(stats.itemPopularity[c]))],
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  for (const r of table) lines.push(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]! + 2))).join('').trimEnd());
+  for (const r of table)
+    lines.push(
+      r
+        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]! + 2)))
+        .join('')
+        .trimEnd(),
+    );
   lines.push('');
   row('top 1% of movies', `${percent(stats.topItemShare.top1Percent)} of ratings`);
   row('top 10% of movies', `${percent(stats.topItemShare.top10Percent)} of ratings`);
-  row('Gini', `users ${decimal(3).format(stats.gini.users)}, movies ${decimal(3).format(stats.gini.items)}`);
-  const fit = (f: { alpha: number; xMin: number }): string => (Number.isNaN(f.alpha) ? 'n/a' : `alpha ${decimal(2).format(f.alpha)} for x >= ${integer.format(f.xMin)}`);
+  row(
+    'Gini',
+    `users ${decimal(3).format(stats.gini.users)}, movies ${decimal(3).format(stats.gini.items)}`,
+  );
+  const fit = (f: { alpha: number; xMin: number }): string =>
+    Number.isNaN(f.alpha)
+      ? 'n/a'
+      : `alpha ${decimal(2).format(f.alpha)} for x >= ${integer.format(f.xMin)}`;
   row('power law, users', fit(stats.powerLaw.users));
   row('power law, movies', fit(stats.powerLaw.items));
   return `${lines.join('\n')}\n`;

@@ -21,7 +21,9 @@ const SYNTH_OPTIONS = [
 export function registerSynth(program: Command): void {
   const command = program
     .command('synth')
-    .description('write a synthetic MovieLens-format data set (ratings.csv, movies.csv, truth.json) from a planted model');
+    .description(
+      'write a synthetic MovieLens-format data set (ratings.csv, movies.csv, truth.json) from a planted model',
+    );
   addOptions(command, SYNTH_OPTIONS).action((_options: unknown, cmd: Command) => {
     const o = readOptions(cmd, SYNTH_OPTIONS);
     const required = (value: number | string | undefined, flag: string) => {

@@ -46,7 +46,9 @@ export const TRAIN_OPTIONS = [
 ] as const satisfies readonly OptionKey[];
 
 export function registerTrain(program: Command): void {
-  const command = program.command('train').description('train a bias, latent or genre ALS model and write a checkpoint');
+  const command = program
+    .command('train')
+    .description('train a bias, latent or genre ALS model and write a checkpoint');
   addOptions(command, TRAIN_OPTIONS).action(async (_options: unknown, cmd: Command) => {
     process.exitCode = await runTrain(cmd);
   });
@@ -66,17 +68,26 @@ function startLines(s: TrainStart): string[] {
   const lines: string[] = [];
   if (s.resumed) {
     const changed = s.resumed.changed.map((c) => `${c.key} ${c.from} → ${c.to}`).join(', ');
-    lines.push(`resuming ${s.out} after epoch ${s.resumed.epochsDone}${changed ? ` with changed ${changed}` : ''}`);
+    lines.push(
+      `resuming ${s.out} after epoch ${s.resumed.epochsDone}${changed ? ` with changed ${changed}` : ''}`,
+    );
   }
   const r = s.split;
-  lines.push(`data     ${s.dataset.name}: ${s.dataset.numRatings} ratings, ${s.dataset.numUsers} users, ${s.dataset.numItems} movies`);
-  lines.push(`split    ${r.spec} (seed ${s.seed}): ${r.trainRatings} train, ${r.testRatings} held out`);
+  lines.push(
+    `data     ${s.dataset.name}: ${s.dataset.numRatings} ratings, ${s.dataset.numUsers} users, ${s.dataset.numItems} movies`,
+  );
+  lines.push(
+    `split    ${r.spec} (seed ${s.seed}): ${r.trainRatings} train, ${r.testRatings} held out`,
+  );
   if (r.usersWithoutTrainingRatings > 0) {
     lines.push(
       `         ${r.usersWithoutTrainingRatings} user${r.usersWithoutTrainingRatings === 1 ? ' has' : 's have'} no training rating: zero factors and bias (predicted from μ + movie bias)`,
     );
   }
-  if (r.testRatingsWithUnseenItem > 0) lines.push(`         ${r.testRatingsWithUnseenItem} held-out ratings are of movies without a training rating`);
+  if (r.testRatingsWithUnseenItem > 0)
+    lines.push(
+      `         ${r.testRatingsWithUnseenItem} held-out ratings are of movies without a training rating`,
+    );
   lines.push(`model    ${describeHyper(s.hyper)}`);
   lines.push(`kernel   ${s.kernel}, ${plural(s.threads, 'thread')}`);
   return lines;
@@ -92,18 +103,28 @@ async function runTrain(cmd: Command): Promise<number> {
   const source = dataSourceOf(o);
   const gibbs = o.method === 'gibbs';
   if (gibbs) checkGibbsOptions(o, cmd.getOptionValueSource('epochs') === 'cli');
-  for (const [value, flag] of [[o.samples, '--samples'], [o.burnIn, '--burn-in'], [o.thin, '--thin']] as const) {
+  for (const [value, flag] of [
+    [o.samples, '--samples'],
+    [o.burnIn, '--burn-in'],
+    [o.thin, '--thin'],
+  ] as const) {
     if (!gibbs && value !== undefined) throw new AlsError(`${flag}: only for --method gibbs`, 2);
   }
   const dataset = await openDataset(source, dataEvents());
   if (gibbs) return runTrainGibbs(o, dataset, source.dataHome);
-  const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
+  const recorder = await openRecorder({
+    record: o.record,
+    dataHome: source.dataHome,
+    commandLine: ['als', ...process.argv.slice(2)],
+    onWarning: warn,
+  });
 
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
     ? new cliProgress.SingleBar(
         {
-          format: 'epoch {value}/{total} [{bar}] loss {loss} | train {train} | valid {valid} | {spe} s/epoch',
+          format:
+            'epoch {value}/{total} [{bar}] loss {loss} | train {train} | valid {valid} | {spe} s/epoch',
           hideCursor: true,
           stream: process.stdout,
           barsize: 20,
@@ -143,16 +164,27 @@ async function runTrain(cmd: Command): Promise<number> {
       onNote: note,
       // A signal after the last write (e.g. while the report is drawn) only exits.
       onCheckpoint: (written) => {
-        if (written.reason === 'final' || written.reason === 'interrupted') interrupts.markSaved(written);
+        if (written.reason === 'final' || written.reason === 'interrupted')
+          interrupts.markSaved(written);
       },
       onStart: (s) => {
         for (const line of startLines(s)) note(line);
-        bar?.start(s.firstEpoch + s.epochs, s.firstEpoch, { loss: '-', train: '-', valid: '-', spe: '-' });
+        bar?.start(s.firstEpoch + s.epochs, s.firstEpoch, {
+          loss: '-',
+          train: '-',
+          valid: '-',
+          spe: '-',
+        });
       },
       onEpoch: (m: EpochMetrics) => {
         const secondsPerEpoch = m.elapsedMs / 1000;
         if (bar) {
-          bar.update(m.epoch, { loss: m.loss.toPrecision(6), train: fmt(m.trainRmse), valid: fmt(m.validationRmse), spe: secondsPerEpoch.toFixed(2) });
+          bar.update(m.epoch, {
+            loss: m.loss.toPrecision(6),
+            train: fmt(m.trainRmse),
+            valid: fmt(m.validationRmse),
+            spe: secondsPerEpoch.toFixed(2),
+          });
         } else if (!quiet) {
           process.stdout.write(
             `epoch ${m.epoch}  loss ${m.loss.toPrecision(6)}  train RMSE ${fmt(m.trainRmse)}  validation RMSE ${fmt(m.validationRmse)}  ${secondsPerEpoch.toFixed(3)} s\n`,
@@ -175,8 +207,14 @@ async function runTrain(cmd: Command): Promise<number> {
   const { out, checkpoint: final, history, epochsRun } = result;
   if (result.stopReason === 'interrupted') {
     const why = interrupts.cause === 'EPIPE' ? 'output closed' : 'interrupted';
-    if (final === null) throw new AlsError(`${why} before the first epoch finished: nothing saved`, interrupts.exitCode());
-    process.stderr.write(`als: ${why}: saved the checkpoint of epoch ${final.epochsDone} to ${out}\n`);
+    if (final === null)
+      throw new AlsError(
+        `${why} before the first epoch finished: nothing saved`,
+        interrupts.exitCode(),
+      );
+    process.stderr.write(
+      `als: ${why}: saved the checkpoint of epoch ${final.epochsDone} to ${out}\n`,
+    );
     return interrupts.exitCode();
   }
   const totalSeconds = (performance.now() - startedMs) / 1000;
@@ -186,13 +224,20 @@ async function runTrain(cmd: Command): Promise<number> {
   const lines = [
     `done     ${result.stopMessage}: ${plural(epochsRun, 'epoch')} this run, ${lastRow.epoch} in all (${result.kernel} kernel, ${plural(result.threads, 'thread')})`,
     `train    RMSE ${fmt(lastRow.trainRmse)} at epoch ${lastRow.epoch}`,
-    bestRow ? `valid    best RMSE ${fmt(bestRow.validationRmse)} at epoch ${bestRow.epoch}; last ${fmt(lastRow.validationRmse)}` : 'valid    no held-out ratings',
-    ...(bestRow ? [`curve    ${sparkline(history.map((m) => m.validationRmse ?? Number.NaN))}  validation RMSE, epochs 1–${lastRow.epoch}`] : []),
+    bestRow
+      ? `valid    best RMSE ${fmt(bestRow.validationRmse)} at epoch ${bestRow.epoch}; last ${fmt(lastRow.validationRmse)}`
+      : 'valid    no held-out ratings',
+    ...(bestRow
+      ? [
+          `curve    ${sparkline(history.map((m) => m.validationRmse ?? Number.NaN))}  validation RMSE, epochs 1–${lastRow.epoch}`,
+        ]
+      : []),
     `time     ${totalSeconds.toFixed(1)} s total, ${epochsRun > 0 ? (trainSeconds / epochsRun).toFixed(3) : '-'} s/epoch`,
     `saved    ${out}${final!.bestEpoch !== null ? ` (model of epoch ${final!.bestEpoch})` : ''}`,
     `         ${out}.metrics.csv, ${out}.metrics.json`,
   ];
-  if (result.report) lines.push(`report   ${result.report.out} (${(result.report.elapsedMs / 1000).toFixed(1)} s)`);
+  if (result.report)
+    lines.push(`report   ${result.report.out} (${(result.report.elapsedMs / 1000).toFixed(1)} s)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

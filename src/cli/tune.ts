@@ -53,7 +53,12 @@ export function registerTune(program: Command): void {
     const o = readOptions(cmd, TUNE_OPTIONS);
     const source = dataSourceOf(o);
     const dataset = await openDataset(source, dataEvents());
-    const recorder = await openRecorder({ record: o.record, dataHome: source.dataHome, commandLine: ['als', ...process.argv.slice(2)], onWarning: warn });
+    const recorder = await openRecorder({
+      record: o.record,
+      dataHome: source.dataHome,
+      commandLine: ['als', ...process.argv.slice(2)],
+      onWarning: warn,
+    });
     const progress = !o.quiet && !o.json;
     const t0 = performance.now();
     try {
@@ -71,7 +76,17 @@ export function registerTune(program: Command): void {
         halving: o.halving,
         reduction: o.reduction,
         metric: o.metric,
-        hyper: { kind: o.kind, dim: o.dim, lambda: o.lambda, tau: o.tau, gamma: o.gamma, genreTau: o.genreTau, weightedRegularization: o.weighted, weightedBiasRegularization: o.weightedBias, weightExponent: o.weightExponent },
+        hyper: {
+          kind: o.kind,
+          dim: o.dim,
+          lambda: o.lambda,
+          tau: o.tau,
+          gamma: o.gamma,
+          genreTau: o.genreTau,
+          weightedRegularization: o.weighted,
+          weightedBiasRegularization: o.weightedBias,
+          weightExponent: o.weightExponent,
+        },
         threads: o.threads,
         kernel: o.kernel,
         recorder,
@@ -80,14 +95,20 @@ export function registerTune(program: Command): void {
         onProgress: (e) => {
           if (!progress) return;
           if (e.type === 'start') {
-            process.stderr.write(`tune     ${e.trials} trials × ${e.folds} inner folds${e.resumed ? `, resuming tune ${e.tuneId} from the registry` : e.tuneId !== null ? `, tune ${e.tuneId}` : ''}\n`);
+            process.stderr.write(
+              `tune     ${e.trials} trials × ${e.folds} inner folds${e.resumed ? `, resuming tune ${e.tuneId} from the registry` : e.tuneId !== null ? `, tune ${e.tuneId}` : ''}\n`,
+            );
           } else if (e.type === 'job-done') {
             const seconds = ((performance.now() - t0) / 1000).toFixed(0);
-            process.stderr.write(`trial ${String(e.trial + 1).padStart(3)} rung ${e.rung + 1} (${e.epochs} epochs): ${o.metric} ${e.score.toFixed(4)}${e.reusedFolds > 0 ? ` (${e.reusedFolds} folds from the registry)` : ''}  ${seconds} s\n`);
+            process.stderr.write(
+              `trial ${String(e.trial + 1).padStart(3)} rung ${e.rung + 1} (${e.epochs} epochs): ${o.metric} ${e.score.toFixed(4)}${e.reusedFolds > 0 ? ` (${e.reusedFolds} folds from the registry)` : ''}  ${seconds} s\n`,
+            );
           }
         },
       });
-      process.stdout.write(o.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : formatTune(result));
+      process.stdout.write(
+        o.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : formatTune(result),
+      );
     } finally {
       recorder?.close();
     }
@@ -97,32 +118,62 @@ export function registerTune(program: Command): void {
 /** --json: everything but the refit's model arrays. */
 function jsonOf(r: TuneRunResult): unknown {
   const { refit, ...rest } = r;
-  return { ...rest, refit: refit && { out: refit.out, epochs: refit.history.length, best: refit.best, elapsedMs: refit.elapsedMs } };
+  return {
+    ...rest,
+    refit: refit && {
+      out: refit.out,
+      epochs: refit.history.length,
+      best: refit.best,
+      elapsedMs: refit.elapsedMs,
+    },
+  };
 }
 
 const num = (x: number): string => (Number.isNaN(x) ? 'diverged' : x.toFixed(4));
 
 export function formatTune(r: TuneRunResult): string {
   const lines: string[] = [];
-  const outer = r.folds.outer ? `inside the training part of ${r.folds.outer.spec} (its held-out part is never used to choose)` : 'on every rating (no outer split)';
-  lines.push(`tune     ${r.trials.length} trials, ${r.metric} (${r.direction === 'min' ? 'lower' : 'higher'} is better) by ${r.folds.spec} folds ${outer}`);
-  lines.push(`         ${r.trainedFolds} fold trainings, ${r.epochsTrained} fold-epochs${r.reusedFolds > 0 ? `, ${r.reusedFolds} fold results reused from the registry` : ''}; ${r.kernel}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.tuneId !== null ? `; tune ${r.tuneId}` : ''}`);
-  const milestones = [...new Set(r.trials.flatMap((t) => t.rungs.map((g) => g.epochs)))].sort((a, b) => a - b);
+  const outer = r.folds.outer
+    ? `inside the training part of ${r.folds.outer.spec} (its held-out part is never used to choose)`
+    : 'on every rating (no outer split)';
+  lines.push(
+    `tune     ${r.trials.length} trials, ${r.metric} (${r.direction === 'min' ? 'lower' : 'higher'} is better) by ${r.folds.spec} folds ${outer}`,
+  );
+  lines.push(
+    `         ${r.trainedFolds} fold trainings, ${r.epochsTrained} fold-epochs${r.reusedFolds > 0 ? `, ${r.reusedFolds} fold results reused from the registry` : ''}; ${r.kernel}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.tuneId !== null ? `; tune ${r.tuneId}` : ''}`,
+  );
+  const milestones = [...new Set(r.trials.flatMap((t) => t.rungs.map((g) => g.epochs)))].sort(
+    (a, b) => a - b,
+  );
   for (const [i, rung] of r.rungs.entries()) {
-    const top = rung.slice(0, 3).map((x) => `trial ${x.trial + 1} ${num(x.score)}`).join(', ');
-    lines.push(`rung ${i + 1}   ${String(milestones[i] ?? '?').padStart(3)} epochs: ${rung.length} trial${rung.length === 1 ? '' : 's'}; best ${top}`);
+    const top = rung
+      .slice(0, 3)
+      .map((x) => `trial ${x.trial + 1} ${num(x.score)}`)
+      .join(', ');
+    lines.push(
+      `rung ${i + 1}   ${String(milestones[i] ?? '?').padStart(3)} epochs: ${rung.length} trial${rung.length === 1 ? '' : 's'}; best ${top}`,
+    );
   }
   const best = r.best;
-  const settings = Object.entries(best.configuration).map(([k, v]) => `${k} ${v}`).join(', ');
-  const std = r.trials[best.trial]!.rungs.find((g) => g.epochs === best.epochs)?.metrics[r.metric]?.std;
-  lines.push(`best     trial ${best.trial + 1}: ${settings}, ${best.epochs} epochs: ${r.metric} ${num(best.score)}${std !== undefined ? ` ± ${std.toFixed(4)}` : ''}`);
+  const settings = Object.entries(best.configuration)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const std = r.trials[best.trial]!.rungs.find((g) => g.epochs === best.epochs)?.metrics[r.metric]
+    ?.std;
+  lines.push(
+    `best     trial ${best.trial + 1}: ${settings}, ${best.epochs} epochs: ${r.metric} ${num(best.score)}${std !== undefined ? ` ± ${std.toFixed(4)}` : ''}`,
+  );
   lines.push('');
   lines.push(`${r.trainCommand}`);
   if (r.refit) {
     const f = r.refit;
-    const saved = f.history.find((m) => m.epoch === (f.checkpoint?.bestEpoch ?? f.history[f.history.length - 1]?.epoch));
+    const saved = f.history.find(
+      (m) => m.epoch === (f.checkpoint?.bestEpoch ?? f.history[f.history.length - 1]?.epoch),
+    );
     lines.push('');
-    lines.push(`refit    ${f.history.length} epochs in ${(f.elapsedMs / 1000).toFixed(1)} s; held-out RMSE ${saved?.validationRmse != null ? saved.validationRmse.toFixed(4) : '-'}`);
+    lines.push(
+      `refit    ${f.history.length} epochs in ${(f.elapsedMs / 1000).toFixed(1)} s; held-out RMSE ${saved?.validationRmse != null ? saved.validationRmse.toFixed(4) : '-'}`,
+    );
     lines.push(`saved    ${f.out}`);
   }
   return `${lines.join('\n')}\n`;

@@ -226,7 +226,11 @@ export function predict(model: ModelState, user: number, item: number): number {
  * Prediction for a movie the model has no row for (new to the catalogue), from its genres:
  * μ + b_m + u_m·p with p = (1/√|G|) Σ_(g∈G) f_g (the genre model's prior mean; 0 otherwise).
  */
-export function predictFromGenres(model: ModelState, user: number, genreIds: ArrayLike<number>): number {
+export function predictFromGenres(
+  model: ModelState,
+  user: number,
+  genreIds: ArrayLike<number>,
+): number {
   const K = model.hyper.dim;
   let r = model.globalMean;
   if (user < 0 || user >= model.numUsers) return r;
@@ -270,7 +274,17 @@ export interface TrainingObjective {
  * can compute their share of the loss over the arrays they already hold.
  */
 export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: number): number {
-  const { dim: K, offsets, indices, values, rowFactors: X, rowBias, otherFactors: Y, otherBias, globalMean } = args;
+  const {
+    dim: K,
+    offsets,
+    indices,
+    values,
+    rowFactors: X,
+    rowBias,
+    otherFactors: Y,
+    otherBias,
+    globalMean,
+  } = args;
   let sum = 0;
   for (let r = rowStart; r < rowEnd; r++) {
     const end = offsets[r + 1]!;
@@ -294,8 +308,20 @@ export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: n
  * with s the factor ridge's scale and s' the bias ridge's (count-scaled or 1, see ./kernel.ts).
  * `userOffsets`/`itemOffsets` give the rating counts behind s; `priors` the p_n (null: 0).
  */
-export function regularizationTerm(model: ModelState, userOffsets: Int32Array, itemOffsets: Int32Array, priors: Float64Array | null): number {
-  const { dim: K, tau, gamma, genreTau, weightedRegularization: weighted, weightExponent: a } = model.hyper;
+export function regularizationTerm(
+  model: ModelState,
+  userOffsets: Int32Array,
+  itemOffsets: Int32Array,
+  priors: Float64Array | null,
+): number {
+  const {
+    dim: K,
+    tau,
+    gamma,
+    genreTau,
+    weightedRegularization: weighted,
+    weightExponent: a,
+  } = model.hyper;
   const weightedBias = biasRidgeWeighted(model.hyper);
   let sum = 0;
   for (let m = 0; m < model.numUsers; m++) {
@@ -303,7 +329,9 @@ export function regularizationTerm(model: ModelState, userOffsets: Int32Array, i
     const ou = m * K;
     let norm = 0;
     for (let k = 0; k < K; k++) norm += model.userFactors[ou + k]! ** 2;
-    sum += regularizationScale(count, weighted, a) * tau * norm + regularizationScale(count, weightedBias, a) * gamma * model.userBias[m]! ** 2;
+    sum +=
+      regularizationScale(count, weighted, a) * tau * norm +
+      regularizationScale(count, weightedBias, a) * gamma * model.userBias[m]! ** 2;
   }
   for (let n = 0; n < model.numItems; n++) {
     const count = itemOffsets[n + 1]! - itemOffsets[n]!;
@@ -313,7 +341,9 @@ export function regularizationTerm(model: ModelState, userOffsets: Int32Array, i
       const d = model.itemFactors[ov + k]! - (priors === null ? 0 : priors[ov + k]!);
       norm += d * d;
     }
-    sum += regularizationScale(count, weighted, a) * tau * norm + regularizationScale(count, weightedBias, a) * gamma * model.itemBias[n]! ** 2;
+    sum +=
+      regularizationScale(count, weighted, a) * tau * norm +
+      regularizationScale(count, weightedBias, a) * gamma * model.itemBias[n]! ** 2;
   }
   let genreNorm = 0;
   for (let i = 0; i < model.genreFactors.length; i++) genreNorm += model.genreFactors[i]! ** 2;
@@ -321,7 +351,12 @@ export function regularizationTerm(model: ModelState, userOffsets: Int32Array, i
 }
 
 /** L = (λ/2)·(sum of squared errors) + regularisation, and the training RMSE, from the error sum. */
-export function objectiveFromParts(lambda: number, squaredErrors: number, regularization: number, numRatings: number): TrainingObjective {
+export function objectiveFromParts(
+  lambda: number,
+  squaredErrors: number,
+  regularization: number,
+  numRatings: number,
+): TrainingObjective {
   return {
     loss: 0.5 * lambda * squaredErrors + regularization,
     rmse: numRatings > 0 ? Math.sqrt(squaredErrors / numRatings) : 0,
@@ -332,7 +367,11 @@ export function objectiveFromParts(lambda: number, squaredErrors: number, regula
  * The loss L and the training RMSE over the training ratings (by user), plus the regularisers.
  * `priors` are the genre prior means p_n (null: 0).
  */
-export function trainingObjective(model: ModelState, train: RatingMatrix, priors: Float64Array | null): TrainingObjective {
+export function trainingObjective(
+  model: ModelState,
+  train: RatingMatrix,
+  priors: Float64Array | null,
+): TrainingObjective {
   const byUser = train.ratingsByUser;
   const squaredErrors = squaredErrorSum(
     {
@@ -356,7 +395,12 @@ export function trainingObjective(model: ModelState, train: RatingMatrix, priors
     0,
     train.numUsers,
   );
-  const regularization = regularizationTerm(model, byUser.offsets, train.ratingsByItem.offsets, priors);
+  const regularization = regularizationTerm(
+    model,
+    byUser.offsets,
+    train.ratingsByItem.offsets,
+    priors,
+  );
   return objectiveFromParts(model.hyper.lambda, squaredErrors, regularization, train.numRatings);
 }
 
@@ -424,8 +468,22 @@ function foldInRow(
  * ignored), holding the movies fixed: exactly the system the user half-epoch solves, so for an
  * existing user's own training ratings this equals one more user-side update.
  */
-export function foldInUser(model: ModelState, hyper: Hyperparameters, items: Int32Array, values: Float32Array): FoldedRow {
-  return foldInRow(model, hyper, items, values, model.numItems, model.itemFactors, model.itemBias, null);
+export function foldInUser(
+  model: ModelState,
+  hyper: Hyperparameters,
+  items: Int32Array,
+  values: Float32Array,
+): FoldedRow {
+  return foldInRow(
+    model,
+    hyper,
+    items,
+    values,
+    model.numItems,
+    model.itemFactors,
+    model.itemBias,
+    null,
+  );
 }
 
 /**
@@ -452,7 +510,16 @@ export function foldInItem(
       for (let k = 0; k < K; k++) prior[k]! += w * model.genreFactors[g * K + k]!;
     }
   }
-  return foldInRow(model, hyper, users, values, model.numUsers, model.userFactors, model.userBias, prior);
+  return foldInRow(
+    model,
+    hyper,
+    users,
+    values,
+    model.numUsers,
+    model.userFactors,
+    model.userBias,
+    prior,
+  );
 }
 
 /**

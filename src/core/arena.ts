@@ -40,7 +40,9 @@ export class SharedArena {
     const bytes = length * bytesPer(type);
     const byteOffset = this.next;
     if (byteOffset + bytes > this.buffer.byteLength) {
-      throw new RangeError(`arena full: need ${byteOffset + bytes} bytes, have ${this.buffer.byteLength}`);
+      throw new RangeError(
+        `arena full: need ${byteOffset + bytes} bytes, have ${this.buffer.byteLength}`,
+      );
     }
     this.next = align(byteOffset + bytes);
     return { type, byteOffset, length };
@@ -59,13 +61,17 @@ export class SharedArena {
   /** The descriptor of a view allocated in this arena (for posting to workers). */
   describe(view: Float64Array | Float32Array | Int32Array): ArrayDescriptor {
     if (view.buffer !== this.buffer) throw new Error('array does not live in this arena');
-    const type: ArrayType = view instanceof Float64Array ? 'f64' : view instanceof Float32Array ? 'f32' : 'i32';
+    const type: ArrayType =
+      view instanceof Float64Array ? 'f64' : view instanceof Float32Array ? 'f32' : 'i32';
     return { type, byteOffset: view.byteOffset, length: view.length };
   }
 }
 
 /** Rebuilds a view from its descriptor (in any thread that holds the buffer). */
-export function viewOf(buffer: ArrayBufferLike, d: ArrayDescriptor): Float64Array | Float32Array | Int32Array {
+export function viewOf(
+  buffer: ArrayBufferLike,
+  d: ArrayDescriptor,
+): Float64Array | Float32Array | Int32Array {
   switch (d.type) {
     case 'f64':
       return new Float64Array(buffer, d.byteOffset, d.length);

@@ -13,7 +13,12 @@ import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
 export type BatchKernel = 'auto' | 'ts';
 
 /** Runs one range with the chosen kernel (auto: wasm when available, else TypeScript). */
-export function runBatchRange(args: BatchArgs, userStart: number, userEnd: number, kernel: BatchKernel): void {
+export function runBatchRange(
+  args: BatchArgs,
+  userStart: number,
+  userEnd: number,
+  kernel: BatchKernel,
+): void {
   if (kernel === 'auto' && batchTopNRangeWasm(args, userStart, userEnd)) return;
   batchTopNRange(args, userStart, userEnd);
 }
@@ -21,8 +26,27 @@ export function runBatchRange(args: BatchArgs, userStart: number, userEnd: numbe
 /** Below this many user × movie scores, threads cost more than they save. */
 const MIN_SCORES_FOR_THREADS = 20_000_000;
 
-type ArrayKey = 'eligibleFactors' | 'eligibleBias' | 'eligibleItems' | 'userFactors' | 'userBase' | 'excludeOffsets' | 'excludeIndices' | 'outItems' | 'outScores';
-const ARRAY_KEYS: ArrayKey[] = ['eligibleFactors', 'eligibleBias', 'eligibleItems', 'userFactors', 'userBase', 'excludeOffsets', 'excludeIndices', 'outItems', 'outScores'];
+type ArrayKey =
+  | 'eligibleFactors'
+  | 'eligibleBias'
+  | 'eligibleItems'
+  | 'userFactors'
+  | 'userBase'
+  | 'excludeOffsets'
+  | 'excludeIndices'
+  | 'outItems'
+  | 'outScores';
+const ARRAY_KEYS: ArrayKey[] = [
+  'eligibleFactors',
+  'eligibleBias',
+  'eligibleItems',
+  'userFactors',
+  'userBase',
+  'excludeOffsets',
+  'excludeIndices',
+  'outItems',
+  'outScores',
+];
 
 /** What every worker receives: the buffer, where each array lives, the scalars. */
 export interface BatchWorkerData {
@@ -52,7 +76,11 @@ export async function batchTopN(
   const numUsers = args.userBase.length;
   const work = numUsers * args.numEligible;
   const kernel = options.kernel ?? 'auto';
-  if (threads <= 1 || work < (options.minScoresForThreads ?? MIN_SCORES_FOR_THREADS) || numUsers < threads) {
+  if (
+    threads <= 1 ||
+    work < (options.minScoresForThreads ?? MIN_SCORES_FOR_THREADS) ||
+    numUsers < threads
+  ) {
     runBatchRange(args, 0, numUsers, kernel);
     return;
   }
@@ -63,17 +91,35 @@ export async function batchTopN(
   const arrays = {} as Record<ArrayKey, ArrayDescriptor>;
   for (const key of ARRAY_KEYS) {
     const source = args[key];
-    const view = source instanceof Float64Array ? arena.allocFloat64(source.length) : arena.allocInt32(source.length);
+    const view =
+      source instanceof Float64Array
+        ? arena.allocFloat64(source.length)
+        : arena.allocInt32(source.length);
     view.set(source as never);
     shared[key] = view;
     arrays[key] = arena.describe(view);
   }
-  const workerData: BatchWorkerData = { buffer: arena.buffer, arrays, dim: args.dim, numEligible: args.numEligible, topN: args.topN, kernel };
+  const workerData: BatchWorkerData = {
+    buffer: arena.buffer,
+    arrays,
+    dim: args.dim,
+    numEligible: args.numEligible,
+    topN: args.topN,
+    kernel,
+  };
   const tasks: BatchTask[] = [];
   for (let t = 0; t < threads; t++) {
-    tasks.push({ userStart: Math.floor((numUsers * t) / threads), userEnd: Math.floor((numUsers * (t + 1)) / threads) });
+    tasks.push({
+      userStart: Math.floor((numUsers * t) / threads),
+      userEnd: Math.floor((numUsers * (t + 1)) / threads),
+    });
   }
-  const pool = await startWorkerPool<BatchTask>({ script: coreWorkerScript('batch-worker.js'), size: threads, workerData, label: 'batch thread' });
+  const pool = await startWorkerPool<BatchTask>({
+    script: coreWorkerScript('batch-worker.js'),
+    size: threads,
+    workerData,
+    label: 'batch thread',
+  });
   try {
     await pool.run(tasks);
   } finally {

@@ -11,10 +11,26 @@ interface TopNExports {
   memory: WebAssembly.Memory;
   scratchBytes(dim: number, topN: number): number;
   topNRange(
-    dim: number, numEligible: number, eligibleFactors: number, eligibleFactors32: number, eligibleBias: number,
-    eligibleItems: number, maxAbsBias: number, maxNorm: number,
-    chunkSize: number, chunkMaxBias: number, chunkMaxNorm: number, numUsers: number, userFactors: number, userBase: number, excludeOffsets: number, excludeIndices: number,
-    topN: number, outItems: number, outScores: number, scratch: number,
+    dim: number,
+    numEligible: number,
+    eligibleFactors: number,
+    eligibleFactors32: number,
+    eligibleBias: number,
+    eligibleItems: number,
+    maxAbsBias: number,
+    maxNorm: number,
+    chunkSize: number,
+    chunkMaxBias: number,
+    chunkMaxNorm: number,
+    numUsers: number,
+    userFactors: number,
+    userBase: number,
+    excludeOffsets: number,
+    excludeIndices: number,
+    topN: number,
+    outItems: number,
+    outScores: number,
+    scratch: number,
   ): void;
 }
 
@@ -24,7 +40,10 @@ let compiled: WebAssembly.Module | null | undefined;
 export function topNModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
-  for (const url of [new URL('./topn.wasm', import.meta.url), new URL('../../dist/core/topn.wasm', import.meta.url)]) {
+  for (const url of [
+    new URL('./topn.wasm', import.meta.url),
+    new URL('../../dist/core/topn.wasm', import.meta.url),
+  ]) {
     try {
       compiled = new WebAssembly.Module(readFileSync(fileURLToPath(url)));
       break;
@@ -97,7 +116,9 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
     meanUserNorm += Math.sqrt(sum) / numUsers;
   }
   const key = Float64Array.from(norms, (norm, e) => args.eligibleBias[e]! + meanUserNorm * norm);
-  const order = Int32Array.from({ length: numEligible }, (_, e) => e).sort((a, b) => key[b]! - key[a]! || a - b);
+  const order = Int32Array.from({ length: numEligible }, (_, e) => e).sort(
+    (a, b) => key[b]! - key[a]! || a - b,
+  );
   const factors = new Float64Array(buffer, pFactors, numEligible * dim);
   const factors32 = new Float32Array(buffer, pFactors32, numEligible * dim);
   const bias = new Float64Array(buffer, pBias, numEligible);
@@ -115,17 +136,39 @@ export function batchTopNRangeWasm(args: BatchArgs, userStart: number, userEnd: 
     chunkBias[chunk] = Math.max(chunkBias[chunk]!, bias[position]!);
     chunkNorm[chunk] = Math.max(chunkNorm[chunk]!, norms[e]!);
   }
-  new Float64Array(buffer, pUsers, numUsers * dim).set(args.userFactors.subarray(userStart * dim, userEnd * dim));
+  new Float64Array(buffer, pUsers, numUsers * dim).set(
+    args.userFactors.subarray(userStart * dim, userEnd * dim),
+  );
   new Float64Array(buffer, pBase, numUsers).set(args.userBase.subarray(userStart, userEnd));
   if (hasExclusions) {
     const offsets = new Int32Array(buffer, pExclOffsets, numUsers + 1);
-    for (let u = 0; u <= numUsers; u++) offsets[u] = args.excludeOffsets[userStart + u]! - exclStart;
-    new Int32Array(buffer, pExclIndices, exclEnd - exclStart).set(args.excludeIndices.subarray(exclStart, exclEnd));
+    for (let u = 0; u <= numUsers; u++)
+      offsets[u] = args.excludeOffsets[userStart + u]! - exclStart;
+    new Int32Array(buffer, pExclIndices, exclEnd - exclStart).set(
+      args.excludeIndices.subarray(exclStart, exclEnd),
+    );
   }
   wasm.topNRange(
-    dim, numEligible, pFactors, pFactors32, pBias, pItems, maxAbsBias, maxNorm, CHUNK, pChunkBias, pChunkNorm,
-    numUsers, pUsers, pBase,
-    pExclOffsets, pExclIndices, topN, pOutItems, pOutScores, pScratch,
+    dim,
+    numEligible,
+    pFactors,
+    pFactors32,
+    pBias,
+    pItems,
+    maxAbsBias,
+    maxNorm,
+    CHUNK,
+    pChunkBias,
+    pChunkNorm,
+    numUsers,
+    pUsers,
+    pBase,
+    pExclOffsets,
+    pExclIndices,
+    topN,
+    pOutItems,
+    pOutScores,
+    pScratch,
   );
   args.outItems.set(new Int32Array(buffer, pOutItems, numUsers * topN), userStart * topN);
   args.outScores.set(new Float64Array(buffer, pOutScores, numUsers * topN), userStart * topN);

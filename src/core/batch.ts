@@ -40,7 +40,16 @@ const ITEM_BLOCK = 512;
 
 /** Fills the output rows of users [userStart, userEnd). */
 export function batchTopNRange(args: BatchArgs, userStart: number, userEnd: number): void {
-  const { dim, numEligible, eligibleFactors, eligibleBias, eligibleItems, userFactors, userBase, topN } = args;
+  const {
+    dim,
+    numEligible,
+    eligibleFactors,
+    eligibleBias,
+    eligibleItems,
+    userFactors,
+    userBase,
+    topN,
+  } = args;
   const { excludeOffsets, excludeIndices, outItems, outScores } = args;
   const hasExclusions = excludeOffsets.length > 0;
   if (topN === 0) return;
@@ -66,11 +75,16 @@ export function batchTopNRange(args: BatchArgs, userStart: number, userEnd: numb
           // order as the WebAssembly kernel (src/core/wasm/topn.ts), so both give identical lists.
           const itemOffset = e * dim;
           let dot = 0;
-          for (let k = 0; k < dim; k++) dot += userFactors[userOffset + k]! * eligibleFactors[itemOffset + k]!;
+          for (let k = 0; k < dim; k++)
+            dot += userFactors[userOffset + k]! * eligibleFactors[itemOffset + k]!;
           const score = base + eligibleBias[e]! + dot;
           if (!(score > beat)) continue;
           const item = eligibleItems[e]!;
-          if (hasExclusions && rowContains(excludeIndices, excludeOffsets[user]!, excludeOffsets[user + 1]!, item)) continue;
+          if (
+            hasExclusions &&
+            rowContains(excludeIndices, excludeOffsets[user]!, excludeOffsets[user + 1]!, item)
+          )
+            continue;
           heapPush(heapScores, heapItems, slot * topN, heapSize, slot, topN, score, item);
           if (heapSize[slot] === topN) beat = heapScores[slot * topN]!;
         }
@@ -79,7 +93,16 @@ export function batchTopNRange(args: BatchArgs, userStart: number, userEnd: numb
     }
     for (let user = blockStart; user < blockEnd; user++) {
       const slot = user - blockStart;
-      writeSorted(heapScores, heapItems, slot * topN, heapSize[slot]!, topN, outItems, outScores, user * topN);
+      writeSorted(
+        heapScores,
+        heapItems,
+        slot * topN,
+        heapSize[slot]!,
+        topN,
+        outItems,
+        outScores,
+        user * topN,
+      );
     }
   }
 }
@@ -165,7 +188,10 @@ function writeSorted(
     const score = scores[base + a]!;
     const item = items[base + a]!;
     let b = a - 1;
-    while (b >= 0 && (scores[base + b]! < score || (scores[base + b] === score && items[base + b]! > item))) {
+    while (
+      b >= 0 &&
+      (scores[base + b]! < score || (scores[base + b] === score && items[base + b]! > item))
+    ) {
       scores[base + b + 1] = scores[base + b]!;
       items[base + b + 1] = items[base + b]!;
       b--;
@@ -181,9 +207,19 @@ function writeSorted(
 
 /** The eligible movies' factors and biases packed contiguously (what batchTopNRange scans). */
 export function compactEligible(
-  model: { hyper: { dim: number }; numItems: number; itemFactors: Float64Array; itemBias: Float64Array },
+  model: {
+    hyper: { dim: number };
+    numItems: number;
+    itemFactors: Float64Array;
+    itemBias: Float64Array;
+  },
   eligible: Uint8Array,
-): { numEligible: number; eligibleFactors: Float64Array; eligibleBias: Float64Array; eligibleItems: Int32Array } {
+): {
+  numEligible: number;
+  eligibleFactors: Float64Array;
+  eligibleBias: Float64Array;
+  eligibleItems: Int32Array;
+} {
   const dim = model.hyper.dim;
   let numEligible = 0;
   for (let item = 0; item < model.numItems; item++) numEligible += eligible[item]!;

@@ -39,7 +39,14 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
  * γ = 0.3, 1, 5 measured 0.955/0.867, 0.954/0.860, 0.955/0.860).
  */
 export function defaultHyperparameters(kind: ModelKind): Hyperparameters {
-  if (kind === 'bias') return { ...DEFAULT_HYPERPARAMETERS, kind, dim: 0, gamma: 3, weightedRegularization: false, weightedBiasRegularization: false };
+  if (kind === 'bias')
+    return {
+      ...DEFAULT_HYPERPARAMETERS,
+      kind,
+      dim: 0,
+      gamma: 3,
+      weightedRegularization: false,
+      weightedBiasRegularization: false,
+    };
   return { ...DEFAULT_HYPERPARAMETERS, kind };
 }
-

@@ -79,7 +79,11 @@ export function evaluateRatings(
   state: ModelState,
   train: TrainingIndex,
   test: HeldOutRatings,
-  options: { activityBounds?: readonly number[]; genreOffsets?: Int32Array; predictions?: Float64Array } = {},
+  options: {
+    activityBounds?: readonly number[];
+    genreOffsets?: Int32Array;
+    predictions?: Float64Array;
+  } = {},
 ): RatingMetrics {
   const bounds = options.activityBounds ?? DEFAULT_ACTIVITY_BOUNDS;
   const numBuckets = bounds.length;
@@ -103,7 +107,9 @@ export function evaluateRatings(
     const u = test.users[t]!;
     const i = test.items[t]!;
     // r̂ = μ + b_u + c_i + x_u·y_i, or the caller's prediction of rating t (a Bayesian average).
-    const error = test.values[t]! - (options.predictions !== undefined ? options.predictions[t]! : predict(state, u, i));
+    const error =
+      test.values[t]! -
+      (options.predictions !== undefined ? options.predictions[t]! : predict(state, u, i));
     const userCount = train.offsets[u + 1]! - train.offsets[u]!;
     const itemCount = train.itemCounts[i]!;
     add(0, error);
@@ -140,7 +146,12 @@ export function evaluateRatings(
     unseenUser: segment(1),
     unseenItem: segment(2),
     userActivity,
-    fallbacks: { unseenUser: fallbackUser, unseenItem: fallbackItem, genrePrior: fallbackGenre, both: fallbackBoth },
+    fallbacks: {
+      unseenUser: fallbackUser,
+      unseenItem: fallbackItem,
+      genrePrior: fallbackGenre,
+      both: fallbackBoth,
+    },
   };
 }
 
@@ -196,11 +207,13 @@ export function evaluateRanking(
 
   // Relevant held-out movies per user, as a CSR built with a counting sort.
   const relOffsets = new Int32Array(numUsers + 1);
-  for (let t = 0; t < test.length; t++) if (test.values[t]! >= relevantFrom) relOffsets[test.users[t]! + 1]!++;
+  for (let t = 0; t < test.length; t++)
+    if (test.values[t]! >= relevantFrom) relOffsets[test.users[t]! + 1]!++;
   for (let u = 0; u < numUsers; u++) relOffsets[u + 1]! += relOffsets[u]!;
   const relItems = new Int32Array(relOffsets[numUsers]!);
   const cursor = relOffsets.slice(0, numUsers);
-  for (let t = 0; t < test.length; t++) if (test.values[t]! >= relevantFrom) relItems[cursor[test.users[t]!]!++] = test.items[t]!;
+  for (let t = 0; t < test.length; t++)
+    if (test.values[t]! >= relevantFrom) relItems[cursor[test.users[t]!]!++] = test.items[t]!;
 
   const eligible: number[] = [];
   for (let u = 0; u < numUsers; u++) if (relOffsets[u + 1]! > relOffsets[u]!) eligible.push(u);
@@ -232,7 +245,8 @@ export function evaluateRanking(
   let sumAp = 0;
   for (const u of chosen) {
     const stamp = u + 1;
-    for (let p = train.offsets[u]!; p < train.offsets[u + 1]!; p++) seenStamp[train.items[p]!] = stamp;
+    for (let p = train.offsets[u]!; p < train.offsets[u + 1]!; p++)
+      seenStamp[train.items[p]!] = stamp;
     const relStart = relOffsets[u]!;
     const relCount = relOffsets[u + 1]! - relStart;
     for (let p = relStart; p < relStart + relCount; p++) relevantStamp[relItems[p]!] = stamp;

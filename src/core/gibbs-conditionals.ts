@@ -33,7 +33,12 @@ export interface HyperpriorConstants {
   m0: number;
 }
 
-export const DEFAULT_HYPERPRIOR: Readonly<HyperpriorConstants> = Object.freeze({ a0: 1, b0: 0.1, kappa0: 1, m0: 0 });
+export const DEFAULT_HYPERPRIOR: Readonly<HyperpriorConstants> = Object.freeze({
+  a0: 1,
+  b0: 0.1,
+  kappa0: 1,
+  m0: 0,
+});
 
 /**
  * Gamma(shape, rate) by Marsaglia & Tsang (2000): for shape ≥ 1, d = shape − 1/3, c = 1/√(9d),
@@ -41,7 +46,8 @@ export const DEFAULT_HYPERPRIOR: Readonly<HyperpriorConstants> = Object.freeze({
  * Shape < 1 uses Gamma(shape + 1) · U^(1/shape).
  */
 export function sampleGamma(shape: number, rate: number, rng: Random): number {
-  if (!(shape > 0) || !(rate > 0)) throw new RangeError(`Gamma(${shape}, ${rate}) needs a positive shape and rate`);
+  if (!(shape > 0) || !(rate > 0))
+    throw new RangeError(`Gamma(${shape}, ${rate}) needs a positive shape and rate`);
   if (shape < 1) {
     let u = 0;
     while (u === 0) u = rng.nextFloat();
@@ -77,7 +83,12 @@ export interface NormalGammaPosterior {
  *   b = b0 + ½ Σ (x_i − x̄)² + κ0 N (x̄ − m0)² / (2κ).
  * `count`, `sum` and `sumSquares` are N, Σ x and Σ x² (the caller accumulates them).
  */
-export function normalGammaPosterior(count: number, sum: number, sumSquares: number, prior: HyperpriorConstants): NormalGammaPosterior {
+export function normalGammaPosterior(
+  count: number,
+  sum: number,
+  sumSquares: number,
+  prior: HyperpriorConstants,
+): NormalGammaPosterior {
   const kappa = prior.kappa0 + count;
   const mean = count > 0 ? sum / count : 0;
   const scatter = Math.max(0, sumSquares - count * mean * mean);
@@ -130,12 +141,24 @@ export function sampleSideHyperparameters(
 }
 
 /** α | rest ~ Gamma(a0 + n/2, b0 + ½ Σ (r − r̂)²) from the squared-error sum over n ratings. */
-export function sampleNoisePrecision(squaredErrors: number, numRatings: number, prior: HyperpriorConstants, rng: Random): number {
+export function sampleNoisePrecision(
+  squaredErrors: number,
+  numRatings: number,
+  prior: HyperpriorConstants,
+  rng: Random,
+): number {
   return sampleGamma(prior.a0 + numRatings / 2, prior.b0 + 0.5 * squaredErrors, rng);
 }
 
 /** π_F,k | F ~ Gamma(a0 + G/2, b0 + ½ Σ_g f_gk²) for every k (zero-mean genre prior). */
-export function sampleGenrePrecision(genreFactors: Float64Array, numGenres: number, dim: number, prior: HyperpriorConstants, rng: Random, out: Float64Array): void {
+export function sampleGenrePrecision(
+  genreFactors: Float64Array,
+  numGenres: number,
+  dim: number,
+  prior: HyperpriorConstants,
+  rng: Random,
+  out: Float64Array,
+): void {
   for (let k = 0; k < dim; k++) {
     let ss = 0;
     for (let g = 0; g < numGenres; g++) ss += genreFactors[g * dim + k]! ** 2;

@@ -25,7 +25,8 @@ export function centralIntervalZ(level: number): number {
   if (level === 0.5) return 0.6744897501960817;
   if (level === 0.8) return 1.2815515655446004;
   if (level === 0.95) return 1.959963984540054;
-  if (!(level > 0 && level < 1)) throw new RangeError(`interval level must be in (0, 1), got ${level}`);
+  if (!(level > 0 && level < 1))
+    throw new RangeError(`interval level must be in (0, 1), got ${level}`);
   let lo = 0;
   let hi = 10;
   for (let i = 0; i < 100; i++) {
@@ -39,7 +40,11 @@ export function centralIntervalZ(level: number): number {
 /** erf by Abramowitz & Stegun 7.1.26 refined: |error| < 1.5e-7, enough for interval levels. */
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
@@ -70,11 +75,19 @@ export class PredictiveAccumulator {
   count = 0;
   inverseAlphaSum = 0;
 
-  constructor(ratings: RatingList, scale: { min: number; max: number } | null, state?: PredictiveSums) {
+  constructor(
+    ratings: RatingList,
+    scale: { min: number; max: number } | null,
+    state?: PredictiveSums,
+  ) {
     this.ratings = ratings;
     this.scale = scale;
     if (state !== undefined) {
-      if (state.sum.length !== ratings.length || state.sumSquares.length !== ratings.length || state.clampedSum.length !== ratings.length) {
+      if (
+        state.sum.length !== ratings.length ||
+        state.sumSquares.length !== ratings.length ||
+        state.clampedSum.length !== ratings.length
+      ) {
         throw new RangeError('the predictive sums do not match the held-out ratings');
       }
       this.sum = state.sum.slice();
@@ -141,14 +154,22 @@ export class PredictiveAccumulator {
     return levels.map((level) => {
       const z = centralIntervalZ(level);
       let inside = 0;
-      for (let e = 0; e < n; e++) if (Math.abs(this.ratings.values[e]! - this.sum[e]! / this.count) <= z * this.sd(e)) inside++;
+      for (let e = 0; e < n; e++)
+        if (Math.abs(this.ratings.values[e]! - this.sum[e]! / this.count) <= z * this.sd(e))
+          inside++;
       return { level, share: n > 0 ? inside / n : NaN };
     });
   }
 
   /** Copies of the sums (for a resume point). */
   sums(): PredictiveSums {
-    return { sum: this.sum.slice(), sumSquares: this.sumSquares.slice(), clampedSum: this.clampedSum.slice(), count: this.count, inverseAlphaSum: this.inverseAlphaSum };
+    return {
+      sum: this.sum.slice(),
+      sumSquares: this.sumSquares.slice(),
+      clampedSum: this.clampedSum.slice(),
+      count: this.count,
+      inverseAlphaSum: this.inverseAlphaSum,
+    };
   }
 }
 
@@ -251,18 +272,26 @@ export function predictFromSamples(
     inverseAlpha += 1 / s.alpha;
     if (cold !== null && knownUser && knownItem) {
       if (cold.item) {
-        for (let k = 0; k < dim; k++) coldVariance += s.userFactors[user * dim + k]! ** 2 / s.itemPriorPrecision[k]!;
+        for (let k = 0; k < dim; k++)
+          coldVariance += s.userFactors[user * dim + k]! ** 2 / s.itemPriorPrecision[k]!;
         coldVariance += 1 / s.itemPriorPrecision[dim]!;
       }
       if (cold.user) {
-        for (let k = 0; k < dim; k++) coldVariance += s.itemFactors[item * dim + k]! ** 2 / s.userPriorPrecision[k]!;
+        for (let k = 0; k < dim; k++)
+          coldVariance += s.itemFactors[item * dim + k]! ** 2 / s.userPriorPrecision[k]!;
         coldVariance += 1 / s.userPriorPrecision[dim]!;
       }
     }
   }
   const S = samples.length;
   const rawMean = sum / S;
-  return { mean: clampedSum / S, rawMean, sd: Math.sqrt(Math.max(0, sumSquares / S - rawMean * rawMean) + (inverseAlpha + coldVariance) / S) };
+  return {
+    mean: clampedSum / S,
+    rawMean,
+    sd: Math.sqrt(
+      Math.max(0, sumSquares / S - rawMean * rawMean) + (inverseAlpha + coldVariance) / S,
+    ),
+  };
 }
 
 /** RMSE of the stored samples' point prediction (clamped per sample with a scale) on a list of ratings. */
@@ -277,7 +306,18 @@ export function rmseFromSamples(
 ): number {
   let s = 0;
   for (let e = 0; e < ratings.length; e++) {
-    const d = ratings.values[e]! - predictFromSamples(samples, globalMean, dim, numUsers, numItems, ratings.users[e]!, ratings.items[e]!, scale).mean;
+    const d =
+      ratings.values[e]! -
+      predictFromSamples(
+        samples,
+        globalMean,
+        dim,
+        numUsers,
+        numItems,
+        ratings.users[e]!,
+        ratings.items[e]!,
+        scale,
+      ).mean;
     s += d * d;
   }
   return ratings.length > 0 ? Math.sqrt(s / ratings.length) : 0;
@@ -329,7 +369,8 @@ export function foldInUserPredictive(
       for (let c = 0; c < n; c++) {
         const vc = c < K ? s.itemFactors[j * K + c]! : 1;
         const col = (c * (c + 1)) / 2;
-        for (let r = 0; r <= c; r++) tri[col + r]! += s.alpha * vc * (r < K ? s.itemFactors[j * K + r]! : 1);
+        for (let r = 0; r <= c; r++)
+          tri[col + r]! += s.alpha * vc * (r < K ? s.itemFactors[j * K + r]! : 1);
         rhs[c]! += s.alpha * t * vc;
       }
     }
@@ -337,7 +378,8 @@ export function foldInUserPredictive(
       tri[(c * (c + 3)) / 2]! += s.userPriorPrecision[c]!;
       rhs[c]! += s.userPriorPrecision[c]! * s.userPriorMean[c]!;
     }
-    if (!choleskyFactor(tri, n, inverseDiagonal)) throw new RangeError('fold-in: the posterior precision is not positive definite');
+    if (!choleskyFactor(tri, n, inverseDiagonal))
+      throw new RangeError('fold-in: the posterior precision is not positive definite');
     choleskySolve(tri, n, rhs, inverseDiagonal); // rhs = m_s
     for (let item = 0; item < numItems; item++) {
       let r = globalMean + s.itemBias[item]! + rhs[K]!;
@@ -364,7 +406,9 @@ export function foldInUserPredictive(
   for (let item = 0; item < numItems; item++) {
     const m = sum[item]! / S;
     mean[item] = clampedSum[item]! / S;
-    sd[item] = Math.sqrt(Math.max(0, sumSquares[item]! / S - m * m) + (extraVariance[item]! + varianceSum) / S);
+    sd[item] = Math.sqrt(
+      Math.max(0, sumSquares[item]! / S - m * m) + (extraVariance[item]! + varianceSum) / S,
+    );
   }
   return { mean, sd };
 }

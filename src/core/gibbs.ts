@@ -44,7 +44,13 @@
  */
 import type { RatingMatrix } from '../data/types.js';
 import { AlsError } from '../errors.js';
-import { computeGenrePriors, initModel, meanRating, squaredErrorSum, type ItemGenres } from './als.js';
+import {
+  computeGenrePriors,
+  initModel,
+  meanRating,
+  squaredErrorSum,
+  type ItemGenres,
+} from './als.js';
 import type { SharedArena } from './arena.js';
 import {
   DEFAULT_HYPERPRIOR,
@@ -162,7 +168,16 @@ export interface GibbsSampler {
 
 /** The hyperparameters a ModelState of the sampler carries (only kind and dim mean anything). */
 export function bayesModelHyper(kind: ModelKind, dim: number): ModelState['hyper'] {
-  return { kind, dim, lambda: 1, tau: 0, gamma: 0, genreTau: 0, weightedRegularization: false, weightedBiasRegularization: false };
+  return {
+    kind,
+    dim,
+    lambda: 1,
+    tau: 0,
+    gamma: 0,
+    genreTau: 0,
+    weightedRegularization: false,
+    weightedBiasRegularization: false,
+  };
 }
 
 /** Arena descriptors of one side's sampling arrays. */
@@ -211,7 +226,8 @@ export function sampleRowRange(
   rowEnd: number,
 ): void {
   const n = args.dim + 1;
-  for (let r = rowStart; r < rowEnd; r++) streamGaussians(streamKey(seed, sample, stream, r), sampling.normals, r * n, n);
+  for (let r = rowStart; r < rowEnd; r++)
+    streamGaussians(streamKey(seed, sample, stream, r), sampling.normals, r * n, n);
   solve(args, rowStart, rowEnd);
 }
 
@@ -223,12 +239,19 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
   const prior = options.hyperprior ?? DEFAULT_HYPERPRIOR;
   const genrePrior = options.genreHyperprior ?? prior;
   const K = kind === 'bias' ? 0 : options.dim;
-  if (kind !== 'bias' && !(Number.isInteger(K) && K >= 1)) throw new RangeError(`dim must be a positive integer, got ${options.dim}`);
+  if (kind !== 'bias' && !(Number.isInteger(K) && K >= 1))
+    throw new RangeError(`dim must be a positive integer, got ${options.dim}`);
   const threads = Math.max(1, Math.floor(options.threads));
-  const itemGenres = kind === 'genre' && options.itemGenres !== null && options.itemGenres.numGenres > 0 ? options.itemGenres : null;
-  if (kind === 'genre' && options.itemGenres === null) throw new Error("the genre model needs the movies' genres");
+  const itemGenres =
+    kind === 'genre' && options.itemGenres !== null && options.itemGenres.numGenres > 0
+      ? options.itemGenres
+      : null;
+  if (kind === 'genre' && options.itemGenres === null)
+    throw new Error("the genre model needs the movies' genres");
   if (itemGenres !== null && itemGenres.offsets.length !== train.numItems + 1) {
-    throw new RangeError(`genre index covers ${itemGenres.offsets.length - 1} movies, the ratings ${train.numItems}`);
+    throw new RangeError(
+      `genre index covers ${itemGenres.offsets.length - 1} movies, the ratings ${train.numItems}`,
+    );
   }
   const G = itemGenres?.numGenres ?? 0;
   const U = train.numUsers;
@@ -238,19 +261,33 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
 
   const start: GibbsChainState = options.initial ?? {
     samplesDone: 0,
-    model: { ...initModel(bayesModelHyper(kind, K), U, N, G, seed, meanRating(train)), hyper: bayesModelHyper(kind, K) },
+    model: {
+      ...initModel(bayesModelHyper(kind, K), U, N, G, seed, meanRating(train)),
+      hyper: bayesModelHyper(kind, K),
+    },
     alpha: 1,
     userPrior: { mean: new Float64Array(n), precision: new Float64Array(n).fill(1) },
     itemPrior: { mean: new Float64Array(n), precision: new Float64Array(n).fill(1) },
     genrePrecision: new Float64Array(itemGenres !== null ? K : 0).fill(1),
   };
   const m0 = start.model;
-  if (m0.numUsers !== U || m0.numItems !== N || m0.hyper.dim !== K || m0.hyper.kind !== kind || start.userPrior.mean.length !== n) {
+  if (
+    m0.numUsers !== U ||
+    m0.numItems !== N ||
+    m0.hyper.dim !== K ||
+    m0.hyper.kind !== kind ||
+    start.userPrior.mean.length !== n
+  ) {
     throw new RangeError('the chain state does not match the training data or the model');
   }
 
   const bytes =
-    2 * (U + 1 + N + 1) * 4 + 2 * nnz * 8 + (U * K + U + N * K + N + N * K) * 8 + (U + N) * n * 8 + 4 * n * 8 + 32 * 16;
+    2 * (U + 1 + N + 1) * 4 +
+    2 * nnz * 8 +
+    (U * K + U + N * K + N + N * K) * 8 +
+    (U + N) * n * 8 +
+    4 * n * 8 +
+    32 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   const copyI32 = (a: Int32Array): Int32Array => {
     const v = arena.allocInt32(a.length);
@@ -288,7 +325,8 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     genreFactors: m0.genreFactors.slice(),
   };
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
-  if (priors !== null && itemGenres !== null) computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+  if (priors !== null && itemGenres !== null)
+    computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
   const userSampling: SamplingArgs = {
     priorPrecision: copyF64(start.userPrior.precision),
     priorMean: copyF64(start.userPrior.mean),
@@ -355,7 +393,16 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     drawSide = async (side, sample) => {
       const args = side === 'user' ? userArgs : itemArgs;
       args.lambda = alpha;
-      sampleRowRange(solve, args, side === 'user' ? userSampling : itemSampling, seed, sample, side === 'user' ? STREAM_USER : STREAM_ITEM, 0, side === 'user' ? U : N);
+      sampleRowRange(
+        solve,
+        args,
+        side === 'user' ? userSampling : itemSampling,
+        seed,
+        sample,
+        side === 'user' ? STREAM_USER : STREAM_ITEM,
+        0,
+        side === 'user' ? U : N,
+      );
     };
     squaredErrors = async () => {
       let sum = 0;
@@ -379,12 +426,35 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       scalars,
       seed,
     };
-    const pool = await startWorkerPool<GibbsWorkerTask>({ script: coreWorkerScript('gibbs-worker.js'), size: threads, workerData: init, label: 'sampling thread' });
+    const pool = await startWorkerPool<GibbsWorkerTask>({
+      script: coreWorkerScript('gibbs-worker.js'),
+      size: threads,
+      workerData: init,
+      label: 'sampling thread',
+    });
     drawSide = async (side, sample) => {
-      await pool.run(chunks[side].map(([a, b]) => ({ type: 'sample', side, rowStart: a, rowEnd: b, sample, alpha })));
+      await pool.run(
+        chunks[side].map(([a, b]) => ({
+          type: 'sample',
+          side,
+          rowStart: a,
+          rowEnd: b,
+          sample,
+          alpha,
+        })),
+      );
     };
     squaredErrors = async () => {
-      const parts = await pool.run(objectiveChunks.map(([a, b]) => ({ type: 'squared-errors', side: 'user', rowStart: a, rowEnd: b, sample: 0, alpha })));
+      const parts = await pool.run(
+        objectiveChunks.map(([a, b]) => ({
+          type: 'squared-errors',
+          side: 'user',
+          rowStart: a,
+          rowEnd: b,
+          sample: 0,
+          alpha,
+        })),
+      );
       let sum = 0;
       for (const part of parts) sum += part;
       return sum;
@@ -439,7 +509,9 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
         prediction.userBias[r] = userSampling.priorMean[K]!;
       }
       for (const r of emptyItems) {
-        for (let k = 0; k < K; k++) prediction.itemFactors[r * K + k] = itemSampling.priorMean[k]! + (priors === null ? 0 : priors[r * K + k]!);
+        for (let k = 0; k < K; k++)
+          prediction.itemFactors[r * K + k] =
+            itemSampling.priorMean[k]! + (priors === null ? 0 : priors[r * K + k]!);
         prediction.itemBias[r] = itemSampling.priorMean[K]!;
       }
       return prediction;
@@ -449,9 +521,33 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
       const t0 = performance.now();
       const sample = samplesDone + 1;
       const rng = new Random(streamKey(seed, sample, STREAM_HYPER, 0));
-      sampleSideHyperparameters(model.userFactors, model.userBias, null, U, K, prior, rng, userSampling.priorMean, userSampling.priorPrecision, sums, sumSquares);
+      sampleSideHyperparameters(
+        model.userFactors,
+        model.userBias,
+        null,
+        U,
+        K,
+        prior,
+        rng,
+        userSampling.priorMean,
+        userSampling.priorPrecision,
+        sums,
+        sumSquares,
+      );
       await drawSide('user', sample);
-      sampleSideHyperparameters(model.itemFactors, model.itemBias, priors, N, K, prior, rng, itemSampling.priorMean, itemSampling.priorPrecision, sums, sumSquares);
+      sampleSideHyperparameters(
+        model.itemFactors,
+        model.itemBias,
+        priors,
+        N,
+        K,
+        prior,
+        rng,
+        itemSampling.priorMean,
+        itemSampling.priorPrecision,
+        sums,
+        sumSquares,
+      );
       await drawSide('item', sample);
       if (itemGenres !== null && priors !== null && gram !== null) {
         sampleGenrePrecision(model.genreFactors, G, K, genrePrior, rng, genrePrecision);
@@ -469,10 +565,16 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
         computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
       }
       const sse = await squaredErrors();
-      if (!Number.isFinite(sse)) throw new AlsError(`the Gibbs chain diverged at sample ${sample} (squared error ${sse})`);
+      if (!Number.isFinite(sse))
+        throw new AlsError(`the Gibbs chain diverged at sample ${sample} (squared error ${sse})`);
       alpha = sampleNoisePrecision(sse, nnz, prior, rng);
       samplesDone = sample;
-      return { sample, trainRmse: nnz > 0 ? Math.sqrt(sse / nnz) : 0, alpha, elapsedMs: performance.now() - t0 };
+      return {
+        sample,
+        trainRmse: nnz > 0 ? Math.sqrt(sse / nnz) : 0,
+        alpha,
+        elapsedMs: performance.now() - t0,
+      };
     },
     state(): GibbsChainState {
       return {
@@ -489,8 +591,14 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
           genreFactors: model.genreFactors.slice(),
         },
         alpha,
-        userPrior: { mean: userSampling.priorMean.slice(), precision: userSampling.priorPrecision.slice() },
-        itemPrior: { mean: itemSampling.priorMean.slice(), precision: itemSampling.priorPrecision.slice() },
+        userPrior: {
+          mean: userSampling.priorMean.slice(),
+          precision: userSampling.priorPrecision.slice(),
+        },
+        itemPrior: {
+          mean: itemSampling.priorMean.slice(),
+          precision: itemSampling.priorPrecision.slice(),
+        },
         genrePrecision: genrePrecision.slice(),
       };
     },

@@ -21,7 +21,13 @@
  * Scratch (triangle, right-hand side) is allocated once per solver, never per row.
  */
 import { SharedArena } from './arena.js';
-import { biasRidgeWeighted, countScale, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
+import {
+  biasRidgeWeighted,
+  countScale,
+  type HalfEpochArgs,
+  type KernelProvider,
+  type SolveRows,
+} from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
 
 /** A fresh SolveRows with its own scratch (one per thread; it is not reentrant). */
@@ -46,7 +52,16 @@ export function createTsSolveRows(): SolveRows {
     }
     const n = K + 1;
     const biasColumn = (K * (K + 1)) / 2; // start of column K (the bias) in the packed triangle
-    const { offsets, indices, values, otherFactors: Y, otherBias, rowFactors, rowBias, priorMeans } = args;
+    const {
+      offsets,
+      indices,
+      values,
+      otherFactors: Y,
+      otherBias,
+      rowFactors,
+      rowBias,
+      priorMeans,
+    } = args;
     const { globalMean, lambda, tau, gamma, weightedRegularization, weightExponent } = args;
     const weightedBias = biasRidgeWeighted(args);
     const sampling = args.sampling ?? null;
@@ -63,7 +78,10 @@ export function createTsSolveRows(): SolveRows {
         // No ratings: a draw from the prior, x̃ = m̃_r + z/√π.
         const z = r * n;
         for (let k = 0; k < K; k++) {
-          rowFactors[out + k] = priorMean![k]! + (priorMeans === null ? 0 : priorMeans[out + k]!) + normals![z + k]! / Math.sqrt(precision![k]!);
+          rowFactors[out + k] =
+            priorMean![k]! +
+            (priorMeans === null ? 0 : priorMeans[out + k]!) +
+            normals![z + k]! / Math.sqrt(precision![k]!);
         }
         rowBias[r] = priorMean![K]! + normals![z + K]! / Math.sqrt(precision![K]!);
         continue;
@@ -109,11 +127,15 @@ export function createTsSolveRows(): SolveRows {
           const a8 = Y[o8 + j]!;
           for (let i = 0; i <= j; i++) {
             tri[col + i]! +=
-              a1 * Y[o1 + i]! + a2 * Y[o2 + i]! + a3 * Y[o3 + i]! + a4 * Y[o4 + i]! +
+              a1 * Y[o1 + i]! +
+              a2 * Y[o2 + i]! +
+              a3 * Y[o3 + i]! +
+              a4 * Y[o4 + i]! +
               (a5 * Y[o5 + i]! + a6 * Y[o6 + i]! + a7 * Y[o7 + i]! + a8 * Y[o8 + i]!);
           }
           col += j + 1;
-          rhs[j]! += a1 * t1 + a2 * t2 + a3 * t3 + a4 * t4 + (a5 * t5 + a6 * t6 + a7 * t7 + a8 * t8);
+          rhs[j]! +=
+            a1 * t1 + a2 * t2 + a3 * t3 + a4 * t4 + (a5 * t5 + a6 * t6 + a7 * t7 + a8 * t8);
           tri[biasColumn + j]! += a1 + a2 + a3 + a4 + (a5 + a6 + a7 + a8);
         }
         rhs[K]! += t1 + t2 + t3 + t4 + (t5 + t6 + t7 + t8);
@@ -207,7 +229,14 @@ export function createTsSolveRows(): SolveRows {
  * `x` holds rhs on entry and m + L⁻ᵀ z on exit, m = A⁻¹ rhs, z = normals[zOffset .. zOffset + n).
  * Forward L w = rhs, then w += z, then back Lᵀ x = w: x = L⁻ᵀ(L⁻¹ rhs + z) = m + L⁻ᵀ z.
  */
-export function sampleFromFactor(tri: Float64Array, n: number, x: Float64Array, inverseDiagonal: Float64Array, normals: Float64Array, zOffset: number): void {
+export function sampleFromFactor(
+  tri: Float64Array,
+  n: number,
+  x: Float64Array,
+  inverseDiagonal: Float64Array,
+  normals: Float64Array,
+  zOffset: number,
+): void {
   for (let i = 0; i < n; i++) {
     const rowI = (i * (i + 1)) / 2;
     let s = x[i]!;
@@ -241,7 +270,9 @@ function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): v
       for (let e = start; e < end; e++) sum += values[e]! - globalMean - otherBias[indices[e]!]!;
       const pi = sampling.priorPrecision[0]!;
       const precision = lambda * count + pi;
-      rowBias[r] = (lambda * sum + pi * sampling.priorMean[0]!) / precision + sampling.normals[r]! / Math.sqrt(precision);
+      rowBias[r] =
+        (lambda * sum + pi * sampling.priorMean[0]!) / precision +
+        sampling.normals[r]! / Math.sqrt(precision);
       continue;
     }
     if (count === 0) {

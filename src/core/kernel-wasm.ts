@@ -23,7 +23,12 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { AlsError } from '../errors.js';
 import { SharedArena } from './arena.js';
-import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
+import {
+  biasRidgeWeighted,
+  type HalfEpochArgs,
+  type KernelProvider,
+  type SolveRows,
+} from './kernel.js';
 
 const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB at most. */
@@ -102,7 +107,10 @@ let modulePromise: Promise<WebAssembly.Module> | null = null;
  */
 export function loadKernelModule(): Promise<WebAssembly.Module> {
   modulePromise ??= (async () => {
-    const candidates = [new URL('./kernel.wasm', import.meta.url), new URL('../../dist/core/kernel.wasm', import.meta.url)];
+    const candidates = [
+      new URL('./kernel.wasm', import.meta.url),
+      new URL('../../dist/core/kernel.wasm', import.meta.url),
+    ];
     for (const url of candidates) {
       let bytes: Buffer;
       try {
@@ -120,7 +128,9 @@ export function loadKernelModule(): Promise<WebAssembly.Module> {
       v8.setFlagsFromString('--no-wasm-lazy-compilation');
       return WebAssembly.compile(bytes);
     }
-    throw new AlsError(`the wasm kernel is not built: ${fileURLToPath(candidates[0]!)} is missing (run 'npm run build')`);
+    throw new AlsError(
+      `the wasm kernel is not built: ${fileURLToPath(candidates[0]!)} is missing (run 'npm run build')`,
+    );
   })();
   modulePromise.catch(() => {
     modulePromise = null;
@@ -158,7 +168,10 @@ export const wasmKernel: KernelProvider = {
  * Benchmark only: a SolveRows that accumulates each row's Gram matrix and right-hand side exactly
  * as the kernel does but skips the Cholesky solve and writes nothing, to time the Gram on its own.
  */
-export function createWasmGramAccumulator(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+export function createWasmGramAccumulator(
+  buffer: SharedArrayBuffer,
+  memory: WebAssembly.Memory | null,
+): Promise<SolveRows> {
   return createWasmSolveRows(buffer, memory, 'accumulateRows');
 }
 
@@ -166,7 +179,10 @@ export function createWasmGramAccumulator(buffer: SharedArrayBuffer, memory: Web
  * Benchmark only: a SolveRows that gathers each row's vectors exactly as the kernel does but skips
  * the Gram accumulation and the solve and writes nothing, to time the gather on its own.
  */
-export function createWasmGatherOnly(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
+export function createWasmGatherOnly(
+  buffer: SharedArrayBuffer,
+  memory: WebAssembly.Memory | null,
+): Promise<SolveRows> {
   return createWasmSolveRows(buffer, memory, 'gatherRows');
 }
 
@@ -175,7 +191,10 @@ async function createWasmSolveRows(
   memory: WebAssembly.Memory | null,
   entryName: 'solveRows' | 'accumulateRows' | 'gatherRows',
 ): Promise<SolveRows> {
-  if (!memory) throw new Error('the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)');
+  if (!memory)
+    throw new Error(
+      'the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)',
+    );
   const memoryBuffer = memory.buffer;
   const control = new Int32Array(memoryBuffer, CONTROL_OFFSET, PROBE_WORD + PROBE_WORDS);
   // `buffer` may be a different SharedArrayBuffer object for the same memory (one posted to a
@@ -185,20 +204,27 @@ async function createWasmSolveRows(
     const ticket = Atomics.add(control, TICKET_WORD, 1) + 1;
     const probe = PROBE_WORD + (ticket % PROBE_WORDS);
     Atomics.store(control, probe, ticket);
-    const seen = buffer.byteLength === memoryBuffer.byteLength ? Atomics.load(new Int32Array(buffer, CONTROL_OFFSET), probe) : NaN;
-    if (seen !== ticket) throw new Error('the arena buffer is not the buffer of the given WebAssembly.Memory');
+    const seen =
+      buffer.byteLength === memoryBuffer.byteLength
+        ? Atomics.load(new Int32Array(buffer, CONTROL_OFFSET), probe)
+        : NaN;
+    if (seen !== ticket)
+      throw new Error('the arena buffer is not the buffer of the given WebAssembly.Memory');
   }
   const module = await loadKernelModule();
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
-  if (exports.scratchBytes(MAX_WASM_DIM) > SCRATCH_SLOT_BYTES) throw new Error('wasm kernel: scratch slots too small for MAX_WASM_DIM');
+  if (exports.scratchBytes(MAX_WASM_DIM) > SCRATCH_SLOT_BYTES)
+    throw new Error('wasm kernel: scratch slots too small for MAX_WASM_DIM');
   const entry = exports[entryName];
   // Start the slot search at a different slot per solver so threads rarely contend.
   let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
 
   const pointer = (name: string, array: KernelArray): number => {
     if (array.buffer !== buffer && array.buffer !== memoryBuffer) {
-      throw new Error(`wasm kernel: ${name} does not live in the kernel's WebAssembly.Memory (allocate it in wasmKernel's arena)`);
+      throw new Error(
+        `wasm kernel: ${name} does not live in the kernel's WebAssembly.Memory (allocate it in wasmKernel's arena)`,
+      );
     }
     return array.byteOffset;
   };
@@ -206,10 +232,22 @@ async function createWasmSolveRows(
   return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
     const { dim } = args;
     if (!Number.isInteger(dim) || dim < 0 || dim > MAX_WASM_DIM) {
-      throw new AlsError(`the wasm kernel supports dim 0…${MAX_WASM_DIM}, got ${dim}: use --kernel ts`);
+      throw new AlsError(
+        `the wasm kernel supports dim 0…${MAX_WASM_DIM}, got ${dim}: use --kernel ts`,
+      );
     }
-    if (!(Number.isInteger(rowStart) && Number.isInteger(rowEnd) && 0 <= rowStart && rowStart <= rowEnd && rowEnd < args.offsets.length)) {
-      throw new RangeError(`wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`);
+    if (
+      !(
+        Number.isInteger(rowStart) &&
+        Number.isInteger(rowEnd) &&
+        0 <= rowStart &&
+        rowStart <= rowEnd &&
+        rowEnd < args.offsets.length
+      )
+    ) {
+      throw new RangeError(
+        `wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`,
+      );
     }
     if (rowStart === rowEnd) return;
     // Bounds the kernel relies on (it reads raw memory, so a short array would read a neighbour).
@@ -237,15 +275,26 @@ async function createWasmSolveRows(
     const sampling = args.sampling ?? null;
     if (sampling !== null) {
       const n = dim + 1;
-      if (sampling.priorPrecision.length < n || sampling.priorMean.length < n || sampling.normals.length < rowEnd * n) {
-        throw new RangeError('wasm kernel: a sampling array is shorter than the rows being drawn need');
+      if (
+        sampling.priorPrecision.length < n ||
+        sampling.priorMean.length < n ||
+        sampling.normals.length < rowEnd * n
+      ) {
+        throw new RangeError(
+          'wasm kernel: a sampling array is shorter than the rows being drawn need',
+        );
       }
-      if (entryName !== 'solveRows') throw new Error('wasm kernel: the Gram-only benchmark entry cannot sample');
+      if (entryName !== 'solveRows')
+        throw new Error('wasm kernel: the Gram-only benchmark entry cannot sample');
     }
     const samplingPointers =
       sampling === null
         ? null
-        : [pointer('priorPrecision', sampling.priorPrecision), pointer('priorMean', sampling.priorMean), pointer('normals', sampling.normals)] as const;
+        : ([
+            pointer('priorPrecision', sampling.priorPrecision),
+            pointer('priorMean', sampling.priorMean),
+            pointer('normals', sampling.normals),
+          ] as const);
 
     const slot = claimSlot(control, preferredSlot);
     preferredSlot = slot;

@@ -85,7 +85,10 @@ export interface SamplingArgs {
  * Whether the bias ridge γ is multiplied by each row's rating count. Unset means it follows
  * `weightedRegularization`, which is what every model and checkpoint did before the flag existed.
  */
-export function biasRidgeWeighted(h: { weightedRegularization: boolean; weightedBiasRegularization?: boolean | undefined }): boolean {
+export function biasRidgeWeighted(h: {
+  weightedRegularization: boolean;
+  weightedBiasRegularization?: boolean | undefined;
+}): boolean {
   return h.weightedBiasRegularization ?? h.weightedRegularization;
 }
 

@@ -19,7 +19,8 @@ export async function loadKernel(name: KernelName): Promise<KernelProvider> {
     } catch (error) {
       throw new Error(`the wasm kernel is not available: ${(error as Error).message}`);
     }
-    if (module.wasmKernel === undefined) throw new Error('the wasm kernel module does not export wasmKernel');
+    if (module.wasmKernel === undefined)
+      throw new Error('the wasm kernel module does not export wasmKernel');
     return module.wasmKernel;
   }
   throw new Error(`unknown kernel '${String(name)}'`);

@@ -52,7 +52,12 @@ const BASE_BYTES = 120 << 20;
  *   per-thread scratch  8 (K + 1)² + 16 · 8 K         (Gram matrix, gathered vectors)
  *   workers             WORKER_BYTES each, and BASE_BYTES for the process.
  */
-export function estimateTrainingBytes(r: Pick<TrainingSizeRequest, 'dim' | 'numUsers' | 'numItems' | 'numRatings' | 'numGenres' | 'threads'>): number {
+export function estimateTrainingBytes(
+  r: Pick<
+    TrainingSizeRequest,
+    'dim' | 'numUsers' | 'numItems' | 'numRatings' | 'numGenres' | 'threads'
+  >,
+): number {
   const k = r.dim;
   const factors = 2 * 8 * (r.numUsers + r.numItems) * (k + 1) + 8 * r.numGenres * k;
   const ratings = 2 * 12 * r.numRatings + 4 * (r.numUsers + r.numItems);
@@ -78,14 +83,19 @@ export function validateTrainingSize(request: TrainingSizeRequest): TrainingSize
   let kernel = request.kernel;
   if (kernel === 'wasm' && dim > MAX_WASM_DIM) {
     kernel = 'ts';
-    notes.push(`dim ${dim} is above the wasm kernel's maximum ${MAX_WASM_DIM}: using the TS kernel`);
+    notes.push(
+      `dim ${dim} is above the wasm kernel's maximum ${MAX_WASM_DIM}: using the TS kernel`,
+    );
   }
-  if (!Number.isInteger(request.threads) || request.threads < 1) throw new AlsError(`--threads ${request.threads} must be a whole number ≥ 1`);
+  if (!Number.isInteger(request.threads) || request.threads < 1)
+    throw new AlsError(`--threads ${request.threads} must be a whole number ≥ 1`);
   const maxThreads = Math.max(1, MAX_THREADS_PER_CORE * Math.max(1, request.cores));
   let threads = request.threads;
   if (threads > maxThreads) {
     threads = maxThreads;
-    notes.push(`--threads ${request.threads} capped at ${maxThreads} (${MAX_THREADS_PER_CORE} × ${request.cores} cores)`);
+    notes.push(
+      `--threads ${request.threads} capped at ${maxThreads} (${MAX_THREADS_PER_CORE} × ${request.cores} cores)`,
+    );
   }
   const estimatedBytes = estimateTrainingBytes({ ...request, dim, threads });
   if (request.memoryBytes !== null && estimatedBytes > request.memoryBytes) {

@@ -54,7 +54,8 @@ export class NormalEquations {
 
   /** Adds another accumulator of the same size (its observations join this one's). */
   merge(other: NormalEquations): void {
-    if (other.size !== this.size) throw new RangeError(`cannot merge size ${other.size} into ${this.size}`);
+    if (other.size !== this.size)
+      throw new RangeError(`cannot merge size ${other.size} into ${this.size}`);
     const tri = this.triangle;
     const otherTri = other.triangle;
     for (let p = 0; p < tri.length; p++) tri[p]! += otherTri[p]!;
@@ -86,7 +87,11 @@ export class NormalEquations {
  * Returns false (leaving `tri` partly overwritten) when a pivot is not positive or not finite,
  * i.e. A is not (numerically) positive definite.
  */
-export function choleskyFactor(tri: Float64Array, n: number, inverseDiagonal: Float64Array = new Float64Array(n)): boolean {
+export function choleskyFactor(
+  tri: Float64Array,
+  n: number,
+  inverseDiagonal: Float64Array = new Float64Array(n),
+): boolean {
   for (let i = 0; i < n; i++) {
     const rowI = (i * (i + 1)) / 2;
     for (let j = 0; j < i; j++) {
@@ -126,7 +131,12 @@ export function choleskyFactor(tri: Float64Array, n: number, inverseDiagonal: Fl
  * Lᵀ x = z column by column (x_i = z_i / L_ii, then z_k −= L_ik x_i for k < i), so both walk
  * rows of L contiguously. Without `inverseDiagonal` the diagonal of `tri` is divided by.
  */
-export function choleskySolve(tri: Float64Array, n: number, x: Float64Array, inverseDiagonal: Float64Array | null = null): void {
+export function choleskySolve(
+  tri: Float64Array,
+  n: number,
+  x: Float64Array,
+  inverseDiagonal: Float64Array | null = null,
+): void {
   for (let i = 0; i < n; i++) {
     const rowI = (i * (i + 1)) / 2;
     let s = x[i]!;

@@ -106,7 +106,12 @@ export function streamKey(a: number, b: number, c: number, d: number): number {
  * past anything a few thousand draws per row would see, and cost half the hashing of 53 bits.
  * Allocation-free, no state.
  */
-export function streamGaussians(key: number, out: Float64Array, offset: number, count: number): void {
+export function streamGaussians(
+  key: number,
+  out: Float64Array,
+  offset: number,
+  count: number,
+): void {
   const k = key >>> 0;
   let c = 0;
   for (let i = 0; i < count; i += 2) {

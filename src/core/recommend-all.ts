@@ -35,12 +35,15 @@ export async function recommendAllUsers(
   const rankingFactors = compact.eligibleFactors.slice();
   if (rankBy === 'taste') {
     for (let e = 0; e < compact.numEligible; e++) {
-      for (let k = 0; k < dim; k++) rankingFactors[e * dim + k] = norms[e]! > 0 ? rankingFactors[e * dim + k]! / norms[e]! : 0;
+      for (let k = 0; k < dim; k++)
+        rankingFactors[e * dim + k] = norms[e]! > 0 ? rankingFactors[e * dim + k]! / norms[e]! : 0;
     }
   }
-  const rankingBias = rankBy === 'taste' ? new Float64Array(compact.numEligible) : compact.eligibleBias;
+  const rankingBias =
+    rankBy === 'taste' ? new Float64Array(compact.numEligible) : compact.eligibleBias;
   const userBase = new Float64Array(model.numUsers);
-  if (rankBy === 'rating') for (let u = 0; u < model.numUsers; u++) userBase[u] = model.globalMean + model.userBias[u]!;
+  if (rankBy === 'rating')
+    for (let u = 0; u < model.numUsers; u++) userBase[u] = model.globalMean + model.userBias[u]!;
   const positionOf = new Int32Array(model.numItems);
   for (let e = 0; e < compact.eligibleItems.length; e++) positionOf[compact.eligibleItems[e]!] = e;
   const items = new Int32Array(model.numUsers * n);
@@ -66,7 +69,11 @@ export async function recommendAllUsers(
       for (let k = 0; k < n; k++) {
         const item = items[u * n + k]!;
         if (item < 0) break;
-        scores[u * n + k] = model.globalMean + model.userBias[u]! + model.itemBias[item]! + norms[positionOf[item]!]! * scores[u * n + k]!;
+        scores[u * n + k] =
+          model.globalMean +
+          model.userBias[u]! +
+          model.itemBias[item]! +
+          norms[positionOf[item]!]! * scores[u * n + k]!;
       }
     }
   }

@@ -166,12 +166,17 @@ export function cosineSimilarities(
     const offset = j * dim;
     for (let k = 0; k < dim; k++) dot += itemFactors[queryOffset + k]! * itemFactors[offset + k]!;
     const cos = dot / (queryNorm * norm);
-    out[j] = cos > 1 ? 1 : Math.max(cos , -1);
+    out[j] = cos > 1 ? 1 : Math.max(cos, -1);
   }
 }
 
 /** The n movies most similar to `item` (itself excluded) among eligible ones. */
-export function similarItems(model: ModelState, item: number, n: number, eligible: Uint8Array | null): TopN {
+export function similarItems(
+  model: ModelState,
+  item: number,
+  n: number,
+  eligible: Uint8Array | null,
+): TopN {
   const dim = model.hyper.dim;
   const norms = rowNorms(model.itemFactors, dim, model.numItems);
   const sims = new Float64Array(model.numItems);
@@ -183,7 +188,7 @@ export function similarItems(model: ModelState, item: number, n: number, eligibl
 
 /** Clamps a predicted score to the rating scale. */
 export function clipToScale(score: number, min: number, max: number): number {
-  return score < min ? min : Math.min(score , max);
+  return score < min ? min : Math.min(score, max);
 }
 
 /** A user for scoring: bias b and factor u (length dim). */
@@ -195,7 +200,10 @@ export interface UserVector {
 /** The stored bias and factor of training user `user`. */
 export function storedUser(model: ModelState, user: number): UserVector {
   const dim = model.hyper.dim;
-  return { bias: model.userBias[user]!, factors: model.userFactors.slice(user * dim, (user + 1) * dim) };
+  return {
+    bias: model.userBias[user]!,
+    factors: model.userFactors.slice(user * dim, (user + 1) * dim),
+  };
 }
 
 /**
@@ -212,11 +220,13 @@ export function recommendForUser(
   rankBy: RankBy = 'rating',
 ): TopN {
   const scores = new Float64Array(model.numItems);
-  const norms = rankBy === 'taste' ? rowNorms(model.itemFactors, model.hyper.dim, model.numItems) : null;
+  const norms =
+    rankBy === 'taste' ? rowNorms(model.itemFactors, model.hyper.dim, model.numItems) : null;
   scoreItems(model, user.bias, user.factors, scores, rankBy, norms);
   const mask = eligible.slice();
   for (let k = 0; k < exclude.length; k++) mask[exclude[k]!] = 0;
   const ranked = topN(scores, n, mask);
-  for (let k = 0; k < ranked.items.length; k++) ranked.scores[k] = predictForUser(model, user, ranked.items[k]!);
+  for (let k = 0; k < ranked.items.length; k++)
+    ranked.scores[k] = predictForUser(model, user, ranked.items[k]!);
   return ranked;
 }

@@ -60,7 +60,11 @@ export function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescr
 }
 
 /** The inverse, in the receiving thread: a half-epoch's arguments as views over the shared buffer. */
-export function halfEpochArgsFrom(buffer: ArrayBufferLike, d: SideDescriptors, scalars: WorkerScalars): HalfEpochArgs {
+export function halfEpochArgsFrom(
+  buffer: ArrayBufferLike,
+  d: SideDescriptors,
+  scalars: WorkerScalars,
+): HalfEpochArgs {
   return {
     ...scalars,
     offsets: viewOf(buffer, d.offsets) as Int32Array,

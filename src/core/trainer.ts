@@ -33,7 +33,12 @@ import {
   updateGenreFactors,
   type ItemGenres,
 } from './als.js';
-import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider, type SolveRows } from './kernel.js';
+import {
+  biasRidgeWeighted,
+  type HalfEpochArgs,
+  type KernelProvider,
+  type SolveRows,
+} from './kernel.js';
 import { describeSide, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
 import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
@@ -43,7 +48,9 @@ export class DivergenceError extends Error {
   readonly epoch: number;
   readonly loss: number;
   constructor(epoch: number, loss: number) {
-    super(`training diverged at epoch ${epoch} (loss ${loss}); try a larger --tau or --gamma, or a smaller --lambda`);
+    super(
+      `training diverged at epoch ${epoch} (loss ${loss}); try a larger --tau or --gamma, or a smaller --lambda`,
+    );
     this.name = 'DivergenceError';
     this.epoch = epoch;
     this.loss = loss;
@@ -90,7 +97,12 @@ export interface Trainer {
 }
 
 /** Cuts rows [0, rows) into about `parts` contiguous chunks of similar cost n_r + rowCost. */
-export function splitRowsByCost(offsets: Int32Array, rows: number, parts: number, rowCost: number): Array<[number, number]> {
+export function splitRowsByCost(
+  offsets: Int32Array,
+  rows: number,
+  parts: number,
+  rowCost: number,
+): Array<[number, number]> {
   const total = offsets[rows]! + rows * rowCost;
   const chunks: Array<[number, number]> = [];
   let start = 0;
@@ -110,11 +122,15 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const { train, validation, hyper, kernel } = options;
   const threads = Math.max(1, Math.floor(options.threads));
   const K = hyper.kind === 'bias' ? 0 : hyper.dim;
-  if (hyper.kind !== 'bias' && !(Number.isInteger(K) && K >= 1)) throw new RangeError(`dim must be a positive integer, got ${hyper.dim}`);
+  if (hyper.kind !== 'bias' && !(Number.isInteger(K) && K >= 1))
+    throw new RangeError(`dim must be a positive integer, got ${hyper.dim}`);
   const itemGenres = hyper.kind === 'genre' ? options.itemGenres : null;
-  if (hyper.kind === 'genre' && itemGenres === null) throw new Error('the genre model needs the movies\' genres');
+  if (hyper.kind === 'genre' && itemGenres === null)
+    throw new Error("the genre model needs the movies' genres");
   if (itemGenres !== null && itemGenres.offsets.length !== train.numItems + 1) {
-    throw new RangeError(`genre index covers ${itemGenres.offsets.length - 1} movies, the ratings ${train.numItems}`);
+    throw new RangeError(
+      `genre index covers ${itemGenres.offsets.length - 1} movies, the ratings ${train.numItems}`,
+    );
   }
   const numGenres = itemGenres?.numGenres ?? 0;
   const U = train.numUsers;
@@ -125,7 +141,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   if (nnz * 4 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
 
   // Arena: both indexes, both sides' parameters, the prior means. 16 bytes of alignment slack per array.
-  const bytes = 2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
+  const bytes =
+    2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
   // copy, and let the original go before the next copy is made, so the peak holds one extra array
@@ -144,7 +161,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const model = startModelInArena(arena, options, K, U, N, numGenres, train);
   if (options.initial === undefined) await releaseGarbage((U + N) * (K + 1) * 8);
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
-  if (priors !== null && itemGenres !== null) computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+  if (priors !== null && itemGenres !== null)
+    computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
 
   const common = {
     dim: K,
@@ -183,13 +201,28 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const chunksPerThread = threads === 1 ? 1 : 8;
   // The workers' tasks, made once: each half-epoch posts the same messages.
   const solveTasks: Record<'user' | 'item', WorkerSolve[]> = {
-    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({ type: 'solve', side: 'user', rowStart: a, rowEnd: b })),
-    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({ type: 'solve', side: 'item', rowStart: a, rowEnd: b })),
+    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({
+      type: 'solve',
+      side: 'user',
+      rowStart: a,
+      rowEnd: b,
+    })),
+    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({
+      type: 'solve',
+      side: 'item',
+      rowStart: a,
+      rowEnd: b,
+    })),
   };
 
   // The loss's error sum is cut into a fixed number of user chunks, independent of the thread
   // count, and the partial sums are added in chunk order: the loss is the same for any --threads.
-  const objectiveTasks: WorkerSolve[] = splitRowsByCost(userOffsets, U, OBJECTIVE_CHUNKS, rowCost).map(([a, b]) => ({
+  const objectiveTasks: WorkerSolve[] = splitRowsByCost(
+    userOffsets,
+    U,
+    OBJECTIVE_CHUNKS,
+    rowCost,
+  ).map(([a, b]) => ({
     type: 'squared-errors',
     side: 'user',
     rowStart: a,
@@ -208,7 +241,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     };
     squaredErrors = async () => {
       let sum = 0;
-      for (const task of objectiveTasks) sum += squaredErrorSum(userArgs, task.rowStart, task.rowEnd);
+      for (const task of objectiveTasks)
+        sum += squaredErrorSum(userArgs, task.rowStart, task.rowEnd);
       return sum;
     };
   } else {
@@ -220,7 +254,12 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       item: describeSide(arena, itemArgs),
       scalars: common,
     };
-    const pool = await startWorkerPool<WorkerSolve>({ script: coreWorkerScript('trainer-worker.js'), size: threads, workerData: init, label: 'training thread' });
+    const pool = await startWorkerPool<WorkerSolve>({
+      script: coreWorkerScript('trainer-worker.js'),
+      size: threads,
+      workerData: init,
+      label: 'training thread',
+    });
     runHalfEpoch = async (side) => {
       await pool.run(solveTasks[side]);
     };
@@ -246,13 +285,28 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       await runHalfEpoch('user');
       await runHalfEpoch('item');
       if (itemGenres !== null && priors !== null) {
-        updateGenreFactors(model.itemFactors, itemOffsets, K, hyper.tau, hyper.genreTau, hyper.weightedRegularization, itemGenres, model.genreFactors, hyper.weightExponent);
+        updateGenreFactors(
+          model.itemFactors,
+          itemOffsets,
+          K,
+          hyper.tau,
+          hyper.genreTau,
+          hyper.weightedRegularization,
+          itemGenres,
+          model.genreFactors,
+          hyper.weightExponent,
+        );
         computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
         applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
       }
       const elapsedMs = performance.now() - t0;
       epochsDone++;
-      const objective = objectiveFromParts(hyper.lambda, await squaredErrors(), regularizationTerm(model, userOffsets, itemOffsets, priors), nnz);
+      const objective = objectiveFromParts(
+        hyper.lambda,
+        await squaredErrors(),
+        regularizationTerm(model, userOffsets, itemOffsets, priors),
+        nnz,
+      );
       if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
       return {
         epoch: epochsDone,
@@ -284,9 +338,18 @@ function startModelInArena(
   train: RatingMatrix,
 ): ModelState {
   const { hyper } = options;
-  const start = options.initial ?? initModel({ ...hyper, dim: K }, U, N, numGenres, options.seed, meanRating(train));
-  if (start.numUsers !== U || start.numItems !== N || start.hyper.dim !== K || start.hyper.kind !== hyper.kind) {
-    throw new RangeError('the initial model does not match the training data or the hyperparameters');
+  const start =
+    options.initial ??
+    initModel({ ...hyper, dim: K }, U, N, numGenres, options.seed, meanRating(train));
+  if (
+    start.numUsers !== U ||
+    start.numItems !== N ||
+    start.hyper.dim !== K ||
+    start.hyper.kind !== hyper.kind
+  ) {
+    throw new RangeError(
+      'the initial model does not match the training data or the hyperparameters',
+    );
   }
   const copyF64 = (a: Float64Array): Float64Array => {
     const v = arena.allocFloat64(a.length);
@@ -311,9 +374,19 @@ function startModelInArena(
  * this may let go: the old array's whole buffer when it is an ordinary buffer of its own (nothing
  * when it is a view into a bigger buffer or lives in another shared arena).
  */
-function moveIntoArena(arena: SharedArena, index: SparseIndex, key: 'offsets' | 'indices' | 'values', length: number): number {
+function moveIntoArena(
+  arena: SharedArena,
+  index: SparseIndex,
+  key: 'offsets' | 'indices' | 'values',
+  length: number,
+): number {
   const old = index[key];
-  const freed = old.buffer instanceof ArrayBuffer && old.byteOffset === 0 && old.byteLength === old.buffer.byteLength ? old.byteLength : 0;
+  const freed =
+    old.buffer instanceof ArrayBuffer &&
+    old.byteOffset === 0 &&
+    old.byteLength === old.buffer.byteLength
+      ? old.byteLength
+      : 0;
   if (key === 'values') {
     const copy = arena.allocFloat32(length);
     copy.set(index.values.subarray(0, length));
@@ -356,7 +429,11 @@ async function releaseGarbage(bytes: number, always = false): Promise<void> {
   collectGarbage();
   const startMs = performance.now();
   do await new Promise((resolve) => setTimeout(resolve, 5));
-  while (bytes !== 0 && process.memoryUsage.rss() > rssBefore - bytes / 2 && performance.now() - startMs < RELEASE_WAIT_MS);
+  while (
+    bytes !== 0 &&
+    process.memoryUsage.rss() > rssBefore - bytes / 2 &&
+    performance.now() - startMs < RELEASE_WAIT_MS
+  );
 }
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */

@@ -47,12 +47,19 @@ const TEMP_SUFFIX = '.als-tmp';
 /** `.<name>.<pid>-<random>.als-tmp` (this module). */
 const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.als-tmp$/;
 /** Names written before this module existed: checkpoints, caches, synth and download folders. */
-const LEGACY_TEMP_NAMES = [/^\..+\.(\d+)\.\d+\.tmp$/, /^.+\.alscache\.tmp-(\d+)-\d+$/, /^\..+\.tmp-(\d+)-\d+$/];
+const LEGACY_TEMP_NAMES = [
+  /^\..+\.(\d+)\.\d+\.tmp$/,
+  /^.+\.alscache\.tmp-(\d+)-\d+$/,
+  /^\..+\.tmp-(\d+)-\d+$/,
+];
 
 /** The temp name for `target` in its folder, carrying this process' pid. */
 export function tempPathFor(target: string): string {
   const absolute = path.resolve(target);
-  return path.join(path.dirname(absolute), `.${path.basename(absolute)}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  return path.join(
+    path.dirname(absolute),
+    `.${path.basename(absolute)}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`,
+  );
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
@@ -81,7 +88,11 @@ export function pidOfTempName(name: string): number | null {
  * `staleMs`). Best effort: a folder that cannot be read or an entry that cannot be removed is
  * skipped. Returns the names removed.
  */
-export function sweepStaleTemps(dir: string, staleMs = STALE_TEMP_MS, nowMs = Date.now()): string[] {
+export function sweepStaleTemps(
+  dir: string,
+  staleMs = STALE_TEMP_MS,
+  nowMs = Date.now(),
+): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -115,7 +126,8 @@ export interface AtomicSink {
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
+  while (done < bytes.length)
+    done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
 }
 
 function fsyncFolder(dir: string): void {
@@ -140,10 +152,12 @@ function checkFolderOf(target: string): string {
     stats = statSync(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AlsError(`cannot write ${target}: folder ${dir} does not exist`);
+    if (code === 'ENOENT')
+      throw new AlsError(`cannot write ${target}: folder ${dir} does not exist`);
     throw fileSystemError(error, { path: dir, action: `write ${target}` });
   }
-  if (!stats.isDirectory()) throw new AlsError(`cannot write ${target}: ${dir} is a file, not a folder`);
+  if (!stats.isDirectory())
+    throw new AlsError(`cannot write ${target}: ${dir} is a file, not a folder`);
   return dir;
 }
 
@@ -156,7 +170,8 @@ function checkFolderOf(target: string): string {
 export function writeFileAtomic(target: string, produce: (sink: AtomicSink) => void): void {
   const dir = checkFolderOf(target);
   sweepStaleTemps(dir);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new AlsError(`cannot write ${target}: it is a folder`);
+  if (existsSync(target) && statSync(target).isDirectory())
+    throw new AlsError(`cannot write ${target}: it is a folder`);
   const temp = tempPathFor(target);
   let fd: number | null = null;
   try {
@@ -198,7 +213,10 @@ export function writeFileAtomic(target: string, produce: (sink: AtomicSink) => v
  * created there (a probe, removed at once: catches EROFS, EACCES, ENOSPC on an already full disk).
  * Throws the same one-line errors the write itself would.
  */
-export function checkWritableTarget(target: string, options: { createFolder?: boolean } = {}): void {
+export function checkWritableTarget(
+  target: string,
+  options: { createFolder?: boolean } = {},
+): void {
   const dir = path.dirname(path.resolve(target));
   if (options.createFolder) {
     try {
@@ -208,7 +226,8 @@ export function checkWritableTarget(target: string, options: { createFolder?: bo
     }
   }
   checkFolderOf(target);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new AlsError(`cannot write ${target}: it is a folder`);
+  if (existsSync(target) && statSync(target).isDirectory())
+    throw new AlsError(`cannot write ${target}: it is a folder`);
   const probe = tempPathFor(target);
   try {
     const fd = openSync(probe, 'wx');
@@ -250,7 +269,10 @@ function fsyncTree(dir: string): void {
  * renamed to `target`. On failure the temp folder is removed and nothing appears under `target`.
  * A target that already exists is refused (rename would fail on a non-empty folder anyway).
  */
-export async function installFolderAtomic<T>(target: string, build: (tempDir: string) => Promise<{ installFrom?: string; result: T }>): Promise<T> {
+export async function installFolderAtomic<T>(
+  target: string,
+  build: (tempDir: string) => Promise<{ installFrom?: string; result: T }>,
+): Promise<T> {
   const temp = prepareFolderInstall(target);
   try {
     const { installFrom, result } = await build(temp);
@@ -296,7 +318,8 @@ function prepareFolderInstall(target: string): string {
 
 function finishFolderInstall(target: string, source: string): void {
   fsyncTree(source);
-  if (existsSync(target)) throw new AlsError(`${target} already exists; remove it or choose another name`);
+  if (existsSync(target))
+    throw new AlsError(`${target} already exists; remove it or choose another name`);
   renameSync(source, target);
   fsyncFolder(path.dirname(path.resolve(target)));
 }
@@ -304,7 +327,8 @@ function finishFolderInstall(target: string, source: string): void {
 function folderInstallError(error: unknown, target: string): AlsError {
   if (error instanceof AlsError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOTEMPTY' || code === 'EEXIST') return new AlsError(`${target} already exists; remove it or choose another name`);
+  if (code === 'ENOTEMPTY' || code === 'EEXIST')
+    return new AlsError(`${target} already exists; remove it or choose another name`);
   return fileSystemError(error, { action: `create ${target}` });
 }
 
@@ -395,14 +419,20 @@ export function tryLock(target: string): Lock | { heldBy: number | null } {
 export function acquireLock(target: string, what = 'another als process'): Lock {
   const got = tryLock(target);
   if ('release' in got) return got;
-  throw new AlsError(`${target} is in use by ${what}${got.heldBy !== null ? ` (pid ${got.heldBy})` : ''}; wait for it to finish`);
+  throw new AlsError(
+    `${target} is in use by ${what}${got.heldBy !== null ? ` (pid ${got.heldBy})` : ''}; wait for it to finish`,
+  );
 }
 
 /**
  * Runs `fn` holding the lock on `target`, waiting up to `waitMs` (polling) while another live
  * process holds it; then refuses in one line.
  */
-export async function withLock<T>(target: string, fn: () => Promise<T> | T, options: { waitMs?: number; what?: string; onWait?: (pid: number | null) => void } = {}): Promise<T> {
+export async function withLock<T>(
+  target: string,
+  fn: () => Promise<T> | T,
+  options: { waitMs?: number; what?: string; onWait?: (pid: number | null) => void } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 0);
   let told = false;
   for (;;) {
@@ -415,7 +445,9 @@ export async function withLock<T>(target: string, fn: () => Promise<T> | T, opti
       }
     }
     if (Date.now() >= deadline) {
-      throw new AlsError(`${target} is in use by ${options.what ?? 'another als process'}${got.heldBy !== null ? ` (pid ${got.heldBy})` : ''}; try again when it has finished`);
+      throw new AlsError(
+        `${target} is in use by ${options.what ?? 'another als process'}${got.heldBy !== null ? ` (pid ${got.heldBy})` : ''}; try again when it has finished`,
+      );
     }
     if (!told) {
       options.onWait?.(got.heldBy);

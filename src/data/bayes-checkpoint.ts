@@ -36,7 +36,13 @@ import { z } from 'zod';
 import { AlsError, fileSystemError } from '../errors.js';
 import { MAX_DIM } from '../core/limits.js';
 import { writeFileAtomic } from './atomic.js';
-import { decodeStrings, encodeStrings, MAX_HEADER_BYTES, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import {
+  decodeStrings,
+  encodeStrings,
+  MAX_HEADER_BYTES,
+  readCheckpoint,
+  type Checkpoint,
+} from './checkpoint.js';
 import type { GibbsResumePoint, SampleMetrics } from '../core/gibbs.js';
 import type { EpochMetrics, ModelState } from '../core/types.js';
 import type { ModelKind } from '../core/types.js';
@@ -87,7 +93,12 @@ const MAX_STORED_SAMPLES = 100_000;
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
-const arrayEntry = z.object({ name: z.string(), type: z.enum(['f64', 'f32', 'i32', 'u8']), length: count, byteOffset: count });
+const arrayEntry = z.object({
+  name: z.string(),
+  type: z.enum(['f64', 'f32', 'i32', 'u8']),
+  length: count,
+  byteOffset: count,
+});
 const headerSchema = z.object({
   format: z.literal(BAYES_CHECKPOINT_FORMAT),
   version: z.literal(BAYES_CHECKPOINT_VERSION),
@@ -96,7 +107,16 @@ const headerSchema = z.object({
   burnIn: count,
   thin: z.number().int().positive(),
   seed: z.number().int(),
-  dataset: z.object({ name: z.string(), dir: z.string(), fingerprint: z.string(), numUsers: count, numItems: count, scale: z.object({ min: finite, max: finite, step: finite }) }).nullable(),
+  dataset: z
+    .object({
+      name: z.string(),
+      dir: z.string(),
+      fingerprint: z.string(),
+      numUsers: count,
+      numItems: count,
+      scale: z.object({ min: finite, max: finite, step: finite }),
+    })
+    .nullable(),
   split: z
     .object({
       spec: z.string(),
@@ -121,7 +141,15 @@ const headerSchema = z.object({
   predictiveCount: count,
   inverseAlphaSum: z.number().nonnegative(),
   stored: z.array(z.object({ sample: z.number().int().positive(), alpha: z.number().positive() })),
-  metrics: z.array(z.object({ sample: z.number().int().positive(), trainRmse: finite, alpha: z.number().positive(), validationRmse: finite.nullable(), elapsedMs: z.number().nonnegative() })),
+  metrics: z.array(
+    z.object({
+      sample: z.number().int().positive(),
+      trainRmse: finite,
+      alpha: z.number().positive(),
+      validationRmse: finite.nullable(),
+      elapsedMs: z.number().nonnegative(),
+    }),
+  ),
   genreNames: z.array(z.string()).nullable().default(null),
   payloadBytes: count,
   arrays: z.array(arrayEntry),
@@ -159,17 +187,40 @@ function arraysOf(c: BayesCheckpoint): Array<[string, StoredArray]> {
     ['predictive.clampedSum', predictive.clampedSum],
   ];
   storedSamples.forEach((s, i) => {
-    out.push([`sample${i}.userFactors`, s.userFactors], [`sample${i}.userBias`, s.userBias], [`sample${i}.itemFactors`, s.itemFactors]);
+    out.push(
+      [`sample${i}.userFactors`, s.userFactors],
+      [`sample${i}.userBias`, s.userBias],
+      [`sample${i}.itemFactors`, s.itemFactors],
+    );
     out.push([`sample${i}.itemBias`, s.itemBias], [`sample${i}.genreFactors`, s.genreFactors]);
-    out.push([`sample${i}.userPrior.mean`, s.userPriorMean], [`sample${i}.userPrior.precision`, s.userPriorPrecision]);
-    out.push([`sample${i}.itemPrior.mean`, s.itemPriorMean], [`sample${i}.itemPrior.precision`, s.itemPriorPrecision]);
+    out.push(
+      [`sample${i}.userPrior.mean`, s.userPriorMean],
+      [`sample${i}.userPrior.precision`, s.userPriorPrecision],
+    );
+    out.push(
+      [`sample${i}.itemPrior.mean`, s.itemPriorMean],
+      [`sample${i}.itemPrior.precision`, s.itemPriorPrecision],
+    );
   });
   const l = c.listing;
   if (l) {
     const titles = encodeStrings(l.catalog.titles);
-    out.push(['userIds', l.userIds], ['itemIds', l.itemIds], ['titleOffsets', titles.offsets], ['titleBytes', titles.bytes], ['years', l.catalog.years]);
-    out.push(['genreOffsets', l.catalog.genreOffsets], ['genreIds', l.catalog.genreIds], ['itemTrainCounts', l.itemTrainCounts]);
-    out.push(['trainItemOffsets', l.trainItemsByUser.offsets], ['trainItems', l.trainItemsByUser.items]);
+    out.push(
+      ['userIds', l.userIds],
+      ['itemIds', l.itemIds],
+      ['titleOffsets', titles.offsets],
+      ['titleBytes', titles.bytes],
+      ['years', l.catalog.years],
+    );
+    out.push(
+      ['genreOffsets', l.catalog.genreOffsets],
+      ['genreIds', l.catalog.genreIds],
+      ['itemTrainCounts', l.itemTrainCounts],
+    );
+    out.push(
+      ['trainItemOffsets', l.trainItemsByUser.offsets],
+      ['trainItems', l.trainItemsByUser.items],
+    );
   }
   return out;
 }
@@ -215,7 +266,9 @@ export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
   const checked = headerSchema.safeParse(header);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
-    throw new AlsError(`cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`);
+    throw new AlsError(
+      `cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`,
+    );
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const padded = align8(PREAMBLE_BYTES + json.length) - PREAMBLE_BYTES;
@@ -258,12 +311,16 @@ export function isBayesCheckpoint(bytes: Uint8Array): boolean {
  * missing, not a Bayesian checkpoint, unsupported version, truncated, corrupted, or trained on
  * another data set (`expectFingerprint`).
  */
-export function readBayesCheckpoint(file: string, options: { expectFingerprint?: string } = {}): BayesCheckpoint {
+export function readBayesCheckpoint(
+  file: string,
+  options: { expectFingerprint?: string } = {},
+): BayesCheckpoint {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AlsError(`${file}: no such checkpoint (train one with 'als train --method gibbs')`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AlsError(`${file}: no such checkpoint (train one with 'als train --method gibbs')`);
     throw fileSystemError(error, { path: file });
   }
   try {
@@ -287,17 +344,32 @@ function readAt(fd: number, buffer: Uint8Array, position: number): number {
   return done;
 }
 
-function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, options: { expectFingerprint?: string }): BayesCheckpoint {
-  const corrupted = (what: string): AlsError => new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
+function readOpenBayesCheckpoint(
+  fd: number,
+  fileBytes: number,
+  file: string,
+  options: { expectFingerprint?: string },
+): BayesCheckpoint {
+  const corrupted = (what: string): AlsError =>
+    new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
   const preamble = Buffer.alloc(PREAMBLE_BYTES);
   const got = readAt(fd, preamble, 0);
-  if (!isBayesCheckpoint(preamble.subarray(0, got))) throw new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`);
-  if (got < PREAMBLE_BYTES || fileBytes < PREAMBLE_BYTES + TRAILER_BYTES) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes)`);
+  if (!isBayesCheckpoint(preamble.subarray(0, got)))
+    throw new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`);
+  if (got < PREAMBLE_BYTES || fileBytes < PREAMBLE_BYTES + TRAILER_BYTES)
+    throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes)`);
   const version = preamble.readUInt32LE(8);
-  if (version !== BAYES_CHECKPOINT_VERSION) throw new AlsError(`${file}: Bayesian checkpoint version ${version} is not supported (this build reads ${BAYES_CHECKPOINT_VERSION})`);
+  if (version !== BAYES_CHECKPOINT_VERSION)
+    throw new AlsError(
+      `${file}: Bayesian checkpoint version ${version} is not supported (this build reads ${BAYES_CHECKPOINT_VERSION})`,
+    );
   const headerBytes = preamble.readUInt32LE(12);
-  if (headerBytes > MAX_HEADER_BYTES) throw corrupted(`header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
-  if (PREAMBLE_BYTES + headerBytes + TRAILER_BYTES > fileBytes) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes, header alone needs ${PREAMBLE_BYTES + headerBytes + TRAILER_BYTES})`);
+  if (headerBytes > MAX_HEADER_BYTES)
+    throw corrupted(`header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
+  if (PREAMBLE_BYTES + headerBytes + TRAILER_BYTES > fileBytes)
+    throw new AlsError(
+      `${file}: truncated Bayesian checkpoint (${fileBytes} bytes, header alone needs ${PREAMBLE_BYTES + headerBytes + TRAILER_BYTES})`,
+    );
   const headerBuffer = Buffer.alloc(headerBytes);
   readAt(fd, headerBuffer, PREAMBLE_BYTES);
   let header: Header;
@@ -305,7 +377,9 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
     const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new AlsError(`${file}: corrupted Bayesian checkpoint header (${issue.path.join('.')}: ${issue.message})`);
+      throw new AlsError(
+        `${file}: corrupted Bayesian checkpoint header (${issue.path.join('.')}: ${issue.message})`,
+      );
     }
     header = parsed.data;
   } catch (error) {
@@ -314,21 +388,41 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
   }
   const payloadStart = PREAMBLE_BYTES + headerBytes;
   const expectedLength = payloadStart + header.payloadBytes + TRAILER_BYTES;
-  if (fileBytes < expectedLength) throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} of ${expectedLength} bytes)`);
-  if (fileBytes > expectedLength) throw corrupted(`${fileBytes - expectedLength} bytes past the end`);
+  if (fileBytes < expectedLength)
+    throw new AlsError(
+      `${file}: truncated Bayesian checkpoint (${fileBytes} of ${expectedLength} bytes)`,
+    );
+  if (fileBytes > expectedLength)
+    throw corrupted(`${fileBytes - expectedLength} bytes past the end`);
   // Sizes implied by the counts, checked against the table before any payload is read.
   if (header.dim > MAX_DIM) throw corrupted(`dim ${header.dim}, at most ${MAX_DIM} is supported`);
-  if (header.numUsers > MAX_ROWS || header.numItems > MAX_ROWS) throw corrupted(`${header.numUsers} users, ${header.numItems} movies`);
-  if (header.stored.length > MAX_STORED_SAMPLES) throw corrupted(`${header.stored.length} stored samples`);
+  if (header.numUsers > MAX_ROWS || header.numItems > MAX_ROWS)
+    throw corrupted(`${header.numUsers} users, ${header.numItems} movies`);
+  if (header.stored.length > MAX_STORED_SAMPLES)
+    throw corrupted(`${header.stored.length} stored samples`);
   for (const entry of header.arrays) {
-    if (entry.byteOffset % 8 !== 0 || entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type] > header.payloadBytes) throw corrupted(`array ${entry.name.slice(0, 40)} outside the payload`);
+    if (
+      entry.byteOffset % 8 !== 0 ||
+      entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type] > header.payloadBytes
+    )
+      throw corrupted(`array ${entry.name.slice(0, 40)} outside the payload`);
   }
   const bytes = Buffer.alloc(expectedLength);
-  if (readAt(fd, bytes, 0) !== expectedLength) throw new AlsError(`${file}: truncated Bayesian checkpoint`);
-  const digest = createHash('sha256').update(bytes.subarray(0, expectedLength - TRAILER_BYTES)).digest();
-  if (!digest.equals(bytes.subarray(expectedLength - TRAILER_BYTES))) throw corrupted('checksum mismatch');
-  if (options.expectFingerprint !== undefined && header.dataset !== null && header.dataset.fingerprint !== options.expectFingerprint) {
-    throw new AlsError(`${file}: trained on another data set (fingerprint ${header.dataset.fingerprint}, this data ${options.expectFingerprint})`);
+  if (readAt(fd, bytes, 0) !== expectedLength)
+    throw new AlsError(`${file}: truncated Bayesian checkpoint`);
+  const digest = createHash('sha256')
+    .update(bytes.subarray(0, expectedLength - TRAILER_BYTES))
+    .digest();
+  if (!digest.equals(bytes.subarray(expectedLength - TRAILER_BYTES)))
+    throw corrupted('checksum mismatch');
+  if (
+    options.expectFingerprint !== undefined &&
+    header.dataset !== null &&
+    header.dataset.fingerprint !== options.expectFingerprint
+  ) {
+    throw new AlsError(
+      `${file}: trained on another data set (fingerprint ${header.dataset.fingerprint}, this data ${options.expectFingerprint})`,
+    );
   }
 
   const table = new Map(header.arrays.map((a) => [a.name, a]));
@@ -336,9 +430,14 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
   const U = header.numUsers;
   const N = header.numItems;
   const n = K + 1;
-  const take = <T extends StoredArray>(name: string, type: StoredArrayType, length: number | null): T => {
+  const take = <T extends StoredArray>(
+    name: string,
+    type: StoredArrayType,
+    length: number | null,
+  ): T => {
     const entry = table.get(name);
-    if (entry === undefined || entry.type !== type || (length !== null && entry.length !== length)) throw corrupted(`array ${name} missing or of the wrong size`);
+    if (entry === undefined || entry.type !== type || (length !== null && entry.length !== length))
+      throw corrupted(`array ${name} missing or of the wrong size`);
     const n = entry.length;
     const bytesPer = ELEMENT_BYTES[type];
     // Copy into a fresh aligned buffer (the file buffer's offset may not be aligned).
@@ -357,7 +456,16 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
       samplesDone: header.samplesDone,
       alpha: header.alpha,
       model: {
-        hyper: { kind: header.kind, dim: K, lambda: 1, tau: 0, gamma: 0, genreTau: 0, weightedRegularization: false, weightedBiasRegularization: false },
+        hyper: {
+          kind: header.kind,
+          dim: K,
+          lambda: 1,
+          tau: 0,
+          gamma: 0,
+          genreTau: 0,
+          weightedRegularization: false,
+          weightedBiasRegularization: false,
+        },
         numUsers: U,
         numItems: N,
         globalMean: header.globalMean,
@@ -367,8 +475,14 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
         itemBias: take('chain.itemBias', 'f64', N),
         genreFactors: take('chain.genreFactors', 'f64', G * K),
       },
-      userPrior: { mean: take('chain.userPrior.mean', 'f64', n), precision: take('chain.userPrior.precision', 'f64', n) },
-      itemPrior: { mean: take('chain.itemPrior.mean', 'f64', n), precision: take('chain.itemPrior.precision', 'f64', n) },
+      userPrior: {
+        mean: take('chain.userPrior.mean', 'f64', n),
+        precision: take('chain.userPrior.precision', 'f64', n),
+      },
+      itemPrior: {
+        mean: take('chain.itemPrior.mean', 'f64', n),
+        precision: take('chain.itemPrior.precision', 'f64', n),
+      },
       genrePrecision: take('chain.genrePrecision', 'f64', genreDim),
     },
     predictive: {
@@ -412,11 +526,16 @@ function readOpenBayesCheckpoint(fd: number, fileBytes: number, file: string, op
 }
 
 /** The listing arrays, checked for the ranges a reader indexes with (offsets monotone, ids in range). */
-function readListing(file: string, header: Header, take: <T extends StoredArray>(name: string, type: StoredArrayType, length: number | null) => T): BayesListing | null {
+function readListing(
+  file: string,
+  header: Header,
+  take: <T extends StoredArray>(name: string, type: StoredArrayType, length: number | null) => T,
+): BayesListing | null {
   if (header.genreNames === null) return null;
   const U = header.numUsers;
   const N = header.numItems;
-  const corrupted = (what: string): AlsError => new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
+  const corrupted = (what: string): AlsError =>
+    new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
   const offsets = (name: string, rows: number, entries: number): Int32Array => {
     const o = take<Int32Array>(name, 'i32', rows + 1);
     if (o[0] !== 0 || o[rows] !== entries) throw corrupted(`${name} do not span their array`);
@@ -424,11 +543,16 @@ function readListing(file: string, header: Header, take: <T extends StoredArray>
     return o;
   };
   const inRange = (name: string, a: Int32Array, bound: number): Int32Array => {
-    for (let i = 0; i < a.length; i++) if (a[i]! < 0 || a[i]! >= bound) throw corrupted(`${name} out of range`);
+    for (let i = 0; i < a.length; i++)
+      if (a[i]! < 0 || a[i]! >= bound) throw corrupted(`${name} out of range`);
     return a;
   };
   const titleBytes = take<Uint8Array>('titleBytes', 'u8', null);
-  const genreIds = inRange('genreIds', take<Int32Array>('genreIds', 'i32', null), header.genreNames.length);
+  const genreIds = inRange(
+    'genreIds',
+    take<Int32Array>('genreIds', 'i32', null),
+    header.genreNames.length,
+  );
   const trainItems = inRange('trainItems', take<Int32Array>('trainItems', 'i32', null), N);
   return {
     userIds: take<Int32Array>('userIds', 'i32', U),
@@ -441,7 +565,10 @@ function readListing(file: string, header: Header, take: <T extends StoredArray>
       genreIds,
     },
     itemTrainCounts: take<Int32Array>('itemTrainCounts', 'i32', N),
-    trainItemsByUser: { offsets: offsets('trainItemOffsets', U, trainItems.length), items: trainItems },
+    trainItemsByUser: {
+      offsets: offsets('trainItemOffsets', U, trainItems.length),
+      items: trainItems,
+    },
   };
 }
 
@@ -454,12 +581,24 @@ export type AnyCheckpoint = Checkpoint & { bayes?: BayesCheckpoint };
  * ranking metrics rank by), the listing, and the per-sample history as "epochs" (epoch = sample,
  * loss not defined: NaN, left out of charts). Predictions with uncertainty use `bayes` itself.
  */
-export function posteriorMeanCheckpoint(file: string, b: BayesCheckpoint): AnyCheckpoint & { bayes: BayesCheckpoint } {
-  if (b.dataset === null || b.split === null || !b.listing) throw new AlsError(`${file}: this Bayesian checkpoint has no data set or catalogue (trained on bare matrices): the CLI cannot read it`);
+export function posteriorMeanCheckpoint(
+  file: string,
+  b: BayesCheckpoint,
+): AnyCheckpoint & { bayes: BayesCheckpoint } {
+  if (b.dataset === null || b.split === null || !b.listing)
+    throw new AlsError(
+      `${file}: this Bayesian checkpoint has no data set or catalogue (trained on bare matrices): the CLI cannot read it`,
+    );
   const samples = b.run.storedSamples;
-  if (samples.length === 0) throw new AlsError(`${file}: the Bayesian checkpoint holds no stored sample yet (the chain is still in burn-in): continue it with 'als train --method gibbs --resume --out ${file} --samples <n>'`);
+  if (samples.length === 0)
+    throw new AlsError(
+      `${file}: the Bayesian checkpoint holds no stored sample yet (the chain is still in burn-in): continue it with 'als train --method gibbs --resume --out ${file} --samples <n>'`,
+    );
   const m = b.run.chain.model;
-  const mean = (pick: (s: (typeof samples)[number]) => Float32Array, length: number): Float64Array => {
+  const mean = (
+    pick: (s: (typeof samples)[number]) => Float32Array,
+    length: number,
+  ): Float64Array => {
     const out = new Float64Array(length);
     for (const s of samples) {
       const a = pick(s);
@@ -472,7 +611,16 @@ export function posteriorMeanCheckpoint(file: string, b: BayesCheckpoint): AnyCh
   const G = b.kind === 'genre' ? b.numGenres : 0;
   const state: ModelState = {
     // Only kind and dim mean anything for a sampled model (as bayesModelHyper in ../core/gibbs.ts).
-    hyper: { kind: b.kind, dim: K, lambda: 1, tau: 0, gamma: 0, genreTau: 0, weightedRegularization: false, weightedBiasRegularization: false },
+    hyper: {
+      kind: b.kind,
+      dim: K,
+      lambda: 1,
+      tau: 0,
+      gamma: 0,
+      genreTau: 0,
+      weightedRegularization: false,
+      weightedBiasRegularization: false,
+    },
     numUsers: m.numUsers,
     numItems: m.numItems,
     globalMean: m.globalMean,
@@ -504,11 +652,20 @@ export function posteriorMeanCheckpoint(file: string, b: BayesCheckpoint): AnyCh
 
 /** The sample history in the shape of an epoch history (loss NaN: a sampler minimises nothing). */
 export function sampleHistoryAsEpochs(metrics: readonly SampleMetrics[]): EpochMetrics[] {
-  return metrics.map((m) => ({ epoch: m.sample, loss: Number.NaN, trainRmse: m.trainRmse, validationRmse: m.validationRmse, elapsedMs: m.elapsedMs }));
+  return metrics.map((m) => ({
+    epoch: m.sample,
+    loss: Number.NaN,
+    trainRmse: m.trainRmse,
+    validationRmse: m.validationRmse,
+    elapsedMs: m.elapsedMs,
+  }));
 }
 
 /** Reads an ALS or a Bayesian checkpoint, told apart by the magic bytes. */
-export function readAnyCheckpoint(file: string, options: { expectFingerprint?: string } = {}): AnyCheckpoint {
+export function readAnyCheckpoint(
+  file: string,
+  options: { expectFingerprint?: string } = {},
+): AnyCheckpoint {
   let first = Buffer.alloc(0);
   try {
     const fd = openSync(file, 'r');
@@ -521,6 +678,7 @@ export function readAnyCheckpoint(file: string, options: { expectFingerprint?: s
   } catch {
     // Missing or unreadable: readCheckpoint says so in its own words.
   }
-  if (isBayesCheckpoint(first)) return posteriorMeanCheckpoint(file, readBayesCheckpoint(file, options));
+  if (isBayesCheckpoint(first))
+    return posteriorMeanCheckpoint(file, readBayesCheckpoint(file, options));
   return readCheckpoint(file, options);
 }

@@ -101,7 +101,12 @@ const align8 = (n: number): number => (n + 7) & ~7;
  * crash or full disk never leaves a partial cache under the real name; temp files of killed
  * writers are swept by the next write or load in that folder.
  */
-export function writeCache(file: string, dataset: Dataset, sources: SourceStamp[], notes: LoadNotes): void {
+export function writeCache(
+  file: string,
+  dataset: Dataset,
+  sources: SourceStamp[],
+  notes: LoadNotes,
+): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
@@ -130,7 +135,12 @@ export function writeCache(file: string, dataset: Dataset, sources: SourceStamp[
     let offset = align8(PREFIX_BYTES + headerBytes.length + 64);
     entries.length = 0;
     for (const [name, array] of arrays) {
-      entries.push({ name, kind: array instanceof Float32Array ? 'f32' : 'i32', byteOffset: offset, length: array.length });
+      entries.push({
+        name,
+        kind: array instanceof Float32Array ? 'f32' : 'i32',
+        byteOffset: offset,
+        length: array.length,
+      });
       offset = align8(offset + array.byteLength);
     }
     header.totalBytes = offset;
@@ -143,7 +153,8 @@ export function writeCache(file: string, dataset: Dataset, sources: SourceStamp[
     headerBytes = next;
   }
   const dataStart = entries[0]!.byteOffset;
-  if (PREFIX_BYTES + headerBytes.length > dataStart) throw new Error('cache header layout did not converge');
+  if (PREFIX_BYTES + headerBytes.length > dataStart)
+    throw new Error('cache header layout did not converge');
 
   writeFileAtomic(file, (sink) => {
     const prefix = Buffer.alloc(dataStart);
@@ -168,7 +179,11 @@ export type CacheMiss = { reason: 'absent' | 'stale' | 'damaged'; detail: string
  * Reads a cache file back: one read, then typed-array views into the buffer. Returns a miss
  * (never throws) when the file is absent, stale (a source's size/mtime changed) or damaged.
  */
-export function readCache(file: string, dataDir: string, sources: SourceStamp[]): { dataset: Dataset; notes: LoadNotes } | CacheMiss {
+export function readCache(
+  file: string,
+  dataDir: string,
+  sources: SourceStamp[],
+): { dataset: Dataset; notes: LoadNotes } | CacheMiss {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -191,15 +206,26 @@ function damaged(detail: string): CacheMiss {
   return { reason: 'damaged', detail };
 }
 
-function decodeCache(buf: Buffer, dataDir: string, sources: SourceStamp[]): { dataset: Dataset; notes: LoadNotes } {
-  if (buf.length < PREFIX_BYTES || buf.toString('latin1', 0, 8) !== MAGIC) throw damaged('not a cache file');
+function decodeCache(
+  buf: Buffer,
+  dataDir: string,
+  sources: SourceStamp[],
+): { dataset: Dataset; notes: LoadNotes } {
+  if (buf.length < PREFIX_BYTES || buf.toString('latin1', 0, 8) !== MAGIC)
+    throw damaged('not a cache file');
   const headerLength = buf.readUInt32LE(8);
   if (PREFIX_BYTES + headerLength > buf.length) throw damaged('truncated header');
-  const header = JSON.parse(buf.toString('utf-8', PREFIX_BYTES, PREFIX_BYTES + headerLength)) as CacheHeader;
-  if (header.version !== FORMAT_VERSION) throw { reason: 'stale', detail: 'older cache format' } satisfies CacheMiss;
-  if (header.dir !== path.resolve(dataDir)) throw { reason: 'stale', detail: 'cache of another folder' } satisfies CacheMiss;
-  if (JSON.stringify(header.sources) !== JSON.stringify(sources)) throw { reason: 'stale', detail: 'source files changed' } satisfies CacheMiss;
-  if (header.totalBytes !== buf.length) throw damaged(`size ${buf.length} bytes, expected ${header.totalBytes}`);
+  const header = JSON.parse(
+    buf.toString('utf-8', PREFIX_BYTES, PREFIX_BYTES + headerLength),
+  ) as CacheHeader;
+  if (header.version !== FORMAT_VERSION)
+    throw { reason: 'stale', detail: 'older cache format' } satisfies CacheMiss;
+  if (header.dir !== path.resolve(dataDir))
+    throw { reason: 'stale', detail: 'cache of another folder' } satisfies CacheMiss;
+  if (JSON.stringify(header.sources) !== JSON.stringify(sources))
+    throw { reason: 'stale', detail: 'source files changed' } satisfies CacheMiss;
+  if (header.totalBytes !== buf.length)
+    throw damaged(`size ${buf.length} bytes, expected ${header.totalBytes}`);
 
   // Typed-array views need aligned offsets. A large readFileSync buffer is its own ArrayBuffer at
   // offset 0; a small one (< 4 KB) may sit at any offset in Node's shared pool: copy it to a
@@ -212,18 +238,30 @@ function decodeCache(buf: Buffer, dataDir: string, sources: SourceStamp[]): { da
   const arrays = new Map<string, Int32Array | Float32Array>();
   for (const entry of header.arrays) {
     const byteLength = entry.length * 4;
-    if (entry.byteOffset % 8 !== 0 || entry.byteOffset + byteLength > bytes.length || entry.length < 0) throw damaged(`array ${entry.name} out of bounds`);
+    if (
+      entry.byteOffset % 8 !== 0 ||
+      entry.byteOffset + byteLength > bytes.length ||
+      entry.length < 0
+    )
+      throw damaged(`array ${entry.name} out of bounds`);
     const start = bytes.byteOffset + entry.byteOffset;
-    arrays.set(entry.name, entry.kind === 'f32' ? new Float32Array(bytes.buffer, start, entry.length) : new Int32Array(bytes.buffer, start, entry.length));
+    arrays.set(
+      entry.name,
+      entry.kind === 'f32'
+        ? new Float32Array(bytes.buffer, start, entry.length)
+        : new Int32Array(bytes.buffer, start, entry.length),
+    );
   }
   const i32 = (name: string, length: number): Int32Array => {
     const array = arrays.get(name);
-    if (!(array instanceof Int32Array) || array.length !== length) throw damaged(`array ${name} missing or of the wrong length`);
+    if (!(array instanceof Int32Array) || array.length !== length)
+      throw damaged(`array ${name} missing or of the wrong length`);
     return array;
   };
   const f32 = (name: string, length: number): Float32Array => {
     const array = arrays.get(name);
-    if (!(array instanceof Float32Array) || array.length !== length) throw damaged(`array ${name} missing or of the wrong length`);
+    if (!(array instanceof Float32Array) || array.length !== length)
+      throw damaged(`array ${name} missing or of the wrong length`);
     return array;
   };
   const { numUsers, numItems, numRatings } = header;
@@ -246,8 +284,16 @@ function decodeCache(buf: Buffer, dataDir: string, sources: SourceStamp[]): { da
       numUsers,
       numItems,
       numRatings,
-      ratingsByUser: { offsets: csrOffsets, indices: csrIndices, values: f32('csrValues', numRatings) },
-      ratingsByItem: { offsets: cscOffsets, indices: cscIndices, values: f32('cscValues', numRatings) },
+      ratingsByUser: {
+        offsets: csrOffsets,
+        indices: csrIndices,
+        values: f32('csrValues', numRatings),
+      },
+      ratingsByItem: {
+        offsets: cscOffsets,
+        indices: cscIndices,
+        values: f32('cscValues', numRatings),
+      },
     },
     timestampsByUser: arrays.has('timestamps') ? i32('timestamps', numRatings) : null,
     catalog: {
@@ -261,9 +307,17 @@ function decodeCache(buf: Buffer, dataDir: string, sources: SourceStamp[]): { da
   return { dataset, notes: header.notes };
 }
 
-function checkSparse(offsets: Int32Array, indices: Int32Array, entries: number, columns: number, what: string): void {
-  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== entries) throw damaged(`${what} offsets do not span the entries`);
-  for (let r = 1; r < offsets.length; r++) if (offsets[r]! < offsets[r - 1]!) throw damaged(`${what} offsets decrease`);
+function checkSparse(
+  offsets: Int32Array,
+  indices: Int32Array,
+  entries: number,
+  columns: number,
+  what: string,
+): void {
+  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== entries)
+    throw damaged(`${what} offsets do not span the entries`);
+  for (let r = 1; r < offsets.length; r++)
+    if (offsets[r]! < offsets[r - 1]!) throw damaged(`${what} offsets decrease`);
   for (let k = 0; k < indices.length; k++) {
     const index = indices[k]!;
     if (index < 0 || index >= columns) throw damaged(`${what} index out of range`);

@@ -237,7 +237,9 @@ export function writeCheckpoint(file: string, c: Checkpoint): void {
   const checked = headerSchema.safeParse(header);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
-    throw new AlsError(`cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`);
+    throw new AlsError(
+      `cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`,
+    );
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const padded = align8(PREAMBLE_BYTES + json.length) - PREAMBLE_BYTES;
@@ -315,7 +317,8 @@ export function readCheckpoint(file: string, options: ReadCheckpointOptions = {}
     fd = openSync(file, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AlsError(`no checkpoint at ${file}: train one with 'als train --out ${file}'`);
+    if (code === 'ENOENT')
+      throw new AlsError(`no checkpoint at ${file}: train one with 'als train --out ${file}'`);
     throw fileSystemError(error, { path: file });
   }
   try {
@@ -334,27 +337,38 @@ function corrupted(file: string, what: string): AlsError {
   return new AlsError(`${file}: corrupted checkpoint (${what})`);
 }
 
-function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options: ReadCheckpointOptions): Checkpoint {
+function readOpenCheckpoint(
+  fd: number,
+  fileBytes: number,
+  file: string,
+  options: ReadCheckpointOptions,
+): Checkpoint {
   const preamble = Buffer.alloc(PREAMBLE_BYTES);
   const got = readAt(fd, preamble, 0);
   if (got < MAGIC.length || !preamble.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new AlsError(`${file}: not an als checkpoint (unrecognised first bytes)`);
   }
-  if (got < PREAMBLE_BYTES) throw new AlsError(`${file}: truncated checkpoint (${fileBytes} bytes)`);
+  if (got < PREAMBLE_BYTES)
+    throw new AlsError(`${file}: truncated checkpoint (${fileBytes} bytes)`);
   const version = preamble.readUInt32LE(8);
   if (version !== CHECKPOINT_VERSION) {
     throw new AlsError(
       `${file}: checkpoint format version ${version} is not supported (this als reads version ${CHECKPOINT_VERSION}); retrain with 'als train'`,
     );
   }
-  if (fileBytes > MAX_FILE_BYTES) throw corrupted(file, `${fileBytes} bytes, more than any checkpoint als writes`);
+  if (fileBytes > MAX_FILE_BYTES)
+    throw corrupted(file, `${fileBytes} bytes, more than any checkpoint als writes`);
   const headerBytes = preamble.readUInt32LE(12);
-  if (headerBytes > MAX_HEADER_BYTES) throw corrupted(file, `header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
+  if (headerBytes > MAX_HEADER_BYTES)
+    throw corrupted(file, `header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
   const payloadStart = PREAMBLE_BYTES + headerBytes;
   if (fileBytes < payloadStart + TRAILER_BYTES) {
-    throw new AlsError(`${file}: truncated checkpoint (${fileBytes} bytes, header alone needs ${payloadStart + TRAILER_BYTES})`);
+    throw new AlsError(
+      `${file}: truncated checkpoint (${fileBytes} bytes, header alone needs ${payloadStart + TRAILER_BYTES})`,
+    );
   }
-  if (payloadStart % 8 !== 0) throw corrupted(file, `header length ${headerBytes} is not padded to 8 bytes`);
+  if (payloadStart % 8 !== 0)
+    throw corrupted(file, `header length ${headerBytes} is not padded to 8 bytes`);
   const headerBuffer = Buffer.alloc(headerBytes);
   readAt(fd, headerBuffer, PREAMBLE_BYTES);
   let header: Header;
@@ -366,20 +380,26 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
     }
     header = parsed.data;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
+    const message =
+      error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
     throw corrupted(file, `unreadable header: ${message}`);
   }
   const expectedBytes = payloadStart + header.payloadBytes + TRAILER_BYTES;
-  if (fileBytes < expectedBytes) throw new AlsError(`${file}: truncated checkpoint (${fileBytes} of ${expectedBytes} bytes)`);
-  if (fileBytes > expectedBytes) throw corrupted(file, `${fileBytes - expectedBytes} unexpected bytes at the end`);
+  if (fileBytes < expectedBytes)
+    throw new AlsError(`${file}: truncated checkpoint (${fileBytes} of ${expectedBytes} bytes)`);
+  if (fileBytes > expectedBytes)
+    throw corrupted(file, `${fileBytes - expectedBytes} unexpected bytes at the end`);
 
   // Sizes implied by the counts, checked against the table before a byte of payload is read.
   const { numUsers, numItems } = header.dataset;
-  if (numUsers > MAX_ROWS || numItems > MAX_ROWS) throw corrupted(file, `${numUsers} users, ${numItems} movies`);
-  if (header.hyper.dim > MAX_DIM) throw corrupted(file, `dim ${header.hyper.dim}, at most ${MAX_DIM} is supported`);
+  if (numUsers > MAX_ROWS || numItems > MAX_ROWS)
+    throw corrupted(file, `${numUsers} users, ${numItems} movies`);
+  if (header.hyper.dim > MAX_DIM)
+    throw corrupted(file, `dim ${header.hyper.dim}, at most ${MAX_DIM} is supported`);
   const dim = header.hyper.kind === 'bias' ? 0 : header.hyper.dim;
   const numGenres = header.numGenres;
-  if (numGenres !== header.genreNames.length) throw corrupted(file, `numGenres ${numGenres} but ${header.genreNames.length} genre names`);
+  if (numGenres !== header.genreNames.length)
+    throw corrupted(file, `numGenres ${numGenres} but ${header.genreNames.length} genre names`);
   const expected: Record<string, { type: StoredArrayType; length: number | null }> = {
     userBias: { type: 'f64', length: numUsers },
     itemBias: { type: 'f64', length: numItems },
@@ -407,36 +427,61 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
       throw corrupted(file, `array ${entry.name} missing or of the wrong size`);
     }
     const end = entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type];
-    if (entry.byteOffset % 8 !== 0 || end > header.payloadBytes) throw corrupted(file, `array ${entry.name} outside the payload`);
+    if (entry.byteOffset % 8 !== 0 || end > header.payloadBytes)
+      throw corrupted(file, `array ${entry.name} outside the payload`);
   }
-  for (const name of Object.keys(expected)) if (!seen.has(name)) throw corrupted(file, `array ${name} missing or of the wrong size`);
+  for (const name of Object.keys(expected))
+    if (!seen.has(name)) throw corrupted(file, `array ${name} missing or of the wrong size`);
   // The writer lays the arrays out back to back (each 8-byte aligned): a payload larger than they
   // need, or arrays out of order or overlapping, is not one of ours.
   let laidOut = 0;
   for (const entry of header.arrays) {
-    if (entry.byteOffset !== laidOut) throw corrupted(file, `array ${entry.name} at byte ${entry.byteOffset} of the payload, expected ${laidOut}`);
+    if (entry.byteOffset !== laidOut)
+      throw corrupted(
+        file,
+        `array ${entry.name} at byte ${entry.byteOffset} of the payload, expected ${laidOut}`,
+      );
     laidOut = align8(laidOut + entry.length * ELEMENT_BYTES[entry.type]);
   }
-  if (laidOut !== header.payloadBytes) throw corrupted(file, `payload of ${header.payloadBytes} bytes, its arrays fill ${laidOut}`);
+  if (laidOut !== header.payloadBytes)
+    throw corrupted(file, `payload of ${header.payloadBytes} bytes, its arrays fill ${laidOut}`);
   // The variable-length arrays, bounded by the counts (so their sizes cannot be made up either).
   const lengthOf = (name: string): number => header.arrays.find((e) => e.name === name)!.length;
-  if (lengthOf('genreIds') > numItems * numGenres) throw corrupted(file, `${lengthOf('genreIds')} genre ids for ${numItems} movies and ${numGenres} genres`);
-  if (lengthOf('trainItems') > numUsers * numItems) throw corrupted(file, `${lengthOf('trainItems')} training items for ${numUsers} users and ${numItems} movies`);
-  if (lengthOf('titleBytes') > numItems * MAX_TITLE_BYTES) throw corrupted(file, `${lengthOf('titleBytes')} bytes of titles for ${numItems} movies`);
+  if (lengthOf('genreIds') > numItems * numGenres)
+    throw corrupted(
+      file,
+      `${lengthOf('genreIds')} genre ids for ${numItems} movies and ${numGenres} genres`,
+    );
+  if (lengthOf('trainItems') > numUsers * numItems)
+    throw corrupted(
+      file,
+      `${lengthOf('trainItems')} training items for ${numUsers} users and ${numItems} movies`,
+    );
+  if (lengthOf('titleBytes') > numItems * MAX_TITLE_BYTES)
+    throw corrupted(file, `${lengthOf('titleBytes')} bytes of titles for ${numItems} movies`);
   const genreFactorsLength = header.arrays.find((e) => e.name === 'genreFactors')!.length;
-  if (genreFactorsLength !== 0 && genreFactorsLength !== numGenres * dim) throw corrupted(file, 'array genreFactors of the wrong size');
+  if (genreFactorsLength !== 0 && genreFactorsLength !== numGenres * dim)
+    throw corrupted(file, 'array genreFactors of the wrong size');
 
   // The payload (its size is now the real file's), hashed as it is read.
   const payload = new Uint8Array(header.payloadBytes);
   const bytesRead = readAt(fd, payload, payloadStart);
-  if (bytesRead < payload.length) throw new AlsError(`${file}: truncated checkpoint (the file shrank while being read)`);
+  if (bytesRead < payload.length)
+    throw new AlsError(`${file}: truncated checkpoint (the file shrank while being read)`);
   if (options.verifyChecksum !== false) {
     const trailer = Buffer.alloc(TRAILER_BYTES);
     readAt(fd, trailer, payloadStart + header.payloadBytes);
-    const digest = createHash('sha256').update(preamble).update(headerBuffer).update(payload).digest();
+    const digest = createHash('sha256')
+      .update(preamble)
+      .update(headerBuffer)
+      .update(payload)
+      .digest();
     if (!digest.equals(trailer)) throw corrupted(file, 'checksum mismatch');
   }
-  if (options.expectFingerprint !== undefined && options.expectFingerprint !== header.dataset.fingerprint) {
+  if (
+    options.expectFingerprint !== undefined &&
+    options.expectFingerprint !== header.dataset.fingerprint
+  ) {
     throw new AlsError(
       `${file}: checkpoint was trained on another data set (${header.dataset.name.slice(0, 80)}, fingerprint ${header.dataset.fingerprint.slice(0, 12)}; this one is ${options.expectFingerprint.slice(0, 12)})`,
     );
@@ -460,16 +505,33 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
 
   // What the checksum cannot vouch for (it was recomputed by whoever wrote the file).
   const titleBytes = get<Uint8Array>('titleBytes');
-  const titleOffsets = checkOffsets(file, 'titleOffsets', get<Int32Array>('titleOffsets'), titleBytes.length);
+  const titleOffsets = checkOffsets(
+    file,
+    'titleOffsets',
+    get<Int32Array>('titleOffsets'),
+    titleBytes.length,
+  );
   const genreIds = get<Int32Array>('genreIds');
-  const genreOffsets = checkOffsets(file, 'genreOffsets', get<Int32Array>('genreOffsets'), genreIds.length);
+  const genreOffsets = checkOffsets(
+    file,
+    'genreOffsets',
+    get<Int32Array>('genreOffsets'),
+    genreIds.length,
+  );
   checkIndexes(file, 'genreIds', genreIds, numGenres);
   const trainItems = get<Int32Array>('trainItems');
-  const trainItemOffsets = checkOffsets(file, 'trainItemOffsets', get<Int32Array>('trainItemOffsets'), trainItems.length);
+  const trainItemOffsets = checkOffsets(
+    file,
+    'trainItemOffsets',
+    get<Int32Array>('trainItemOffsets'),
+    trainItems.length,
+  );
   checkIndexes(file, 'trainItems', trainItems, numItems);
   const itemTrainCounts = get<Int32Array>('itemTrainCounts');
-  for (let i = 0; i < itemTrainCounts.length; i++) if (itemTrainCounts[i]! < 0) throw corrupted(file, `itemTrainCounts[${i}] is negative`);
-  for (const name of ['userBias', 'itemBias', 'userFactors', 'itemFactors', 'genreFactors']) checkFinite(file, name, get<Float64Array>(name));
+  for (let i = 0; i < itemTrainCounts.length; i++)
+    if (itemTrainCounts[i]! < 0) throw corrupted(file, `itemTrainCounts[${i}] is negative`);
+  for (const name of ['userBias', 'itemBias', 'userFactors', 'itemFactors', 'genreFactors'])
+    checkFinite(file, name, get<Float64Array>(name));
 
   const state: ModelState = {
     hyper: { ...header.hyper } as Hyperparameters,
@@ -508,8 +570,14 @@ function readOpenCheckpoint(fd: number, fileBytes: number, file: string, options
 }
 
 /** CSR offsets: start at 0, never decrease, end at the entries' length. */
-function checkOffsets(file: string, name: string, offsets: Int32Array, entries: number): Int32Array {
-  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== entries) throw corrupted(file, `${name} do not span their ${entries} entries`);
+function checkOffsets(
+  file: string,
+  name: string,
+  offsets: Int32Array,
+  entries: number,
+): Int32Array {
+  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== entries)
+    throw corrupted(file, `${name} do not span their ${entries} entries`);
   const n = offsets.length;
   let k = 1;
   while (k < n && offsets[k]! >= offsets[k - 1]!) k++;
@@ -553,6 +621,7 @@ export function encodeStrings(strings: string[]): { offsets: Int32Array; bytes: 
 export function decodeStrings(offsets: Int32Array, bytes: Uint8Array): string[] {
   const decoder = new TextDecoder('utf-8');
   const out = new Array<string>(offsets.length - 1);
-  for (let i = 0; i < out.length; i++) out[i] = decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+  for (let i = 0; i < out.length; i++)
+    out[i] = decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!));
   return out;
 }

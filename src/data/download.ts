@@ -52,8 +52,24 @@ export interface KnownDataset {
 
 const MiB = 2 ** 20;
 
-function known(name: string, innerFolder: string, requiredFiles: string[], sizes: [entryMiB: number, totalMiB: number], sha256: Record<string, string> = {}, sha256Strict = true): KnownDataset {
-  return { name, zip: `${name}.zip`, innerFolder, requiredFiles, sha256, sha256Strict, maxEntryBytes: sizes[0] * MiB, maxTotalBytes: sizes[1] * MiB };
+function known(
+  name: string,
+  innerFolder: string,
+  requiredFiles: string[],
+  sizes: [entryMiB: number, totalMiB: number],
+  sha256: Record<string, string> = {},
+  sha256Strict = true,
+): KnownDataset {
+  return {
+    name,
+    zip: `${name}.zip`,
+    innerFolder,
+    requiredFiles,
+    sha256,
+    sha256Strict,
+    maxEntryBytes: sizes[0] * MiB,
+    maxTotalBytes: sizes[1] * MiB,
+  };
 }
 
 /** The MovieLens sets `als download` knows. Hashes were computed from the published files with sha256sum. */
@@ -90,7 +106,9 @@ export function isKnownDataset(name: string): boolean {
 
 function knownDataset(name: string): KnownDataset {
   if (!isKnownDataset(name)) {
-    throw new AlsError(`unknown data set "${name}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`);
+    throw new AlsError(
+      `unknown data set "${name}"; known: ${Object.keys(KNOWN_DATASETS).join(', ')}`,
+    );
   }
   return KNOWN_DATASETS[name]!;
 }
@@ -142,7 +160,10 @@ export interface DownloadResult {
  * find it installed. The zip is refused when it is not one, or when an entry is larger than any
  * file of the set (KnownDataset.maxEntryBytes).
  */
-export async function downloadDataset(name: string, options: DownloadOptions): Promise<DownloadResult> {
+export async function downloadDataset(
+  name: string,
+  options: DownloadOptions,
+): Promise<DownloadResult> {
   const set = knownDataset(name);
   const home = path.resolve(options.home);
   const target = path.join(home, name);
@@ -164,25 +185,44 @@ export async function downloadDataset(name: string, options: DownloadOptions): P
       if (mirror !== undefined && mirror !== '' && !/^https?:\/\//i.test(mirror)) {
         return copyFromFolderMirror(set, path.resolve(mirror), target, warn);
       }
-      const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(/\/+$/, '');
-      return fetchAndExtract(set, `${base}/${set.zip}`, home, target, options.onProgress, warn, options.idleTimeoutMs ?? 60_000);
+      const base = (mirror !== undefined && mirror !== '' ? mirror : GROUPLENS_BASE_URL).replace(
+        /\/+$/,
+        '',
+      );
+      return fetchAndExtract(
+        set,
+        `${base}/${set.zip}`,
+        home,
+        target,
+        options.onProgress,
+        warn,
+        options.idleTimeoutMs ?? 60_000,
+      );
     },
     {
       waitMs: options.lockWaitMs ?? 30 * 60_000,
       what: `another download of ${name}`,
-      onWait: (pid) => warn(`another process${pid !== null ? ` (pid ${pid})` : ''} is downloading ${name}; waiting for it`),
+      onWait: (pid) =>
+        warn(
+          `another process${pid !== null ? ` (pid ${pid})` : ''} is downloading ${name}; waiting for it`,
+        ),
     },
   );
 }
 
 /** A set folder that exists: verified before (marker), or put there by hand (checked by SHA-256 if known). */
-function alreadyPresent(set: KnownDataset, target: string, warn: (m: string) => void): DownloadResult {
+function alreadyPresent(
+  set: KnownDataset,
+  target: string,
+  warn: (m: string) => void,
+): DownloadResult {
   if (!statSync(target).isDirectory()) throw new AlsError(`${target} exists and is not a folder`);
   const marker = path.join(target, VERIFIED_MARKER);
   if (existsSync(marker)) {
     let verified: string[] = [];
     try {
-      verified = (JSON.parse(readFileSync(marker, 'utf8')) as { verified?: string[] }).verified ?? [];
+      verified =
+        (JSON.parse(readFileSync(marker, 'utf8')) as { verified?: string[] }).verified ?? [];
     } catch {
       // A damaged marker still says the set was verified once; the files are checked by their readers.
     }
@@ -196,7 +236,8 @@ function alreadyPresent(set: KnownDataset, target: string, warn: (m: string) => 
 /** Checks required files and known SHA-256 sums; returns what was verified. */
 function verifyFiles(set: KnownDataset, dir: string, warn: (m: string) => void): string[] {
   for (const file of set.requiredFiles) {
-    if (!existsSync(path.join(dir, file))) throw new AlsError(`${set.name}: ${file} is missing from ${dir}`);
+    if (!existsSync(path.join(dir, file)))
+      throw new AlsError(`${set.name}: ${file} is missing from ${dir}`);
   }
   const verified: string[] = [];
   for (const [file, expected] of Object.entries(set.sha256)) {
@@ -204,9 +245,13 @@ function verifyFiles(set: KnownDataset, dir: string, warn: (m: string) => void):
     if (actual === expected) {
       verified.push(`SHA-256 of ${file}`);
     } else if (set.sha256Strict) {
-      throw new AlsError(`${set.name}: SHA-256 mismatch for ${file} (expected ${expected}, got ${actual})`);
+      throw new AlsError(
+        `${set.name}: SHA-256 mismatch for ${file} (expected ${expected}, got ${actual})`,
+      );
     } else {
-      warn(`${set.name}: ${file} differs from the release als knows (SHA-256 ${actual.slice(0, 12)}…); GroupLens re-releases this set, so it is kept`);
+      warn(
+        `${set.name}: ${file} differs from the release als knows (SHA-256 ${actual.slice(0, 12)}…); GroupLens re-releases this set, so it is kept`,
+      );
     }
   }
   return verified;
@@ -238,7 +283,12 @@ function writeMarker(dir: string, set: KnownDataset, source: string, verified: s
 }
 
 /** Folder mirror: copy `<mirror>/<name>` (or the zip's inner folder name) into place, verifying. */
-function copyFromFolderMirror(set: KnownDataset, mirror: string, target: string, warn: (m: string) => void): DownloadResult {
+function copyFromFolderMirror(
+  set: KnownDataset,
+  mirror: string,
+  target: string,
+  warn: (m: string) => void,
+): DownloadResult {
   const candidates = [path.join(mirror, set.name), path.join(mirror, set.innerFolder)];
   const source = candidates.find((dir) => existsSync(dir) && statSync(dir).isDirectory());
   if (source === undefined) throw new AlsError(`mirror folder ${mirror} has no ${set.name} folder`);
@@ -309,13 +359,17 @@ async function fetchOrFail(url: string, watchdog: IdleWatchdog): Promise<Respons
   watchdog.touch();
   if (!response.ok || response.body === null) {
     await response.body?.cancel();
-    throw new AlsError(`cannot download ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    throw new AlsError(
+      `cannot download ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+    );
   }
   return response;
 }
 
 function stalled(url: string, watchdog: IdleWatchdog): AlsError {
-  return new AlsError(`cannot download ${url}: no data for ${(watchdog.idleMs / 1000).toFixed(1)} s, giving up`);
+  return new AlsError(
+    `cannot download ${url}: no data for ${(watchdog.idleMs / 1000).toFixed(1)} s, giving up`,
+  );
 }
 
 async function fetchAndExtract(
@@ -351,7 +405,11 @@ async function fetchAndExtract(
       },
     });
     try {
-      await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), tap, createWriteStream(part));
+      await pipeline(
+        Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
+        tap,
+        createWriteStream(part),
+      );
     } catch (error) {
       if (watchdog.fired) throw stalled(url, watchdog);
       throw new AlsError(`cannot download ${url}: ${(error as Error).message.split('\n')[0]}`);
@@ -364,7 +422,9 @@ async function fetchAndExtract(
     }
     const actualMd5 = md5.digest('hex');
     if (actualMd5 !== expectedMd5) {
-      throw new AlsError(`checksum mismatch for ${url}: MD5 ${actualMd5}, expected ${expectedMd5}; nothing was installed`);
+      throw new AlsError(
+        `checksum mismatch for ${url}: MD5 ${actualMd5}, expected ${expectedMd5}; nothing was installed`,
+      );
     }
 
     return await installFolderAtomic(target, async (temp) => {
@@ -374,7 +434,16 @@ async function fetchAndExtract(
       const extracted = existsSync(inner) && statSync(inner).isDirectory() ? inner : temp;
       const verified = [`MD5 of ${set.zip}`, ...verifyFiles(set, extracted, warn)];
       writeMarker(extracted, set, url, verified);
-      return { installFrom: extracted, result: { name: set.name, dir: target, status: 'downloaded' as const, verified, source: url } };
+      return {
+        installFrom: extracted,
+        result: {
+          name: set.name,
+          dir: target,
+          status: 'downloaded' as const,
+          verified,
+          source: url,
+        },
+      };
     });
   } finally {
     watchdog.stop();
@@ -401,11 +470,15 @@ export function safeEntryPath(root: string, entryName: string): string {
     normalized.startsWith('../') ||
     name.split('/').includes('..')
   ) {
-    throw new AlsError(`refusing zip entry "${shorten(entryName)}": its path leaves the target folder`);
+    throw new AlsError(
+      `refusing zip entry "${shorten(entryName)}": its path leaves the target folder`,
+    );
   }
   const resolved = path.resolve(root, normalized);
   if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-    throw new AlsError(`refusing zip entry "${shorten(entryName)}": its path leaves the target folder`);
+    throw new AlsError(
+      `refusing zip entry "${shorten(entryName)}": its path leaves the target folder`,
+    );
   }
   return resolved;
 }
@@ -422,7 +495,9 @@ async function extractZip(zipFile: string, root: string, set: KnownDataset): Pro
   const headBytes = readSync(fd0, head, 0, 4, 0);
   closeSync(fd0);
   if (headBytes < 4 || head.readUInt32LE(0) !== 0x04034b50) {
-    throw new AlsError(`${zipName} is not a zip file (first bytes ${head.subarray(0, headBytes).toString('hex') || 'none'}); nothing was installed`);
+    throw new AlsError(
+      `${zipName} is not a zip file (first bytes ${head.subarray(0, headBytes).toString('hex') || 'none'}); nothing was installed`,
+    );
   }
   let failure: unknown;
   let entries = 0;
@@ -455,17 +530,23 @@ async function extractZip(zipFile: string, root: string, set: KnownDataset): Pro
       entryBytes += data.length;
       totalBytes += data.length;
       if (entryBytes > set.maxEntryBytes) {
-        failure = new AlsError(`zip entry "${shorten(file.name)}" of ${zipName} is larger than ${set.maxEntryBytes / MiB} MiB, more than any file of ${set.name}; nothing was installed`);
+        failure = new AlsError(
+          `zip entry "${shorten(file.name)}" of ${zipName} is larger than ${set.maxEntryBytes / MiB} MiB, more than any file of ${set.name}; nothing was installed`,
+        );
         return;
       }
       if (totalBytes > set.maxTotalBytes) {
-        failure = new AlsError(`${zipName} extracts to more than ${set.maxTotalBytes / MiB} MiB, more than ${set.name} holds; nothing was installed`);
+        failure = new AlsError(
+          `${zipName} extracts to more than ${set.maxTotalBytes / MiB} MiB, more than ${set.name} holds; nothing was installed`,
+        );
         return;
       }
       try {
         writeSync(fd, data);
       } catch (writeError) {
-        failure = fileSystemError(writeError, { action: `extract ${zipName} into ${path.dirname(root)}` });
+        failure = fileSystemError(writeError, {
+          action: `extract ${zipName} into ${path.dirname(root)}`,
+        });
         return;
       }
       if (final) {
@@ -483,7 +564,10 @@ async function extractZip(zipFile: string, root: string, set: KnownDataset): Pro
     }
     if (failure === undefined) unzip.push(new Uint8Array(0), true);
     if (failure === undefined && open.size > 0) failure = new AlsError(`truncated zip ${zipName}`);
-    if (failure === undefined && entries === 0) failure = new AlsError(`${zipName} is not a zip file (no entries found); nothing was installed`);
+    if (failure === undefined && entries === 0)
+      failure = new AlsError(
+        `${zipName} is not a zip file (no entries found); nothing was installed`,
+      );
   } catch (error) {
     failure ??= new AlsError(`corrupt zip ${zipName}: ${(error as Error).message.split('\n')[0]}`);
   } finally {

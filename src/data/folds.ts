@@ -46,15 +46,18 @@ export const FOLD_FORMS = 'ml100k, random:K, user:K, temporal:K (2 ≤ K ≤ 100
 
 /** Parses "ml100k", "random:5", "user:5" or "temporal:4"; anything else is a one-line AlsError. */
 export function parseFoldSpec(spec: string): FoldSpec {
-  const bad = (why: string): AlsError => new AlsError(`bad folds "${spec}": ${why}; valid forms: ${FOLD_FORMS}`, 2);
+  const bad = (why: string): AlsError =>
+    new AlsError(`bad folds "${spec}": ${why}; valid forms: ${FOLD_FORMS}`, 2);
   if (spec === 'ml100k') return { scheme: 'ml100k', k: 5 };
   const colon = spec.indexOf(':');
   if (colon < 0) throw bad('unknown form');
   const scheme = spec.slice(0, colon);
   const arg = spec.slice(colon + 1);
-  if (scheme !== 'random' && scheme !== 'user' && scheme !== 'temporal') throw bad(`unknown scheme "${scheme}"`);
+  if (scheme !== 'random' && scheme !== 'user' && scheme !== 'temporal')
+    throw bad(`unknown scheme "${scheme}"`);
   const k = Number(arg);
-  if (!/^\d+$/.test(arg) || k < 2 || k > 100) throw bad('the number of folds must be an integer from 2 to 100');
+  if (!/^\d+$/.test(arg) || k < 2 || k > 100)
+    throw bad('the number of folds must be an integer from 2 to 100');
   return { scheme, k };
 }
 
@@ -67,21 +70,29 @@ export function makeFolds(dataset: Dataset, spec: string, seed: number, pool?: U
   const { scheme, k } = parseFoldSpec(spec);
   const matrix = dataset.matrix;
   const n = matrix.numRatings;
-  if (pool !== undefined && pool.length !== n) throw new RangeError(`pool covers ${pool.length} ratings, the data set ${n}`);
+  if (pool !== undefined && pool.length !== n)
+    throw new RangeError(`pool covers ${pool.length} ratings, the data set ${n}`);
   const foldOf = new Int8Array(n).fill(-1);
   const rng = new Random(seed);
   const inPool = (p: number): boolean => pool === undefined || pool[p] === 1;
 
   switch (scheme) {
     case 'ml100k': {
-      if (pool !== undefined) throw new AlsError('folds "ml100k": the official folds cover the whole data set; use random:K or user:K for nested folds', 2);
+      if (pool !== undefined)
+        throw new AlsError(
+          'folds "ml100k": the official folds cover the whole data set; use random:K or user:K for nested folds',
+          2,
+        );
       const keep = new Uint8Array(n);
       for (let f = 0; f < k; f++) {
         keep.fill(1);
         holdOutMl100kFold(dataset, keep, `u${f + 1}` as 'u1');
         for (let p = 0; p < n; p++) {
           if (keep[p] === 1) continue;
-          if (foldOf[p] !== -1) throw new AlsError(`folds "ml100k": a rating is in u${foldOf[p]! + 1}.test and u${f + 1}.test`);
+          if (foldOf[p] !== -1)
+            throw new AlsError(
+              `folds "ml100k": a rating is in u${foldOf[p]! + 1}.test and u${f + 1}.test`,
+            );
           foldOf[p] = f;
         }
       }
@@ -107,11 +118,13 @@ export function makeFolds(dataset: Dataset, spec: string, seed: number, pool?: U
     }
     case 'temporal': {
       const times = dataset.timestampsByUser;
-      if (times === null) throw new AlsError(`folds "${spec}" need timestamps, and ${dataset.info.name} has none`, 2);
+      if (times === null)
+        throw new AlsError(`folds "${spec}" need timestamps, and ${dataset.info.name} has none`, 2);
       const order = Array.from(poolPositions(n, inPool));
       order.sort((a, b) => times[a]! - times[b]! || a - b);
       const blocks = k + 1;
-      for (let j = 0; j < order.length; j++) foldOf[order[j]!] = Math.floor((j * blocks) / order.length);
+      for (let j = 0; j < order.length; j++)
+        foldOf[order[j]!] = Math.floor((j * blocks) / order.length);
       break;
     }
   }
@@ -143,7 +156,8 @@ function shuffle(order: Int32Array, start: number, end: number, rng: Random): vo
  * (foldOf −1) are in neither.
  */
 export function foldMasks(folds: Folds, fold: number): { train: Uint8Array; test: Uint8Array } {
-  if (!Number.isInteger(fold) || fold < 0 || fold >= folds.k) throw new RangeError(`fold ${fold} of ${folds.k}`);
+  if (!Number.isInteger(fold) || fold < 0 || fold >= folds.k)
+    throw new RangeError(`fold ${fold} of ${folds.k}`);
   const n = folds.foldOf.length;
   const train = new Uint8Array(n);
   const test = new Uint8Array(n).fill(1);
@@ -163,8 +177,18 @@ export function foldMasks(folds: Folds, fold: number): { train: Uint8Array; test
 /** The train/test split of fold f (0-based), in the data set's index space. */
 export function foldSplit(dataset: Dataset, folds: Folds, fold: number): Split {
   const masks = foldMasks(folds, fold);
-  const { train, trainTimestamps } = filterMatrix(dataset.matrix, dataset.timestampsByUser, masks.train);
+  const { train, trainTimestamps } = filterMatrix(
+    dataset.matrix,
+    dataset.timestampsByUser,
+    masks.train,
+  );
   const test = selectHeldOut(dataset.matrix, dataset.timestampsByUser, masks.test);
-  const report = describeSplit(dataset.matrix, train, test, `${folds.spec}#${fold + 1}`, folds.seed);
+  const report = describeSplit(
+    dataset.matrix,
+    train,
+    test,
+    `${folds.spec}#${fold + 1}`,
+    folds.seed,
+  );
   return { train, trainTimestamps, test, report };
 }

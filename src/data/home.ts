@@ -61,14 +61,19 @@ export interface EnsureOptions {
  * use (unless offline). Paths are used as given; a bare name that is already in the data home is
  * used without any network access (verified sets carry a marker; see downloadDataset).
  */
-export async function ensureDataDir(spec: string | undefined, options: EnsureOptions = {}): Promise<string> {
+export async function ensureDataDir(
+  spec: string | undefined,
+  options: EnsureOptions = {},
+): Promise<string> {
   const name = spec ?? DEFAULT_DATASET;
   const home = dataHome(options.home);
   if (looksLikePath(name) || existsSync(path.join(home, name)) || !isKnownDataset(name)) {
     return resolveDataDir(name, options.home);
   }
   if (options.offline) {
-    throw new AlsError(`${name} is not in the data home ${home} and --offline forbids downloading it; run 'als download ${name}' first`);
+    throw new AlsError(
+      `${name} is not in the data home ${home} and --offline forbids downloading it; run 'als download ${name}' first`,
+    );
   }
   const result = await downloadDataset(name, {
     home,

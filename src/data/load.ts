@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AlsError, DataError } from '../errors.js';
 import { sweepStaleTemps } from './atomic.js';
-import { cacheFileFor, readCache, stampSources, writeCache, type LoadNotes, type SourceStamp } from './cache.js';
+import {
+  cacheFileFor,
+  readCache,
+  stampSources,
+  writeCache,
+  type LoadNotes,
+  type SourceStamp,
+} from './cache.js';
 import { dataHome } from './home.js';
 import { buildRatingMatrix } from './matrix.js';
 import { csvParseRatingsFile } from './readers/csvParseRatings.js';
@@ -55,7 +62,10 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     if ('dataset' in cached) {
       // A cache built with --dedupe last from data with duplicates must not hide them from a strict load;
       // one built under another rating scale must not skip the check of the scale asked for now.
-      const otherScale = plan.layout === 'plain' && options.ratingScale !== undefined && !sameScale(cached.dataset.info.scale, options.ratingScale);
+      const otherScale =
+        plan.layout === 'plain' &&
+        options.ratingScale !== undefined &&
+        !sameScale(cached.dataset.info.scale, options.ratingScale);
       if (!(cached.notes.hadDuplicates && dedupe === 'error') && !otherScale) {
         for (const message of cached.notes.warnings) warn(message);
         return cached.dataset;
@@ -69,14 +79,19 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     try {
       writeCache(cacheFile, dataset, sources, notes);
     } catch (error) {
-      warn(`could not write cache ${cacheFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      warn(
+        `could not write cache ${cacheFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
     }
   }
   return dataset;
 }
 
 /** Parses a data folder without the cache. Exposed for benchmarks and tests. */
-export async function readDataset(dir: string, options: LoadOptions = {}): Promise<{ dataset: Dataset; notes: LoadNotes; sources: SourceStamp[] }> {
+export async function readDataset(
+  dir: string,
+  options: LoadOptions = {},
+): Promise<{ dataset: Dataset; notes: LoadNotes; sources: SourceStamp[] }> {
   const absolute = path.resolve(dir);
   const warn = options.warn ?? (() => {});
   const plan = detectLayout(absolute);
@@ -84,7 +99,10 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   const given = plan.layout === 'plain' ? options.ratingScale : undefined;
   if (given !== undefined) checkScale(given);
   const format = given !== undefined ? { ...plan.ratingsFormat, scale: given } : plan.ratingsFormat;
-  const reading = options.ratingsParser === 'csv-parse' ? csvParseRatingsFile(plan.ratingsFile, format) : scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
+  const reading =
+    options.ratingsParser === 'csv-parse'
+      ? csvParseRatingsFile(plan.ratingsFile, format)
+      : scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
   // The movies file is read while worker threads parse the ratings; a ratings error still wins.
   let movies: RawMovies | null = null;
   let moviesError: unknown = null;
@@ -103,22 +121,40 @@ export async function readDataset(dir: string, options: LoadOptions = {}): Promi
   const scale = format.scale ?? inferPlainScale(raw, note);
   const built = indexRatings(raw, movies, options.dedupe ?? 'error', note);
   const dataset: Dataset = {
-    info: { name: path.basename(absolute), dir: absolute, layout: plan.layout, fingerprint: '', scale },
+    info: {
+      name: path.basename(absolute),
+      dir: absolute,
+      layout: plan.layout,
+      fingerprint: '',
+      scale,
+    },
     ...built.dataset,
   };
   dataset.info.fingerprint = fingerprint(dataset);
   return { dataset, notes: { warnings, hadDuplicates: built.hadDuplicates }, sources };
 }
 
-const sameScale = (a: RatingScale, b: RatingScale): boolean => a.min === b.min && a.max === b.max && a.step === b.step;
+const sameScale = (a: RatingScale, b: RatingScale): boolean =>
+  a.min === b.min && a.max === b.max && a.step === b.step;
 
 function checkScale(scale: RatingScale): void {
-  if (!(Number.isFinite(scale.min) && Number.isFinite(scale.max) && scale.min < scale.max && Number.isFinite(scale.step) && scale.step >= 0)) {
-    throw new AlsError(`rating scale ${scale.min}..${scale.max} step ${scale.step} is not a range (min < max, step ≥ 0)`);
+  if (
+    !(
+      Number.isFinite(scale.min) &&
+      Number.isFinite(scale.max) &&
+      scale.min < scale.max &&
+      Number.isFinite(scale.step) &&
+      scale.step >= 0
+    )
+  ) {
+    throw new AlsError(
+      `rating scale ${scale.min}..${scale.max} step ${scale.step} is not a range (min < max, step ≥ 0)`,
+    );
   }
 }
 
-const formatScale = (s: RatingScale): string => `${s.min}–${s.max}${s.step > 0 ? ` in steps of ${s.step}` : ''}`;
+const formatScale = (s: RatingScale): string =>
+  `${s.min}–${s.max}${s.step > 0 ? ` in steps of ${s.step}` : ''}`;
 
 /** The usual rating scales, narrowest first: a plain file's outliers are judged against them. */
 const KNOWN_SCALES: RatingScale[] = [
@@ -130,7 +166,8 @@ const KNOWN_SCALES: RatingScale[] = [
   { min: 0, max: 10, step: 1 },
 ];
 
-const onScale = (r: number, s: RatingScale): boolean => r >= s.min && r <= s.max && (s.step === 0 || Number.isInteger(r / s.step));
+const onScale = (r: number, s: RatingScale): boolean =>
+  r >= s.min && r <= s.max && (s.step === 0 || Number.isInteger(r / s.step));
 
 /**
  * A plain file's scale when none was given: the observed range (and step). If nearly every rating
@@ -163,7 +200,9 @@ function inferPlainScale(raw: RawRatings, warn: (message: string) => void): Rati
   // Said only when it is not plainly a usual scale (1–5 stars, half stars…): a range like 1–3 may
   // be a partial view of a wider scale, and predictions will be clipped to it.
   if (!KNOWN_SCALES.some((s) => sameScale(s, observed))) {
-    warn(`${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`);
+    warn(
+      `${name}: no rating scale given; using ${formatScale(observed)}, the range of the ratings${fits ? '' : ' (no usual scale fits them)'}`,
+    );
   }
   return observed;
 }
@@ -238,13 +277,23 @@ function densify(ids: Int32Array, length: number, extra: Int32Array | null): Int
   return sorted;
 }
 
-function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error' | 'last', warn: (message: string) => void): { dataset: Omit<Dataset, 'info'>; hadDuplicates: boolean } {
+function indexRatings(
+  raw: RawRatings,
+  movies: RawMovies | null,
+  dedupe: 'error' | 'last',
+  warn: (message: string) => void,
+): { dataset: Omit<Dataset, 'info'>; hadDuplicates: boolean } {
   // Movies listed twice in the movies file are an error (which title would be right?).
   if (movies) {
     const seen = new Map<number, number>();
     for (let m = 0; m < movies.ids.length; m++) {
       const first = seen.get(movies.ids[m]!);
-      if (first !== undefined) throw new DataError(movies.file, movies.lines[m], `movie id ${movies.ids[m]} is listed twice (first at line ${movies.lines[first]})`);
+      if (first !== undefined)
+        throw new DataError(
+          movies.file,
+          movies.lines[m],
+          `movie id ${movies.ids[m]} is listed twice (first at line ${movies.lines[first]})`,
+        );
       seen.set(movies.ids[m]!, m);
     }
   }
@@ -253,7 +302,13 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
   const itemIds = densify(raw.items, raw.length, movies ? movies.ids : null);
   const numUsers = userIds.length;
   const numItems = itemIds.length;
-  const list = { length: raw.length, users: raw.users, items: raw.items, values: raw.values, timestamps: raw.timestamps };
+  const list = {
+    length: raw.length,
+    users: raw.users,
+    items: raw.items,
+    values: raw.values,
+    timestamps: raw.timestamps,
+  };
   let built = buildRatingMatrix(numUsers, numItems, list);
 
   // Repeated (user, movie) pairs sit next to each other in the sorted CSR rows.
@@ -286,7 +341,11 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
             // Keep the latest by timestamp; on equal timestamps (or none) the later line wins.
             let best = runStart;
             for (let e = runStart + 1; e < runEnd; e++) {
-              if (raw.timestamps === null || raw.timestamps[position[e]!]! >= raw.timestamps[position[best]!]!) best = e;
+              if (
+                raw.timestamps === null ||
+                raw.timestamps[position[e]!]! >= raw.timestamps[position[best]!]!
+              )
+                best = e;
             }
             for (let e = runStart; e < runEnd; e++) if (e !== best) keep[position[e]!] = 0;
             dropped += runEnd - runStart - 1;
@@ -302,13 +361,21 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
         `duplicate rating for user ${userIds[raw.users[firstRepeat]!]}, movie ${itemIds[raw.items[firstRepeat]!]} (first at line ${lineOfRating(raw, firstOccurrence)}); use --dedupe last to keep the latest`,
       );
     }
-    warn(`${path.basename(raw.file)}: ${dropped} repeated (user, movie) ratings dropped, keeping the latest of each`);
+    warn(
+      `${path.basename(raw.file)}: ${dropped} repeated (user, movie) ratings dropped, keeping the latest of each`,
+    );
     built = buildRatingMatrix(numUsers, numItems, list, keep);
   }
 
   const catalog = buildCatalog(itemIds, movies, warn);
   return {
-    dataset: { userIds, itemIds, matrix: built.matrix, timestampsByUser: built.timestampsByUser, catalog },
+    dataset: {
+      userIds,
+      itemIds,
+      matrix: built.matrix,
+      timestampsByUser: built.timestampsByUser,
+      catalog,
+    },
     hadDuplicates,
   };
 }
@@ -317,13 +384,18 @@ function indexRatings(raw: RawRatings, movies: RawMovies | null, dedupe: 'error'
 function hasAdjacentRepeats(index: { offsets: Int32Array; indices: Int32Array }): boolean {
   const { offsets, indices } = index;
   for (let r = 0; r + 1 < offsets.length; r++) {
-    for (let e = offsets[r]! + 1; e < offsets[r + 1]!; e++) if (indices[e] === indices[e - 1]) return true;
+    for (let e = offsets[r]! + 1; e < offsets[r + 1]!; e++)
+      if (indices[e] === indices[e - 1]) return true;
   }
   return false;
 }
 
 /** The catalog in item-index order; rated movies missing from the movies file get a placeholder title. */
-function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, warn: (message: string) => void): Catalog {
+function buildCatalog(
+  itemIds: Int32Array,
+  movies: RawMovies | null,
+  warn: (message: string) => void,
+): Catalog {
   const numItems = itemIds.length;
   const titles = new Array<string>(numItems);
   const years = new Int32Array(numItems);
@@ -344,16 +416,25 @@ function buildCatalog(itemIds: Int32Array, movies: RawMovies | null, warn: (mess
     } else {
       titles[i] = movies.titles[m]!;
       years[i] = movies.years[m]!;
-      for (let g = movies.genreOffsets[m]!; g < movies.genreOffsets[m + 1]!; g++) genreIds.push(movies.genreIds[g]!);
+      for (let g = movies.genreOffsets[m]!; g < movies.genreOffsets[m + 1]!; g++)
+        genreIds.push(movies.genreIds[g]!);
     }
     genreOffsets[i + 1] = genreIds.length;
   }
   if (missing.length > 0) {
     // Every item index comes from a rating or the movies file, so a missing one was rated.
     const examples = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', …' : '');
-    warn(`${path.basename(movies.file)}: ${missing.length} rated movie id(s) not listed (${examples}); kept with placeholder titles`);
+    warn(
+      `${path.basename(movies.file)}: ${missing.length} rated movie id(s) not listed (${examples}); kept with placeholder titles`,
+    );
   }
-  return { titles, years, genreNames: movies.genreNames, genreOffsets, genreIds: Int32Array.from(genreIds) };
+  return {
+    titles,
+    years,
+    genreNames: movies.genreNames,
+    genreOffsets,
+    genreIds: Int32Array.from(genreIds),
+  };
 }
 
 /**
@@ -413,4 +494,3 @@ export function mixWords(words: Int32Array): Int32Array {
   }
   return Int32Array.of(a, b, c, d);
 }
-

@@ -64,7 +64,7 @@ export function buildRatingMatrix(
   for (let i = 0; i < numItems; i++) itemOffsets[i + 1]! += itemOffsets[i]!;
   // Bands of 2^shift consecutive items; band b's entries are contiguous in the CSC.
   let shift = 0;
-  while (numItems - 1 >> shift >= 256) shift++;
+  while ((numItems - 1) >> shift >= 256) shift++;
   const numBands = numItems === 0 ? 0 : ((numItems - 1) >> shift) + 1;
   const bandCursor = new Int32Array(numBands);
   for (let b = 0; b < numBands; b++) bandCursor[b] = itemOffsets[b << shift]!;
@@ -107,7 +107,12 @@ export function buildRatingMatrix(
  * sort; longer ones sort keys index·L + j (exact in float64 while index·L < 2^53), whose order is
  * by index then by original position j.
  */
-function sortRows(offsets: Int32Array, indices: Int32Array, values: Float32Array, times: Int32Array | null): void {
+function sortRows(
+  offsets: Int32Array,
+  indices: Int32Array,
+  values: Float32Array,
+  times: Int32Array | null,
+): void {
   const rows = offsets.length - 1;
   let longest = 0;
   for (let r = 0; r < rows; r++) longest = Math.max(longest, offsets[r + 1]! - offsets[r]!);
@@ -165,7 +170,10 @@ function sortRows(offsets: Int32Array, indices: Int32Array, values: Float32Array
 }
 
 /** The ratings of a matrix in coordinate form, in CSR order (by user, then item). */
-export function matrixToRatingList(matrix: RatingMatrix, timestampsByUser: Int32Array | null = null): RatingList {
+export function matrixToRatingList(
+  matrix: RatingMatrix,
+  timestampsByUser: Int32Array | null = null,
+): RatingList {
   const { offsets, indices, values } = matrix.ratingsByUser;
   const n = matrix.numRatings;
   const users = new Int32Array(n);

@@ -25,7 +25,10 @@ const epochSchema = z.object({
 
 /** The .metrics.json `als train` writes beside a checkpoint (only what the chart needs is checked). */
 const metricsFileSchema = z.object({
-  hyper: z.object({ kind: z.enum(['bias', 'latent', 'genre']), dim: z.number().int().nonnegative() }).passthrough().optional(),
+  hyper: z
+    .object({ kind: z.enum(['bias', 'latent', 'genre']), dim: z.number().int().nonnegative() })
+    .passthrough()
+    .optional(),
   epochs: z.array(epochSchema),
 });
 
@@ -49,12 +52,22 @@ export function readJsonFile(file: string): unknown {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new AlsError(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a folder` : `${file}: cannot read (${code ?? 'error'})`);
+    throw new AlsError(
+      code === 'ENOENT'
+        ? `${file}: no such file`
+        : code === 'EISDIR'
+          ? `${file}: is a folder`
+          : `${file}: cannot read (${code ?? 'error'})`,
+    );
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new DataError(file, undefined, `not valid JSON (${(error as Error).message.split('\n')[0]})`);
+    throw new DataError(
+      file,
+      undefined,
+      `not valid JSON (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
@@ -65,17 +78,24 @@ export function readJsonFile(file: string): unknown {
 export function readRunFile(file: string): RunFile {
   if (file.toLowerCase().endsWith('.json')) {
     const json = readJsonFile(file);
-    const parsed = Array.isArray(json) ? z.array(epochSchema).safeParse(json) : metricsFileSchema.safeParse(json);
-    if (!parsed.success) throw new DataError(file, undefined, `not a metrics history (${firstIssue(parsed.error)})`);
+    const parsed = Array.isArray(json)
+      ? z.array(epochSchema).safeParse(json)
+      : metricsFileSchema.safeParse(json);
+    if (!parsed.success)
+      throw new DataError(file, undefined, `not a metrics history (${firstIssue(parsed.error)})`);
     const data = parsed.data;
-    return Array.isArray(data) ? { file, hyper: null, history: data } : { file, hyper: data.hyper ?? null, history: data.epochs };
+    return Array.isArray(data)
+      ? { file, hyper: null, history: data }
+      : { file, hyper: data.hyper ?? null, history: data.epochs };
   }
   const checkpoint = readAnyCheckpoint(file);
   return { file, hyper: checkpoint.state.hyper, history: checkpoint.metrics };
 }
 
 /** zod schema of DatasetStats as `als stats --json` prints it (what the charts read is checked). */
-const countDistributionSchema = z.array(z.object({ count: z.number().positive(), frequency: z.number().nonnegative() }));
+const countDistributionSchema = z.array(
+  z.object({ count: z.number().positive(), frequency: z.number().nonnegative() }),
+);
 const statsSchema = z
   .object({
     name: z.string(),
@@ -84,7 +104,10 @@ const statsSchema = z
     numItemsRated: z.number().nonnegative(),
     meanRating: z.number(),
     ratingHistogram: z.array(z.object({ value: z.number(), count: z.number().nonnegative() })),
-    powerLaw: z.object({ users: z.object({ alpha: z.number(), xMin: z.number() }), items: z.object({ alpha: z.number(), xMin: z.number() }) }),
+    powerLaw: z.object({
+      users: z.object({ alpha: z.number(), xMin: z.number() }),
+      items: z.object({ alpha: z.number(), xMin: z.number() }),
+    }),
     userActivityDistribution: countDistributionSchema,
     itemPopularityDistribution: countDistributionSchema,
   })
@@ -93,7 +116,11 @@ const statsSchema = z
 /** Reads `als stats --json` output. */
 export function readStatsFile(file: string): DatasetStats {
   const parsed = statsSchema.safeParse(readJsonFile(file));
-  if (!parsed.success) throw new DataError(file, undefined, `not the output of 'als stats --json' (${firstIssue(parsed.error)})`);
+  if (!parsed.success)
+    throw new DataError(
+      file,
+      undefined,
+      `not the output of 'als stats --json' (${firstIssue(parsed.error)})`,
+    );
   return parsed.data as unknown as DatasetStats;
 }
-

@@ -24,7 +24,8 @@ export const SPLIT_FORMS =
 
 /** Parses a split spec such as "random:0.2" or "ml100k:u1"; anything else is a one-line AlsError. */
 export function parseSplitSpec(spec: string): SplitSpec {
-  const bad = (why: string): AlsError => new AlsError(`bad split "${spec}": ${why}; valid forms: ${SPLIT_FORMS}`);
+  const bad = (why: string): AlsError =>
+    new AlsError(`bad split "${spec}": ${why}; valid forms: ${SPLIT_FORMS}`);
   if (spec === 'none') return { kind: 'none' };
   const colon = spec.indexOf(':');
   if (colon < 0) throw bad('unknown form');
@@ -42,7 +43,8 @@ export function parseSplitSpec(spec: string): SplitSpec {
       return { kind, fraction };
     }
     case 'ml100k':
-      if (!(ML100K_FOLDS as readonly string[]).includes(arg)) throw bad(`unknown ML-100K fold "${arg}"`);
+      if (!(ML100K_FOLDS as readonly string[]).includes(arg))
+        throw bad(`unknown ML-100K fold "${arg}"`);
       return { kind: 'ml100k', fold: arg as Ml100kFold };
     case 'file':
       if (arg === '') throw bad('missing file path');
@@ -69,17 +71,37 @@ export interface SplitOptions {
  * `keep` (1 = train) is filled by the chosen rule, and the training matrix is the full matrix
  * filtered by the mask (see filterMatrix). The test list is in CSR order.
  */
-export function makeSplit(dataset: Dataset, spec: string, seed: number, options: SplitOptions = {}): Split {
+export function makeSplit(
+  dataset: Dataset,
+  spec: string,
+  seed: number,
+  options: SplitOptions = {},
+): Split {
   const matrix = dataset.matrix;
   if (parseSplitSpec(spec).kind === 'none') {
     // Nothing held out: train on the data set's own matrix instead of a filtered copy of it
     // (a copy of 32M ratings costs about a second and 400 MB).
-    const test: RatingList = { length: 0, users: new Int32Array(0), items: new Int32Array(0), values: new Float32Array(0), timestamps: dataset.timestampsByUser ? new Int32Array(0) : null };
-    return { train: matrix, trainTimestamps: dataset.timestampsByUser, test, report: describeSplit(matrix, matrix, test, spec, seed) };
+    const test: RatingList = {
+      length: 0,
+      users: new Int32Array(0),
+      items: new Int32Array(0),
+      values: new Float32Array(0),
+      timestamps: dataset.timestampsByUser ? new Int32Array(0) : null,
+    };
+    return {
+      train: matrix,
+      trainTimestamps: dataset.timestampsByUser,
+      test,
+      report: describeSplit(matrix, matrix, test, spec, seed),
+    };
   }
   const keep = splitMask(dataset, spec, seed);
   const withTimes = options.trainTimestamps ?? true;
-  const { train, trainTimestamps } = filterMatrix(matrix, withTimes ? dataset.timestampsByUser : null, keep);
+  const { train, trainTimestamps } = filterMatrix(
+    matrix,
+    withTimes ? dataset.timestampsByUser : null,
+    keep,
+  );
   const test = selectHeldOut(matrix, dataset.timestampsByUser, keep);
   const report = describeSplit(matrix, train, test, spec, seed);
   return { train, trainTimestamps, test, report };
@@ -195,7 +217,14 @@ export function filterMatrix(
  * Fisher–Yates shuffle of the position range, so every `count`-subset is equally likely.
  * `order` is scratch of at least end − start entries (reused across calls: no allocation per user).
  */
-function holdOutRandom(keep: Uint8Array, start: number, end: number, count: number, rng: Random, order = new Int32Array(Math.max(0, end - start))): void {
+function holdOutRandom(
+  keep: Uint8Array,
+  start: number,
+  end: number,
+  count: number,
+  rng: Random,
+  order = new Int32Array(Math.max(0, end - start)),
+): void {
   const size = end - start;
   if (count <= 0 || size <= 0) return;
   for (let p = 0; p < size; p++) order[p] = start + p;
@@ -212,10 +241,16 @@ function holdOutRandom(keep: Uint8Array, start: number, end: number, count: numb
  * Per user u with n_u ratings, round(F · n_u) ratings go to test, capped at n_u − 1 so that every
  * user keeps at least one training rating (users with one rating keep it).
  */
-function holdOutPerUser(matrix: RatingMatrix, keep: Uint8Array, fraction: number, rng: Random): void {
+function holdOutPerUser(
+  matrix: RatingMatrix,
+  keep: Uint8Array,
+  fraction: number,
+  rng: Random,
+): void {
   const offsets = matrix.ratingsByUser.offsets;
   let maxRow = 0;
-  for (let u = 0; u < matrix.numUsers; u++) maxRow = Math.max(maxRow, offsets[u + 1]! - offsets[u]!);
+  for (let u = 0; u < matrix.numUsers; u++)
+    maxRow = Math.max(maxRow, offsets[u + 1]! - offsets[u]!);
   const order = new Int32Array(maxRow);
   for (let u = 0; u < matrix.numUsers; u++) {
     const start = offsets[u]!;
@@ -256,7 +291,12 @@ function holdOutLatest(dataset: Dataset, keep: Uint8Array, count: number, spec: 
 }
 
 /** round(F · rated movies) movies, chosen uniformly, move to test with all their ratings. */
-function holdOutColdItems(matrix: RatingMatrix, keep: Uint8Array, fraction: number, rng: Random): void {
+function holdOutColdItems(
+  matrix: RatingMatrix,
+  keep: Uint8Array,
+  fraction: number,
+  rng: Random,
+): void {
   const colOffsets = matrix.ratingsByItem.offsets;
   const rated: number[] = [];
   for (let i = 0; i < matrix.numItems; i++) if (colOffsets[i + 1]! > colOffsets[i]!) rated.push(i);
@@ -282,7 +322,9 @@ function holdOutColdItems(matrix: RatingMatrix, keep: Uint8Array, fraction: numb
 export function holdOutMl100kFold(dataset: Dataset, keep: Uint8Array, fold: Ml100kFold): void {
   const dir = dataset.info.dir;
   if (dataset.info.layout !== 'ml-100k') {
-    throw new AlsError(`split "ml100k:${fold}" needs the ml-100k data set, not ${dataset.info.name} (${dataset.info.layout} layout)`);
+    throw new AlsError(
+      `split "ml100k:${fold}" needs the ml-100k data set, not ${dataset.info.name} (${dataset.info.layout} layout)`,
+    );
   }
   const baseFile = path.join(dir, `${fold}.base`);
   const testFile = path.join(dir, `${fold}.test`);
@@ -368,23 +410,40 @@ function holdOutListed(dataset: Dataset, keep: Uint8Array, file: string): number
     start = end + 1;
     lineNumber++;
     if (line.trim() === '') continue;
-    const fields = line.includes('\t') ? line.split('\t') : line.includes('::') ? line.split('::') : line.split(',');
-    if (fields.length < 2) throw new DataError(file, lineNumber, `expected user,item[,rating…], got "${clip(line)}"`);
+    const fields = line.includes('\t')
+      ? line.split('\t')
+      : line.includes('::')
+        ? line.split('::')
+        : line.split(',');
+    if (fields.length < 2)
+      throw new DataError(file, lineNumber, `expected user,item[,rating…], got "${clip(line)}"`);
     const userField = fields[0]!.trim();
     const itemField = fields[1]!.trim();
     if (!INTEGER.test(userField) || !INTEGER.test(itemField)) {
       if (lineNumber === 1 && held === 0) continue; // header
-      throw new DataError(file, lineNumber, `user and movie ids must be integers, got "${clip(line)}"`);
+      throw new DataError(
+        file,
+        lineNumber,
+        `user and movie ids must be integers, got "${clip(line)}"`,
+      );
     }
     const userId = Number(userField);
     const itemId = Number(itemField);
     const user = userIndex(userId);
-    if (user < 0) throw new DataError(file, lineNumber, `user ${userId} is not in ${dataset.info.name}`);
+    if (user < 0)
+      throw new DataError(file, lineNumber, `user ${userId} is not in ${dataset.info.name}`);
     const item = itemIndex(itemId);
-    if (item < 0) throw new DataError(file, lineNumber, `movie ${itemId} is not in ${dataset.info.name}`);
+    if (item < 0)
+      throw new DataError(file, lineNumber, `movie ${itemId} is not in ${dataset.info.name}`);
     const position = findRating(dataset.matrix, user, item);
-    if (position < 0) throw new DataError(file, lineNumber, `user ${userId} has not rated movie ${itemId} in ${dataset.info.name}`);
-    if (keep[position] === 0) throw new DataError(file, lineNumber, `user ${userId}, movie ${itemId} is listed twice`);
+    if (position < 0)
+      throw new DataError(
+        file,
+        lineNumber,
+        `user ${userId} has not rated movie ${itemId} in ${dataset.info.name}`,
+      );
+    if (keep[position] === 0)
+      throw new DataError(file, lineNumber, `user ${userId}, movie ${itemId} is listed twice`);
     keep[position] = 0;
     held++;
   }
@@ -396,7 +455,11 @@ function clip(line: string): string {
 }
 
 /** The ratings with keep[k] === 0, in coordinate form (CSR order: by user, then movie). */
-export function selectHeldOut(matrix: RatingMatrix, timestampsByUser: Int32Array | null, keep: Uint8Array): RatingList {
+export function selectHeldOut(
+  matrix: RatingMatrix,
+  timestampsByUser: Int32Array | null,
+  keep: Uint8Array,
+): RatingList {
   const { offsets, indices, values: ratingValues } = matrix.ratingsByUser;
   let count = 0;
   for (let k = 0; k < matrix.numRatings; k++) if (keep[k] === 0) count++;
@@ -420,7 +483,13 @@ export function selectHeldOut(matrix: RatingMatrix, timestampsByUser: Int32Array
 }
 
 /** Counts what a model trained on `train` has never seen among the test ratings. */
-export function describeSplit(full: RatingMatrix, train: RatingMatrix, test: RatingList, spec: string, seed: number): SplitReport {
+export function describeSplit(
+  full: RatingMatrix,
+  train: RatingMatrix,
+  test: RatingList,
+  spec: string,
+  seed: number,
+): SplitReport {
   const userRows = train.ratingsByUser.offsets;
   const itemCols = train.ratingsByItem.offsets;
   let unseenUser = 0;

@@ -28,7 +28,10 @@ export function computeStats(dataset: Dataset): DatasetStats {
     ratingHistogram: ratingHistogram(values.subarray(0, numRatings)),
     userActivity: quantiles(userCounts),
     itemPopularity: quantiles(itemCounts),
-    topItemShare: { top1Percent: topShare(itemCounts, 0.01), top10Percent: topShare(itemCounts, 0.1) },
+    topItemShare: {
+      top1Percent: topShare(itemCounts, 0.01),
+      top10Percent: topShare(itemCounts, 0.1),
+    },
     gini: { users: gini(userCounts), items: gini(itemCounts) },
     powerLaw: { users: fitPowerLaw(userCounts), items: fitPowerLaw(itemCounts) },
     userActivityDistribution: countDistribution(userCounts),
@@ -61,7 +64,8 @@ export function ratingHistogram(values: Float32Array): { value: number; count: n
     else other.set(v, (other.get(v) ?? 0) + 1);
   }
   const histogram: { value: number; count: number }[] = [];
-  for (let t = 0; t < grid.length; t++) if (grid[t]! > 0) histogram.push({ value: t / 2, count: grid[t]! });
+  for (let t = 0; t < grid.length; t++)
+    if (grid[t]! > 0) histogram.push({ value: t / 2, count: grid[t]! });
   for (const [value, count] of other) histogram.push({ value, count });
   return histogram.sort((a, b) => a.value - b.value);
 }
@@ -72,7 +76,8 @@ export function ratingHistogram(values: Float32Array): { value: number; count: n
  */
 export function quantiles(sorted: Float64Array): Quantiles {
   const n = sorted.length;
-  if (n === 0) return { min: 0, p10: 0, p25: 0, median: 0, p75: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+  if (n === 0)
+    return { min: 0, p10: 0, p25: 0, median: 0, p75: 0, p90: 0, p99: 0, max: 0, mean: 0 };
   const at = (q: number): number => {
     const position = q * (n - 1);
     const lo = Math.floor(position);
@@ -81,7 +86,17 @@ export function quantiles(sorted: Float64Array): Quantiles {
   };
   let sum = 0;
   for (let k = 0; k < n; k++) sum += sorted[k]!;
-  return { min: sorted[0]!, p10: at(0.1), p25: at(0.25), median: at(0.5), p75: at(0.75), p90: at(0.9), p99: at(0.99), max: sorted[n - 1]!, mean: sum / n };
+  return {
+    min: sorted[0]!,
+    p10: at(0.1),
+    p25: at(0.25),
+    median: at(0.5),
+    p75: at(0.75),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: sorted[n - 1]!,
+    mean: sum / n,
+  };
 }
 
 /** Share of the total held by the largest ⌈fraction·n⌉ values (sorted ascending). */
@@ -171,16 +186,26 @@ export function fitPowerLaw(sorted: Float64Array): PowerLawFit {
   const tailLogSum = new Float64Array(m + 1);
   for (let j = m - 1; j >= 0; j--) {
     tailSize[j] = tailSize[j + 1]! + distribution[j]!.frequency;
-    tailLogSum[j] = tailLogSum[j + 1]! + distribution[j]!.frequency * Math.log(distribution[j]!.count);
+    tailLogSum[j] =
+      tailLogSum[j + 1]! + distribution[j]!.frequency * Math.log(distribution[j]!.count);
   }
   // A tail must hold ≥ 50 observations and ≥ 10 distinct values: a tail of one repeated value
   // (e.g. a cap on activity) fits any steep power law with KS distance 0.
   const minTail = 50;
   const minDistinct = 10;
   let lastCandidate = 0;
-  while (lastCandidate + 1 < m && tailSize[lastCandidate + 1]! >= minTail && m - (lastCandidate + 1) >= minDistinct) lastCandidate++;
+  while (
+    lastCandidate + 1 < m &&
+    tailSize[lastCandidate + 1]! >= minTail &&
+    m - (lastCandidate + 1) >= minDistinct
+  )
+    lastCandidate++;
   const candidateCount = Math.min(48, lastCandidate + 1);
-  let best: PowerLawFit & { ks: number } = { alpha: Number.NaN, xMin: distribution[0]!.count, ks: Infinity };
+  let best: PowerLawFit & { ks: number } = {
+    alpha: Number.NaN,
+    xMin: distribution[0]!.count,
+    ks: Infinity,
+  };
   let previous = -1;
   for (let c = 0; c < candidateCount; c++) {
     const j = candidateCount === 1 ? 0 : Math.round((c * lastCandidate) / (candidateCount - 1));
@@ -189,7 +214,8 @@ export function fitPowerLaw(sorted: Float64Array): PowerLawFit {
     const xMin = distribution[j]!.count;
     const n = tailSize[j]!;
     const logSum = tailLogSum[j]!;
-    const logLikelihood = (alpha: number): number => -n * Math.log(hurwitzZeta(alpha, xMin)) - alpha * logSum;
+    const logLikelihood = (alpha: number): number =>
+      -n * Math.log(hurwitzZeta(alpha, xMin)) - alpha * logSum;
     const alpha = goldenMax(logLikelihood, 1.01, 10);
     const norm = hurwitzZeta(alpha, xMin);
     let ks = 0;

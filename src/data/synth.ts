@@ -132,11 +132,15 @@ export function validateSynthOptions(options: SynthOptions): Required<SynthOptio
     popularityExponent: options.popularityExponent ?? SYNTH_DEFAULTS.popularityExponent,
   };
   const { users, movies, ratings, minPerUser } = full;
-  if (minPerUser > movies) throw new AlsError(`--min-per-user ${minPerUser} is more than --movies ${movies}`);
+  if (minPerUser > movies)
+    throw new AlsError(`--min-per-user ${minPerUser} is more than --movies ${movies}`);
   if (ratings < users * minPerUser) {
-    throw new AlsError(`--ratings ${ratings} is too few: ${users} users × ${minPerUser} (--min-per-user) = ${users * minPerUser}`);
+    throw new AlsError(
+      `--ratings ${ratings} is too few: ${users} users × ${minPerUser} (--min-per-user) = ${users * minPerUser}`,
+    );
   }
-  if (ratings > users * movies) throw new AlsError(`--ratings ${ratings} is more than users × movies = ${users * movies}`);
+  if (ratings > users * movies)
+    throw new AlsError(`--ratings ${ratings} is more than users × movies = ${users * movies}`);
   return full;
 }
 
@@ -145,12 +149,22 @@ export function validateSynthOptions(options: SynthOptions): Required<SynthOptio
  * the extras sum to ratings − users · minPerUser (water-filling over the weights sorted
  * descending), then floored with the remainder given to the largest fractional parts.
  */
-export function allocateActivity(users: number, maxPerUser: number, ratings: number, minPerUser: number, exponent: number, rng: Random): Int32Array {
+export function allocateActivity(
+  users: number,
+  maxPerUser: number,
+  ratings: number,
+  minPerUser: number,
+  exponent: number,
+  rng: Random,
+): Int32Array {
   const weights = new Float64Array(users);
-  for (let u = 0; u < users; u++) weights[u] = exponent > 0 ? (1 - rng.nextFloat()) ** (-1 / exponent) - 1 : 1;
+  for (let u = 0; u < users; u++)
+    weights[u] = exponent > 0 ? (1 - rng.nextFloat()) ** (-1 / exponent) - 1 : 1;
   const extras = ratings - users * minPerUser;
   const capExtra = maxPerUser - minPerUser;
-  const order = Int32Array.from({ length: users }, (_, u) => u).sort((a, b) => weights[b]! - weights[a]! || a - b);
+  const order = Int32Array.from({ length: users }, (_, u) => u).sort(
+    (a, b) => weights[b]! - weights[a]! || a - b,
+  );
   let remainingWeight = 0;
   for (let u = 0; u < users; u++) remainingWeight += weights[u]!;
   // The largest weights are capped first; stop at the first user whose share fits under the cap.
@@ -175,7 +189,9 @@ export function allocateActivity(users: number, maxPerUser: number, ratings: num
     assigned += whole;
   }
   // Hand out what flooring lost, largest fractional part first (ties by user index).
-  const byFraction = Int32Array.from({ length: users }, (_, u) => u).sort((a, b) => fractions[b]! - fractions[a]! || a - b);
+  const byFraction = Int32Array.from({ length: users }, (_, u) => u).sort(
+    (a, b) => fractions[b]! - fractions[a]! || a - b,
+  );
   let remainder = extras - assigned;
   for (let pass = 0; remainder > 0; pass++) {
     for (let k = 0; k < users && remainder > 0; k++) {
@@ -242,7 +258,12 @@ export class AliasTable {
  * The Zipf–Mandelbrot offset q for which the most popular movie's expected share of the ratings
  * is about half the users (bisection; the share falls as q grows). 0 if even q = 0 is below.
  */
-function popularityOffset(movies: number, exponent: number, users: number, ratings: number): number {
+function popularityOffset(
+  movies: number,
+  exponent: number,
+  users: number,
+  ratings: number,
+): number {
   if (exponent === 0) return 0;
   const topShare = (q: number): number => {
     let total = 0;
@@ -289,7 +310,8 @@ class ByteWriter {
   }
   flush(): void {
     let offset = 0;
-    while (offset < this.position) offset += writeSync(this.fd, this.buffer, offset, this.position - offset);
+    while (offset < this.position)
+      offset += writeSync(this.fd, this.buffer, offset, this.position - offset);
     this.position = 0;
   }
 }
@@ -297,9 +319,52 @@ class ByteWriter {
 /** "4.0", "3.5": how MovieLens writes ratings. */
 const RATING_TEXT = Array.from({ length: 11 }, (_, k) => (k / 2).toFixed(1));
 
-const TITLE_ADJECTIVES = ['Silent', 'Last', 'Crimson', 'Hidden', 'Broken', 'Golden', 'Midnight', 'Lonely', 'Electric', 'Savage', 'Quiet', 'Burning', 'Frozen', 'Lucky', 'Secret', 'Wild'];
-const TITLE_NOUNS = ['River', 'Summer', 'Kingdom', 'Detective', 'Garden', 'Highway', 'Mirror', 'Empire', 'Harbor', 'Stranger', 'Orchard', 'Signal', 'Carnival', 'Frontier', 'Letter', 'Machine'];
-const TITLE_TAILS = ['Returns', 'in Paris', 'of the North', 'at Dawn', 'Forever', 'Reloaded', 'and Sons', 'Part II'];
+const TITLE_ADJECTIVES = [
+  'Silent',
+  'Last',
+  'Crimson',
+  'Hidden',
+  'Broken',
+  'Golden',
+  'Midnight',
+  'Lonely',
+  'Electric',
+  'Savage',
+  'Quiet',
+  'Burning',
+  'Frozen',
+  'Lucky',
+  'Secret',
+  'Wild',
+];
+const TITLE_NOUNS = [
+  'River',
+  'Summer',
+  'Kingdom',
+  'Detective',
+  'Garden',
+  'Highway',
+  'Mirror',
+  'Empire',
+  'Harbor',
+  'Stranger',
+  'Orchard',
+  'Signal',
+  'Carnival',
+  'Frontier',
+  'Letter',
+  'Machine',
+];
+const TITLE_TAILS = [
+  'Returns',
+  'in Paris',
+  'of the North',
+  'at Dawn',
+  'Forever',
+  'Reloaded',
+  'and Sons',
+  'Part II',
+];
 
 /** A made-up MovieLens-style title; some have ", The" or a comma or quotes, so CSV quoting is exercised. */
 function makeTitle(rng: Random): string {
@@ -308,7 +373,8 @@ function makeTitle(rng: Random): string {
   const style = rng.nextInt(10);
   if (style < 3) return `${adjective} ${noun}, The`;
   if (style < 5) return `${adjective} ${noun} ${TITLE_TAILS[rng.nextInt(TITLE_TAILS.length)]!}`;
-  if (style === 5) return `${noun}, ${adjective} and ${TITLE_NOUNS[rng.nextInt(TITLE_NOUNS.length)]!}`;
+  if (style === 5)
+    return `${noun}, ${adjective} and ${TITLE_NOUNS[rng.nextInt(TITLE_NOUNS.length)]!}`;
   if (style === 6) return `"${adjective}" ${noun}`;
   return `${adjective} ${noun}`;
 }
@@ -318,7 +384,7 @@ function csvField(text: string): string {
 }
 
 function clip(value: number): number {
-  return value < 0.5 ? 0.5 : Math.min(value , 5);
+  return value < 0.5 ? 0.5 : Math.min(value, 5);
 }
 
 /** Result of generateSynth: where it went and the truth. */
@@ -333,7 +399,8 @@ export function generateSynth(options: SynthOptions): SynthResult {
   const startedMs = performance.now();
   const o = validateSynthOptions(options);
   const out = path.resolve(o.out);
-  if (existsSync(out)) throw new AlsError(`${out} already exists; remove it or choose another --out`);
+  if (existsSync(out))
+    throw new AlsError(`${out} already exists; remove it or choose another --out`);
   const truth = installFolderAtomicSync(out, (temp) => {
     const written = writeFolder(temp, o);
     writeFileSync(path.join(temp, 'truth.json'), `${JSON.stringify(written, null, 2)}\n`);
@@ -359,7 +426,8 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
   const moviesOut = new ByteWriter(moviesFd);
   moviesOut.ascii('movieId,title,genres\n');
   for (let i = 0; i < movies; i++) {
-    const wanted = 1 + (catalogRng.nextFloat() < 0.45 ? 1 + (catalogRng.nextFloat() < 0.4 ? 1 : 0) : 0);
+    const wanted =
+      1 + (catalogRng.nextFloat() < 0.45 ? 1 + (catalogRng.nextFloat() < 0.4 ? 1 : 0) : 0);
     const start = genreOffsets[i]!;
     let count = 0;
     for (let attempt = 0; count < wanted && attempt < 20; attempt++) {
@@ -371,7 +439,9 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
     genreIds.subarray(start, start + count).sort();
     genreOffsets[i + 1] = start + count;
     const year = 1920 + Math.min(103, Math.floor(103 * catalogRng.nextFloat() ** 0.5));
-    const names = Array.from(genreIds.subarray(start, start + count), (g) => GENRES[g]![0]).join('|');
+    const names = Array.from(genreIds.subarray(start, start + count), (g) => GENRES[g]![0]).join(
+      '|',
+    );
     moviesOut.uint(i + 1);
     moviesOut.byte(44);
     moviesOut.ascii(`${csvField(`${makeTitle(catalogRng)} (${year})`)},${names}\n`);
@@ -388,7 +458,8 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
     for (let k = 0; k < rank; k++) userFactors[u * rank + k] = factorStd * modelRng.nextGaussian();
   }
   const genreCentroids = new Float64Array(GENRES.length * rank);
-  for (let k = 0; k < genreCentroids.length; k++) genreCentroids[k] = factorStd * modelRng.nextGaussian();
+  for (let k = 0; k < genreCentroids.length; k++)
+    genreCentroids[k] = factorStd * modelRng.nextGaussian();
   const itemBias = new Float64Array(movies);
   const itemFactors = new Float64Array(movies * rank);
   const ownShare = Math.sqrt(1 - GENRE_FACTOR_SHARE * GENRE_FACTOR_SHARE);
@@ -398,19 +469,30 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
     const gCount = genreOffsets[i + 1]! - gStart;
     for (let k = 0; k < rank; k++) {
       let centroid = 0;
-      for (let g = gStart; g < gStart + gCount; g++) centroid += genreCentroids[genreIds[g]! * rank + k]!;
+      for (let g = gStart; g < gStart + gCount; g++)
+        centroid += genreCentroids[genreIds[g]! * rank + k]!;
       centroid = gCount > 0 ? centroid / gCount : 0;
-      itemFactors[i * rank + k] = GENRE_FACTOR_SHARE * centroid + ownShare * factorStd * modelRng.nextGaussian();
+      itemFactors[i * rank + k] =
+        GENRE_FACTOR_SHARE * centroid + ownShare * factorStd * modelRng.nextGaussian();
     }
   }
 
   // Who rates what.
-  const perUser = allocateActivity(users, userCap(o), ratings, o.minPerUser, o.activityExponent, activityRng);
+  const perUser = allocateActivity(
+    users,
+    userCap(o),
+    ratings,
+    o.minPerUser,
+    o.activityExponent,
+    activityRng,
+  );
   const offset = popularityOffset(movies, o.popularityExponent, users, ratings);
   const popularityRank = Int32Array.from({ length: movies }, (_, i) => i);
   popularityRng.shuffle(popularityRank);
   const popularity = new Float64Array(movies);
-  for (let i = 0; i < movies; i++) popularity[i] = o.popularityExponent > 0 ? (popularityRank[i]! + 1 + offset) ** -o.popularityExponent : 1;
+  for (let i = 0; i < movies; i++)
+    popularity[i] =
+      o.popularityExponent > 0 ? (popularityRank[i]! + 1 + offset) ** -o.popularityExponent : 1;
   const popularityTable = new AliasTable(popularity);
   const logPopularity = new Float64Array(movies);
   for (let i = 0; i < movies; i++) logPopularity[i] = Math.log(popularity[i]!);
@@ -433,8 +515,12 @@ function writeFolder(dir: string, o: Required<SynthOptions>): SynthTruth {
     drawMovies(u, count, row, drawnBy, keys, logPopularity, popularityTable, ratingRng);
     const chosen = row.subarray(0, count).sort();
     // Each user is active over a period: start uniform, length exponential with mean one year.
-    const start = FIRST_TIMESTAMP + Math.floor(ratingRng.nextFloat() * (LAST_TIMESTAMP - FIRST_TIMESTAMP));
-    const span = Math.min(LAST_TIMESTAMP + 86_400 * 365 - start, Math.floor(-Math.log(1 - ratingRng.nextFloat()) * 86_400 * 365));
+    const start =
+      FIRST_TIMESTAMP + Math.floor(ratingRng.nextFloat() * (LAST_TIMESTAMP - FIRST_TIMESTAMP));
+    const span = Math.min(
+      LAST_TIMESTAMP + 86_400 * 365 - start,
+      Math.floor(-Math.log(1 - ratingRng.nextFloat()) * 86_400 * 365),
+    );
     const userBase = GLOBAL_MEAN + userBias[u]!;
     const pu = u * rank;
     for (let e = 0; e < count; e++) {
@@ -533,7 +619,8 @@ function drawMovies(
   }
   // log(U)/w = exp(log(−log U) ... ) would overflow for tiny w; compare log(−log U) − log w instead
   // (smaller is better), which orders the movies the same way.
-  for (let i = 0; i < movies; i++) keys[i] = Math.log(-Math.log(1 - rng.nextFloat())) - logPopularity[i]!;
+  for (let i = 0; i < movies; i++)
+    keys[i] = Math.log(-Math.log(1 - rng.nextFloat())) - logPopularity[i]!;
   const sorted = keys.slice().sort();
   const threshold = sorted[count - 1]!;
   let picked = 0;

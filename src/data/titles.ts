@@ -23,8 +23,36 @@ import type { Catalog } from './types.js';
 
 /** Articles MovieLens moves to the end of a title (", The"). Lower case; "l'" attaches without a space. */
 const TRAILING_ARTICLES = new Set([
-  'the', 'a', 'an', 'le', 'la', 'les', "l'", 'il', 'el', 'lo', 'los', 'las', 'das', 'der', 'die', 'den',
-  'det', 'de', 'het', 'een', 'ein', 'eine', 'une', 'un', 'gli', 'i', 'o', 'os', 'as', 'ta',
+  'the',
+  'a',
+  'an',
+  'le',
+  'la',
+  'les',
+  "l'",
+  'il',
+  'el',
+  'lo',
+  'los',
+  'las',
+  'das',
+  'der',
+  'die',
+  'den',
+  'det',
+  'de',
+  'het',
+  'een',
+  'ein',
+  'eine',
+  'une',
+  'un',
+  'gli',
+  'i',
+  'o',
+  'os',
+  'as',
+  'ta',
 ]);
 
 const NON_ASCII = /[^\u0000-\u007f]/;
@@ -35,7 +63,10 @@ export function normaliseTitle(text: string): string {
   let t = NON_ASCII.test(text) ? text.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : text;
   t = t.toLowerCase();
   if (t.includes('&')) t = t.replace(/&/g, ' and ');
-  return t.replace(/['’`´]/g, '').replace(/[^a-z0-9]+/g, ' ').trim();
+  return t
+    .replace(/['’`´]/g, '')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 /**
@@ -156,8 +187,15 @@ function byPopularity(index: TitleIndex): (a: number, b: number) => number {
  */
 export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
   const { text, year } = splitQueryYear(query);
-  const variants = [...new Set(segmentVariants(text).map(normaliseTitle).filter((k) => k.length > 0))];
-  if (variants.length === 0) throw new AlsError(`title ${JSON.stringify(query)} has no letters or digits`);
+  const variants = [
+    ...new Set(
+      segmentVariants(text)
+        .map(normaliseTitle)
+        .filter((k) => k.length > 0),
+    ),
+  ];
+  if (variants.length === 0)
+    throw new AlsError(`title ${JSON.stringify(query)} has no letters or digits`);
   const yearOk = (item: number): boolean => year === null || index.catalog.years[item] === year;
   const order = byPopularity(index);
 
@@ -167,7 +205,9 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
   // end, "Avventura, L'", so the probe drops it.)
   const shortest = normaliseTitle(text.replace(/^\s*[ld]['’]\s*/i, ''));
   const bare = variants.reduce((a, b) => (b.length < a.length ? b : a));
-  const probeWords = (shortest.length > 0 && shortest.length < bare.length ? shortest : bare).split(' ');
+  const probeWords = (shortest.length > 0 && shortest.length < bare.length ? shortest : bare).split(
+    ' ',
+  );
   const probe = probeWords.reduce((a, b) => (b.length > a.length ? b : a));
   const candidates: number[] = [];
   for (let item = 0; item < index.folded.length; item++) {
@@ -177,7 +217,8 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
   const squashed = new Set(variants.map((v) => v.replace(/ /g, '')));
   const exactItems: number[] = [];
   for (const item of candidates) {
-    if (keysOf(index, item).some((key) => squashed.has(key.replace(/ /g, '')))) exactItems.push(item);
+    if (keysOf(index, item).some((key) => squashed.has(key.replace(/ /g, ''))))
+      exactItems.push(item);
   }
   if (exactItems.length > 0) {
     const sorted = exactItems.sort(order);
@@ -199,7 +240,9 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
       `title ${JSON.stringify(query)} is ambiguous: ${shown.join('; ')}${more} (give the full title, or add the year in parentheses)`,
     );
   }
-  const suggestions = suggestTitles(index, text, 5).map((item) => displayTitle(index.catalog, item));
+  const suggestions = suggestTitles(index, text, 5).map((item) =>
+    displayTitle(index.catalog, item),
+  );
   const yearNote = year !== null ? ` from ${year}` : '';
   throw new AlsError(
     `no movie titled ${JSON.stringify(text)}${yearNote}` +
@@ -208,9 +251,14 @@ export function resolveTitle(index: TitleIndex, query: string): TitleMatch {
 }
 
 /** Resolves an original movie id (the id in the data files) to its index. */
-export function resolveMovieId(_index: TitleIndex, itemIds: Int32Array, movieId: number): TitleMatch {
+export function resolveMovieId(
+  _index: TitleIndex,
+  itemIds: Int32Array,
+  movieId: number,
+): TitleMatch {
   for (let item = 0; item < itemIds.length; item++) {
-    if (itemIds[item] === movieId) return { item, query: `movie id ${movieId}`, how: 'id', alsoMatched: [] };
+    if (itemIds[item] === movieId)
+      return { item, query: `movie id ${movieId}`, how: 'id', alsoMatched: [] };
   }
   throw new AlsError(`no movie with id ${movieId} in the data set`);
 }
@@ -234,7 +282,11 @@ function editDistance(a: string, b: string, row: Int32Array): number {
 }
 
 /** Words that say nothing about which movie is meant (articles, "of", "and"). */
-const STOP_WORDS = new Set([...TRAILING_ARTICLES, 'of', 'and', 'in', 'on', 'to', 'for', 'with', 'l'].map((w) => w.replace("'", '')));
+const STOP_WORDS = new Set(
+  [...TRAILING_ARTICLES, 'of', 'and', 'in', 'on', 'to', 'for', 'with', 'l'].map((w) =>
+    w.replace("'", ''),
+  ),
+);
 
 /** The query's readings, plus each without a leading article ("The Incredibels" → "incredibels"). */
 function queryVariants(query: string): string[] {
@@ -260,7 +312,8 @@ export function suggestTitles(index: TitleIndex, query: string, limit: number): 
   const queryWords = variants.map((v) => new Set(v.split(' ').filter((w) => !STOP_WORDS.has(w))));
   const numItems = index.folded.length;
   let longest = 0;
-  for (let item = 0; item < numItems; item++) for (const key of keysOf(index, item)) longest = Math.max(longest, key.length);
+  for (let item = 0; item < numItems; item++)
+    for (const key of keysOf(index, item)) longest = Math.max(longest, key.length);
   for (const v of variants) longest = Math.max(longest, v.length);
   const row = new Int32Array(longest + 1);
   const scores = new Float64Array(numItems);
@@ -285,6 +338,8 @@ export function suggestTitles(index: TitleIndex, query: string, limit: number): 
   }
   const candidates: number[] = [];
   for (let item = 0; item < scores.length; item++) if (scores[item]! >= 0.3) candidates.push(item);
-  candidates.sort((a, b) => scores[b]! - scores[a]! || index.ratingCounts[b]! - index.ratingCounts[a]! || a - b);
+  candidates.sort(
+    (a, b) => scores[b]! - scores[a]! || index.ratingCounts[b]! - index.ratingCounts[a]! || a - b,
+  );
   return candidates.slice(0, limit);
 }

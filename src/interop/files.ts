@@ -14,12 +14,17 @@ const tempName = (target: string): string =>
 /** Refuses an output path that exists already or whose parent folder does not exist. */
 export function checkNewOutput(target: string): void {
   const parent = path.dirname(path.resolve(target));
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new AlsError(`cannot write ${target}: folder ${parent} does not exist`);
-  if (existsSync(target)) throw new AlsError(`${target} already exists; remove it or choose another --out`);
+  if (!existsSync(parent) || !statSync(parent).isDirectory())
+    throw new AlsError(`cannot write ${target}: folder ${parent} does not exist`);
+  if (existsSync(target))
+    throw new AlsError(`${target} already exists; remove it or choose another --out`);
 }
 
 /** Builds a directory via `fill(tempDir)` and renames it to `target` (which must not exist). */
-export async function writeDirectoryAtomic<T>(target: string, fill: (dir: string) => Promise<T> | T): Promise<T> {
+export async function writeDirectoryAtomic<T>(
+  target: string,
+  fill: (dir: string) => Promise<T> | T,
+): Promise<T> {
   const resolved = path.resolve(target);
   checkNewOutput(resolved);
   const temp = tempName(resolved);
@@ -31,12 +36,17 @@ export async function writeDirectoryAtomic<T>(target: string, fill: (dir: string
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     if (error instanceof AlsError) throw error;
-    throw new AlsError(`cannot write ${target}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new AlsError(
+      `cannot write ${target}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
 }
 
 /** Writes one file via `produce(tempFile)` and renames it to `target` (which must not exist). */
-export async function writeFileAtomic<T>(target: string, produce: (file: string) => Promise<T> | T): Promise<T> {
+export async function writeFileAtomic<T>(
+  target: string,
+  produce: (file: string) => Promise<T> | T,
+): Promise<T> {
   const resolved = path.resolve(target);
   checkNewOutput(resolved);
   const temp = tempName(resolved);
@@ -47,7 +57,9 @@ export async function writeFileAtomic<T>(target: string, produce: (file: string)
   } catch (error) {
     rmSync(temp, { force: true });
     if (error instanceof AlsError) throw error;
-    throw new AlsError(`cannot write ${target}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new AlsError(
+      `cannot write ${target}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
 }
 

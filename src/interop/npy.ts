@@ -31,7 +31,10 @@ function descrOf(a: NpyArray): string {
 export function encodeNpy(entry: NpyEntry): Uint8Array {
   const { data, shape } = entry;
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`npy ${entry.name}: shape (${shape.join(', ')}) does not hold ${data.length} values`);
+  if (count !== data.length)
+    throw new Error(
+      `npy ${entry.name}: shape (${shape.join(', ')}) does not hold ${data.length} values`,
+    );
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const preamble = MAGIC.length + 2 + 2;

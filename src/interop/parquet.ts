@@ -25,7 +25,12 @@ const FACTOR_SPARK_SCHEMA = JSON.stringify({
   type: 'struct',
   fields: [
     { name: 'id', type: 'integer', nullable: false, metadata: {} },
-    { name: 'features', type: { type: 'array', elementType: 'float', containsNull: false }, nullable: true, metadata: {} },
+    {
+      name: 'features',
+      type: { type: 'array', elementType: 'float', containsNull: false },
+      nullable: true,
+      metadata: {},
+    },
   ],
 });
 const RATINGS_SPARK_SCHEMA = JSON.stringify({
@@ -55,7 +60,12 @@ export interface FactorTable {
 }
 
 /** Int32 seconds [start, end) widened into `out`, the int64 column Spark calls long, without a BigInt per value. */
-function widenToInt64(values: Int32Array, start: number, end: number, out: BigInt64Array): BigInt64Array {
+function widenToInt64(
+  values: Int32Array,
+  start: number,
+  end: number,
+  out: BigInt64Array,
+): BigInt64Array {
   const words = new Int32Array(out.buffer, out.byteOffset, (end - start) * 2);
   for (let i = start, w = 0; i < end; i++, w += 2) {
     const v = values[i]!;
@@ -84,7 +94,11 @@ export type RatingsCompression = 'none' | 'snappy';
  * Uncompressed by default: at 32M ratings the pure-JavaScript snappy costs about 8 s of CPU
  * (measured 5.2 s vs 12.7 s CPU for the write) for a file 0.6 times the size (313 vs 528 MB).
  */
-export async function writeRatingsParquet(file: string, columns: RatingColumns, compression: RatingsCompression = 'none'): Promise<void> {
+export async function writeRatingsParquet(
+  file: string,
+  columns: RatingColumns,
+  compression: RatingsCompression = 'none',
+): Promise<void> {
   const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
   const writer = fileWriter(file);
   const parquet = new ParquetWriter({
@@ -107,7 +121,11 @@ export async function writeRatingsParquet(file: string, columns: RatingColumns, 
         { name: 'userId', data: columns.userIds.subarray(start, end), encoding: 'PLAIN' },
         { name: 'movieId', data: columns.movieIds.subarray(start, end), encoding: 'PLAIN' },
         { name: 'rating', data: columns.ratings.subarray(start, end), encoding: 'RLE_DICTIONARY' },
-        { name: 'timestamp', data: widenToInt64(columns.timestamps, start, end, stamps), encoding: 'PLAIN' },
+        {
+          name: 'timestamp',
+          data: widenToInt64(columns.timestamps, start, end, stamps),
+          encoding: 'PLAIN',
+        },
       ],
     });
     if (n === 0) break;
@@ -123,7 +141,13 @@ export async function writeRatingsParquet(file: string, columns: RatingColumns, 
 const FACTOR_SCHEMA = [
   { name: 'spark_schema', num_children: 2 },
   { name: 'id', type: 'INT32' as const, repetition_type: 'REQUIRED' as const },
-  { name: 'features', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, logical_type: { type: 'LIST' as const }, num_children: 1 },
+  {
+    name: 'features',
+    repetition_type: 'OPTIONAL' as const,
+    converted_type: 'LIST' as const,
+    logical_type: { type: 'LIST' as const },
+    num_children: 1,
+  },
   { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
   { name: 'element', type: 'FLOAT' as const, repetition_type: 'REQUIRED' as const },
 ];
@@ -133,7 +157,11 @@ const FACTOR_SCHEMA = [
  * does not shrink float factors (measured: 25 MB for 200,948 × 30 floats, 24 MB raw) and its
  * pure-JavaScript encoder costs time. Spark reads either.
  */
-export async function writeFactorsParquet(file: string, table: FactorTable, rowGroupRows = FACTOR_ROW_GROUP_ROWS): Promise<void> {
+export async function writeFactorsParquet(
+  file: string,
+  table: FactorTable,
+  rowGroupRows = FACTOR_ROW_GROUP_ROWS,
+): Promise<void> {
   const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
   const { ids, factors, rank } = table;
   const parquet = new ParquetWriter({
@@ -150,7 +178,8 @@ export async function writeFactorsParquet(file: string, table: FactorTable, rowG
     const end = Math.min(ids.length, start + rowGroupRows);
     // The list encoder walks plain arrays, one per row.
     const rows: number[][] = new Array(end - start);
-    for (let r = start; r < end; r++) rows[r - start] = Array.from(factors.subarray(r * rank, (r + 1) * rank));
+    for (let r = start; r < end; r++)
+      rows[r - start] = Array.from(factors.subarray(r * rank, (r + 1) * rank));
     await parquet.write({
       rowGroupSize: Math.max(1, end - start),
       columnData: [
@@ -173,7 +202,11 @@ function toArrayBuffer(file: string): ArrayBuffer {
  * page layout, any codec hyparquet decodes: Spark writes snappy). `expectedRank` is the rank of
  * the model's metadata: every row must hold exactly that many finite values.
  */
-export async function readFactorsParquet(files: string[], expectedRank: number, what: string): Promise<FactorTable> {
+export async function readFactorsParquet(
+  files: string[],
+  expectedRank: number,
+  what: string,
+): Promise<FactorTable> {
   const { parquetMetadata, parquetSchema, parquetRead } = await import('hyparquet');
   const parts: FactorTable[] = [];
   for (const file of files) {
@@ -183,18 +216,26 @@ export async function readFactorsParquet(files: string[], expectedRank: number, 
       buffer = toArrayBuffer(file);
       metadata = parquetMetadata(buffer);
     } catch (error) {
-      throw new AlsError(`${file}: not a readable Parquet file (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+      throw new AlsError(
+        `${file}: not a readable Parquet file (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+      );
     }
     const tree = parquetSchema(metadata);
     const idColumn = tree.children.find((c) => c.element.name === 'id');
     const featureColumn = tree.children.find((c) => c.element.name === 'features');
     if (idColumn === undefined || featureColumn === undefined) {
-      throw new AlsError(`${file}: ${what} must have columns id and features (found ${tree.children.map((c) => c.element.name).join(', ')})`);
+      throw new AlsError(
+        `${file}: ${what} must have columns id and features (found ${tree.children.map((c) => c.element.name).join(', ')})`,
+      );
     }
-    if (idColumn.element.type !== 'INT32') throw new AlsError(`${file}: ${what} column id must be int (found ${idColumn.element.type})`);
+    if (idColumn.element.type !== 'INT32')
+      throw new AlsError(`${file}: ${what} column id must be int (found ${idColumn.element.type})`);
     let leaf = featureColumn;
     while (leaf.children.length === 1) leaf = leaf.children[0]!;
-    if (leaf.children.length !== 0 || (leaf.element.type !== 'FLOAT' && leaf.element.type !== 'DOUBLE')) {
+    if (
+      leaf.children.length !== 0 ||
+      (leaf.element.type !== 'FLOAT' && leaf.element.type !== 'DOUBLE')
+    ) {
       throw new AlsError(`${file}: ${what} column features must be array<float>`);
     }
     const rows = Number(metadata.num_rows);

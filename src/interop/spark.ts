@@ -59,14 +59,23 @@ export interface SparkModelMetadata {
 }
 
 /** The model-level params of a fitted ALSModel we write: our column names, Spark's defaults. */
-export function sparkModelMetadata(rank: number, options: { timestamp?: number; uid?: string } = {}): SparkModelMetadata {
+export function sparkModelMetadata(
+  rank: number,
+  options: { timestamp?: number; uid?: string } = {},
+): SparkModelMetadata {
   return {
     class: ALS_MODEL_CLASS,
     timestamp: options.timestamp ?? Date.now(),
     sparkVersion: SPARK_VERSION,
     uid: options.uid ?? `als_${randomUUID().slice(-12)}`,
     paramMap: { userCol: 'userId', itemCol: 'movieId', coldStartStrategy: 'drop', blockSize: 4096 },
-    defaultParamMap: { userCol: 'user', itemCol: 'item', predictionCol: 'prediction', coldStartStrategy: 'nan', blockSize: 4096 },
+    defaultParamMap: {
+      userCol: 'user',
+      itemCol: 'item',
+      predictionCol: 'prediction',
+      coldStartStrategy: 'nan',
+      blockSize: 4096,
+    },
     rank,
   };
 }
@@ -92,7 +101,11 @@ export function renderSparkMetadata(m: SparkModelMetadata): string {
  * float64 prediction to float32 round-off (~1e-6 on a 0.5–5 scale).
  * A bias-only model (K = 0) becomes rank 2.
  */
-export function foldBiases(state: ModelState): { rank: number; userFactors: Float32Array; itemFactors: Float32Array } {
+export function foldBiases(state: ModelState): {
+  rank: number;
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+} {
   const K = state.hyper.kind === 'bias' ? 0 : state.hyper.dim;
   const rank = K + 2;
   const userFactors = new Float32Array(state.numUsers * rank);
@@ -165,10 +178,14 @@ function partFiles(dir: string): string[] {
  * JSON, another class, no valid rank, missing factor folders, rows whose length is not the rank,
  * non-finite factors, repeated ids.
  */
-export async function readSparkModel(dir: string): Promise<{ metadata: SparkModelMetadata; users: FactorTable; items: FactorTable }> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AlsError(`${dir}: not a Spark ALSModel directory (no such folder)`);
+export async function readSparkModel(
+  dir: string,
+): Promise<{ metadata: SparkModelMetadata; users: FactorTable; items: FactorTable }> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new AlsError(`${dir}: not a Spark ALSModel directory (no such folder)`);
   const metadataFile = path.join(dir, 'metadata', 'part-00000');
-  if (!existsSync(metadataFile)) throw new AlsError(`${dir}: not a Spark ALSModel directory (no metadata/part-00000)`);
+  if (!existsSync(metadataFile))
+    throw new AlsError(`${dir}: not a Spark ALSModel directory (no metadata/part-00000)`);
   let parsed: Record<string, unknown>;
   try {
     const firstLine = readFileSync(metadataFile, 'utf8').split('\n')[0]!;
@@ -177,11 +194,15 @@ export async function readSparkModel(dir: string): Promise<{ metadata: SparkMode
     throw new AlsError(`${metadataFile}: not a Spark ALSModel directory (metadata is not JSON)`);
   }
   if (parsed.class !== ALS_MODEL_CLASS) {
-    throw new AlsError(`${dir}: not a Spark ALSModel directory (metadata class is ${JSON.stringify(parsed.class)}, expected ${ALS_MODEL_CLASS})`);
+    throw new AlsError(
+      `${dir}: not a Spark ALSModel directory (metadata class is ${JSON.stringify(parsed.class)}, expected ${ALS_MODEL_CLASS})`,
+    );
   }
   const rank = parsed.rank;
   if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1) {
-    throw new AlsError(`${metadataFile}: rank must be a positive integer (found ${JSON.stringify(rank)})`);
+    throw new AlsError(
+      `${metadataFile}: rank must be a positive integer (found ${JSON.stringify(rank)})`,
+    );
   }
   const metadata: SparkModelMetadata = {
     class: ALS_MODEL_CLASS,
@@ -194,7 +215,8 @@ export async function readSparkModel(dir: string): Promise<{ metadata: SparkMode
   };
   const side = async (name: string): Promise<FactorTable> => {
     const sub = path.join(dir, name);
-    if (!existsSync(sub) || !statSync(sub).isDirectory()) throw new AlsError(`${dir}: not a Spark ALSModel directory (no ${name}/ folder)`);
+    if (!existsSync(sub) || !statSync(sub).isDirectory())
+      throw new AlsError(`${dir}: not a Spark ALSModel directory (no ${name}/ folder)`);
     const files = partFiles(sub);
     if (files.length === 0) throw new AlsError(`${sub}: no Parquet part files`);
     const table = await readFactorsParquet(files, rank, name);

@@ -18,12 +18,17 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): void;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate: (...args: A) => R };
+  transaction<A extends unknown[], R>(
+    fn: (...args: A) => R,
+  ): ((...args: A) => R) & { immediate: (...args: A) => R };
   close(): void;
   readonly open: boolean;
 }
 
-export type SqliteConstructor = new (file: string, options?: { timeout?: number; fileMustExist?: boolean; readonly?: boolean }) => SqliteDatabase;
+export type SqliteConstructor = new (
+  file: string,
+  options?: { timeout?: number; fileMustExist?: boolean; readonly?: boolean },
+) => SqliteDatabase;
 
 /** How the registry gets its driver; tests pass a failing one to check that training goes on without it. */
 export type SqliteLoader = () => Promise<SqliteConstructor>;
@@ -47,11 +52,19 @@ export const loadSqlite: SqliteLoader = () => {
       const Native = require(specifier) as SqliteConstructor;
       if (typeof Native !== 'function') throw new Error('the module exports no constructor');
       let addon: unknown = null;
-      const addonFile = path.join(path.dirname(require.resolve(`${specifier}/package.json`)), 'build', 'Release', 'better_sqlite3.node');
+      const addonFile = path.join(
+        path.dirname(require.resolve(`${specifier}/package.json`)),
+        'build',
+        'Release',
+        'better_sqlite3.node',
+      );
       if (existsSync(addonFile)) addon = require(addonFile);
       // A function, not an arrow: callers construct it with `new`.
       // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with new
-      const Database = function (file: string, options: Record<string, unknown> = {}): SqliteDatabase {
+      const Database = function (
+        file: string,
+        options: Record<string, unknown> = {},
+      ): SqliteDatabase {
         return new Native(file, addon === null ? options : { ...options, nativeBinding: addon });
       } as unknown as SqliteConstructor;
       // Opening a database loads the native binding: a broken build fails here, not later.

@@ -117,7 +117,12 @@ export interface RunFilter {
 /** Side-by-side view of a few runs: every setting and metric any of them has, and which differ. */
 export interface RunComparison {
   runs: RunDetail[];
-  rows: Array<{ section: 'run' | 'hyperparameter' | 'metric'; name: string; values: Array<string | number | boolean | null>; differs: boolean }>;
+  rows: Array<{
+    section: 'run' | 'hyperparameter' | 'metric';
+    name: string;
+    values: Array<string | number | boolean | null>;
+    differs: boolean;
+  }>;
 }
 
 export interface TuneRecord {
@@ -134,7 +139,12 @@ export interface TuneRecord {
 export interface RunHandle {
   readonly id: number;
   addEpoch(epoch: EpochRecord): void;
-  finish(result: { metrics: Record<string, number>; epochs?: number; checkpoint?: string | null; wallMs?: number }): void;
+  finish(result: {
+    metrics: Record<string, number>;
+    epochs?: number;
+    checkpoint?: string | null;
+    wallMs?: number;
+  }): void;
   fail(message: string, result?: { metrics?: Record<string, number>; epochs?: number }): void;
 }
 
@@ -237,13 +247,26 @@ function sqliteError(file: string, error: unknown, busyTimeoutMs: number): AlsEr
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message?.split('\n')[0] ?? String(error);
   if (code === 'SQLITE_NOTADB' || /not a database/i.test(message)) {
-    return new AlsError(`run registry ${file} is not an SQLite database; move it away or pass --no-record`);
+    return new AlsError(
+      `run registry ${file} is not an SQLite database; move it away or pass --no-record`,
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new AlsError(`run registry ${file} is locked by another process (waited ${(busyTimeoutMs / 1000).toFixed(1)} s); try again or pass --no-record`);
+    return new AlsError(
+      `run registry ${file} is locked by another process (waited ${(busyTimeoutMs / 1000).toFixed(1)} s); try again or pass --no-record`,
+    );
   }
-  if (code === 'SQLITE_CORRUPT') return new AlsError(`run registry ${file} is damaged (${message}); move it away or pass --no-record`);
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR')) {
+  if (code === 'SQLITE_CORRUPT')
+    return new AlsError(
+      `run registry ${file} is damaged (${message}); move it away or pass --no-record`,
+    );
+  if (
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_FULL' ||
+    code === 'SQLITE_IOERR' ||
+    code.startsWith('SQLITE_IOERR')
+  ) {
     return new AlsError(`run registry ${file}: ${message}; pass --no-record to run without it`);
   }
   return new AlsError(`run registry ${file}: ${message}`);
@@ -282,7 +305,11 @@ export async function openRegistry(file: string, options: OpenOptions = {}): Pro
  * The registry, or null with one warning when it cannot be used: what `als train` calls, so that
  * training never fails because recording does.
  */
-export async function openRegistryOrWarn(file: string, warn: (message: string) => void, options: OpenOptions = {}): Promise<Registry | null> {
+export async function openRegistryOrWarn(
+  file: string,
+  warn: (message: string) => void,
+  options: OpenOptions = {},
+): Promise<Registry | null> {
   try {
     return await openRegistry(file, options);
   } catch (error) {
@@ -296,17 +323,26 @@ function migrate(db: SqliteDatabase, file: string): void {
   // The first statement reads the header: a file that is not SQLite fails here (SQLITE_NOTADB).
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new AlsError(`run registry ${file} has schema version ${version}, written by a newer als (this one knows up to ${SCHEMA_VERSION}); upgrade als or pass --no-record`);
+    throw new AlsError(
+      `run registry ${file} has schema version ${version}, written by a newer als (this one knows up to ${SCHEMA_VERSION}); upgrade als or pass --no-record`,
+    );
   }
   if (version === 0) {
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>).map((t) => t.name);
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{
+        name: string;
+      }>
+    ).map((t) => t.name);
     const foreign = tables.filter((t) => !OUR_TABLES.has(t) && !t.startsWith('sqlite_'));
     if (foreign.length > 0) {
-      throw new AlsError(`${file} is an SQLite database but not an als run registry (it has table ${foreign[0]}); move it away or pass --no-record`);
+      throw new AlsError(
+        `${file} is an SQLite database but not an als run registry (it has table ${foreign[0]}); move it away or pass --no-record`,
+      );
     }
   }
   // WAL persists in the file; switching needs no other connection to be in a transaction, so only do it once.
-  if ((db.pragma('journal_mode', { simple: true }) as string).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
+  if ((db.pragma('journal_mode', { simple: true }) as string).toLowerCase() !== 'wal')
+    db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   if (version === SCHEMA_VERSION) return;
@@ -378,7 +414,8 @@ function toSummary(row: RunRow): RunSummary {
   };
 }
 
-const finiteOrNull = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+const finiteOrNull = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : x;
 
 class SqliteRegistry implements Registry {
   readonly file: string;
@@ -435,21 +472,51 @@ class SqliteRegistry implements Registry {
     );
     const history: EpochRecord[] = [];
     let done = false;
-    const end = (status: RunStatus, metrics: Record<string, number>, extra: { epochs?: number; checkpoint?: string | null; wallMs?: number; error?: string }): void => {
-      if (done) throw new Error(`run ${id} is already ${status === 'failed' ? 'ended' : 'finished'}`);
+    const end = (
+      status: RunStatus,
+      metrics: Record<string, number>,
+      extra: { epochs?: number; checkpoint?: string | null; wallMs?: number; error?: string },
+    ): void => {
+      if (done)
+        throw new Error(`run ${id} is already ${status === 'failed' ? 'ended' : 'finished'}`);
       done = true;
       const wallMs = extra.wallMs ?? performance.now() - t0;
       this.guard(() =>
-        db.transaction(() => {
-          const insertEpoch = db.prepare(`INSERT OR REPLACE INTO run_epochs (run_id, epoch, loss, train_rmse, validation_rmse, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?)`);
-          for (const e of history) insertEpoch.run(id, e.epoch, finiteOrNull(e.loss), finiteOrNull(e.trainRmse), finiteOrNull(e.validationRmse), finiteOrNull(e.elapsedMs));
-          const insertMetric = db.prepare(`INSERT OR REPLACE INTO run_metrics (run_id, name, value) VALUES (?, ?, ?)`);
-          const finite = Object.fromEntries(Object.entries(metrics).filter(([, value]) => Number.isFinite(value)));
-          for (const [name, value] of Object.entries(finite)) insertMetric.run(id, name, value);
-          db.prepare(
-            `UPDATE runs SET status = ?, finished_at = ?, wall_ms = ?, epochs = ?, checkpoint = COALESCE(?, checkpoint), error = ?, metrics = ? WHERE id = ?`,
-          ).run(status, new Date().toISOString(), wallMs, extra.epochs ?? (history.length > 0 ? history[history.length - 1]!.epoch : null), extra.checkpoint ?? null, extra.error ?? null, JSON.stringify(finite), id);
-        }).immediate(),
+        db
+          .transaction(() => {
+            const insertEpoch = db.prepare(
+              `INSERT OR REPLACE INTO run_epochs (run_id, epoch, loss, train_rmse, validation_rmse, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?)`,
+            );
+            for (const e of history)
+              insertEpoch.run(
+                id,
+                e.epoch,
+                finiteOrNull(e.loss),
+                finiteOrNull(e.trainRmse),
+                finiteOrNull(e.validationRmse),
+                finiteOrNull(e.elapsedMs),
+              );
+            const insertMetric = db.prepare(
+              `INSERT OR REPLACE INTO run_metrics (run_id, name, value) VALUES (?, ?, ?)`,
+            );
+            const finite = Object.fromEntries(
+              Object.entries(metrics).filter(([, value]) => Number.isFinite(value)),
+            );
+            for (const [name, value] of Object.entries(finite)) insertMetric.run(id, name, value);
+            db.prepare(
+              `UPDATE runs SET status = ?, finished_at = ?, wall_ms = ?, epochs = ?, checkpoint = COALESCE(?, checkpoint), error = ?, metrics = ? WHERE id = ?`,
+            ).run(
+              status,
+              new Date().toISOString(),
+              wallMs,
+              extra.epochs ?? (history.length > 0 ? history[history.length - 1]!.epoch : null),
+              extra.checkpoint ?? null,
+              extra.error ?? null,
+              JSON.stringify(finite),
+              id,
+            );
+          })
+          .immediate(),
       );
     };
     return {
@@ -506,25 +573,45 @@ class SqliteRegistry implements Registry {
       params.unshift(filter.best);
       order = `b.value IS NULL, b.value ${lowerIsBetter(filter.best) ? 'ASC' : 'DESC'}, r.id DESC`;
     }
-    const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
+    const limit =
+      filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${limit}`;
     return this.guard(() => (this.db.prepare(sql).all(...params) as RunRow[]).map(toSummary));
   }
 
   getRun(id: number): RunDetail | null {
     return this.guard(() => {
-      const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, r.command_line, r.tool_version FROM runs r WHERE r.id = ?`).get(id) as RunRow | undefined;
+      const row = this.db
+        .prepare(
+          `SELECT ${SUMMARY_COLUMNS}, r.command_line, r.tool_version FROM runs r WHERE r.id = ?`,
+        )
+        .get(id) as RunRow | undefined;
       if (row === undefined) return null;
       const history = (
-        this.db.prepare(`SELECT epoch, loss, train_rmse, validation_rmse, elapsed_ms FROM run_epochs WHERE run_id = ? ORDER BY epoch`).all(id) as Array<{
+        this.db
+          .prepare(
+            `SELECT epoch, loss, train_rmse, validation_rmse, elapsed_ms FROM run_epochs WHERE run_id = ? ORDER BY epoch`,
+          )
+          .all(id) as Array<{
           epoch: number;
           loss: number | null;
           train_rmse: number | null;
           validation_rmse: number | null;
           elapsed_ms: number | null;
         }>
-      ).map((e) => ({ epoch: e.epoch, loss: e.loss, trainRmse: e.train_rmse, validationRmse: e.validation_rmse, elapsedMs: e.elapsed_ms }));
-      return { ...toSummary(row), commandLine: JSON.parse(row.command_line) as string[], toolVersion: row.tool_version, history };
+      ).map((e) => ({
+        epoch: e.epoch,
+        loss: e.loss,
+        trainRmse: e.train_rmse,
+        validationRmse: e.validation_rmse,
+        elapsedMs: e.elapsed_ms,
+      }));
+      return {
+        ...toSummary(row),
+        commandLine: JSON.parse(row.command_line) as string[],
+        toolVersion: row.tool_version,
+        history,
+      };
     });
   }
 
@@ -535,50 +622,128 @@ class SqliteRegistry implements Registry {
       return run;
     });
     const rows: RunComparison['rows'] = [];
-    const add = (section: 'run' | 'hyperparameter' | 'metric', name: string, values: Array<string | number | boolean | null>): void => {
+    const add = (
+      section: 'run' | 'hyperparameter' | 'metric',
+      name: string,
+      values: Array<string | number | boolean | null>,
+    ): void => {
       const first = JSON.stringify(values[0] ?? null);
-      rows.push({ section, name, values, differs: values.some((v) => JSON.stringify(v ?? null) !== first) });
+      rows.push({
+        section,
+        name,
+        values,
+        differs: values.some((v) => JSON.stringify(v ?? null) !== first),
+      });
     };
-    add('run', 'kind', runs.map((r) => r.kind));
-    add('run', 'status', runs.map((r) => r.status));
-    add('run', 'data', runs.map((r) => r.dataName));
-    add('run', 'split', runs.map((r) => r.split));
-    add('run', 'seed', runs.map((r) => r.seed));
-    add('run', 'epochs', runs.map((r) => r.epochs));
-    add('run', 'model', runs.map((r) => r.modelKind));
-    const keys = (pick: (r: RunDetail) => Record<string, unknown>): string[] => [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
-    const scalar = (v: unknown): string | number | boolean | null => (v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean));
-    for (const key of keys((r) => r.hyperparameters)) add('hyperparameter', key, runs.map((r) => scalar(r.hyperparameters[key])));
-    for (const key of keys((r) => r.metrics)) add('metric', key, runs.map((r) => r.metrics[key] ?? null));
-    add('run', 'wall ms', runs.map((r) => (r.wallMs === null ? null : Math.round(r.wallMs))));
+    add(
+      'run',
+      'kind',
+      runs.map((r) => r.kind),
+    );
+    add(
+      'run',
+      'status',
+      runs.map((r) => r.status),
+    );
+    add(
+      'run',
+      'data',
+      runs.map((r) => r.dataName),
+    );
+    add(
+      'run',
+      'split',
+      runs.map((r) => r.split),
+    );
+    add(
+      'run',
+      'seed',
+      runs.map((r) => r.seed),
+    );
+    add(
+      'run',
+      'epochs',
+      runs.map((r) => r.epochs),
+    );
+    add(
+      'run',
+      'model',
+      runs.map((r) => r.modelKind),
+    );
+    const keys = (pick: (r: RunDetail) => Record<string, unknown>): string[] =>
+      [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
+    const scalar = (v: unknown): string | number | boolean | null =>
+      v === undefined || v === null
+        ? null
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : (v as string | number | boolean);
+    for (const key of keys((r) => r.hyperparameters))
+      add(
+        'hyperparameter',
+        key,
+        runs.map((r) => scalar(r.hyperparameters[key])),
+      );
+    for (const key of keys((r) => r.metrics))
+      add(
+        'metric',
+        key,
+        runs.map((r) => r.metrics[key] ?? null),
+      );
+    add(
+      'run',
+      'wall ms',
+      runs.map((r) => (r.wallMs === null ? null : Math.round(r.wallMs))),
+    );
     return { runs, rows };
   }
 
   openTune(key: string, spec: Record<string, unknown>): { tune: TuneRecord; resumed: boolean } {
     const db = this.db;
     return this.guard(() =>
-      db.transaction(() => {
-        const existing = db.prepare(`SELECT * FROM tunes WHERE key = ? AND status != 'finished' ORDER BY id DESC LIMIT 1`).get(key) as TuneRow | undefined;
-        if (existing !== undefined) {
-          db.prepare(`UPDATE tunes SET status = 'running' WHERE id = ?`).run(existing.id);
-          return { tune: toTune({ ...existing, status: 'running' }), resumed: true };
-        }
-        const createdAt = new Date().toISOString();
-        const id = Number(db.prepare(`INSERT INTO tunes (key, created_at, status, spec) VALUES (?, ?, 'running', ?)`).run(key, createdAt, JSON.stringify(spec)).lastInsertRowid);
-        return { tune: { id, key, createdAt, status: 'running' as RunStatus, spec, result: null }, resumed: false };
-      }).immediate(),
+      db
+        .transaction(() => {
+          const existing = db
+            .prepare(
+              `SELECT * FROM tunes WHERE key = ? AND status != 'finished' ORDER BY id DESC LIMIT 1`,
+            )
+            .get(key) as TuneRow | undefined;
+          if (existing !== undefined) {
+            db.prepare(`UPDATE tunes SET status = 'running' WHERE id = ?`).run(existing.id);
+            return { tune: toTune({ ...existing, status: 'running' }), resumed: true };
+          }
+          const createdAt = new Date().toISOString();
+          const id = Number(
+            db
+              .prepare(
+                `INSERT INTO tunes (key, created_at, status, spec) VALUES (?, ?, 'running', ?)`,
+              )
+              .run(key, createdAt, JSON.stringify(spec)).lastInsertRowid,
+          );
+          return {
+            tune: { id, key, createdAt, status: 'running' as RunStatus, spec, result: null },
+            resumed: false,
+          };
+        })
+        .immediate(),
     );
   }
 
   getTune(id: number): TuneRecord | null {
     return this.guard(() => {
-      const row = this.db.prepare(`SELECT * FROM tunes WHERE id = ?`).get(id) as TuneRow | undefined;
+      const row = this.db.prepare(`SELECT * FROM tunes WHERE id = ?`).get(id) as
+        | TuneRow
+        | undefined;
       return row === undefined ? null : toTune(row);
     });
   }
 
   finishTune(id: number, result: Record<string, unknown>, status: RunStatus = 'finished'): void {
-    this.guard(() => this.db.prepare(`UPDATE tunes SET status = ?, result = ? WHERE id = ?`).run(status, JSON.stringify(result), id));
+    this.guard(() =>
+      this.db
+        .prepare(`UPDATE tunes SET status = ?, result = ? WHERE id = ?`)
+        .run(status, JSON.stringify(result), id),
+    );
   }
 
   close(): void {

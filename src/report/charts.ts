@@ -32,8 +32,19 @@ const CONFIG = {
   background: 'white',
   font: 'Helvetica, Arial, sans-serif',
   view: { stroke: '#ddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const, labelLimit: 360 },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'normal' as const,
+    grid: true,
+    gridColor: '#eee',
+  },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'normal' as const,
+    labelLimit: 360,
+  },
   title: { fontSize: 14, fontWeight: 'bold' as const, anchor: 'start' as const },
 };
 
@@ -83,9 +94,15 @@ export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): Top
         minLoss = Math.min(minLoss, m.loss);
         maxLoss = Math.max(maxLoss, m.loss);
       }
-      if (Number.isFinite(m.trainRmse)) rmseRows.push({ run: run.label, epoch: m.epoch, split: 'train', rmse: m.trainRmse });
+      if (Number.isFinite(m.trainRmse))
+        rmseRows.push({ run: run.label, epoch: m.epoch, split: 'train', rmse: m.trainRmse });
       if (m.validationRmse !== null && Number.isFinite(m.validationRmse)) {
-        rmseRows.push({ run: run.label, epoch: m.epoch, split: 'validation', rmse: m.validationRmse });
+        rmseRows.push({
+          run: run.label,
+          epoch: m.epoch,
+          split: 'validation',
+          rmse: m.validationRmse,
+        });
       }
     }
   }
@@ -93,9 +110,20 @@ export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): Top
   // Points on the lines help when there are only a few epochs (a bias-only run converges in 2–3).
   const point = maxEpochs <= 30 ? { size: 18, filled: true } : false;
   const runOrder = drawn.map((run) => run.label);
-  const color = { field: 'run', type: 'nominal' as const, title: 'Run', sort: runOrder, scale: { scheme: 'category10' } };
+  const color = {
+    field: 'run',
+    type: 'nominal' as const,
+    title: 'Run',
+    sort: runOrder,
+    scale: { scheme: 'category10' },
+  };
   const colorStroke = { ...color, legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } };
-  const epochAxis = { field: 'epoch', type: 'quantitative' as const, title: 'Epoch (full passes over users and movies)', axis: { tickMinStep: 1 } };
+  const epochAxis = {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    title: 'Epoch (full passes over users and movies)',
+    axis: { tickMinStep: 1 },
+  };
   return {
     $schema: SCHEMA,
     config: CONFIG,
@@ -140,7 +168,13 @@ export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): Top
               symbolStrokeColor: '#333',
               encode: { symbols: { update: { stroke: { value: '#333' } } } },
             },
-            scale: { domain: ['train', 'validation'], range: [[1, 0], [6, 4]] },
+            scale: {
+              domain: ['train', 'validation'],
+              range: [
+                [1, 0],
+                [6, 4],
+              ],
+            },
           },
           detail: { field: 'split', type: 'nominal' },
         },
@@ -180,7 +214,12 @@ function activityPanel(
   const fitted = line.length > 0 ? fitLabel(fit.alpha, fit.xMin) : null;
   const domain = fitted ? [observed, fitted] : [observed];
   const colors = fitted ? ['#4c78a8', '#e45756'] : ['#4c78a8'];
-  const x = { field: 'count', type: 'quantitative' as const, title: `x = ratings per ${noun} (count, log)`, scale: { type: 'log' as const } };
+  const x = {
+    field: 'count',
+    type: 'quantitative' as const,
+    title: `x = ratings per ${noun} (count, log)`,
+    scale: { type: 'log' as const },
+  };
   // The domain stops at ½ (the fitted line is cut there) rather than at the next power of ten below.
   const y = {
     field: 'atLeast',
@@ -197,7 +236,13 @@ function activityPanel(
   };
   const layer: object[] = [
     {
-      data: { values: thinForLogAxis(observedCcdf(distribution)).map((p) => ({ count: p.count, atLeast: p.atLeast, series: observed })) },
+      data: {
+        values: thinForLogAxis(observedCcdf(distribution)).map((p) => ({
+          count: p.count,
+          atLeast: p.atLeast,
+          series: observed,
+        })),
+      },
       // aria: false drops a per-point aria-label (which would double the SVG's size for no reader's gain).
       mark: { type: 'circle', size: 16, opacity: 0.7, aria: false },
       encoding: { x, y, color: colorEncoding },
@@ -226,8 +271,22 @@ export function activitySpec(stats: DatasetStats, size: ChartSize = {}): TopLeve
     $schema: SCHEMA,
     config: CONFIG,
     hconcat: [
-      activityPanel(`User activity (${stats.numUsers.toLocaleString('en-US')} users)`, 'user', stats.userActivityDistribution, stats.powerLaw.users, width, height),
-      activityPanel(`Movie popularity (${stats.numItemsRated.toLocaleString('en-US')} rated movies)`, 'movie', stats.itemPopularityDistribution, stats.powerLaw.items, width, height),
+      activityPanel(
+        `User activity (${stats.numUsers.toLocaleString('en-US')} users)`,
+        'user',
+        stats.userActivityDistribution,
+        stats.powerLaw.users,
+        width,
+        height,
+      ),
+      activityPanel(
+        `Movie popularity (${stats.numItemsRated.toLocaleString('en-US')} rated movies)`,
+        'movie',
+        stats.itemPopularityDistribution,
+        stats.powerLaw.items,
+        width,
+        height,
+      ),
     ],
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   } as TopLevelSpec;
@@ -257,7 +316,12 @@ export function ratingsSpec(stats: DatasetStats, size: ChartSize = {}): TopLevel
         sort: rows.map((r) => r.value),
         axis: { labelAngle: 0 },
       },
-      y: { field: 'count', type: 'quantitative', title: 'Number of ratings', axis: { format: ',d' } },
+      y: {
+        field: 'count',
+        type: 'quantitative',
+        title: 'Number of ratings',
+        axis: { format: ',d' },
+      },
     },
   };
 }

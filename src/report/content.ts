@@ -64,23 +64,52 @@ export function datasetTable(stats: DatasetStats): ReportTable {
     rows: [
       ['Ratings', integer(stats.numRatings)],
       ['Users', integer(stats.numUsers)],
-      ['Movies rated (listed)', `${integer(stats.numItemsRated)} (${integer(stats.numItemsListed)})`],
+      [
+        'Movies rated (listed)',
+        `${integer(stats.numItemsRated)} (${integer(stats.numItemsListed)})`,
+      ],
       ['Density', percent(stats.density)],
       ['Mean rating', `${fixed(stats.meanRating, 3)} stars`],
-      ['Ratings per user: median / p90 / max', `${integer(u.median)} / ${integer(u.p90)} / ${integer(u.max)}`],
-      ['Ratings per movie: median / p90 / max', `${integer(m.median)} / ${integer(m.p90)} / ${integer(m.max)}`],
-      ['Share of ratings on the top 1 % / 10 % of movies', `${percent(stats.topItemShare.top1Percent)} / ${percent(stats.topItemShare.top10Percent)}`],
-      ['Gini of user activity / movie popularity', `${fixed(stats.gini.users, 3)} / ${fixed(stats.gini.items, 3)}`],
-      ['Power-law exponent α, users (x ≥ xmin)', `${fixed(stats.powerLaw.users.alpha, 2)} (x ≥ ${stats.powerLaw.users.xMin})`],
-      ['Power-law exponent α, movies (x ≥ xmin)', `${fixed(stats.powerLaw.items.alpha, 2)} (x ≥ ${stats.powerLaw.items.xMin})`],
+      [
+        'Ratings per user: median / p90 / max',
+        `${integer(u.median)} / ${integer(u.p90)} / ${integer(u.max)}`,
+      ],
+      [
+        'Ratings per movie: median / p90 / max',
+        `${integer(m.median)} / ${integer(m.p90)} / ${integer(m.max)}`,
+      ],
+      [
+        'Share of ratings on the top 1 % / 10 % of movies',
+        `${percent(stats.topItemShare.top1Percent)} / ${percent(stats.topItemShare.top10Percent)}`,
+      ],
+      [
+        'Gini of user activity / movie popularity',
+        `${fixed(stats.gini.users, 3)} / ${fixed(stats.gini.items, 3)}`,
+      ],
+      [
+        'Power-law exponent α, users (x ≥ xmin)',
+        `${fixed(stats.powerLaw.users.alpha, 2)} (x ≥ ${stats.powerLaw.users.xMin})`,
+      ],
+      [
+        'Power-law exponent α, movies (x ≥ xmin)',
+        `${fixed(stats.powerLaw.items.alpha, 2)} (x ≥ ${stats.powerLaw.items.xMin})`,
+      ],
     ],
   };
 }
 
 /** Hyperparameters (with the symbols of the loss in src/core/types.ts) and other settings. */
-export function hyperparameterTable(hyper: Hyperparameters, settings: [string, Cell][] = [], method: 'als' | 'gibbs' = 'als'): ReportTable {
+export function hyperparameterTable(
+  hyper: Hyperparameters,
+  settings: [string, Cell][] = [],
+  method: 'als' | 'gibbs' = 'als',
+): ReportTable {
   if (method === 'gibbs') {
-    const rows: Cell[][] = [['Model', `${hyper.kind}, Bayesian (Gibbs sampling; precisions learned, no ridge to set)`], ['Latent dimension K', hyper.dim], ...settings];
+    const rows: Cell[][] = [
+      ['Model', `${hyper.kind}, Bayesian (Gibbs sampling; precisions learned, no ridge to set)`],
+      ['Latent dimension K', hyper.dim],
+      ...settings,
+    ];
     return { caption: 'Hyperparameters and settings', columns: [], rows };
   }
   const rows: Cell[][] = [
@@ -93,15 +122,23 @@ export function hyperparameterTable(hyper: Hyperparameters, settings: [string, C
   if (hyper.kind === 'genre') rows.push(['τ_g (genre embedding ridge)', String(hyper.genreTau)]);
   rows.push(['Ridge scaled by rating count (ALS-WR)', hyper.weightedRegularization ? 'yes' : 'no']);
   // Unset: a = 1 (checkpoints written before the exponent existed).
-  if (hyper.weightedRegularization) rows.push(['Count weight n^a, a', String(hyper.weightExponent ?? 1)]);
+  if (hyper.weightedRegularization)
+    rows.push(['Count weight n^a, a', String(hyper.weightExponent ?? 1)]);
   // Unset: γ followed τ's weighting (checkpoints written before the flag existed).
-  rows.push(['Bias ridge γ scaled by rating count', (hyper.weightedBiasRegularization ?? hyper.weightedRegularization) ? 'yes' : 'no']);
+  rows.push([
+    'Bias ridge γ scaled by rating count',
+    (hyper.weightedBiasRegularization ?? hyper.weightedRegularization) ? 'yes' : 'no',
+  ]);
   for (const [name, value] of settings) rows.push([name, value]);
   return { caption: 'Hyperparameters and settings', columns: [], rows };
 }
 
 /** Summary of the training history: epochs, final and best RMSEs, time per epoch. */
-export function trainingTable(history: readonly EpochMetrics[], timings: [string, Cell][] = [], step = 'epoch'): ReportTable {
+export function trainingTable(
+  history: readonly EpochMetrics[],
+  timings: [string, Cell][] = [],
+  step = 'epoch',
+): ReportTable {
   const rows: Cell[][] = [];
   if (history.length > 0) {
     const last = history[history.length - 1]!;
@@ -109,13 +146,25 @@ export function trainingTable(history: readonly EpochMetrics[], timings: [string
     let best: EpochMetrics | null = null;
     for (const m of history) {
       totalMs += m.elapsedMs;
-      if (m.validationRmse !== null && Number.isFinite(m.validationRmse) && (best === null || m.validationRmse < best.validationRmse!)) best = m;
+      if (
+        m.validationRmse !== null &&
+        Number.isFinite(m.validationRmse) &&
+        (best === null || m.validationRmse < best.validationRmse!)
+      )
+        best = m;
     }
     rows.push([`${step[0]!.toUpperCase()}${step.slice(1)}s`, history.length]);
     if (Number.isFinite(last.loss)) rows.push(['Final loss L', fixed(last.loss, 1)]);
     rows.push(['Final train RMSE', `${fixed(last.trainRmse)} stars`]);
-    rows.push(['Final validation RMSE', last.validationRmse === null ? 'no held-out ratings' : `${fixed(last.validationRmse)} stars`]);
-    if (best) rows.push(['Best validation RMSE', `${fixed(best.validationRmse!)} stars (${step} ${best.epoch})`]);
+    rows.push([
+      'Final validation RMSE',
+      last.validationRmse === null ? 'no held-out ratings' : `${fixed(last.validationRmse)} stars`,
+    ]);
+    if (best)
+      rows.push([
+        'Best validation RMSE',
+        `${fixed(best.validationRmse!)} stars (${step} ${best.epoch})`,
+      ]);
     rows.push(['Training time (updates only)', formatDuration(totalMs)]);
     rows.push([`Mean time per ${step}`, formatDuration(totalMs / history.length)]);
   }
@@ -129,13 +178,36 @@ const share = (x: number): string => x.toFixed(4);
 /** RMSE/MAE by segment, as a table. */
 export function ratingMetricsTable(metrics: RatingMetrics, kind: string): ReportTable {
   const rows: Cell[][] = [
-    ['All held-out ratings', metrics.all.count.toLocaleString('en-US'), stars(metrics.all.rmse), stars(metrics.all.mae)],
-    ['User unseen in training', metrics.unseenUser.count.toLocaleString('en-US'), stars(metrics.unseenUser.rmse), stars(metrics.unseenUser.mae)],
-    ['Movie unseen in training', metrics.unseenItem.count.toLocaleString('en-US'), stars(metrics.unseenItem.rmse), stars(metrics.unseenItem.mae)],
-    ...metrics.userActivity.map((b) => [`Users with ${b.label} training ratings`, b.count.toLocaleString('en-US'), stars(b.rmse), stars(b.mae)]),
+    [
+      'All held-out ratings',
+      metrics.all.count.toLocaleString('en-US'),
+      stars(metrics.all.rmse),
+      stars(metrics.all.mae),
+    ],
+    [
+      'User unseen in training',
+      metrics.unseenUser.count.toLocaleString('en-US'),
+      stars(metrics.unseenUser.rmse),
+      stars(metrics.unseenUser.mae),
+    ],
+    [
+      'Movie unseen in training',
+      metrics.unseenItem.count.toLocaleString('en-US'),
+      stars(metrics.unseenItem.rmse),
+      stars(metrics.unseenItem.mae),
+    ],
+    ...metrics.userActivity.map((b) => [
+      `Users with ${b.label} training ratings`,
+      b.count.toLocaleString('en-US'),
+      stars(b.rmse),
+      stars(b.mae),
+    ]),
   ];
   const f = metrics.fallbacks;
-  const itemFallback = kind === 'genre' ? `μ + user bias + genre prior (${f.genrePrior} through genres)` : 'μ + user bias';
+  const itemFallback =
+    kind === 'genre'
+      ? `μ + user bias + genre prior (${f.genrePrior} through genres)`
+      : 'μ + user bias';
   return {
     caption: 'Rating prediction error',
     columns: ['Segment', 'Ratings', 'RMSE (stars)', 'MAE (stars)'],
@@ -152,8 +224,12 @@ export function ratingMetricsTable(metrics: RatingMetrics, kind: string): Report
 export function rankingMetricsTable(rankings: readonly RankingMetrics[]): ReportTable {
   const first = rankings[0]!;
   const k = first.k;
-  const candidates = (r: RankingMetrics): string => (r.minItemRatings > 0 ? `Movies with ≥ ${r.minItemRatings} ratings` : 'All movies');
-  const row = (label: string, value: (r: RankingMetrics) => string): Cell[] => [label, ...rankings.map(value)];
+  const candidates = (r: RankingMetrics): string =>
+    r.minItemRatings > 0 ? `Movies with ≥ ${r.minItemRatings} ratings` : 'All movies';
+  const row = (label: string, value: (r: RankingMetrics) => string): Cell[] => [
+    label,
+    ...rankings.map(value),
+  ];
   return {
     caption: `Top-${k} ranking`,
     columns: ['Metric', ...rankings.map(candidates)],
@@ -189,25 +265,45 @@ export async function buildReportContent(input: ReportInput): Promise<ReportCont
       title: 'Data set',
       tables: [datasetTable(stats)],
       charts: [
-        { caption: 'Ratings per user and per movie (log-log)', svg: activity, note: 'Each point: how many users (movies) have at least x ratings. The line is the maximum-likelihood discrete power law P(x) ∝ x^−α fitted to the tail x ≥ xmin, drawn the same way (it starts at the observed point at xmin); on log-log axes a power-law tail is a straight line of slope 1 − α.' },
+        {
+          caption: 'Ratings per user and per movie (log-log)',
+          svg: activity,
+          note: 'Each point: how many users (movies) have at least x ratings. The line is the maximum-likelihood discrete power law P(x) ∝ x^−α fitted to the tail x ≥ xmin, drawn the same way (it starts at the observed point at xmin); on log-log axes a power-law tail is a straight line of slope 1 − α.',
+        },
         { caption: 'Rating histogram', svg: ratings },
       ],
     });
   } else {
-    sections.push({ title: 'Data set', paragraphs: [input.statsNote ?? `The data set ${input.datasetName} could not be read, so its summary and charts are missing.`] });
+    sections.push({
+      title: 'Data set',
+      paragraphs: [
+        input.statsNote ??
+          `The data set ${input.datasetName} could not be read, so its summary and charts are missing.`,
+      ],
+    });
   }
 
   const run: CurveRun = { label, history: input.history };
   const curves: ReportChart =
     input.history.length > 0
       ? {
-          caption: input.method === 'gibbs' ? 'Sample curve: train RMSE of each draw, held-out RMSE of the running average (x axis: samples)' : 'Training curves',
+          caption:
+            input.method === 'gibbs'
+              ? 'Sample curve: train RMSE of each draw, held-out RMSE of the running average (x axis: samples)'
+              : 'Training curves',
           svg: await curvesSvg([run]),
         }
-      : { caption: 'Training curves', svg: null, note: 'This checkpoint has no metrics history (no epoch was recorded), so there are no training curves to draw.' };
+      : {
+          caption: 'Training curves',
+          svg: null,
+          note: 'This checkpoint has no metrics history (no epoch was recorded), so there are no training curves to draw.',
+        };
   sections.push({
     title: 'Training',
-    tables: [hyperparameterTable(hyper, input.settings, input.method), trainingTable(input.history, input.timings, input.method === 'gibbs' ? 'sample' : 'epoch')],
+    tables: [
+      hyperparameterTable(hyper, input.settings, input.method),
+      trainingTable(input.history, input.timings, input.method === 'gibbs' ? 'sample' : 'epoch'),
+    ],
     charts: [curves],
   });
 
@@ -225,7 +321,13 @@ export async function buildReportContent(input: ReportInput): Promise<ReportCont
 
   return {
     title: `ALS report: ${label} on ${input.datasetName}`,
-    subtitle: [`Checkpoint: ${input.checkpointPath}`, `Generated ${input.generatedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`],
+    subtitle: [
+      `Checkpoint: ${input.checkpointPath}`,
+      `Generated ${input.generatedAt
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')}`,
+    ],
     sections,
   };
 }

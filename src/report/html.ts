@@ -44,7 +44,10 @@ export interface ReportContent {
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /**
@@ -103,7 +106,10 @@ function renderTable(table: ReportTable): string {
       ? `<thead><tr>${table.columns.map((c, i) => `<th${table.align?.[i] === 'right' ? ' class="num"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead>`
       : '';
   const body = table.rows
-    .map((row) => `<tr>${row.map((cell, i) => renderCell(cell, i === 0 && table.columns.length === 0 ? 'th' : 'td', table.align?.[i])).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, i) => renderCell(cell, i === 0 && table.columns.length === 0 ? 'th' : 'td', table.align?.[i])).join('')}</tr>`,
+    )
     .join('\n');
   const note = table.note ? `<p class="note">${escapeHtml(table.note)}</p>` : '';
   return `<div><table><caption>${escapeHtml(table.caption)}</caption>${head}<tbody>\n${body}\n</tbody></table>${note}</div>`;
@@ -124,8 +130,10 @@ export function renderReportHtml(content: ReportContent): string {
   const sections = content.sections.map((section) => {
     const parts: string[] = [`<h2>${escapeHtml(section.title)}</h2>`];
     for (const paragraph of section.paragraphs ?? []) parts.push(`<p>${escapeHtml(paragraph)}</p>`);
-    if (section.tables && section.tables.length > 0) parts.push(`<div class="tables">${section.tables.map(renderTable).join('\n')}</div>`);
-    for (const chart of section.charts ?? []) parts.push(renderChart(chart, `chart${++chartCount}`));
+    if (section.tables && section.tables.length > 0)
+      parts.push(`<div class="tables">${section.tables.map(renderTable).join('\n')}</div>`);
+    for (const chart of section.charts ?? [])
+      parts.push(renderChart(chart, `chart${++chartCount}`));
     return `<section>\n${parts.join('\n')}\n</section>`;
   });
   return `<!DOCTYPE html>

@@ -15,7 +15,9 @@ export interface CcdfPoint {
  * Plotted log-log, a power-law tail is a straight line; unlike the raw frequencies, the tail is not
  * a flat row of 1s (most large counts occur once), so the fit can be judged by eye (Clauset et al.).
  */
-export function observedCcdf(distribution: readonly { count: number; frequency: number }[]): CcdfPoint[] {
+export function observedCcdf(
+  distribution: readonly { count: number; frequency: number }[],
+): CcdfPoint[] {
   const sorted = [...distribution].filter((d) => d.frequency > 0).sort((a, b) => a.count - b.count);
   let remaining = sorted.reduce((sum, d) => sum + d.frequency, 0);
   const points: CcdfPoint[] = [];
@@ -55,7 +57,9 @@ export function powerLawCcdfLine(
   const logTo = Math.log(maxCount);
   let previous = -1;
   for (let s = 0; s < samples; s++) {
-    const count = Math.round(Math.exp(logFrom + ((logTo - logFrom) * s) / Math.max(1, samples - 1)));
+    const count = Math.round(
+      Math.exp(logFrom + ((logTo - logFrom) * s) / Math.max(1, samples - 1)),
+    );
     if (count === previous) continue;
     previous = count;
     const atLeast = (tail * hurwitzZeta(alpha, count)) / normaliser;
@@ -72,7 +76,10 @@ export function powerLawCcdfLine(
  * are all kept; only the crowded tail of a large data set (thousands of distinct counts within a
  * few pixels) is thinned. Keeps the SVG of a 32M-rating set small without changing its look.
  */
-export function thinForLogAxis<T extends { count: number }>(points: readonly T[], maxPoints = 500): T[] {
+export function thinForLogAxis<T extends { count: number }>(
+  points: readonly T[],
+  maxPoints = 500,
+): T[] {
   if (points.length <= maxPoints) return [...points];
   const first = Math.log(points[0]!.count);
   const last = Math.log(points[points.length - 1]!.count);

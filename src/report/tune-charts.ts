@@ -20,7 +20,13 @@ const CONFIG = {
   background: 'white',
   font: 'Helvetica, Arial, sans-serif',
   view: { stroke: '#ddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const, grid: true, gridColor: '#eee' },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'normal' as const,
+    grid: true,
+    gridColor: '#eee',
+  },
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const },
   title: { fontSize: 14, fontWeight: 'bold' as const, anchor: 'start' as const },
 };
@@ -30,11 +36,23 @@ const CONFIG = {
  * factor 20 get a log axis (the spaces' :log ranges); a list of strings or booleans is an ordinal
  * axis. Diverged points (NaN) are left out.
  */
-export function tuneScatterSpec(points: readonly TunePoint[], names: readonly string[], metric: string, size: ChartSize = {}): TopLevelSpec {
+export function tuneScatterSpec(
+  points: readonly TunePoint[],
+  names: readonly string[],
+  metric: string,
+  size: ChartSize = {},
+): TopLevelSpec {
   const finite = points.filter((p) => Number.isFinite(p.score));
-  const values = finite.map((p) => ({ trial: p.trial + 1, epochs: p.epochs, score: p.score, ...Object.fromEntries(names.map((n) => [`v_${n}`, p.configuration[n]])) }));
+  const values = finite.map((p) => ({
+    trial: p.trial + 1,
+    epochs: p.epochs,
+    score: p.score,
+    ...Object.fromEntries(names.map((n) => [`v_${n}`, p.configuration[n]])),
+  }));
   const panel = (name: string) => {
-    const xs = finite.map((p) => p.configuration[name]).filter((v): v is number => typeof v === 'number');
+    const xs = finite
+      .map((p) => p.configuration[name])
+      .filter((v): v is number => typeof v === 'number');
     const numeric = xs.length === finite.length && xs.length > 0;
     const log = numeric && Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) > 20;
     return {
@@ -42,19 +60,50 @@ export function tuneScatterSpec(points: readonly TunePoint[], names: readonly st
       height: size.height ?? 200,
       mark: { type: 'point' as const, filled: true, size: 45, opacity: 0.8 },
       encoding: {
-        x: { field: `v_${name}`, type: numeric ? ('quantitative' as const) : ('ordinal' as const), title: name, ...(numeric ? { scale: { type: log ? ('log' as const) : ('linear' as const), zero: false } } : {}) },
-        y: { field: 'score', type: 'quantitative' as const, title: `${metric} (inner CV)`, scale: { zero: false } },
-        color: { field: 'epochs', type: 'ordinal' as const, title: 'epochs', scale: { scheme: 'viridis' } },
-        tooltip: [{ field: 'trial', type: 'quantitative' as const }, { field: 'score', type: 'quantitative' as const, format: '.4f' }],
+        x: {
+          field: `v_${name}`,
+          type: numeric ? ('quantitative' as const) : ('ordinal' as const),
+          title: name,
+          ...(numeric
+            ? { scale: { type: log ? ('log' as const) : ('linear' as const), zero: false } }
+            : {}),
+        },
+        y: {
+          field: 'score',
+          type: 'quantitative' as const,
+          title: `${metric} (inner CV)`,
+          scale: { zero: false },
+        },
+        color: {
+          field: 'epochs',
+          type: 'ordinal' as const,
+          title: 'epochs',
+          scale: { scheme: 'viridis' },
+        },
+        tooltip: [
+          { field: 'trial', type: 'quantitative' as const },
+          { field: 'score', type: 'quantitative' as const, format: '.4f' },
+        ],
       },
     };
   };
-  return { $schema: SCHEMA, config: CONFIG, data: { values }, hconcat: names.map(panel) } as TopLevelSpec;
+  return {
+    $schema: SCHEMA,
+    config: CONFIG,
+    data: { values },
+    hconcat: names.map(panel),
+  } as TopLevelSpec;
 }
 
 /** The halving rounds: each trial's score at each milestone it reached. */
-export function tuneRoundsSpec(points: readonly TunePoint[], metric: string, size: ChartSize = {}): TopLevelSpec {
-  const values = points.filter((p) => Number.isFinite(p.score)).map((p) => ({ trial: `trial ${p.trial + 1}`, epochs: p.epochs, score: p.score }));
+export function tuneRoundsSpec(
+  points: readonly TunePoint[],
+  metric: string,
+  size: ChartSize = {},
+): TopLevelSpec {
+  const values = points
+    .filter((p) => Number.isFinite(p.score))
+    .map((p) => ({ trial: `trial ${p.trial + 1}`, epochs: p.epochs, score: p.score }));
   return {
     $schema: SCHEMA,
     config: CONFIG,
@@ -63,8 +112,18 @@ export function tuneRoundsSpec(points: readonly TunePoint[], metric: string, siz
     data: { values },
     mark: { type: 'line', point: true, opacity: 0.7 },
     encoding: {
-      x: { field: 'epochs', type: 'quantitative', title: 'epochs (halving milestones)', scale: { type: 'log' } },
-      y: { field: 'score', type: 'quantitative', title: `${metric} (inner CV)`, scale: { zero: false } },
+      x: {
+        field: 'epochs',
+        type: 'quantitative',
+        title: 'epochs (halving milestones)',
+        scale: { type: 'log' },
+      },
+      y: {
+        field: 'score',
+        type: 'quantitative',
+        title: `${metric} (inner CV)`,
+        scale: { zero: false },
+      },
       detail: { field: 'trial', type: 'nominal' },
       color: { value: '#4c78a8' },
     },

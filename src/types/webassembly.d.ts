@@ -25,7 +25,10 @@ declare namespace WebAssembly {
     instance: Instance;
   }
   function compile(bytes: BufferSource): Promise<Module>;
-  function instantiate(bytes: BufferSource, imports?: Imports): Promise<WebAssemblyInstantiatedSource>;
+  function instantiate(
+    bytes: BufferSource,
+    imports?: Imports,
+  ): Promise<WebAssemblyInstantiatedSource>;
   function instantiate(module: Module, imports?: Imports): Promise<Instance>;
   function validate(bytes: BufferSource): boolean;
 }

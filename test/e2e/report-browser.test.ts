@@ -23,12 +23,31 @@ describe('report in a real browser', () => {
     // A real report: a small latent model trained on ml-latest-small by the compiled CLI (npm test builds first).
     const train = spawnSync(
       process.execPath,
-      [path.resolve('bin/als.js'), 'train', '--data', movielensDir('ml-latest-small'), '--dim', '8', '--epochs', '5', '--threads', '1', '--out', checkpoint, '--quiet', '--report'],
+      [
+        path.resolve('bin/als.js'),
+        'train',
+        '--data',
+        movielensDir('ml-latest-small'),
+        '--dim',
+        '8',
+        '--epochs',
+        '5',
+        '--threads',
+        '1',
+        '--out',
+        checkpoint,
+        '--quiet',
+        '--report',
+      ],
       { encoding: 'utf-8', env: { ...process.env, ALS_DATA_HOME: scratch } },
     );
     expect(train.stderr).toBe('');
     expect(train.status).toBe(0);
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
   });
 
   afterAll(async () => {
@@ -45,14 +64,20 @@ describe('report in a real browser', () => {
     });
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('request', (request) => {
-      if (!request.url().startsWith('file:') && !request.url().startsWith('data:')) foreignRequests.push(request.url());
+      if (!request.url().startsWith('file:') && !request.url().startsWith('data:'))
+        foreignRequests.push(request.url());
     });
     await page.goto(pathToFileURL(reportFile).href, { waitUntil: 'load' });
 
     const charts = await page.$$eval('figure.chart svg', (svgs) =>
       svgs.map((svg) => {
         const box = svg.getBoundingClientRect();
-        return { width: box.width, height: box.height, texts: svg.querySelectorAll('text').length, marks: svg.querySelectorAll('path, line, rect').length };
+        return {
+          width: box.width,
+          height: box.height,
+          texts: svg.querySelectorAll('text').length,
+          marks: svg.querySelectorAll('path, line, rect').length,
+        };
       }),
     );
     expect(charts).toHaveLength(3);
@@ -62,13 +87,26 @@ describe('report in a real browser', () => {
       expect(chart.texts).toBeGreaterThan(5);
       expect(chart.marks).toBeGreaterThan(10);
     }
-    expect(await page.locator('h1').textContent()).toBe('ALS report: genre model, dim 8 on ml-latest-small');
+    expect(await page.locator('h1').textContent()).toBe(
+      'ALS report: genre model, dim 8 on ml-latest-small',
+    );
     // The tables a person reads: evaluation and both liked lists, laid out with visible rows.
     const captions = await page.$$eval('caption', (nodes) => nodes.map((n) => n.textContent));
-    expect(captions).toEqual(expect.arrayContaining(['Rating prediction error', 'Top-10 ranking', 'Liked “Toy Story (1995)”', 'Liked “Saw (2004)”']));
-    const likedRows = await page.locator('table:has(caption:text("Liked “Toy Story (1995)”")) tbody tr').count();
+    expect(captions).toEqual(
+      expect.arrayContaining([
+        'Rating prediction error',
+        'Top-10 ranking',
+        'Liked “Toy Story (1995)”',
+        'Liked “Saw (2004)”',
+      ]),
+    );
+    const likedRows = await page
+      .locator('table:has(caption:text("Liked “Toy Story (1995)”")) tbody tr')
+      .count();
     expect(likedRows).toBe(10);
-    const tableBox = await page.locator('table:has(caption:text("Rating prediction error"))').boundingBox();
+    const tableBox = await page
+      .locator('table:has(caption:text("Rating prediction error"))')
+      .boundingBox();
     expect(tableBox!.width).toBeGreaterThan(200);
 
     const screenshot = await page.screenshot({ fullPage: true, type: 'png' });
@@ -96,7 +134,12 @@ describe('report in a real browser', () => {
         if (luminance < 128) dark++;
       }
       const mean = sum / n;
-      return { width: image.width, height: image.height, variance: sumSquares / n - mean * mean, darkShare: dark / n };
+      return {
+        width: image.width,
+        height: image.height,
+        variance: sumSquares / n - mean * mean,
+        darkShare: dark / n,
+      };
     }, screenshot.toString('base64'));
     await blank.close();
 

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, writeCheckpoint } from '../../src/data/checkpoint.js';
 import { Random } from '../../src/core/random.js';
-import { caught, expectOneLine, repoRoot, sampleCheckpoint, splitCheckpoint, writeCrafted, type CheckpointParts } from './helpers.js';
+import {
+  caught,
+  expectOneLine,
+  repoRoot,
+  sampleCheckpoint,
+  splitCheckpoint,
+  writeCrafted,
+  type CheckpointParts,
+} from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'als-crafted-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +26,11 @@ const valid = path.join(dir, 'valid.als');
 writeCheckpoint(valid, sampleCheckpoint());
 const fresh = (): CheckpointParts => {
   const parts = splitCheckpoint(valid);
-  return { version: parts.version, header: structuredClone(parts.header), payload: Buffer.from(parts.payload) };
+  return {
+    version: parts.version,
+    header: structuredClone(parts.header),
+    payload: Buffer.from(parts.payload),
+  };
 };
 
 /** A crafted file at a fresh path; returns the error readCheckpoint throws (or undefined). */
@@ -40,8 +52,21 @@ function consistentOfDim(dim: number): CheckpointParts {
   h.numGenres = 0;
   h.genreNames = [];
   const lengths: Record<string, number> = {
-    userBias: 1, itemBias: 1, userFactors: dim, itemFactors: dim, genreFactors: 0, userIds: 1, itemIds: 1,
-    titleOffsets: 2, titleBytes: 0, years: 1, genreOffsets: 2, genreIds: 0, itemTrainCounts: 1, trainItemOffsets: 2, trainItems: 0,
+    userBias: 1,
+    itemBias: 1,
+    userFactors: dim,
+    itemFactors: dim,
+    genreFactors: 0,
+    userIds: 1,
+    itemIds: 1,
+    titleOffsets: 2,
+    titleBytes: 0,
+    years: 1,
+    genreOffsets: 2,
+    genreIds: 0,
+    itemTrainCounts: 1,
+    trainItemOffsets: 2,
+    trainItems: 0,
   };
   const size: Record<string, number> = { f64: 8, i32: 4, u8: 1 };
   let offset = 0;
@@ -63,7 +88,10 @@ describe('crafted checkpoints with a valid checksum', () => {
   });
 
   it('dim 10^6 with consistent arrays is refused by the dim limit, not by a typed-array error', () => {
-    expectOneLine(refusal(consistentOfDim(1_000_000)), /corrupted checkpoint \(dim 1000000, at most 1000 is supported\)/);
+    expectOneLine(
+      refusal(consistentOfDim(1_000_000)),
+      /corrupted checkpoint \(dim 1000000, at most 1000 is supported\)/,
+    );
     expectOneLine(refusal(consistentOfDim(5000)), /dim 5000, at most 1000/);
   });
 
@@ -105,13 +133,22 @@ describe('crafted checkpoints with a valid checksum', () => {
     const big = fresh();
     big.header.payloadBytes = 3 * 2 ** 30;
     expectOneLine(refusal(big), /truncated checkpoint \(\d+ of \d+ bytes\)/);
-    expectOneLine(refusal(fresh(), { headerLengthLie: 0xffff_fff8 }), /header length 4294967288 bytes, limit/);
-    expectOneLine(refusal(fresh(), { headerLengthLie: 8 }), /corrupted checkpoint \(unreadable header/);
+    expectOneLine(
+      refusal(fresh(), { headerLengthLie: 0xffff_fff8 }),
+      /header length 4294967288 bytes, limit/,
+    );
+    expectOneLine(
+      refusal(fresh(), { headerLengthLie: 8 }),
+      /corrupted checkpoint \(unreadable header/,
+    );
     // A consistent file whose payload is padded far beyond what its arrays need.
     const padded = fresh();
     padded.header.payloadBytes += 2 ** 20;
     padded.payload = Buffer.concat([padded.payload, Buffer.alloc(2 ** 20)]);
-    expectOneLine(refusal(padded), /corrupted checkpoint \(payload of \d+ bytes, its arrays fill \d+\)/);
+    expectOneLine(
+      refusal(padded),
+      /corrupted checkpoint \(payload of \d+ bytes, its arrays fill \d+\)/,
+    );
     const overlapping = fresh();
     overlapping.header.arrays[1]!.byteOffset = 0;
     expectOneLine(refusal(overlapping), /array itemBias at byte 0 of the payload, expected \d+/);
@@ -120,14 +157,45 @@ describe('crafted checkpoints with a valid checksum', () => {
   it('200 fuzzed checkpoints: random header fields (checksum recomputed), truncations, size lies → only one-line AlsErrors', () => {
     const random = new Random(20261201);
     const validBytes = splitCheckpoint(valid);
-    const fileSize = 16 + Buffer.byteLength(JSON.stringify(validBytes.header)) + validBytes.payload.length + 40;
+    const fileSize =
+      16 + Buffer.byteLength(JSON.stringify(validBytes.header)) + validBytes.payload.length + 40;
     const wild = (): unknown => {
-      const choices = [0, -1, 1, 2 ** 31, 2 ** 53, 1e308, -1e308, 0.5, NaN, null, 'x', [], {}, true, 2 ** 31 - 1, 7, 1e6];
+      const choices = [
+        0,
+        -1,
+        1,
+        2 ** 31,
+        2 ** 53,
+        1e308,
+        -1e308,
+        0.5,
+        NaN,
+        null,
+        'x',
+        [],
+        {},
+        true,
+        2 ** 31 - 1,
+        7,
+        1e6,
+      ];
       return choices[random.nextInt(choices.length)];
     };
     const paths: string[][] = [
-      ['version'], ['hyper', 'dim'], ['hyper', 'kind'], ['hyper', 'lambda'], ['dataset', 'numUsers'], ['dataset', 'numItems'],
-      ['numGenres'], ['payloadBytes'], ['globalMean'], ['epochsDone'], ['threads'], ['genreNames'], ['metrics'], ['arrays'],
+      ['version'],
+      ['hyper', 'dim'],
+      ['hyper', 'kind'],
+      ['hyper', 'lambda'],
+      ['dataset', 'numUsers'],
+      ['dataset', 'numItems'],
+      ['numGenres'],
+      ['payloadBytes'],
+      ['globalMean'],
+      ['epochsDone'],
+      ['threads'],
+      ['genreNames'],
+      ['metrics'],
+      ['arrays'],
     ];
     let refused = 0;
     let loaded = 0;
@@ -151,7 +219,8 @@ describe('crafted checkpoints with a valid checksum', () => {
         else entry.byteOffset = wild() as number;
       } else if (kind === 2) {
         // Random payload bytes (checksum recomputed): offsets, ids, factors.
-        for (let m = 0; m < 1 + random.nextInt(8); m++) parts.payload[random.nextInt(parts.payload.length)] = random.nextInt(256);
+        for (let m = 0; m < 1 + random.nextInt(8); m++)
+          parts.payload[random.nextInt(parts.payload.length)] = random.nextInt(256);
       } else {
         // Truncations and size lies.
         if (random.nextFloat() < 0.5) options.truncateTo = random.nextInt(fileSize);
@@ -168,17 +237,48 @@ describe('crafted checkpoints with a valid checksum', () => {
     }
     // Payload flips in titles or years are harmless and load; everything else is refused.
     expect(refused + loaded).toBe(200);
-    console.log(`checkpoint fuzz: 200 cases, ${refused} refused with one line, ${loaded} harmless and loaded, 0 other errors, slowest ${slowestMs.toFixed(1)} ms`);
+    console.log(
+      `checkpoint fuzz: 200 cases, ${refused} refused with one line, ${loaded} harmless and loaded, 0 other errors, slowest ${slowestMs.toFixed(1)} ms`,
+    );
     expect(refused).toBeGreaterThan(150);
     expect(slowestMs).toBeLessThan(1000);
   });
 
   it('sparse 1.9 GB and 3 GB files: refused in ≤ 1 s and ≤ 100 MB RSS (measured in a child process)', () => {
-    const cases: { name: string; version: number; payloadBytes?: number; size: number; pattern: RegExp; parts?: CheckpointParts }[] = [
-      { name: 'dim-1e6.als', version: 1, size: 0, pattern: /dim 1000000, at most 1000/, parts: consistentOfDim(1_000_000) },
-      { name: 'old-version.als', version: 7, size: Math.floor(1.9 * 2 ** 30), pattern: /format version 7 is not supported/ },
-      { name: 'claims-3g.als', version: 1, payloadBytes: 3 * 2 ** 30, size: 3 * 2 ** 30, pattern: /corrupted checkpoint|truncated checkpoint/ },
-      { name: 'huge-5g.als', version: 1, size: 5 * 2 ** 30, pattern: /corrupted checkpoint \(\d+ bytes, more than any checkpoint/ },
+    const cases: {
+      name: string;
+      version: number;
+      payloadBytes?: number;
+      size: number;
+      pattern: RegExp;
+      parts?: CheckpointParts;
+    }[] = [
+      {
+        name: 'dim-1e6.als',
+        version: 1,
+        size: 0,
+        pattern: /dim 1000000, at most 1000/,
+        parts: consistentOfDim(1_000_000),
+      },
+      {
+        name: 'old-version.als',
+        version: 7,
+        size: Math.floor(1.9 * 2 ** 30),
+        pattern: /format version 7 is not supported/,
+      },
+      {
+        name: 'claims-3g.als',
+        version: 1,
+        payloadBytes: 3 * 2 ** 30,
+        size: 3 * 2 ** 30,
+        pattern: /corrupted checkpoint|truncated checkpoint/,
+      },
+      {
+        name: 'huge-5g.als',
+        version: 1,
+        size: 5 * 2 ** 30,
+        pattern: /corrupted checkpoint \(\d+ bytes, more than any checkpoint/,
+      },
     ];
     for (const c of cases) {
       const parts = c.parts ?? fresh();
@@ -198,14 +298,23 @@ describe('crafted checkpoints with a valid checksum', () => {
         let message = 'loaded', name = '';
         try { readCheckpoint(${JSON.stringify(file)}); } catch (e) { message = e.message; name = e.name; }
         console.log(JSON.stringify({ message, name, elapsedMs: performance.now() - started, maxRssMB: process.resourceUsage().maxRSS / 1024 }));`;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
       expect(r.stderr).toBe('');
-      const result = JSON.parse(r.stdout) as { message: string; name: string; elapsedMs: number; maxRssMB: number };
+      const result = JSON.parse(r.stdout) as {
+        message: string;
+        name: string;
+        elapsedMs: number;
+        maxRssMB: number;
+      };
       expect(result.name, result.message).toBe('AlsError');
       expect(result.message, JSON.stringify(result)).toMatch(c.pattern);
       expect(result.elapsedMs).toBeLessThan(1000);
       expect(result.maxRssMB).toBeLessThan(100);
-      console.log(`refused ${c.name} (${(statSync(file).size / 2 ** 20).toFixed(0)} MB): ${result.elapsedMs.toFixed(1)} ms, max RSS ${result.maxRssMB.toFixed(0)} MB`);
+      console.log(
+        `refused ${c.name} (${(statSync(file).size / 2 ** 20).toFixed(0)} MB): ${result.elapsedMs.toFixed(1)} ms, max RSS ${result.maxRssMB.toFixed(0)} MB`,
+      );
       rmSync(file);
     }
   });

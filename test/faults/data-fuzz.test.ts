@@ -16,7 +16,27 @@ import { AlsError } from '../../src/errors.js';
 const scratch = mkdtempSync(path.join(tmpdir(), 'als-data-fuzz-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const GENRES = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
+const GENRES = [
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
+];
 
 /** Small valid folders of each layout (12 users, 8 movies, 40 ratings), deterministic. */
 function baseFolders(random: Random): Record<string, Record<string, string>> {
@@ -31,7 +51,8 @@ function baseFolders(random: Random): Record<string, Record<string, string>> {
   }
   const titles = Array.from({ length: 8 }, (_, i) => `Movie ${i + 1}, The (19${70 + i})`);
   const genresOf = (i: number): string[] => [GENRES[1 + (i % 18)]!, GENRES[1 + ((i * 7) % 18)]!];
-  const flags = (i: number): string => GENRES.map((g) => (genresOf(i).includes(g) ? '1' : '0')).join('|');
+  const flags = (i: number): string =>
+    GENRES.map((g) => (genresOf(i).includes(g) ? '1' : '0')).join('|');
   return {
     'ml-100k': {
       'u.data': `${ratings.map(([u, m, r, t]) => `${u}\t${m}\t${r}\t${t}`).join('\n')}\n`,
@@ -78,7 +99,8 @@ const lines = (b: Buffer): Buffer[] => {
 const MUTATIONS: Record<string, Mutation> = {
   byteFlip: (b, r) => {
     const c = Buffer.from(b);
-    for (let k = 0; k < 1 + r.nextInt(4); k++) if (c.length > 0) c[r.nextInt(c.length)] = r.nextInt(256);
+    for (let k = 0; k < 1 + r.nextInt(4); k++)
+      if (c.length > 0) c[r.nextInt(c.length)] = r.nextInt(256);
     return c;
   },
   deleteLine: (b, r) => {
@@ -102,17 +124,31 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   truncate: (b, r) => b.subarray(0, r.nextInt(b.length + 1)),
   empty: () => Buffer.alloc(0),
-  swapSeparators: (b, r) => Buffer.from(b.toString('latin1').replace(r.nextFloat() < 0.5 ? /\t/g : /,/g, r.nextFloat() < 0.5 ? ';' : '::'), 'latin1'),
+  swapSeparators: (b, r) =>
+    Buffer.from(
+      b
+        .toString('latin1')
+        .replace(r.nextFloat() < 0.5 ? /\t/g : /,/g, r.nextFloat() < 0.5 ? ';' : '::'),
+      'latin1',
+    ),
   hugeNumber: (b, r) => {
     const k = r.nextInt(b.length + 1);
-    return Buffer.concat([b.subarray(0, k), Buffer.from(r.nextFloat() < 0.5 ? '99999999999999999999' : '-1'), b.subarray(k)]);
+    return Buffer.concat([
+      b.subarray(0, k),
+      Buffer.from(r.nextFloat() < 0.5 ? '99999999999999999999' : '-1'),
+      b.subarray(k),
+    ]);
   },
 };
 
 /** A 10 MB line (rare: it costs ~50 ms to scan). */
 const longLine: Mutation = (b, r) => {
   const k = r.nextInt(b.length + 1);
-  return Buffer.concat([b.subarray(0, k), Buffer.alloc(10 << 20, r.nextFloat() < 0.5 ? 0x37 : 0x41), b.subarray(k)]);
+  return Buffer.concat([
+    b.subarray(0, k),
+    Buffer.alloc(10 << 20, r.nextFloat() < 0.5 ? 0x37 : 0x41),
+    b.subarray(k),
+  ]);
 };
 
 describe('fuzzed data folders', () => {
@@ -123,7 +159,8 @@ describe('fuzzed data folders', () => {
     for (const [layout, files] of Object.entries(bases)) {
       const dir = path.join(scratch, `base-${layout}`);
       mkdirSync(dir);
-      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, 'latin1');
+      for (const [name, text] of Object.entries(files))
+        writeFileSync(path.join(dir, name), text, 'latin1');
       await loadDataset(dir, { cache: false });
     }
     const layouts = Object.keys(bases);
@@ -136,14 +173,19 @@ describe('fuzzed data folders', () => {
       const dir = path.join(scratch, `f${c}`);
       mkdirSync(dir);
       const names = Object.keys(files);
-      const victims = new Set([names[random.nextInt(names.length)]!, ...(random.nextFloat() < 0.3 ? [names[random.nextInt(names.length)]!] : [])]);
+      const victims = new Set([
+        names[random.nextInt(names.length)]!,
+        ...(random.nextFloat() < 0.3 ? [names[random.nextInt(names.length)]!] : []),
+      ]);
       const applied: string[] = [];
       for (const name of names) {
         let bytes = Buffer.from(files[name]!, 'latin1');
         if (victims.has(name)) {
           for (let m = 0; m < 1 + random.nextInt(2); m++) {
             const useLong = c % 50 === 7 && m === 0;
-            const mutation = useLong ? 'longLine' : mutationNames[random.nextInt(mutationNames.length)]!;
+            const mutation = useLong
+              ? 'longLine'
+              : mutationNames[random.nextInt(mutationNames.length)]!;
             bytes = useLong ? longLine(bytes, random) : MUTATIONS[mutation]!(bytes, random);
             if (useLong) tally.longLines++;
             applied.push(`${name}:${mutation}`);
@@ -152,11 +194,22 @@ describe('fuzzed data folders', () => {
         writeFileSync(path.join(dir, name), bytes);
       }
       try {
-        await loadDataset(dir, { cache: false, dedupe: random.nextFloat() < 0.5 ? 'error' : 'last' });
+        await loadDataset(dir, {
+          cache: false,
+          dedupe: random.nextFloat() < 0.5 ? 'error' : 'last',
+        });
         tally.loaded++;
       } catch (error) {
-        if (error instanceof AlsError && !error.message.includes('\n') && error.message.length < 600) tally.refused++;
-        else bugs.push(`${layout} ${applied.join(' ')}: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
+        if (
+          error instanceof AlsError &&
+          !error.message.includes('\n') &&
+          error.message.length < 600
+        )
+          tally.refused++;
+        else
+          bugs.push(
+            `${layout} ${applied.join(' ')}: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}`,
+          );
       }
       rmSync(dir, { recursive: true, force: true });
     }
@@ -164,7 +217,9 @@ describe('fuzzed data folders', () => {
     expect(tally.loaded + tally.refused).toBe(500);
     expect(tally.refused).toBeGreaterThan(100);
     expect(tally.longLines).toBeGreaterThanOrEqual(10);
-    console.log(`data fuzz: 500 folders, ${tally.loaded} loaded, ${tally.refused} refused with one line, ${tally.longLines} with 10 MB lines, 0 other errors`);
+    console.log(
+      `data fuzz: 500 folders, ${tally.loaded} loaded, ${tally.refused} refused with one line, ${tally.longLines} with 10 MB lines, 0 other errors`,
+    );
   });
 
   it('50 damaged cache files: each is ignored with a warning and rebuilt, never trusted', async () => {
@@ -180,10 +235,17 @@ describe('fuzzed data folders', () => {
     let rebuilt = 0;
     for (let c = 0; c < 50; c++) {
       const damaged = Buffer.from(good);
-      if (c % 3 === 0) for (let k = 0; k < 1 + random.nextInt(6); k++) damaged[random.nextInt(damaged.length)] = random.nextInt(256);
+      if (c % 3 === 0)
+        for (let k = 0; k < 1 + random.nextInt(6); k++)
+          damaged[random.nextInt(damaged.length)] = random.nextInt(256);
       // Damage in the arrays' region (offsets, indexes) rather than the header, half the time.
-      else if (c % 3 === 1) for (let k = 0; k < 4; k++) damaged[damaged.length - 1 - random.nextInt(damaged.length >> 1)] = random.nextInt(256);
-      writeFileSync(cacheFile, c % 3 === 2 ? damaged.subarray(0, random.nextInt(damaged.length)) : damaged);
+      else if (c % 3 === 1)
+        for (let k = 0; k < 4; k++)
+          damaged[damaged.length - 1 - random.nextInt(damaged.length >> 1)] = random.nextInt(256);
+      writeFileSync(
+        cacheFile,
+        c % 3 === 2 ? damaged.subarray(0, random.nextInt(damaged.length)) : damaged,
+      );
       const warnings: string[] = [];
       const d = await loadDataset(dir, { cacheDir, warn: (m) => warnings.push(m) });
       // Either the damage was harmless (values in range: same structure) or it was noticed and rebuilt.

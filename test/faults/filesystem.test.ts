@@ -5,7 +5,15 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +35,10 @@ const served = new Map<string, Buffer>();
 
 function serveZip(prefix: string, zipName: string, zip: Buffer): void {
   served.set(`/${prefix}/${zipName}`, zip);
-  served.set(`/${prefix}/${zipName}.md5`, Buffer.from(`MD5 (${zipName}) = ${createHash('md5').update(zip).digest('hex')}\n`));
+  served.set(
+    `/${prefix}/${zipName}.md5`,
+    Buffer.from(`MD5 (${zipName}) = ${createHash('md5').update(zip).digest('hex')}\n`),
+  );
 }
 
 beforeAll(async () => {
@@ -61,7 +72,9 @@ const fresh = (label: string): string => {
 
 /** A pid that is certainly dead: a child that has exited. */
 function deadPid(): number {
-  const out = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+    encoding: 'utf8',
+  });
   return Number(out.trim());
 }
 
@@ -110,26 +123,40 @@ describe('stale temp files', () => {
     writeCheckpoint(path.join(dir, 'm.als'), sampleCheckpoint());
     expect(readdirSync(dir).sort()).toEqual([names.live, 'm.als', 'notes.tmp'].sort());
   });
-
 });
 
 describe('downloads', () => {
   const ml100k = (): Record<string, Uint8Array> => {
     const dir = movielensDir('ml-100k');
-    return { 'ml-100k/u.data': readFileSync(path.join(dir, 'u.data')), 'ml-100k/u.item': readFileSync(path.join(dir, 'u.item')) };
+    return {
+      'ml-100k/u.data': readFileSync(path.join(dir, 'u.data')),
+      'ml-100k/u.item': readFileSync(path.join(dir, 'u.item')),
+    };
   };
 
   it('a "zip" of random bytes is "not a zip file"', async () => {
     serveZip('random', 'ml-100k.zip', randomBytes(50_000));
     const home = fresh('random');
-    expectOneLine(await caughtAsync(() => downloadDataset('ml-100k', { home, mirror: `${baseUrl}/random` })), /ml-100k\.zip is not a zip file \(first bytes [0-9a-f]{8}\); nothing was installed/);
+    expectOneLine(
+      await caughtAsync(() => downloadDataset('ml-100k', { home, mirror: `${baseUrl}/random` })),
+      /ml-100k\.zip is not a zip file \(first bytes [0-9a-f]{8}\); nothing was installed/,
+    );
     expect(readdirSync(home)).toEqual([]);
   });
 
   it('a zip entry larger than any file of the set is refused while extracting', async () => {
-    serveZip('bomb', 'ml-100k.zip', Buffer.from(zipSync({ ...ml100k(), 'ml-100k/u.data': new Uint8Array(9 * 2 ** 20) }, { level: 9 })));
+    serveZip(
+      'bomb',
+      'ml-100k.zip',
+      Buffer.from(
+        zipSync({ ...ml100k(), 'ml-100k/u.data': new Uint8Array(9 * 2 ** 20) }, { level: 9 }),
+      ),
+    );
     const home = fresh('bomb');
-    expectOneLine(await caughtAsync(() => downloadDataset('ml-100k', { home, mirror: `${baseUrl}/bomb` })), /zip entry "ml-100k\/u\.data" of ml-100k\.zip is larger than 8 MiB, more than any file of ml-100k/);
+    expectOneLine(
+      await caughtAsync(() => downloadDataset('ml-100k', { home, mirror: `${baseUrl}/bomb` })),
+      /zip entry "ml-100k\/u\.data" of ml-100k\.zip is larger than 8 MiB, more than any file of ml-100k/,
+    );
     expect(readdirSync(home)).toEqual([]);
   });
 
@@ -138,7 +165,15 @@ describe('downloads', () => {
     for (let round = 0; round < 3; round++) {
       const home = fresh('twice');
       const warnings: string[] = [];
-      const results = await Promise.all([0, 1].map(() => downloadDataset('ml-100k', { home, mirror: `${baseUrl}/twice`, warn: (m) => warnings.push(m) })));
+      const results = await Promise.all(
+        [0, 1].map(() =>
+          downloadDataset('ml-100k', {
+            home,
+            mirror: `${baseUrl}/twice`,
+            warn: (m) => warnings.push(m),
+          }),
+        ),
+      );
       expect(results.map((r) => r.status).sort()).toEqual(['downloaded', 'present']);
       expect(warnings).toEqual([expect.stringMatching(/is downloading ml-100k; waiting for it/)]);
       expect(readdirSync(home)).toEqual(['ml-100k']);
@@ -151,7 +186,11 @@ describe('downloads', () => {
       const home = fresh('cli-twice');
       const run = (): Promise<{ code: number | null; stderr: string }> =>
         new Promise((resolve) => {
-          const child = spawn(process.execPath, [alsBin, 'download', 'ml-latest-small', '--data-home', home, '--mirror', mirror], { stdio: ['ignore', 'ignore', 'pipe'] });
+          const child = spawn(
+            process.execPath,
+            [alsBin, 'download', 'ml-latest-small', '--data-home', home, '--mirror', mirror],
+            { stdio: ['ignore', 'ignore', 'pipe'] },
+          );
           let stderr = '';
           child.stderr.on('data', (chunk) => (stderr += chunk));
           child.on('close', (code) => resolve({ code, stderr }));
@@ -168,40 +207,109 @@ describe('file-system errors are one line naming the path and the cause', () => 
     const dir = fresh('files');
     const file = path.join(dir, 'a-file');
     writeFileSync(file, 'x');
-    const r = als(['download', 'ml-100k', '--data-home', file, '--mirror', path.dirname(movielensDir('ml-100k'))]);
+    const r = als([
+      'download',
+      'ml-100k',
+      '--data-home',
+      file,
+      '--mirror',
+      path.dirname(movielensDir('ml-100k')),
+    ]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^als: cannot create data home ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a file is in the way .*\\(EEXIST\\)\\n$`));
-    expectOneLine(caught(() => writeCheckpoint(path.join(file, 'm.als'), sampleCheckpoint())), /cannot write .*a-file\/m\.als: .*a-file is a file, not a folder/);
-    expectOneLine(caught(() => writeTextFileAtomic(path.join(file, 'deeper', 'm.csv'), 'x')), /cannot write .*m\.csv: a part of the path is a file, not a folder \(ENOTDIR\)/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^als: cannot create data home ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a file is in the way .*\\(EEXIST\\)\\n$`,
+      ),
+    );
+    expectOneLine(
+      caught(() => writeCheckpoint(path.join(file, 'm.als'), sampleCheckpoint())),
+      /cannot write .*a-file\/m\.als: .*a-file is a file, not a folder/,
+    );
+    expectOneLine(
+      caught(() => writeTextFileAtomic(path.join(file, 'deeper', 'm.csv'), 'x')),
+      /cannot write .*m\.csv: a part of the path is a file, not a folder \(ENOTDIR\)/,
+    );
   });
 
-  it.skipIf(!isRoot)('synth and checkpoints on a full disk: ENOSPC in one line, no temp file, the old checkpoint intact', async () => {
-    await withTmpfs('256k', async (dir) => {
-      const r = als(['synth', '--out', path.join(dir, 'big'), '--users', '2000', '--movies', '500', '--ratings', '100000']);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^als: cannot create .*big: no space left on the device \(ENOSPC\)\n$/);
-      expect(readdirSync(dir)).toEqual([]);
-      const checkpoint = path.join(dir, 'm.als');
-      writeCheckpoint(checkpoint, sampleCheckpoint());
-      const before = readFileSync(checkpoint);
-      const big = sampleCheckpoint();
-      big.catalog.titles[0] = 'T'.repeat(400_000);
-      expectOneLine(caught(() => writeCheckpoint(checkpoint, big)), /cannot write .*m\.als: no space left on the device \(ENOSPC\)/);
-      expect(readFileSync(checkpoint).equals(before)).toBe(true);
-      expect(readdirSync(dir)).toEqual(['m.als']);
-    });
-  });
+  it.skipIf(!isRoot)(
+    'synth and checkpoints on a full disk: ENOSPC in one line, no temp file, the old checkpoint intact',
+    async () => {
+      await withTmpfs('256k', async (dir) => {
+        const r = als([
+          'synth',
+          '--out',
+          path.join(dir, 'big'),
+          '--users',
+          '2000',
+          '--movies',
+          '500',
+          '--ratings',
+          '100000',
+        ]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(
+          /^als: cannot create .*big: no space left on the device \(ENOSPC\)\n$/,
+        );
+        expect(readdirSync(dir)).toEqual([]);
+        const checkpoint = path.join(dir, 'm.als');
+        writeCheckpoint(checkpoint, sampleCheckpoint());
+        const before = readFileSync(checkpoint);
+        const big = sampleCheckpoint();
+        big.catalog.titles[0] = 'T'.repeat(400_000);
+        expectOneLine(
+          caught(() => writeCheckpoint(checkpoint, big)),
+          /cannot write .*m\.als: no space left on the device \(ENOSPC\)/,
+        );
+        expect(readFileSync(checkpoint).equals(before)).toBe(true);
+        expect(readdirSync(dir)).toEqual(['m.als']);
+      });
+    },
+  );
 
-  it.skipIf(!isRoot)('synth, download and checkpoints in a read-only place: EROFS in one line', async () => {
-    await withReadOnly(async (dir) => {
-      const synth = als(['synth', '--out', path.join(dir, 's'), '--users', '50', '--movies', '20', '--ratings', '1000']);
-      expect(synth.status).toBe(1);
-      expect(synth.stderr).toMatch(/^als: cannot create .*s: read-only file system \(EROFS\)\n$/);
-      const download = als(['download', 'ml-100k', '--data-home', dir, '--mirror', path.dirname(movielensDir('ml-100k'))]);
-      expect(download.status).toBe(1);
-      expect(download.stderr).toMatch(/^als: .*read-only file system \(EROFS\)\n$/);
-      expectOneLine(caught(() => writeCheckpoint(path.join(dir, 'm.als'), sampleCheckpoint())), /cannot write .*m\.als: read-only file system \(EROFS\)/);
-      expectOneLine(caught(() => generateSynth({ out: path.join(dir, 'in-process'), users: 10, movies: 5, ratings: 50, minPerUser: 1 })), /read-only file system \(EROFS\)/);
-    });
-  });
+  it.skipIf(!isRoot)(
+    'synth, download and checkpoints in a read-only place: EROFS in one line',
+    async () => {
+      await withReadOnly(async (dir) => {
+        const synth = als([
+          'synth',
+          '--out',
+          path.join(dir, 's'),
+          '--users',
+          '50',
+          '--movies',
+          '20',
+          '--ratings',
+          '1000',
+        ]);
+        expect(synth.status).toBe(1);
+        expect(synth.stderr).toMatch(/^als: cannot create .*s: read-only file system \(EROFS\)\n$/);
+        const download = als([
+          'download',
+          'ml-100k',
+          '--data-home',
+          dir,
+          '--mirror',
+          path.dirname(movielensDir('ml-100k')),
+        ]);
+        expect(download.status).toBe(1);
+        expect(download.stderr).toMatch(/^als: .*read-only file system \(EROFS\)\n$/);
+        expectOneLine(
+          caught(() => writeCheckpoint(path.join(dir, 'm.als'), sampleCheckpoint())),
+          /cannot write .*m\.als: read-only file system \(EROFS\)/,
+        );
+        expectOneLine(
+          caught(() =>
+            generateSynth({
+              out: path.join(dir, 'in-process'),
+              users: 10,
+              movies: 5,
+              ratings: 50,
+              minPerUser: 1,
+            }),
+          ),
+          /read-only file system \(EROFS\)/,
+        );
+      });
+    },
+  );
 });

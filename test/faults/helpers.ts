@@ -10,7 +10,10 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const alsBin = path.join(repoRoot, 'bin', 'als.js');
 
 /** Runs `node bin/als.js …` (the built CLI). */
-export function als(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): { status: number | null; stdout: string; stderr: string } {
+export function als(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [alsBin, ...args], {
     cwd: options.cwd ?? repoRoot,
     encoding: 'utf8',
@@ -52,8 +55,23 @@ export function sampleCheckpoint(): Checkpoint {
   const dim = 2;
   return {
     seed: 7,
-    dataset: { name: 'tiny', dir: '/nowhere/tiny', fingerprint: 'abc123', numUsers: 3, numItems: 4, scale: { min: 1, max: 5, step: 1 } },
-    split: { spec: 'random:0.1', seed: 7, trainRatings: 5, testRatings: 1, testRatingsWithUnseenUser: 0, testRatingsWithUnseenItem: 1, usersWithoutTrainingRatings: 0 },
+    dataset: {
+      name: 'tiny',
+      dir: '/nowhere/tiny',
+      fingerprint: 'abc123',
+      numUsers: 3,
+      numItems: 4,
+      scale: { min: 1, max: 5, step: 1 },
+    },
+    split: {
+      spec: 'random:0.1',
+      seed: 7,
+      trainRatings: 5,
+      testRatings: 1,
+      testRatingsWithUnseenUser: 0,
+      testRatingsWithUnseenItem: 1,
+      usersWithoutTrainingRatings: 0,
+    },
     epochsDone: 2,
     bestEpoch: null,
     metrics: [{ epoch: 1, loss: 10.5, trainRmse: 1.1, validationRmse: 1.2, elapsedMs: 3 }],
@@ -61,7 +79,15 @@ export function sampleCheckpoint(): Checkpoint {
     threads: 2,
     createdAt: '2026-11-27T09:00:00.000Z',
     state: {
-      hyper: { kind: 'genre', dim, lambda: 1, tau: 10, gamma: 5, genreTau: 2, weightedRegularization: true },
+      hyper: {
+        kind: 'genre',
+        dim,
+        lambda: 1,
+        tau: 10,
+        gamma: 5,
+        genreTau: 2,
+        weightedRegularization: true,
+      },
       numUsers: 3,
       numItems: 4,
       globalMean: 3.5,
@@ -81,14 +107,20 @@ export function sampleCheckpoint(): Checkpoint {
       genreIds: new Int32Array([0, 1, 1]),
     },
     itemTrainCounts: new Int32Array([2, 1, 2, 0]),
-    trainItemsByUser: { offsets: new Int32Array([0, 2, 4, 5]), items: new Int32Array([0, 2, 1, 2, 0]) },
+    trainItemsByUser: {
+      offsets: new Int32Array([0, 2, 4, 5]),
+      items: new Int32Array([0, 2, 1, 2, 0]),
+    },
   };
 }
 
 /** A checkpoint file taken apart: its JSON header (as an object) and payload bytes. */
 export interface CheckpointParts {
   version: number;
-  header: Record<string, unknown> & { arrays: { name: string; type: string; length: number; byteOffset: number }[]; payloadBytes: number };
+  header: Record<string, unknown> & {
+    arrays: { name: string; type: string; length: number; byteOffset: number }[];
+    payloadBytes: number;
+  };
   payload: Buffer;
 }
 
@@ -96,7 +128,11 @@ export function splitCheckpoint(file: string): CheckpointParts {
   const bytes = readFileSync(file);
   const headerBytes = bytes.readUInt32LE(12);
   const header = JSON.parse(bytes.toString('utf8', 16, 16 + headerBytes));
-  return { version: bytes.readUInt32LE(8), header, payload: bytes.subarray(16 + headerBytes, bytes.length - 32) };
+  return {
+    version: bytes.readUInt32LE(8),
+    header,
+    payload: bytes.subarray(16 + headerBytes, bytes.length - 32),
+  };
 }
 
 /**
@@ -104,7 +140,11 @@ export function splitCheckpoint(file: string): CheckpointParts {
  * SHA-256 trailer over all of it, so only the semantic checks can refuse it. `headerLengthLie`
  * overrides the stored header length.
  */
-export function writeCrafted(file: string, parts: CheckpointParts, options: { headerLengthLie?: number; truncateTo?: number } = {}): void {
+export function writeCrafted(
+  file: string,
+  parts: CheckpointParts,
+  options: { headerLengthLie?: number; truncateTo?: number } = {},
+): void {
   let json = Buffer.from(JSON.stringify(parts.header), 'utf8');
   const padded = Math.ceil((16 + json.length) / 8) * 8 - 16;
   json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);

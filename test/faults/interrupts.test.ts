@@ -31,8 +31,14 @@ interface Ended {
 }
 
 /** Starts the CLI; `whenStdout(text, child)` is called with everything read so far on stdout. */
-function start(args: string[], whenStdout?: (text: string, child: ChildProcess) => void): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [alsBin, ...args], { env: { ...process.env, ALS_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  args: string[],
+  whenStdout?: (text: string, child: ChildProcess) => void,
+): { child: ChildProcess; ended: Promise<Ended> } {
+  const child = spawn(process.execPath, [alsBin, ...args], {
+    env: { ...process.env, ALS_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -54,7 +60,8 @@ function expectNoCrash(stderr: string): void {
   expect(stderr).not.toMatch(/EPIPE|internal error|^\s+at |node:|Error:/m);
 }
 
-const leftovers = (dir: string): string[] => readdirSync(dir).filter((name) => /als-tmp|\.tmp|als-lock/.test(name));
+const leftovers = (dir: string): string[] =>
+  readdirSync(dir).filter((name) => /als-tmp|\.tmp|als-lock/.test(name));
 
 const train = (out: string, epochs: number, extra: string[] = []): string[] => [
   'train',
@@ -77,7 +84,9 @@ const train = (out: string, epochs: number, extra: string[] = []): string[] => [
 
 /** The epoch the "saved the checkpoint of epoch N to <out>" line names. */
 function savedEpoch(stderr: string, out: string): number {
-  const match = new RegExp(`saved the checkpoint of epoch (\\d+) to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`).exec(stderr);
+  const match = new RegExp(
+    `saved the checkpoint of epoch (\\d+) to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`,
+  ).exec(stderr);
   expect(match, stderr).not.toBeNull();
   return Number(match![1]);
 }
@@ -138,7 +147,12 @@ describe('a reader that goes away (broken pipe)', () => {
 
 describe('signals during a training run', () => {
   /** Starts a long training and calls `signal(child)` once `epoch <after>` has been printed. */
-  function trainThenSignal(out: string, after: number, signal: (child: ChildProcess) => void, extra: string[] = []): Promise<Ended> {
+  function trainThenSignal(
+    out: string,
+    after: number,
+    signal: (child: ChildProcess) => void,
+    extra: string[] = [],
+  ): Promise<Ended> {
     let sent = false;
     const { ended } = start(train(out, 5000, extra), (text, child) => {
       if (!sent && text.includes(`epoch ${after} `)) {
@@ -185,7 +199,21 @@ describe('signals during a training run', () => {
     ] as const) {
       const dir = fresh('double');
       const out = path.join(dir, 'm.als');
-      const args = ['train', '--data', movielensDir('ml-latest-small'), '--data-home', home, '--dim', '64', '--epochs', '5000', '--threads', '1', '--out', out];
+      const args = [
+        'train',
+        '--data',
+        movielensDir('ml-latest-small'),
+        '--data-home',
+        home,
+        '--dim',
+        '64',
+        '--epochs',
+        '5000',
+        '--threads',
+        '1',
+        '--out',
+        out,
+      ];
       let sent = false;
       const { ended } = start(args, (text, child) => {
         if (!sent && text.includes('epoch 1 ')) {
@@ -220,7 +248,11 @@ describe('signals during a training run', () => {
     clearInterval(poll);
     expectNoCrash(r.stderr);
     expect(r.code, r.stderr).toBe(143);
-    expect(r.stderr).toMatch(new RegExp(`als: interrupted after the checkpoint of epoch 2 was saved to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `als: interrupted after the checkpoint of epoch 2 was saved to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`,
+      ),
+    );
     expect(r.stderr).not.toMatch(/saved the checkpoint/);
     expect(readCheckpoint(out).epochsDone).toBe(2);
     expect(leftovers(dir)).toEqual([]);
@@ -243,7 +275,11 @@ describe('two writers, one checkpoint', () => {
     const refused = second! as ReturnType<typeof als>;
     expect(refused.status).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(new RegExp(`^als: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another als train \\(pid \\d+\\); wait for it to finish\\n$`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^als: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another als train \\(pid \\d+\\); wait for it to finish\\n$`,
+      ),
+    );
     expect(first.code, first.stderr).toBe(130);
     // The checkpoint is the first run's (epoch ≥ 2), not the refused one-epoch run's.
     expect(readCheckpoint(out).epochsDone).toBe(savedEpoch(first.stderr, out));

@@ -34,55 +34,88 @@ function killAfter(args: string[], delayMs: number): Promise<'killed' | 'finishe
   });
 }
 
-const temps = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => /als-tmp|\.tmp/.test(n)) : []);
+const temps = (dir: string): string[] =>
+  existsSync(dir) ? readdirSync(dir).filter((n) => /als-tmp|\.tmp/.test(n)) : [];
 
 describe('kill -9 at random moments', () => {
-  it(`train --checkpoint-every 1 (${kills} kills): the last checkpoint loads, no temp file after the next run`, async () => {
-    const random = new Random(99);
-    const data = movielensDir('ml-100k');
-    const dir = path.join(scratch, 'models');
-    mkdirSync(dir);
-    const out = path.join(dir, 'm.als');
-    const home = path.join(scratch, 'home-train');
-    const train = (epochs: number): string[] => ['train', '--data', data, '--data-home', home, '--dim', '8', '--epochs', String(epochs), '--kernel', 'ts', '--threads', '1', '--split', 'random:0.1', '--checkpoint-every', '1', '--out', out];
-    let killed = 0;
-    let leftTemps = 0;
-    for (let k = 0; k < kills; k++) {
-      if ((await killAfter(train(200), 300 + random.nextInt(1500))) === 'killed') killed++;
-      if (temps(dir).length > 0) leftTemps++;
-      // The checkpoint present is a whole one (old or new), never half of one.
-      if (existsSync(out)) expect(readCheckpoint(out).epochsDone).toBeGreaterThan(0);
-      const next = als(train(1));
-      expect(next.status, next.stderr).toBe(0);
-      expect(temps(dir)).toEqual([]);
-      expect(readCheckpoint(out).epochsDone).toBe(1);
-    }
-    expect(killed).toBeGreaterThan(0);
-    console.log(`train: ${kills} runs, ${killed} killed, ${leftTemps} left a temp file (all swept by the next run), every checkpoint loaded`);
-  }, timeoutMs);
+  it(
+    `train --checkpoint-every 1 (${kills} kills): the last checkpoint loads, no temp file after the next run`,
+    async () => {
+      const random = new Random(99);
+      const data = movielensDir('ml-100k');
+      const dir = path.join(scratch, 'models');
+      mkdirSync(dir);
+      const out = path.join(dir, 'm.als');
+      const home = path.join(scratch, 'home-train');
+      const train = (epochs: number): string[] => [
+        'train',
+        '--data',
+        data,
+        '--data-home',
+        home,
+        '--dim',
+        '8',
+        '--epochs',
+        String(epochs),
+        '--kernel',
+        'ts',
+        '--threads',
+        '1',
+        '--split',
+        'random:0.1',
+        '--checkpoint-every',
+        '1',
+        '--out',
+        out,
+      ];
+      let killed = 0;
+      let leftTemps = 0;
+      for (let k = 0; k < kills; k++) {
+        if ((await killAfter(train(200), 300 + random.nextInt(1500))) === 'killed') killed++;
+        if (temps(dir).length > 0) leftTemps++;
+        // The checkpoint present is a whole one (old or new), never half of one.
+        if (existsSync(out)) expect(readCheckpoint(out).epochsDone).toBeGreaterThan(0);
+        const next = als(train(1));
+        expect(next.status, next.stderr).toBe(0);
+        expect(temps(dir)).toEqual([]);
+        expect(readCheckpoint(out).epochsDone).toBe(1);
+      }
+      expect(killed).toBeGreaterThan(0);
+      console.log(
+        `train: ${kills} runs, ${killed} killed, ${leftTemps} left a temp file (all swept by the next run), every checkpoint loaded`,
+      );
+    },
+    timeoutMs,
+  );
 
-  it(`first load of a set (${kills} kills during parsing and the cache write): the next run has a valid cache and no temp file`, async () => {
-    const random = new Random(7);
-    const data = path.join(scratch, 'ml-latest-small');
-    cpSync(movielensDir('ml-latest-small'), data, { recursive: true, dereference: true });
-    const home = path.join(scratch, 'home-load');
-    const cacheDir = path.join(home, '.als-cache');
-    const stats = ['stats', '--data', data, '--data-home', home];
-    const cacheFile = cacheFileFor(cacheDir, data);
-    const sources = stampSources(detectLayout(data).sourceFiles);
-    let leftTemps = 0;
-    for (let k = 0; k < kills; k++) {
-      rmSync(cacheDir, { recursive: true, force: true });
-      await killAfter(stats, 150 + random.nextInt(900));
-      if (temps(cacheDir).length > 0) leftTemps++;
-      const next = als(stats);
-      expect(next.status, next.stderr).toBe(0);
-      expect(next.stderr).not.toMatch(/damaged cache/);
-      expect(temps(cacheDir)).toEqual([]);
-      // The cache the next run left is valid (a later load reads it back).
-      expect('dataset' in readCache(cacheFile, data, sources)).toBe(true);
-      expect(readdirSync(cacheDir)).toEqual([path.basename(cacheFile)]);
-    }
-    console.log(`first load: ${kills} kills, ${leftTemps} left a temp cache file (all swept by the next run), every next cache valid`);
-  }, timeoutMs);
+  it(
+    `first load of a set (${kills} kills during parsing and the cache write): the next run has a valid cache and no temp file`,
+    async () => {
+      const random = new Random(7);
+      const data = path.join(scratch, 'ml-latest-small');
+      cpSync(movielensDir('ml-latest-small'), data, { recursive: true, dereference: true });
+      const home = path.join(scratch, 'home-load');
+      const cacheDir = path.join(home, '.als-cache');
+      const stats = ['stats', '--data', data, '--data-home', home];
+      const cacheFile = cacheFileFor(cacheDir, data);
+      const sources = stampSources(detectLayout(data).sourceFiles);
+      let leftTemps = 0;
+      for (let k = 0; k < kills; k++) {
+        rmSync(cacheDir, { recursive: true, force: true });
+        await killAfter(stats, 150 + random.nextInt(900));
+        if (temps(cacheDir).length > 0) leftTemps++;
+        const next = als(stats);
+        expect(next.status, next.stderr).toBe(0);
+        expect(next.stderr).not.toMatch(/damaged cache/);
+        expect(temps(cacheDir)).toEqual([]);
+        // The cache the next run left is valid (a later load reads it back).
+        expect('dataset' in readCache(cacheFile, data, sources)).toBe(true);
+        expect(readdirSync(cacheDir)).toEqual([path.basename(cacheFile)]);
+      }
+      console.log(
+        `first load: ${kills} kills, ${leftTemps} left a temp cache file (all swept by the next run), every next cache valid`,
+      );
+    },
+    timeoutMs,
+  );
 });

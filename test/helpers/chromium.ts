@@ -22,7 +22,9 @@ export function chromiumPath(): string {
       }
     }
   }
-  throw new Error('no Chromium found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
+  throw new Error(
+    'no Chromium found: install it (apt-get install -y chromium) or set CHROMIUM_PATH',
+  );
 }
 
 /** Flags for a headless, offline, quiet browser (as root in a container: no sandbox). */

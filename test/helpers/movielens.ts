@@ -9,7 +9,9 @@ import path from 'node:path';
 export function movielensDir(name: 'ml-100k' | 'ml-latest-small'): string {
   const dir = path.resolve(process.env.ALS_DATA_HOME ?? 'data', name);
   if (!existsSync(dir)) {
-    throw new Error(`${dir} is missing: run 'node bin/als.js download ${name}' (set ALS_MIRROR to a local copy when offline)`);
+    throw new Error(
+      `${dir} is missing: run 'node bin/als.js download ${name}' (set ALS_MIRROR to a local copy when offline)`,
+    );
   }
   return dir;
 }

@@ -8,7 +8,11 @@ import type { DatasetStats, Quantiles } from '../../src/data/types.js';
  */
 
 /** frequency(c) = round(scale · c^(−alpha)) for c = 1..maxCount, zero frequencies dropped. */
-export function powerLawDistribution(alpha: number, scale: number, maxCount: number): { count: number; frequency: number }[] {
+export function powerLawDistribution(
+  alpha: number,
+  scale: number,
+  maxCount: number,
+): { count: number; frequency: number }[] {
   const rows: { count: number; frequency: number }[] = [];
   for (let c = 1; c <= maxCount; c++) {
     const frequency = Math.round(scale * c ** -alpha);
@@ -53,7 +57,11 @@ export function fixtureStats(): DatasetStats {
 }
 
 /** A history that decays like a real run: loss and RMSEs fall geometrically towards a floor. */
-export function fixtureHistory(epochs: number, floorRmse: number, withValidation = true): EpochMetrics[] {
+export function fixtureHistory(
+  epochs: number,
+  floorRmse: number,
+  withValidation = true,
+): EpochMetrics[] {
   return Array.from({ length: epochs }, (_, i) => ({
     epoch: i + 1,
     loss: 20_000 + 80_000 * Math.exp(-i),

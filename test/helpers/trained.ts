@@ -9,14 +9,22 @@ import type { Hyperparameters } from '../../src/core/types.js';
 import type { Checkpoint } from '../../src/data/checkpoint.js';
 import type { Dataset } from '../../src/data/types.js';
 
-export async function trainCheckpoint(dataset: Dataset, epochs: number, hyper: Partial<Hyperparameters> = {}): Promise<Checkpoint> {
+export async function trainCheckpoint(
+  dataset: Dataset,
+  epochs: number,
+  hyper: Partial<Hyperparameters> = {},
+): Promise<Checkpoint> {
   // The recommendation tests were written for the latent model; the default kind is genre.
   const fullHyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, kind: 'latent', ...hyper };
   const { matrix, catalog } = dataset;
   const trainer = await createTrainer({
     train: matrix,
     validation: null,
-    itemGenres: { offsets: catalog.genreOffsets, ids: catalog.genreIds, numGenres: catalog.genreNames.length },
+    itemGenres: {
+      offsets: catalog.genreOffsets,
+      ids: catalog.genreIds,
+      numGenres: catalog.genreNames.length,
+    },
     hyper: fullHyper,
     seed: 1,
     threads: 1,
@@ -44,8 +52,13 @@ export async function trainCheckpoint(dataset: Dataset, epochs: number, hyper: P
       scale: dataset.info.scale,
     },
     split: {
-      spec: 'none', seed: 1, trainRatings: matrix.numRatings, testRatings: 0,
-      testRatingsWithUnseenUser: 0, testRatingsWithUnseenItem: 0, usersWithoutTrainingRatings: 0,
+      spec: 'none',
+      seed: 1,
+      trainRatings: matrix.numRatings,
+      testRatings: 0,
+      testRatingsWithUnseenUser: 0,
+      testRatingsWithUnseenItem: 0,
+      usersWithoutTrainingRatings: 0,
     },
     epochsDone: epochs,
     bestEpoch: null,
@@ -58,6 +71,9 @@ export async function trainCheckpoint(dataset: Dataset, epochs: number, hyper: P
     itemIds: dataset.itemIds,
     catalog,
     itemTrainCounts,
-    trainItemsByUser: { offsets: matrix.ratingsByUser.offsets, items: matrix.ratingsByUser.indices },
+    trainItemsByUser: {
+      offsets: matrix.ratingsByUser.offsets,
+      items: matrix.ratingsByUser.indices,
+    },
   };
 }

@@ -9,7 +9,10 @@ import type { RatingsFormat, RawRatings } from './types.js';
  * scanner (src/bench/load.ts) and as a cross-check in tests. csv-parse allocates a string per
  * field and an array per record, which is what makes it slower on the 32M-line files.
  */
-export async function csvParseRatingsFile(file: string, format: RatingsFormat): Promise<RawRatings> {
+export async function csvParseRatingsFile(
+  file: string,
+  format: RatingsFormat,
+): Promise<RawRatings> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -26,25 +29,49 @@ export async function csvParseRatingsFile(file: string, format: RatingsFormat): 
   let firstLine = 1;
   const scale = format.scale;
   // Only the 4-column layouts are read here (timestamps required), in header order when named.
-  const columns = format.columns && format.columns.timestamp >= 0 ? format.columns : { user: 0, item: 1, rating: 2, timestamp: 3 };
+  const columns =
+    format.columns && format.columns.timestamp >= 0
+      ? format.columns
+      : { user: 0, item: 1, rating: 2, timestamp: 3 };
   const parser = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
-    parse({ delimiter: format.separator, info: true, relax_column_count: true, skip_empty_lines: true }),
+    parse({
+      delimiter: format.separator,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }),
   );
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+  }>) {
     if (info.lines === 1 && format.header && !/^\d/.test(record[0] ?? '')) {
       firstLine = 2;
       continue;
     }
-    if (record.length !== 4) throw new DataError(file, info.lines, `expected 4 fields, found ${record.length}`);
+    if (record.length !== 4)
+      throw new DataError(file, info.lines, `expected 4 fields, found ${record.length}`);
     const user = Number(record[columns.user]);
     const item = Number(record[columns.item]);
     const rating = Number(record[columns.rating]);
     const time = Number(record[columns.timestamp]);
-    if (!(Number.isInteger(user) && user >= 0 && Number.isInteger(item) && item >= 0 && Number.isInteger(time))) {
+    if (
+      !(
+        Number.isInteger(user) &&
+        user >= 0 &&
+        Number.isInteger(item) &&
+        item >= 0 &&
+        Number.isInteger(time)
+      )
+    ) {
       throw new DataError(file, info.lines, 'ids and timestamp must be non-negative integers');
     }
     if (!Number.isFinite(rating) || (scale && (rating < scale.min || rating > scale.max))) {
-      throw new DataError(file, info.lines, `rating ${quoteForMessage(record[columns.rating] ?? '')} is out of range`);
+      throw new DataError(
+        file,
+        info.lines,
+        `rating ${quoteForMessage(record[columns.rating] ?? '')} is out of range`,
+      );
     }
     if (length === capacity) {
       capacity = Math.ceil(capacity * 1.5);

@@ -40,7 +40,8 @@ export function detectLayout(dir: string): LayoutPlan {
   const at = (name: string): string => path.join(dir, name);
   const need = (layout: string, ...names: string[]): void => {
     for (const name of names) {
-      if (!has(name)) throw new DataError(at(name), undefined, `file not found (a ${layout} folder needs it)`);
+      if (!has(name))
+        throw new DataError(at(name), undefined, `file not found (a ${layout} folder needs it)`);
     }
   };
 
@@ -61,7 +62,12 @@ export function detectLayout(dir: string): LayoutPlan {
     return {
       layout,
       ratingsFile: at('ratings.dat'),
-      ratingsFormat: { separator: '::', header: false, fields: 4, scale: isMl1m ? WHOLE_STARS : HALF_STARS },
+      ratingsFormat: {
+        separator: '::',
+        header: false,
+        fields: 4,
+        scale: isMl1m ? WHOLE_STARS : HALF_STARS,
+      },
       readMovies: () => readDatMovies(dir, isMl1m ? 'latin1' : 'utf-8'),
       sourceFiles: [at('ratings.dat'), at('movies.dat')],
     };
@@ -70,16 +76,34 @@ export function detectLayout(dir: string): LayoutPlan {
     if (!has(name)) continue;
     const file = at(name);
     const firstLine = readFirstLine(file);
-    const separator = name === 'ratings.csv' && !firstLine.includes('\t') ? ',' : firstLine.includes('\t') ? '\t' : ',';
+    const separator =
+      name === 'ratings.csv' && !firstLine.includes('\t')
+        ? ','
+        : firstLine.includes('\t')
+          ? '\t'
+          : ',';
     const columns = headerColumns(file, firstLine, separator);
     // MovieLens' own header names (in any order, e.g. userId,movieId,timestamp,rating).
-    const movieLensNames = /^userId,movieId,rating\b/.test(firstLine) || (columns !== undefined && /\bmovieId\b/.test(firstLine) && /\buserId\b/.test(firstLine));
-    if (name === 'ratings.csv' && movieLensNames && columns !== undefined && columns.timestamp >= 0) {
+    const movieLensNames =
+      /^userId,movieId,rating\b/.test(firstLine) ||
+      (columns !== undefined && /\bmovieId\b/.test(firstLine) && /\buserId\b/.test(firstLine));
+    if (
+      name === 'ratings.csv' &&
+      movieLensNames &&
+      columns !== undefined &&
+      columns.timestamp >= 0
+    ) {
       need('MovieLens ratings.csv', 'movies.csv');
       return {
         layout: 'ml-csv',
         ratingsFile: file,
-        ratingsFormat: { separator: ',', header: true, fields: 4, scale: HALF_STARS, ...(isPositional(columns) ? {} : { columns }) },
+        ratingsFormat: {
+          separator: ',',
+          header: true,
+          fields: 4,
+          scale: HALF_STARS,
+          ...(isPositional(columns) ? {} : { columns }),
+        },
         readMovies: () => readCsvMovies(dir),
         sourceFiles: [file, at('movies.csv')],
       };
@@ -88,12 +112,22 @@ export function detectLayout(dir: string): LayoutPlan {
     return {
       layout: 'plain',
       ratingsFile: file,
-      ratingsFormat: { separator, header: true, fields: 'auto', scale: null, ...(columns === undefined || isPositional(columns) ? {} : { columns }) },
+      ratingsFormat: {
+        separator,
+        header: true,
+        fields: 'auto',
+        scale: null,
+        ...(columns === undefined || isPositional(columns) ? {} : { columns }),
+      },
       readMovies: withMovies ? () => readCsvMovies(dir) : null,
       sourceFiles: withMovies ? [file, at('movies.csv')] : [file],
     };
   }
-  throw new DataError(dir, undefined, 'unknown layout: expected u.data (ml-100k), ratings.dat (ml-1m/ml-10m) or ratings.csv');
+  throw new DataError(
+    dir,
+    undefined,
+    'unknown layout: expected u.data (ml-100k), ratings.dat (ml-1m/ml-10m) or ratings.csv',
+  );
 }
 
 /** Header names that mean each needed column (compared lower-cased, without spaces, quotes, _ or -). */
@@ -105,7 +139,9 @@ const COLUMN_NAMES: Record<keyof ColumnMap, string[]> = {
 };
 
 function isPositional(c: ColumnMap): boolean {
-  return c.user === 0 && c.item === 1 && c.rating === 2 && (c.timestamp === 3 || c.timestamp === -1);
+  return (
+    c.user === 0 && c.item === 1 && c.rating === 2 && (c.timestamp === 3 || c.timestamp === -1)
+  );
 }
 
 /**
@@ -118,15 +154,22 @@ function headerColumns(file: string, firstLine: string, separator: string): Colu
   const names = firstLine.split(separator).map((n) => n.trim().replace(/^"(.*)"$/, '$1'));
   const keys = names.map((n) => n.toLowerCase().replace(/[\s_-]/g, ''));
   const roleOf = (key: string): keyof ColumnMap | undefined =>
-    (Object.keys(COLUMN_NAMES) as (keyof ColumnMap)[]).find((role) => COLUMN_NAMES[role].includes(key));
+    (Object.keys(COLUMN_NAMES) as (keyof ColumnMap)[]).find((role) =>
+      COLUMN_NAMES[role].includes(key),
+    );
   if (!keys.some((k) => roleOf(k) !== undefined)) return undefined;
   const found: Partial<Record<keyof ColumnMap, number>> = {};
   keys.forEach((key, position) => {
     const role = roleOf(key);
     if (role === undefined) {
-      throw new DataError(file, 1, `unknown column ${quoteForMessage(names[position]!, 40)} in the header (expected user, movie, rating and optionally timestamp columns)`);
+      throw new DataError(
+        file,
+        1,
+        `unknown column ${quoteForMessage(names[position]!, 40)} in the header (expected user, movie, rating and optionally timestamp columns)`,
+      );
     }
-    if (found[role] !== undefined) throw new DataError(file, 1, `the header names the ${role} column twice`);
+    if (found[role] !== undefined)
+      throw new DataError(file, 1, `the header names the ${role} column twice`);
     found[role] = position;
   });
   const listed = names.map((n) => quoteForMessage(n, 40)).join(', ');
@@ -136,7 +179,12 @@ function headerColumns(file: string, firstLine: string, separator: string): Colu
       throw new DataError(file, 1, `the header has no ${what} column (columns: ${listed})`);
     }
   }
-  return { user: found.user!, item: found.item!, rating: found.rating!, timestamp: found.timestamp ?? -1 };
+  return {
+    user: found.user!,
+    item: found.item!,
+    rating: found.rating!,
+    timestamp: found.timestamp ?? -1,
+  };
 }
 
 function readFirstLine(file: string): string {

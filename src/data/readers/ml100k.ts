@@ -38,8 +38,16 @@ export function readMl100kMovies(dir: string): RawMovies {
   const fieldsPerLine = 5 + flagNames.length;
   // u.item's lines all carry one flag per u.genre line: when its first two movies agree with each
   // other on a different count, u.genre is the file that is short (or long), not u.item.
-  const firstTwo = lines.filter((line) => line !== '').slice(0, 2).map((line) => line.split('|').length);
-  if (firstTwo.length > 0 && firstTwo[0]! > 5 && firstTwo[0] !== fieldsPerLine && firstTwo.every((n) => n === firstTwo[0])) {
+  const firstTwo = lines
+    .filter((line) => line !== '')
+    .slice(0, 2)
+    .map((line) => line.split('|').length);
+  if (
+    firstTwo.length > 0 &&
+    firstTwo[0]! > 5 &&
+    firstTwo[0] !== fieldsPerLine &&
+    firstTwo.every((n) => n === firstTwo[0])
+  ) {
     throw new DataError(
       genreFile,
       undefined,
@@ -55,17 +63,29 @@ export function readMl100kMovies(dir: string): RawMovies {
     if (line === '') continue;
     const parts = line.split('|');
     if (parts.length !== fieldsPerLine) {
-      throw new DataError(itemFile, lineNo, `expected ${fieldsPerLine} fields separated by "|", found ${parts.length}`);
+      throw new DataError(
+        itemFile,
+        lineNo,
+        `expected ${fieldsPerLine} fields separated by "|", found ${parts.length}`,
+      );
     }
     movies.add(lineNo, parts[0]!, parts[1]!);
     for (let flag = 0; flag < flagNames.length; flag++) {
       const value = parts[5 + flag];
       if (value !== '0' && value !== '1') {
-        throw new DataError(itemFile, lineNo, `genre flag ${flag + 1} (${flagNames[flag]}) is ${quoteForMessage(value ?? '')}, expected 0 or 1`);
+        throw new DataError(
+          itemFile,
+          lineNo,
+          `genre flag ${flag + 1} (${flagNames[flag]}) is ${quoteForMessage(value ?? '')}, expected 0 or 1`,
+        );
       }
       if (value === '1' && genreIdOfFlag[flag]! >= 0) genreIds.push(genreIdOfFlag[flag]!);
     }
     genreOffsets.push(genreIds.length);
   }
-  return movies.finish({ genreNames, genreOffsets: Int32Array.from(genreOffsets), genreIds: Int32Array.from(genreIds) });
+  return movies.finish({
+    genreNames,
+    genreOffsets: Int32Array.from(genreOffsets),
+    genreIds: Int32Array.from(genreIds),
+  });
 }

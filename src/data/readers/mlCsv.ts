@@ -23,13 +23,20 @@ export function readCsvMovies(dir: string): RawMovies {
 
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+    records = parse(text, {
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as typeof records;
   } catch (error) {
     const csvError = error as { code?: string; lines?: number; message?: string };
     // csv-parse reports an unclosed quote where the file ends; name the line where it opened.
     const opened = unbalancedQuoteLine(text);
-    if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && opened !== undefined) throw unbalancedQuote(file, opened);
-    const problem = (csvError.message ?? String(error)).split('\n')[0]!.replace(/^Invalid Record Length: /, '');
+    if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && opened !== undefined)
+      throw unbalancedQuote(file, opened);
+    const problem = (csvError.message ?? String(error))
+      .split('\n')[0]!
+      .replace(/^Invalid Record Length: /, '');
     throw new DataError(file, csvError.lines, `CSV: ${problem}`);
   }
   const movies = new MovieListBuilder(file);
@@ -43,7 +50,12 @@ export function readCsvMovies(dir: string): RawMovies {
       // A quoted field ran over line ends: a quote opened earlier and closed lines later.
       throw unbalancedQuote(file, unbalancedQuoteLine(text) ?? lineNo);
     }
-    if (record.length !== 3) throw new DataError(file, lineNo, `expected 3 fields (movieId, title, genres), found ${record.length}`);
+    if (record.length !== 3)
+      throw new DataError(
+        file,
+        lineNo,
+        `expected 3 fields (movieId, title, genres), found ${record.length}`,
+      );
     movies.add(lineNo, record[0]!, record[1]!);
     genres.add(record[2]!.split('|'));
   }
@@ -51,7 +63,11 @@ export function readCsvMovies(dir: string): RawMovies {
 }
 
 function unbalancedQuote(file: string, line: number): DataError {
-  return new DataError(file, line, 'unbalanced quote: a quoted field opens on this line and is not closed on it');
+  return new DataError(
+    file,
+    line,
+    'unbalanced quote: a quoted field opens on this line and is not closed on it',
+  );
 }
 
 /**

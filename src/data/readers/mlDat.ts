@@ -16,7 +16,12 @@ export function readDatMovies(dir: string, encoding: 'latin1' | 'utf-8'): RawMov
     const line = lines[i]!;
     if (line === '') continue;
     const parts = line.split('::');
-    if (parts.length !== 3) throw new DataError(file, i + 1, `expected 3 fields (movie, title, genres) separated by "::", found ${parts.length}`);
+    if (parts.length !== 3)
+      throw new DataError(
+        file,
+        i + 1,
+        `expected 3 fields (movie, title, genres) separated by "::", found ${parts.length}`,
+      );
     movies.add(i + 1, parts[0]!, parts[1]!);
     genres.add(parts[2]!.split('|'));
   }

@@ -73,7 +73,11 @@ function workerUrl(): URL {
 }
 
 /** Reads a numeric ratings file like scanRatingsFile, on worker threads when it is large. */
-export async function scanRatingsFileParallel(file: string, format: RatingsFormat, options: ParallelScanOptions = {}): Promise<RawRatings> {
+export async function scanRatingsFileParallel(
+  file: string,
+  format: RatingsFormat,
+  options: ParallelScanOptions = {},
+): Promise<RawRatings> {
   const threads = Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism())));
   const minBytes = options.minBytes ?? DEFAULT_MIN_BYTES;
   const url = workerUrl();
@@ -86,7 +90,10 @@ export async function scanRatingsFileParallel(file: string, format: RatingsForma
   if (plan === null) return serially();
   const raw = await scanOnWorkers(url, file, plan, threads);
   if (raw === null) return serially();
-  options.onScanned?.({ threads: Math.min(threads, plan.ranges.length), ranges: plan.ranges.length });
+  options.onScanned?.({
+    threads: Math.min(threads, plan.ranges.length),
+    ranges: plan.ranges.length,
+  });
   return raw;
 }
 
@@ -100,7 +107,12 @@ interface ScanPlan {
  * Line 1 (header skipped as the serial scanner does, fields counted) and the cut points; null when
  * the file is small, unreadable or its start is off the fast path (the serial scanner decides).
  */
-function planRanges(file: string, format: RatingsFormat, rangeCount: number, minBytes: number): ScanPlan | null {
+function planRanges(
+  file: string,
+  format: RatingsFormat,
+  rangeCount: number,
+  minBytes: number,
+): ScanPlan | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -129,8 +141,21 @@ function planRanges(file: string, format: RatingsFormat, rangeCount: number, min
     const lineEnd = nl > dataStart && window[nl - 1] === CR ? nl - 1 : nl;
     if (lineEnd === dataStart) return null;
     const columns = format.columns ?? POSITIONAL;
-    const fields = parseLine(window, dataStart, lineEnd, format.separator.charCodeAt(0), format.separator.length > 1 ? format.separator.charCodeAt(1) : -1, columns.rating);
-    const expectedFields = format.columns ? (format.columns.timestamp >= 0 ? 4 : 3) : format.fields === 'auto' ? fields : 4;
+    const fields = parseLine(
+      window,
+      dataStart,
+      lineEnd,
+      format.separator.charCodeAt(0),
+      format.separator.length > 1 ? format.separator.charCodeAt(1) : -1,
+      columns.rating,
+    );
+    const expectedFields = format.columns
+      ? format.columns.timestamp >= 0
+        ? 4
+        : 3
+      : format.fields === 'auto'
+        ? fields
+        : 4;
     if (fields !== expectedFields || (fields !== 3 && fields !== 4)) return null;
 
     const cuts = [dataStart];
@@ -145,7 +170,8 @@ function planRanges(file: string, format: RatingsFormat, rangeCount: number, min
     }
     cuts.push(size);
     const ranges: ByteRange[] = [];
-    for (let r = 0; r + 1 < cuts.length; r++) ranges.push({ start: cuts[r]!, end: cuts[r + 1]!, endsFile: cuts[r + 1] === size });
+    for (let r = 0; r + 1 < cuts.length; r++)
+      ranges.push({ start: cuts[r]!, end: cuts[r + 1]!, endsFile: cuts[r + 1] === size });
     const scale = format.scale;
     return {
       ranges,
@@ -171,13 +197,19 @@ function planRanges(file: string, format: RatingsFormat, rangeCount: number, min
 }
 
 /** The two passes on `threads` workers; null when any range is refused or a worker fails. */
-async function scanOnWorkers(url: URL, file: string, plan: ScanPlan, threads: number): Promise<RawRatings | null> {
+async function scanOnWorkers(
+  url: URL,
+  file: string,
+  plan: ScanPlan,
+  threads: number,
+): Promise<RawRatings | null> {
   const { ranges, layout } = plan;
   const workers: Worker[] = [];
   const pending: Array<((reply: ScanReply) => void) | null> = [];
   const ask = (w: number, message: ScanRequest): Promise<number> =>
     new Promise((resolve, reject) => {
-      pending[w] = (reply) => (reply.type === 'done' ? resolve(reply.value) : reject(new Error(reply.message)));
+      pending[w] = (reply) =>
+        reply.type === 'done' ? resolve(reply.value) : reject(new Error(reply.message));
       workers[w]!.postMessage(message);
     });
   /** Runs one request per range, each idle worker taking the next; the values in range order. */
@@ -221,7 +253,17 @@ async function scanOnWorkers(url: URL, file: string, plan: ScanPlan, threads: nu
     const items = new SharedArrayBuffer(total * 4);
     const values = new SharedArrayBuffer(total * 4);
     const timestamps = layout.expectedFields === 4 ? new SharedArrayBuffer(total * 4) : null;
-    const written = await everyRange((r) => ({ type: 'parse', file, range: ranges[r]!, layout, offset: offsets[r]!, users, items, values, timestamps }));
+    const written = await everyRange((r) => ({
+      type: 'parse',
+      file,
+      range: ranges[r]!,
+      layout,
+      offset: offsets[r]!,
+      users,
+      items,
+      values,
+      timestamps,
+    }));
     for (let r = 0; r < ranges.length; r++) if (written[r] !== counts[r]) return null;
     return {
       file,

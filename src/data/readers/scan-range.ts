@@ -42,7 +42,12 @@ export interface RangeOutput {
  * the file. Blank lines count too (the parse then refuses the range and the serial scanner,
  * which knows their rules, takes over).
  */
-export function countLinesInRange(fd: number, start: number, end: number, endsFile: boolean): number {
+export function countLinesInRange(
+  fd: number,
+  start: number,
+  end: number,
+  endsFile: boolean,
+): number {
   const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)));
   let lines = 0;
   let pos = start;
@@ -70,8 +75,27 @@ export function countLinesInRange(fd: number, start: number, end: number, endsFi
  * fast path does not accept as it stands (bad field, off-scale rating, blank line, a line longer
  * than a block): the caller then rescans the file serially, which explains the line exactly.
  */
-export function parseRange(fd: number, start: number, end: number, endsFile: boolean, layout: RangeLayout, out: RangeOutput, offset: number): number {
-  const { sep0, sep1, userField, itemField, ratingField, timeField, expectedFields, minRating, maxRating, step } = layout;
+export function parseRange(
+  fd: number,
+  start: number,
+  end: number,
+  endsFile: boolean,
+  layout: RangeLayout,
+  out: RangeOutput,
+  offset: number,
+): number {
+  const {
+    sep0,
+    sep1,
+    userField,
+    itemField,
+    ratingField,
+    timeField,
+    expectedFields,
+    minRating,
+    maxRating,
+    step,
+  } = layout;
   const { users, items, values, timestamps } = out;
   const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)));
   let k = offset;
@@ -79,7 +103,8 @@ export function parseRange(fd: number, start: number, end: number, endsFile: boo
   let pos = start;
   while (pos < end || carry > 0) {
     if (carry === buf.length) return -1; // a line longer than a block: leave it to the serial scanner
-    const bytesRead = pos < end ? readSync(fd, buf, carry, Math.min(buf.length - carry, end - pos), pos) : 0;
+    const bytesRead =
+      pos < end ? readSync(fd, buf, carry, Math.min(buf.length - carry, end - pos), pos) : 0;
     pos += bytesRead;
     const last = pos >= end || bytesRead === 0;
     const dataEnd = carry + bytesRead;
@@ -96,7 +121,13 @@ export function parseRange(fd: number, start: number, end: number, endsFile: boo
       if (lineEnd === p) return -1; // blank line
       const fields = parseLine(buf, p, lineEnd, sep0, sep1, ratingField);
       const rating = fieldValues[ratingField]!;
-      if (fields !== expectedFields || rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step))) return -1;
+      if (
+        fields !== expectedFields ||
+        rating < minRating ||
+        rating > maxRating ||
+        (step > 0 && !Number.isInteger(rating / step))
+      )
+        return -1;
       if (k >= users.length) return -1; // more lines than counted: the file changed
       users[k] = fieldValues[userField]!;
       items[k] = fieldValues[itemField]!;

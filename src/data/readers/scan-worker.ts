@@ -20,12 +20,20 @@ port.on('message', (message: ScanRequest) => {
     const value =
       message.type === 'count'
         ? countLinesInRange(fd, start, end, endsFile)
-        : parseRange(fd, start, end, endsFile, message.layout, {
-            users: new Int32Array(message.users),
-            items: new Int32Array(message.items),
-            values: new Float32Array(message.values),
-            timestamps: message.timestamps === null ? null : new Int32Array(message.timestamps),
-          }, message.offset);
+        : parseRange(
+            fd,
+            start,
+            end,
+            endsFile,
+            message.layout,
+            {
+              users: new Int32Array(message.users),
+              items: new Int32Array(message.items),
+              values: new Float32Array(message.values),
+              timestamps: message.timestamps === null ? null : new Int32Array(message.timestamps),
+            },
+            message.offset,
+          );
     port.postMessage({ type: 'done', value } satisfies ScanReply);
   } catch (error) {
     port.postMessage({ type: 'error', message: (error as Error).message } satisfies ScanReply);

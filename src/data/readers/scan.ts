@@ -30,7 +30,14 @@ export const fieldValues = new Float64Array(5);
  * line is not of the fast form (then the slow path explains what is wrong). Every field is a
  * non-negative integer ≤ 2^31−1 but the rating's (`ratingField`), a decimal `digits[.digits]`.
  */
-export function parseLine(buf: Buffer, start: number, end: number, sep0: number, sep1: number, ratingField: number): number {
+export function parseLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  sep0: number,
+  sep1: number,
+  ratingField: number,
+): number {
   let p = start;
   let field = 0;
   for (;;) {
@@ -85,46 +92,76 @@ function fieldNames(columns: ColumnMap): string[] {
 }
 
 /** The slow path: explains why a line failed the fast path, as a DataError naming file and line. */
-function explainLine(file: string, lineNo: number, text: string, format: RatingsFormat, expectedFields: number, lastLineWithoutNewline: boolean): DataError {
+function explainLine(
+  file: string,
+  lineNo: number,
+  text: string,
+  format: RatingsFormat,
+  expectedFields: number,
+  lastLineWithoutNewline: boolean,
+): DataError {
   const parts = text.split(format.separator);
   const columns = format.columns ?? POSITIONAL;
   const names = fieldNames(columns);
   if (parts.length !== expectedFields) {
-    const truncated = lastLineWithoutNewline && parts.length < expectedFields ? ' (truncated last line?)' : '';
+    const truncated =
+      lastLineWithoutNewline && parts.length < expectedFields ? ' (truncated last line?)' : '';
     const want = format.columns
-      ? `${expectedFields} fields (${names.slice(0, expectedFields).map((n) => n.replace(' id', '')).join(', ')})`
+      ? `${expectedFields} fields (${names
+          .slice(0, expectedFields)
+          .map((n) => n.replace(' id', ''))
+          .join(', ')})`
       : expectedFields === 4
         ? '4 fields (user, movie, rating, timestamp)'
         : '3 fields (user, movie, rating)';
-    return new DataError(file, lineNo, `expected ${want} separated by ${JSON.stringify(format.separator)}, found ${parts.length}${truncated}`);
+    return new DataError(
+      file,
+      lineNo,
+      `expected ${want} separated by ${JSON.stringify(format.separator)}, found ${parts.length}${truncated}`,
+    );
   }
   for (let f = 0; f < parts.length; f++) {
     const field = parts[f]!;
     const name = names[f]!;
     if (f === columns.rating) {
-      if (!/^-?\d+(\.\d+)?$/.test(field)) return new DataError(file, lineNo, `rating ${quoteForMessage(field)} is not a number`);
+      if (!/^-?\d+(\.\d+)?$/.test(field))
+        return new DataError(file, lineNo, `rating ${quoteForMessage(field)} is not a number`);
       const rating = Number(field);
       const problem = ratingProblem(rating, format);
       if (problem) return new DataError(file, lineNo, problem);
       continue;
     }
-    if (/^-\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${clipDigits(field)} is negative`);
-    if (!/^\d+$/.test(field)) return new DataError(file, lineNo, `${name} ${quoteForMessage(field)} is not a non-negative integer`);
-    if (Number(field) > MAX_INT32) return new DataError(file, lineNo, `${name} ${clipDigits(field)} is too large (max ${MAX_INT32})`);
+    if (/^-\d+$/.test(field))
+      return new DataError(file, lineNo, `${name} ${clipDigits(field)} is negative`);
+    if (!/^\d+$/.test(field))
+      return new DataError(
+        file,
+        lineNo,
+        `${name} ${quoteForMessage(field)} is not a non-negative integer`,
+      );
+    if (Number(field) > MAX_INT32)
+      return new DataError(
+        file,
+        lineNo,
+        `${name} ${clipDigits(field)} is too large (max ${MAX_INT32})`,
+      );
   }
   return new DataError(file, lineNo, `cannot parse line ${quoteForMessage(text)}`);
 }
 
 /** A run of digits for a message (a 10 MB one is cut). */
-const clipDigits = (digits: string): string => (digits.length > 24 ? `${digits.slice(0, 24)}…` : digits);
+const clipDigits = (digits: string): string =>
+  digits.length > 24 ? `${digits.slice(0, 24)}…` : digits;
 
 /** Why a rating is not allowed by the format's scale, or '' when it is. */
 function ratingProblem(rating: number, format: RatingsFormat): string {
   const scale = format.scale;
   if (!Number.isFinite(rating)) return `rating ${rating} is not a finite number`;
   if (scale === null) return '';
-  if (rating < scale.min || rating > scale.max) return `rating ${rating} is outside ${scale.min}..${scale.max}`;
-  if (!Number.isInteger(rating / scale.step)) return `rating ${rating} is not a multiple of ${scale.step}`;
+  if (rating < scale.min || rating > scale.max)
+    return `rating ${rating} is outside ${scale.min}..${scale.max}`;
+  if (!Number.isInteger(rating / scale.step))
+    return `rating ${rating} is not a multiple of ${scale.step}`;
   return '';
 }
 
@@ -166,7 +203,13 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
   let times = new Int32Array(capacity);
   let length = 0;
 
-  let expectedFields = format.columns ? (format.columns.timestamp >= 0 ? 4 : 3) : format.fields === 'auto' ? 0 : 4;
+  let expectedFields = format.columns
+    ? format.columns.timestamp >= 0
+      ? 4
+      : 3
+    : format.fields === 'auto'
+      ? 0
+      : 4;
   let firstLine = 1;
   const blankLinesBefore: number[] = [];
 
@@ -215,9 +258,15 @@ function scanOpenFile(fd: number, file: string, format: RatingsFormat): RawRatin
       const fields = parseLine(buf, p, lineEnd, sep0, sep1, ratingField);
       if (expectedFields === 0 && (fields === 3 || fields === 4)) expectedFields = fields;
       const rating = fieldValues[ratingField]!;
-      if (fields !== expectedFields || rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step))) {
+      if (
+        fields !== expectedFields ||
+        rating < minRating ||
+        rating > maxRating ||
+        (step > 0 && !Number.isInteger(rating / step))
+      ) {
         const text = buf.toString('utf-8', p, lineEnd);
-        if (expectedFields === 0) expectedFields = text.split(format.separator).length === 3 ? 3 : 4;
+        if (expectedFields === 0)
+          expectedFields = text.split(format.separator).length === 3 ? 3 : 4;
         throw explainLine(file, lineNo, text, format, expectedFields, eof && nl === end);
       }
       if (length === capacity) {

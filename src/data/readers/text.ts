@@ -103,7 +103,12 @@ export class MovieListBuilder {
   /** Adds the next movie; a bad id is a DataError naming the line. */
   add(lineNo: number, idText: string, fullTitle: string): void {
     const id = parseId(idText);
-    if (id < 0) throw new DataError(this.file, lineNo, `movie id ${quoteForMessage(idText)} is not a non-negative integer`);
+    if (id < 0)
+      throw new DataError(
+        this.file,
+        lineNo,
+        `movie id ${quoteForMessage(idText)} is not a non-negative integer`,
+      );
     const { title, year } = splitTitleYear(fullTitle);
     this.ids.push(id);
     this.titles.push(title);
@@ -112,7 +117,10 @@ export class MovieListBuilder {
   }
 
   /** The movies with their genre CSR (one entry per added movie); no movie at all is an error. */
-  finish(genres: { genreNames: string[]; genreOffsets: Int32Array; genreIds: Int32Array }, emptyProblem = 'no movies'): RawMovies {
+  finish(
+    genres: { genreNames: string[]; genreOffsets: Int32Array; genreIds: Int32Array },
+    emptyProblem = 'no movies',
+  ): RawMovies {
     if (this.ids.length === 0) throw new DataError(this.file, undefined, emptyProblem);
     return {
       file: this.file,
@@ -156,7 +164,8 @@ export class GenreCollector {
     const renumber = this.names.map((name) => sorted.indexOf(name));
     const genreIds = Int32Array.from(this.ids, (id) => renumber[id]!);
     const genreOffsets = Int32Array.from(this.offsets);
-    for (let m = 0; m + 1 < genreOffsets.length; m++) genreIds.subarray(genreOffsets[m], genreOffsets[m + 1]).sort();
+    for (let m = 0; m + 1 < genreOffsets.length; m++)
+      genreIds.subarray(genreOffsets[m], genreOffsets[m + 1]).sort();
     return { genreNames: sorted, genreOffsets, genreIds };
   }
 }
