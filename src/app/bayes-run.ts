@@ -13,11 +13,10 @@
  * - A stop request (`signal`: Ctrl-C, SIGTERM) ends the run after the sample in progress and saves
  *   the chain there (stopReason 'interrupted'): resuming continues from it exactly.
  */
+import { chooseKernel } from '../core/kernels.js';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
-import type { KernelProvider } from '../core/kernel.js';
-import { loadKernel } from '../core/kernels.js';
 import type { ModelKind } from '../core/types.js';
 import {
   posteriorMeanCheckpoint,
@@ -128,27 +127,6 @@ export function writeBayesRunFiles(file: string, checkpoint: BayesCheckpoint): v
     samples: metrics,
   };
   writeTextFileAtomic(`${file}.metrics.json`, `${JSON.stringify(summary, null, 2)}\n`);
-}
-
-async function chooseKernel(
-  name: 'ts' | 'wasm' | undefined,
-  note: (line: string) => void,
-): Promise<KernelProvider> {
-  if (name !== undefined) {
-    try {
-      return await loadKernel(name);
-    } catch (error) {
-      throw new AlsError(`--kernel ${name}: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  try {
-    return await loadKernel('wasm');
-  } catch (error) {
-    note(
-      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
-    );
-    return loadKernel('ts');
-  }
 }
 
 /** Refuses a resume that would change what defines the chain. */

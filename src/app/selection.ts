@@ -9,14 +9,13 @@
  * application layer's run (split by spec, checkpoint files, resume from a file, report) would add
  * only work to throw away. `--refit` is a real training and uses `trainModel`.
  */
+import { chooseKernel } from '../core/kernels.js';
 import { availableParallelism } from 'node:os';
 import { defaultHyperparameters, DEFAULT_MODEL_KIND } from '../core/defaults.js';
-import type { KernelProvider } from '../core/kernel.js';
-import { loadKernel } from '../core/kernels.js';
 import type { Hyperparameters, ModelKind } from '../core/types.js';
 import { makeFolds } from '../data/folds.js';
 import type { Dataset } from '../data/types.js';
-import { AlsError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { checkHalvingOptions } from './asha.js';
 import { crossValidate, type CvProgress, type CvResult } from './cv.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -69,27 +68,6 @@ export function resolveHyperparameters(given: HyperparameterOverrides = {}): Hyp
     hyper.weightedRegularization;
   hyper.weightExponent = given.weightExponent ?? base.weightExponent ?? 1;
   return hyper;
-}
-
-async function chooseKernel(
-  name: 'ts' | 'wasm' | undefined,
-  note: (line: string) => void,
-): Promise<KernelProvider> {
-  if (name !== undefined) {
-    try {
-      return await loadKernel(name);
-    } catch (error) {
-      throw new AlsError(`--kernel ${name}: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  try {
-    return await loadKernel('wasm');
-  } catch (error) {
-    note(
-      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
-    );
-    return loadKernel('ts');
-  }
 }
 
 /** "dim=50 tau=0.1" → a configuration (each setting one value, names as in --space). */

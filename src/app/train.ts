@@ -18,6 +18,7 @@
  *   a diverging epoch never reaches the disk (the last good model of this run is saved, then an
  *   AlsError saying so is thrown).
  */
+import { chooseKernel } from '../core/kernels.js';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import {
@@ -25,8 +26,7 @@ import {
   DEFAULT_MODEL_KIND,
   defaultHyperparameters,
 } from '../core/defaults.js';
-import { biasRidgeWeighted, type KernelProvider } from '../core/kernel.js';
-import { loadKernel } from '../core/kernels.js';
+import { biasRidgeWeighted } from '../core/kernel.js';
 import { createTrainer, DivergenceError, type Trainer } from '../core/trainer.js';
 import { cloneModel, copyModelInto } from '../core/als.js';
 import type { EpochMetrics, Hyperparameters, ModelKind, ModelState } from '../core/types.js';
@@ -224,28 +224,6 @@ function availableMemoryBytes(): number {
   const limit =
     (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
   return limit > 0 && limit < total ? limit : total;
-}
-
-/** Picks the kernel: the one asked for, or wasm when it loads and ts otherwise. */
-async function chooseKernel(
-  name: 'ts' | 'wasm' | undefined,
-  note: (line: string) => void,
-): Promise<KernelProvider> {
-  if (name !== undefined) {
-    try {
-      return await loadKernel(name);
-    } catch (error) {
-      throw new AlsError(`--kernel ${name}: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  try {
-    return await loadKernel('wasm');
-  } catch (error) {
-    note(
-      `wasm kernel unavailable (${(error as Error).message.split('\n')[0]}); using the TypeScript kernel`,
-    );
-    return loadKernel('ts');
-  }
 }
 
 /** The checkpoint of a model trained on `split` of `dataset`. */

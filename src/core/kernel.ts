@@ -99,7 +99,7 @@ export function biasRidgeWeighted(h: {
 export function countScale(count: number, weighted: boolean, exponent: number | undefined): number {
   if (!weighted) return 1;
   const n = Math.max(1, count);
-  return exponent === undefined || exponent === 1 ? n : Math.pow(n, exponent);
+  return exponent === undefined || exponent === 1 ? n : n ** exponent;
 }
 
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */
