@@ -177,6 +177,90 @@ describe('als train --method gibbs', () => {
     expect(evalB.bayes.rmse).toBe(evalA.bayes.rmse);
   }, 60_000);
 
+  it('is recorded in the run registry as a training with method gibbs and its per-sample history; --no-record records nothing', () => {
+    const home = path.join(work, 'recorded-home');
+    const out = path.join(work, 'recorded.als');
+    const settings = [...chain, '--samples', '5', '--burn-in', '2', '--thin', '1', '--quiet'];
+    expectOk(als('train', '--data', ml100k, '--data-home', home, ...settings, '--out', out));
+    const listed = JSON.parse(als('runs', '--data-home', home, '--json').stdout) as Array<{
+      id: number;
+      kind: string;
+      status: string;
+      modelKind: string;
+      hyperparameters: Record<string, unknown>;
+      split: string;
+      epochs: number;
+      checkpoint: string;
+      wallMs: number;
+      metrics: Record<string, number>;
+    }>;
+    expect(listed).toHaveLength(1);
+    const run = listed[0]!;
+    expect(run).toMatchObject({
+      kind: 'train',
+      status: 'finished',
+      modelKind: 'genre',
+      hyperparameters: { method: 'gibbs', kind: 'genre', dim: 4, samples: 5, burnIn: 2, thin: 1 },
+      split: 'ml100k:u1',
+      epochs: 5,
+      checkpoint: out,
+    });
+    expect(run.wallMs).toBeGreaterThan(0);
+    // The final metrics are the file's: the average's held-out RMSE, the last draw's, calibration.
+    const saved = readBayesCheckpoint(out);
+    const samples = saved.run.metrics;
+    expect(run.metrics.rmse).toBe(samples[4]!.validationRmse);
+    expect(run.metrics.train_rmse).toBe(samples[4]!.trainRmse);
+    for (const level of [50, 80, 95]) {
+      expect(run.metrics[`calibration_${level}`]).toBeGreaterThan(0);
+      expect(run.metrics[`calibration_${level}`]).toBeLessThanOrEqual(1);
+    }
+    expect(run.metrics.calibration_50).toBeLessThan(run.metrics.calibration_95!);
+    // The history: one row per sample (epoch = sample), no loss, no average during burn-in.
+    const shown = JSON.parse(
+      als('runs', 'show', String(run.id), '--data-home', home, '--json').stdout,
+    ) as {
+      history: Array<{
+        epoch: number;
+        loss: number | null;
+        trainRmse: number;
+        validationRmse: number | null;
+      }>;
+    };
+    expect(
+      shown.history.map(({ epoch, loss, trainRmse, validationRmse }) => ({
+        epoch,
+        loss,
+        trainRmse,
+        validationRmse,
+      })),
+    ).toEqual(
+      samples.map((m) => ({
+        epoch: m.sample,
+        loss: null,
+        trainRmse: m.trainRmse,
+        validationRmse: m.validationRmse,
+      })),
+    );
+    expect(shown.history.slice(0, 2).map((m) => m.validationRmse)).toEqual([null, null]);
+
+    const unrecorded = path.join(work, 'unrecorded-home');
+    expectOk(
+      als(
+        'train',
+        '--data',
+        ml100k,
+        '--data-home',
+        unrecorded,
+        ...settings,
+        '--out',
+        path.join(work, 'unrecorded.als'),
+        '--no-record',
+      ),
+    );
+    expect(existsSync(path.join(unrecorded, 'runs.sqlite'))).toBe(false);
+  }, 60_000);
+
   it('refuses bad chain settings and ALS-only options with one line', () => {
     expectOneLineError(
       als('train', '--data', ml100k, ...chain, '--samples', '0'),
@@ -371,6 +455,9 @@ describe('reading a Bayesian checkpoint', () => {
     const svg = path.join(work, 'c.svg');
     expectOk(als('plot', 'curves', model(), `${model()}.metrics.json`, '--out', svg));
     expect(readFileSync(svg, 'utf8')).toContain('<svg');
+    // Both are Gibbs runs: samples on the x axis, no loss panel.
+    expect(readFileSync(svg, 'utf8')).toContain('Sample (Gibbs sweeps');
+    expect(readFileSync(svg, 'utf8')).not.toContain('Training loss');
     const alsModel = path.join(work, 'bias.als');
     expectOk(
       als(
@@ -458,6 +545,23 @@ describe('stopping a Bayesian run', () => {
     expect(done).toBeGreaterThanOrEqual(4);
     expect(done).toBeLessThan(5000);
     expect(stderr).toContain(`saved the chain after sample ${done} to ${out}`);
+    // Recorded (in the default data home, ./data) as a failed run: interrupted, with its samples.
+    const recorded = (
+      JSON.parse(als('runs', '--json').stdout) as Array<{
+        checkpoint: string;
+        status: string;
+        error: string | null;
+        epochs: number;
+        hyperparameters: { method?: string };
+      }>
+    ).filter((r) => r.checkpoint === out);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({
+      status: 'failed',
+      error: 'interrupted',
+      epochs: done,
+      hyperparameters: { method: 'gibbs' },
+    });
     expectOk(
       als(
         'train',

@@ -130,6 +130,34 @@ describe('curves chart', () => {
     const svg = await curvesSvg([{ label: 'no split', history: fixtureHistory(5, 0.7, false) }]);
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(2);
   });
+  it('labels the x axis "Sample" and draws no loss panel when every run is a Gibbs run (no loss)', async () => {
+    // A Gibbs history as its metrics file reads (loss null → NaN): validation only after burn-in.
+    const sampled = fixtureHistory(8, 0.9).map((m) => ({
+      ...m,
+      loss: Number.NaN,
+      validationRmse: m.epoch <= 2 ? null : m.validationRmse,
+    }));
+    const svg = await curvesSvg([
+      { label: 'gibbs a', history: sampled },
+      { label: 'gibbs b', history: sampled.map((m) => ({ ...m, trainRmse: m.trainRmse + 0.1 })) },
+    ]);
+    const texts = svgTexts(svg);
+    expect(texts.filter((t) => t.startsWith('Sample (')).length).toBe(1);
+    expect(texts.some((t) => t.startsWith('Epoch ('))).toBe(false);
+    expect(texts.some((t) => t.startsWith('Loss L'))).toBe(false);
+    expect(texts.some((t) => t.startsWith('RMSE per sample'))).toBe(true);
+    // Two runs × (train + validation RMSE) lines, no loss line.
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(4);
+    // One ALS run among them: the epoch axis and the loss panel are back.
+    const mixed = svgTexts(
+      await curvesSvg([
+        { label: 'gibbs', history: sampled },
+        { label: 'als', history: fixtureHistory(4, 0.88) },
+      ]),
+    );
+    expect(mixed.filter((t) => t.startsWith('Epoch (')).length).toBe(2);
+    expect(mixed.some((t) => t.startsWith('Loss L'))).toBe(true);
+  });
   it('refuses to draw an empty chart', () => {
     expect(() => curvesSpec([{ label: 'empty', history: [] }])).toThrow(
       /no run has a metrics history/,

@@ -20,6 +20,7 @@ import {
   type Registry,
   type RunHandle,
 } from '../registry/registry.js';
+import type { BayesianTrainEvents, BayesianTrainResult, BayesianTrainStart } from './bayes-run.js';
 import type { RecordContext } from './cv.js';
 import type { EvalReport } from './evaluate.js';
 import type { TrainEvents, TrainResult, TrainStart } from './train.js';
@@ -64,6 +65,31 @@ export function trainingMetrics(result: TrainResult): Record<string, number> {
     metrics.loss = last.loss;
   }
   return metrics;
+}
+
+/**
+ * The final metrics of a Gibbs run: the held-out RMSE of the sample average, the last draw's train
+ * RMSE, and the share of held-out ratings inside each central predictive interval (calibration_80:
+ * the 80 % interval's share, ideally 0.8).
+ */
+export function bayesianTrainingMetrics(result: BayesianTrainResult): Record<string, number> {
+  const { run } = result;
+  const metrics: Record<string, number> = {};
+  if (run.rmse !== null) metrics.rmse = run.rmse;
+  const last = run.metrics[run.metrics.length - 1];
+  if (last) metrics.train_rmse = last.trainRmse;
+  for (const c of run.calibration ?? [])
+    metrics[`calibration_${Math.round(c.level * 100)}`] = c.share;
+  return metrics;
+}
+
+/** How a settled training is written: its final metrics, last epoch (or sample) and wall time. */
+interface TrainingOutcome {
+  interrupted: boolean;
+  metrics: Record<string, number>;
+  epochs: number | undefined;
+  checkpoint: string;
+  wallMs: number;
 }
 
 export class Recorder {
@@ -139,30 +165,113 @@ export class Recorder {
         handle?.addEpoch(metrics);
         events.onEpoch?.(metrics);
       },
-      track: async (run) => {
-        try {
-          const result = await run;
-          const h = handle;
-          if (h !== null) {
-            const metrics = trainingMetrics(result);
-            const epochs = result.history[result.history.length - 1]?.epoch;
-            if (result.stopReason === 'interrupted')
-              this.safely(() => h.fail('interrupted', { metrics, epochs }));
-            else
-              this.safely(() =>
-                h.finish({ metrics, epochs, checkpoint: result.out, wallMs: result.elapsedMs }),
-              );
-          }
-          return result;
-        } catch (error) {
-          const h = handle;
-          if (h !== null) this.safely(() => h.fail((error as Error).message));
-          throw error;
-        }
-      },
+      track: (run) =>
+        this.settle(
+          () => handle,
+          run,
+          (result) => ({
+            interrupted: result.stopReason === 'interrupted',
+            metrics: trainingMetrics(result),
+            epochs: result.history[result.history.length - 1]?.epoch,
+            checkpoint: result.out,
+            wallMs: result.elapsedMs,
+          }),
+        ),
     };
     this.trainingTrack = recorded.track;
     return recorded;
+  }
+
+  /** Finishes a training's record when its promise settles: finished, failed 'interrupted', or failed with the error's message. */
+  private async settle<R>(
+    handle: () => RunHandle | null,
+    run: Promise<R>,
+    outcome: (result: R) => TrainingOutcome,
+  ): Promise<R> {
+    try {
+      const result = await run;
+      const h = handle();
+      if (h !== null) {
+        const { interrupted, metrics, epochs, checkpoint, wallMs } = outcome(result);
+        if (interrupted) this.safely(() => h.fail('interrupted', { metrics, epochs }));
+        else this.safely(() => h.finish({ metrics, epochs, checkpoint, wallMs }));
+      }
+      return result;
+    } catch (error) {
+      const h = handle();
+      if (h !== null) this.safely(() => h.fail((error as Error).message));
+      throw error;
+    }
+  }
+
+  /** The Gibbs run recorded by `bayesianTraining` (one per recorder), finished by `trackBayesianTraining`. */
+  private bayesianTrack:
+    | ((run: Promise<BayesianTrainResult>) => Promise<BayesianTrainResult>)
+    | null = null;
+
+  trackBayesianTraining(run: Promise<BayesianTrainResult>): Promise<BayesianTrainResult> {
+    return this.bayesianTrack ? this.bayesianTrack(run) : run;
+  }
+
+  /**
+   * A Gibbs run (`als train --method gibbs`) recorded as a training: kind "train", the method and
+   * chain settings in the hyperparameters, each sample as an epoch of the history (epoch = sample
+   * number, no loss, validation RMSE = that of the running post-burn-in average).
+   */
+  bayesianTraining(dataset: Dataset, events: BayesianTrainEvents): BayesianTrainEvents {
+    let handle: RunHandle | null = null;
+    this.bayesianTrack = (run) =>
+      this.settle(
+        () => handle,
+        run,
+        (result) => ({
+          interrupted: result.stopReason === 'interrupted',
+          metrics: bayesianTrainingMetrics(result),
+          epochs: result.run.metrics[result.run.metrics.length - 1]?.sample,
+          checkpoint: result.out,
+          wallMs: result.elapsedMs,
+        }),
+      );
+    return {
+      ...events,
+      onStart: (start: BayesianTrainStart) => {
+        const o = start.options;
+        handle = this.safely(() =>
+          this.registry.startRun({
+            kind: 'train',
+            commandLine: this.commandLine,
+            toolVersion: TOOL_VERSION,
+            modelKind: o.kind,
+            hyperparameters: {
+              method: 'gibbs',
+              kind: o.kind,
+              dim: o.dim,
+              samples: o.samples,
+              burnIn: o.burnIn,
+              thin: o.thin,
+              ...(start.firstSample > 0 ? { resumedAfterSample: start.firstSample } : {}),
+            },
+            data: { name: dataset.info.name, fingerprint: dataset.info.fingerprint },
+            split: start.split.spec,
+            seed: o.seed,
+            threads: o.threads,
+            kernel: typeof o.kernel === 'string' ? o.kernel : o.kernel.name,
+            checkpoint: start.out,
+          }),
+        );
+        events.onStart?.(start);
+      },
+      onSample: (m, done, total) => {
+        handle?.addEpoch({
+          epoch: m.sample,
+          loss: null,
+          trainRmse: m.trainRmse,
+          validationRmse: m.validationRmse,
+          elapsedMs: m.elapsedMs,
+        });
+        events.onSample?.(m, done, total);
+      },
+    };
   }
 
   /** An evaluation recorded (kind "eval") once its report is there; a failed one is not. */
@@ -220,6 +329,23 @@ export function recordResult(
   run: Promise<TrainResult>,
 ): Promise<TrainResult> {
   return recorder ? recorder.trackTraining(run) : run;
+}
+
+/** A Gibbs run's `events` recorded by `recorder` (unchanged without one): what `als train --method gibbs` wraps its events in. */
+export function recordBayesianTraining(
+  recorder: Recorder | null,
+  dataset: Dataset,
+  events: BayesianTrainEvents,
+): BayesianTrainEvents {
+  return recorder ? recorder.bayesianTraining(dataset, events) : events;
+}
+
+/** A Gibbs run's result, recorded as finished or failed by `recorder` (as it is without one). */
+export function recordBayesianResult(
+  recorder: Recorder | null,
+  run: Promise<BayesianTrainResult>,
+): Promise<BayesianTrainResult> {
+  return recorder ? recorder.trackBayesianTraining(run) : run;
 }
 
 /** An evaluation's report, recorded by `recorder` (as it is without one). */

@@ -3,7 +3,8 @@
  * → a progress bar per sample (or one line per sample off a terminal) and a summary.
  * Ctrl-C, SIGTERM or a closed standard output once finishes the sample in progress, saves the
  * chain (resume with --resume) and exits as ALS runs do: 130, 143 or 141 (src/cli/signals.ts). A
- * second signal exits at once, leaving the previous file as it was.
+ * second signal exits at once, leaving the previous file as it was. The run is recorded in the run
+ * registry as ALS runs are (src/app/record.ts; --no-record: not), an interrupted one as failed.
  */
 import { onStdoutClosed } from './output.js';
 import { INTERRUPT_EXIT_CODES, type InterruptCause } from './signals.js';
@@ -11,6 +12,7 @@ import cliProgress from 'cli-progress';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { Dataset } from '../data/types.js';
 import { trainBayesianModel, type BayesianTrainStart } from '../app/bayes-run.js';
+import { openRecorder, recordBayesianResult, recordBayesianTraining } from '../app/record.js';
 import {
   DEFAULT_BAYESIAN_OPTIONS,
   validateBayesianOptions,
@@ -18,6 +20,7 @@ import {
 } from '../app/bayes.js';
 import { AlsError, UsageError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
+import { warn } from './common.js';
 import type { OptionValues } from './options.js';
 import type { TRAIN_OPTIONS } from './train.js';
 
@@ -98,6 +101,12 @@ export async function runTrainGibbs(
     if (!quiet) process.stderr.write(`${line}\n`);
   };
   const startedMs = performance.now();
+  const recorder = await openRecorder({
+    record: o.record,
+    dataHome,
+    commandLine: ['als', ...process.argv.slice(2)],
+    onWarning: warn,
+  });
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -141,7 +150,7 @@ export async function runTrainGibbs(
   const stopWatchingOutput = onStdoutClosed(() => onInterrupt('EPIPE'));
   let result;
   try {
-    result = await trainBayesianModel(
+    const run = trainBayesianModel(
       {
         dataset,
         kind: o.kind,
@@ -159,7 +168,7 @@ export async function runTrainGibbs(
         signal: stop.signal,
         report: o.report,
       },
-      {
+      recordBayesianTraining(recorder, dataset, {
         onNote: note,
         onStart: (s) => {
           for (const line of startLines(s)) note(line);
@@ -185,9 +194,11 @@ export async function runTrainGibbs(
             );
           }
         },
-      },
+      }),
     );
+    result = await recordBayesianResult(recorder, run);
   } finally {
+    recorder?.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     stopWatchingOutput();

@@ -74,7 +74,11 @@ function runsWithHistory(runs: readonly CurveRun[]): CurveRun[] {
  * colour per run, solid = train and dashed = validation. The loss axis is logarithmic when the
  * losses span more than a factor 20 (the first epoch from random factors is far above the rest,
  * and a bias-only run sits far above a latent one); the RMSE axis is linear and need not start at 0.
- * Throws when no run has any epoch: callers say "no metrics history" instead of drawing empty axes.
+ * Gibbs runs (src/app/bayes-run.ts) have no loss (a sampler minimises nothing: NaN, null in their
+ * metrics files) and count samples, not epochs: when every run plotted is one, the x axis says
+ * "Sample" and only the RMSE panel is drawn (train RMSE of each draw, held-out RMSE of the running
+ * average). Throws when no run has any epoch: callers say "no metrics history" instead of drawing
+ * empty axes.
  */
 export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): TopLevelSpec {
   const drawn = runsWithHistory(runs);
@@ -106,6 +110,7 @@ export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): Top
       }
     }
   }
+  const sampled = drawn.every((run) => run.history.every((m) => !Number.isFinite(m.loss)));
   const logLoss = maxLoss / minLoss > 20;
   // Points on the lines help when there are only a few epochs (a bias-only run converges in 2–3).
   const point = maxEpochs <= 30 ? { size: 18, filled: true } : false;
@@ -121,33 +126,41 @@ export function curvesSpec(runs: readonly CurveRun[], size: ChartSize = {}): Top
   const epochAxis = {
     field: 'epoch',
     type: 'quantitative' as const,
-    title: 'Epoch (full passes over users and movies)',
+    title: sampled
+      ? 'Sample (Gibbs sweeps over users and movies)'
+      : 'Epoch (full passes over users and movies)',
     axis: { tickMinStep: 1 },
   };
   return {
     $schema: SCHEMA,
     config: CONFIG,
     vconcat: [
+      ...(sampled
+        ? []
+        : [
+            {
+              title: 'Training loss per epoch',
+              width,
+              height,
+              data: { values: lossRows },
+              mark: { type: 'line', point, strokeWidth: 2 },
+              encoding: {
+                x: epochAxis,
+                y: {
+                  field: 'loss',
+                  type: 'quantitative',
+                  title: logLoss ? 'Loss L (stars², log scale)' : 'Loss L (stars²)',
+                  scale: logLoss ? { type: 'log' } : { zero: false },
+                  axis: { format: '~s' },
+                },
+                color: colorStroke,
+              },
+            },
+          ]),
       {
-        title: 'Training loss per epoch',
-        width,
-        height,
-        data: { values: lossRows },
-        mark: { type: 'line', point, strokeWidth: 2 },
-        encoding: {
-          x: epochAxis,
-          y: {
-            field: 'loss',
-            type: 'quantitative',
-            title: logLoss ? 'Loss L (stars², log scale)' : 'Loss L (stars²)',
-            scale: logLoss ? { type: 'log' } : { zero: false },
-            axis: { format: '~s' },
-          },
-          color: colorStroke,
-        },
-      },
-      {
-        title: 'RMSE per epoch (solid: train, dashed: validation)',
+        title: sampled
+          ? 'RMSE per sample (solid: train, of each draw; dashed: validation, of the running average)'
+          : 'RMSE per epoch (solid: train, dashed: validation)',
         width,
         height,
         data: { values: rmseRows },
