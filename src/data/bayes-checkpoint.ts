@@ -25,24 +25,29 @@
  *   - the listing (when trained on a data set): id maps, catalogue (titles, years, genres),
  *     training counts per movie and each user's training movies, the same arrays as an ALS
  *     checkpoint, so that eval, recommend, similar and report read a Bayesian file on its own.
- * Written through writeFileAtomic (temp file, fsync, rename): never half a file. Reading checks
- * the preamble and the header alone (schema, dim ≤ MAX_DIM, row counts, every array of the size
- * the counts imply and inside the payload, the file size exactly what the header says) before a
- * byte of payload is read, as ./checkpoint.ts does.
+ * The framing (preamble, padded header, aligned arrays, trailer, atomic write) is ./framed-file.ts,
+ * shared with ./checkpoint.ts. Reading checks the preamble and the header alone (schema,
+ * dim ≤ MAX_DIM, row counts, every array inside the payload, the file size exactly what the
+ * header says) before a byte of payload is read; each array's type and size against the counts
+ * as it is taken, after the checksum.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { z } from 'zod';
 import { AlsError, fileSystemError } from '../errors.js';
 import { MAX_DIM } from '../core/limits.js';
-import { writeFileAtomic } from './atomic.js';
+import { decodeStrings, encodeStrings, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import {
-  decodeStrings,
-  encodeStrings,
-  MAX_HEADER_BYTES,
-  readCheckpoint,
-  type Checkpoint,
-} from './checkpoint.js';
+  ELEMENT_BYTES,
+  isInsidePayload,
+  layOutArrays,
+  readAt,
+  readFramedHeader,
+  readFramedPayload,
+  writeFramedFile,
+  type FramedFormat,
+  type StoredArray,
+  type StoredArrayType,
+} from './framed-file.js';
 import type { GibbsResumePoint, SampleMetrics } from '../core/gibbs.js';
 import type { EpochMetrics, ModelState } from '../core/types.js';
 import type { ModelKind } from '../core/types.js';
@@ -52,8 +57,6 @@ import type { Catalog, RatingScale, SplitReport } from './types.js';
 export const BAYES_CHECKPOINT_FORMAT = 'als-bayes-checkpoint';
 export const BAYES_CHECKPOINT_VERSION = 1;
 const MAGIC = Buffer.from([0x89, 0x41, 0x4c, 0x53, 0x42, 0x41, 0x59, 0x0a]);
-const PREAMBLE_BYTES = 16;
-const TRAILER_BYTES = 32;
 
 /** A Bayesian checkpoint in memory. */
 export interface BayesCheckpoint {
@@ -156,17 +159,6 @@ const headerSchema = z.object({
 });
 type Header = z.infer<typeof headerSchema>;
 
-type StoredArray = Float64Array | Float32Array | Int32Array | Uint8Array;
-type StoredArrayType = 'f64' | 'f32' | 'i32' | 'u8';
-const ELEMENT_BYTES: Record<StoredArrayType, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
-function typeOf(a: StoredArray): StoredArrayType {
-  if (a instanceof Float64Array) return 'f64';
-  if (a instanceof Float32Array) return 'f32';
-  if (a instanceof Int32Array) return 'i32';
-  return 'u8';
-}
-const align8 = (n: number): number => (n + 7) & ~7;
-
 /** The arrays of a checkpoint, named, in file order. */
 function arraysOf(c: BayesCheckpoint): Array<[string, StoredArray]> {
   const { chain, predictive, storedSamples } = c.run;
@@ -228,12 +220,7 @@ function arraysOf(c: BayesCheckpoint): Array<[string, StoredArray]> {
 /** Writes a Bayesian checkpoint atomically (writeFileAtomic), SHA-256 trailer included. */
 export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
   const arrays = arraysOf(c);
-  let payloadBytes = 0;
-  const table = arrays.map(([name, a]) => {
-    const entry = { name, type: typeOf(a), length: a.length, byteOffset: payloadBytes };
-    payloadBytes = align8(payloadBytes + a.byteLength);
-    return entry;
-  });
+  const { table, payloadBytes } = layOutArrays(arrays);
   const { chain, predictive, storedSamples, metrics } = c.run;
   const header: Header = {
     format: BAYES_CHECKPOINT_FORMAT,
@@ -270,35 +257,7 @@ export function writeBayesCheckpoint(file: string, c: BayesCheckpoint): void {
       `cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`,
     );
   }
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padded = align8(PREAMBLE_BYTES + json.length) - PREAMBLE_BYTES;
-  if (padded > json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
-  const preamble = Buffer.alloc(PREAMBLE_BYTES);
-  MAGIC.copy(preamble, 0);
-  preamble.writeUInt32LE(BAYES_CHECKPOINT_VERSION, 8);
-  preamble.writeUInt32LE(json.length, 12);
-
-  writeFileAtomic(file, (sink) => {
-    const hash = createHash('sha256');
-    const write = (chunk: Uint8Array): void => {
-      hash.update(chunk);
-      sink.write(chunk);
-    };
-    write(preamble);
-    write(json);
-    let written = 0;
-    for (const [, a] of arrays) {
-      const bytes = Buffer.from(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
-      write(bytes);
-      written += bytes.length;
-      const pad = align8(written) - written;
-      if (pad > 0) {
-        write(Buffer.alloc(pad));
-        written += pad;
-      }
-    }
-    sink.write(hash.digest());
-  });
+  writeFramedFile(file, MAGIC, BAYES_CHECKPOINT_VERSION, header, arrays);
 }
 
 /** Whether a file starts with the Bayesian checkpoint magic (so a reader can pick the right format). */
@@ -334,14 +293,39 @@ export function readBayesCheckpoint(
   }
 }
 
-function readAt(fd: number, buffer: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < buffer.length) {
-    const n = readSync(fd, buffer, done, Math.min(buffer.length - done, 1 << 30), position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
+/** The Bayesian checkpoint's magic, version, header schema and wording for ./framed-file.ts. */
+function bayesFraming(file: string): FramedFormat<Header> {
+  return {
+    magic: MAGIC,
+    version: BAYES_CHECKPOINT_VERSION,
+    parseHeader: (headerBuffer) => {
+      try {
+        const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new AlsError(
+            `${file}: corrupted Bayesian checkpoint header (${issue.path.join('.')}: ${issue.message})`,
+          );
+        }
+        return parsed.data;
+      } catch (error) {
+        if (error instanceof AlsError) throw error;
+        throw new AlsError(`${file}: corrupted Bayesian checkpoint header (not JSON)`);
+      }
+    },
+    notThisFormat: () => new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`),
+    truncated: (detail) =>
+      new AlsError(
+        `${file}: truncated Bayesian checkpoint${detail === undefined ? '' : ` (${detail})`}`,
+      ),
+    corrupted: (what) => new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`),
+    unsupportedVersion: (version) =>
+      new AlsError(
+        `${file}: Bayesian checkpoint version ${version} is not supported (this build reads ${BAYES_CHECKPOINT_VERSION})`,
+      ),
+    trailingBytes: (extraBytes) => `${extraBytes} bytes past the end`,
+    trailerRoomFirst: true,
+  };
 }
 
 function readOpenBayesCheckpoint(
@@ -350,71 +334,20 @@ function readOpenBayesCheckpoint(
   file: string,
   options: { expectFingerprint?: string },
 ): BayesCheckpoint {
-  const corrupted = (what: string): AlsError =>
-    new AlsError(`${file}: corrupted Bayesian checkpoint (${what})`);
-  const preamble = Buffer.alloc(PREAMBLE_BYTES);
-  const got = readAt(fd, preamble, 0);
-  if (!isBayesCheckpoint(preamble.subarray(0, got)))
-    throw new AlsError(`${file}: not a Bayesian checkpoint (wrong magic bytes)`);
-  if (got < PREAMBLE_BYTES || fileBytes < PREAMBLE_BYTES + TRAILER_BYTES)
-    throw new AlsError(`${file}: truncated Bayesian checkpoint (${fileBytes} bytes)`);
-  const version = preamble.readUInt32LE(8);
-  if (version !== BAYES_CHECKPOINT_VERSION)
-    throw new AlsError(
-      `${file}: Bayesian checkpoint version ${version} is not supported (this build reads ${BAYES_CHECKPOINT_VERSION})`,
-    );
-  const headerBytes = preamble.readUInt32LE(12);
-  if (headerBytes > MAX_HEADER_BYTES)
-    throw corrupted(`header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
-  if (PREAMBLE_BYTES + headerBytes + TRAILER_BYTES > fileBytes)
-    throw new AlsError(
-      `${file}: truncated Bayesian checkpoint (${fileBytes} bytes, header alone needs ${PREAMBLE_BYTES + headerBytes + TRAILER_BYTES})`,
-    );
-  const headerBuffer = Buffer.alloc(headerBytes);
-  readAt(fd, headerBuffer, PREAMBLE_BYTES);
-  let header: Header;
-  try {
-    const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new AlsError(
-        `${file}: corrupted Bayesian checkpoint header (${issue.path.join('.')}: ${issue.message})`,
-      );
-    }
-    header = parsed.data;
-  } catch (error) {
-    if (error instanceof AlsError) throw error;
-    throw new AlsError(`${file}: corrupted Bayesian checkpoint header (not JSON)`);
-  }
-  const payloadStart = PREAMBLE_BYTES + headerBytes;
-  const expectedLength = payloadStart + header.payloadBytes + TRAILER_BYTES;
-  if (fileBytes < expectedLength)
-    throw new AlsError(
-      `${file}: truncated Bayesian checkpoint (${fileBytes} of ${expectedLength} bytes)`,
-    );
-  if (fileBytes > expectedLength)
-    throw corrupted(`${fileBytes - expectedLength} bytes past the end`);
+  const framing = bayesFraming(file);
+  const { corrupted } = framing;
+  const framed = readFramedHeader(fd, fileBytes, framing);
+  const { header } = framed;
   // Sizes implied by the counts, checked against the table before any payload is read.
   if (header.dim > MAX_DIM) throw corrupted(`dim ${header.dim}, at most ${MAX_DIM} is supported`);
   if (header.numUsers > MAX_ROWS || header.numItems > MAX_ROWS)
     throw corrupted(`${header.numUsers} users, ${header.numItems} movies`);
   if (header.stored.length > MAX_STORED_SAMPLES)
     throw corrupted(`${header.stored.length} stored samples`);
-  for (const entry of header.arrays) {
-    if (
-      entry.byteOffset % 8 !== 0 ||
-      entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type] > header.payloadBytes
-    )
+  for (const entry of header.arrays)
+    if (!isInsidePayload(entry, header.payloadBytes))
       throw corrupted(`array ${entry.name.slice(0, 40)} outside the payload`);
-  }
-  const bytes = Buffer.alloc(expectedLength);
-  if (readAt(fd, bytes, 0) !== expectedLength)
-    throw new AlsError(`${file}: truncated Bayesian checkpoint`);
-  const digest = createHash('sha256')
-    .update(bytes.subarray(0, expectedLength - TRAILER_BYTES))
-    .digest();
-  if (!digest.equals(bytes.subarray(expectedLength - TRAILER_BYTES)))
-    throw corrupted('checksum mismatch');
+  const payload = readFramedPayload(fd, framed, { shrank: () => framing.truncated(), corrupted });
   if (
     options.expectFingerprint !== undefined &&
     header.dataset !== null &&
@@ -440,9 +373,9 @@ function readOpenBayesCheckpoint(
       throw corrupted(`array ${name} missing or of the wrong size`);
     const n = entry.length;
     const bytesPer = ELEMENT_BYTES[type];
-    // Copy into a fresh aligned buffer (the file buffer's offset may not be aligned).
-    const start = payloadStart + entry.byteOffset;
-    const copy = new Uint8Array(bytes.subarray(start, start + n * bytesPer));
+    // A copy of its own, so that each array owns its buffer (not a view of the whole payload).
+    const start = entry.byteOffset;
+    const copy = new Uint8Array(payload.subarray(start, start + n * bytesPer));
     if (type === 'f64') return new Float64Array(copy.buffer) as T;
     if (type === 'f32') return new Float32Array(copy.buffer) as T;
     if (type === 'i32') return new Int32Array(copy.buffer) as T;

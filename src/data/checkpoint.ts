@@ -17,6 +17,9 @@
  * flipped bit in a factor. The header records the payload length, so a truncated file is told
  * apart from a corrupted one. Files are written through writeFileAtomic (temp file in the same
  * folder, fsync, rename): a reader sees the old checkpoint or the new one, never half of one.
+ * The framing (preamble, padded header, aligned arrays, trailer, atomic write, the size checks
+ * before the payload) is ./framed-file.ts, shared with Bayesian checkpoints (./bayes-checkpoint.ts);
+ * the header schema, the array list and the checks on them are this file's.
  *
  * Reading trusts nothing before it is checked, in an order that bounds the cost of a crafted file:
  * the 16-byte preamble (magic, version, header length ≤ MAX_HEADER_BYTES and within the file),
@@ -26,20 +29,28 @@
  * whose size is now bounded by the real file size and by the counts. After the checksum: offsets monotone and in range, indexes in range,
  * factors and biases finite.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { z } from 'zod';
 import { AlsError, fileSystemError } from '../errors.js';
 import { MAX_DIM } from '../core/limits.js';
-import { writeFileAtomic } from './atomic.js';
+import {
+  arrayView,
+  checkBackToBack,
+  isInsidePayload,
+  layOutArrays,
+  readFramedHeader,
+  readFramedPayload,
+  writeFramedFile,
+  type FramedFormat,
+  type StoredArray,
+  type StoredArrayType,
+} from './framed-file.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from '../core/types.js';
 import type { Catalog, RatingScale, SplitReport } from './types.js';
 
 export const CHECKPOINT_FORMAT = 'als-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 const MAGIC = Buffer.from([0x89, 0x41, 0x4c, 0x53, 0x43, 0x4b, 0x50, 0x0a]);
-const PREAMBLE_BYTES = 16;
-const TRAILER_BYTES = 32;
 
 /** The data set a checkpoint was trained on: enough to find it again and to check it is the same. */
 export interface CheckpointDataset {
@@ -91,7 +102,6 @@ export interface Checkpoint extends CheckpointMeta {
 }
 
 const arrayTypeSchema = z.enum(['f64', 'f32', 'i32', 'u8']);
-type StoredArrayType = z.infer<typeof arrayTypeSchema>;
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
@@ -162,10 +172,6 @@ const headerSchema = z.object({
 });
 type Header = z.infer<typeof headerSchema>;
 
-type StoredArray = Float64Array | Float32Array | Int32Array | Uint8Array;
-
-const ELEMENT_BYTES: Record<StoredArrayType, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
-
 /** The arrays a checkpoint stores, by name and expected length (checked on read). */
 function arraysOf(c: Checkpoint): [string, StoredArray][] {
   const titles = encodeStrings(c.catalog.titles);
@@ -188,32 +194,13 @@ function arraysOf(c: Checkpoint): [string, StoredArray][] {
   ];
 }
 
-function typeOf(a: StoredArray): StoredArrayType {
-  if (a instanceof Float64Array) return 'f64';
-  if (a instanceof Float32Array) return 'f32';
-  if (a instanceof Int32Array) return 'i32';
-  return 'u8';
-}
-
-const align8 = (n: number): number => (n + 7) & ~7;
-
-function bytesOf(a: StoredArray): Buffer {
-  // A view, not a copy (works for SharedArrayBuffer-backed arrays too).
-  return Buffer.from(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
-}
-
 /**
  * Writes a checkpoint atomically (writeFileAtomic), streamed array by array (no copy of the
  * model). The SHA-256 trailer is computed while writing.
  */
 export function writeCheckpoint(file: string, c: Checkpoint): void {
   const arrays = arraysOf(c);
-  let payloadBytes = 0;
-  const table = arrays.map(([name, a]) => {
-    const entry = { name, type: typeOf(a), length: a.length, byteOffset: payloadBytes };
-    payloadBytes = align8(payloadBytes + a.byteLength);
-    return entry;
-  });
+  const { table, payloadBytes } = layOutArrays(arrays);
   const header: Header = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -241,35 +228,7 @@ export function writeCheckpoint(file: string, c: Checkpoint): void {
       `cannot write checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`,
     );
   }
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padded = align8(PREAMBLE_BYTES + json.length) - PREAMBLE_BYTES;
-  if (padded > json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
-  const preamble = Buffer.alloc(PREAMBLE_BYTES);
-  MAGIC.copy(preamble, 0);
-  preamble.writeUInt32LE(CHECKPOINT_VERSION, 8);
-  preamble.writeUInt32LE(json.length, 12);
-
-  writeFileAtomic(file, (sink) => {
-    const hash = createHash('sha256');
-    const write = (chunk: Uint8Array): void => {
-      hash.update(chunk);
-      sink.write(chunk);
-    };
-    write(preamble);
-    write(json);
-    let written = 0;
-    for (const [, a] of arrays) {
-      const bytes = bytesOf(a);
-      write(bytes);
-      written += bytes.length;
-      const pad = align8(written) - written;
-      if (pad > 0) {
-        write(Buffer.alloc(pad));
-        written += pad;
-      }
-    }
-    sink.write(hash.digest());
-  });
+  writeFramedFile(file, MAGIC, CHECKPOINT_VERSION, header, arrays);
 }
 
 /** Options of readCheckpoint. */
@@ -284,25 +243,13 @@ export interface ReadCheckpointOptions {
   verifyChecksum?: boolean;
 }
 
-/** The largest JSON header a checkpoint may have (real ones are a few KB: metrics, genre names). */
-export const MAX_HEADER_BYTES = 16 << 20;
+export { MAX_HEADER_BYTES } from './framed-file.js';
 /** The largest checkpoint file (a Node Buffer holds at most 4 GiB). */
 const MAX_FILE_BYTES = 2 ** 32 - 1;
 /** Bytes per title, at most (MovieLens' longest is under 200; a hostile file may claim more). */
 const MAX_TITLE_BYTES = 4096;
 /** Users or movies: the id maps are Int32Array and offsets need n + 1 entries. */
 const MAX_ROWS = 2 ** 31 - 2;
-
-/** Reads exactly `length` bytes at `position` (short only at end of file). */
-function readAt(fd: number, buffer: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < buffer.length) {
-    const n = readSync(fd, buffer, done, Math.min(buffer.length - done, 1 << 30), position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
 
 /**
  * Reads and verifies a checkpoint. Every failure is a one-line AlsError: missing file (with how to
@@ -337,58 +284,47 @@ function corrupted(file: string, what: string): AlsError {
   return new AlsError(`${file}: corrupted checkpoint (${what})`);
 }
 
+/** The ALS checkpoint's magic, version, header schema and wording for ./framed-file.ts. */
+function checkpointFraming(file: string): FramedFormat<Header> {
+  return {
+    magic: MAGIC,
+    version: CHECKPOINT_VERSION,
+    parseHeader: (headerBuffer) => {
+      try {
+        const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new Error(`${issue.path.join('.')}: ${issue.message}`);
+        }
+        return parsed.data;
+      } catch (error) {
+        const message =
+          error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
+        throw corrupted(file, `unreadable header: ${message}`);
+      }
+    },
+    notThisFormat: () => new AlsError(`${file}: not an als checkpoint (unrecognised first bytes)`),
+    truncated: (detail) =>
+      new AlsError(`${file}: truncated checkpoint${detail === undefined ? '' : ` (${detail})`}`),
+    corrupted: (what) => corrupted(file, what),
+    unsupportedVersion: (version) =>
+      new AlsError(
+        `${file}: checkpoint format version ${version} is not supported (this als reads version ${CHECKPOINT_VERSION}); retrain with 'als train'`,
+      ),
+    trailingBytes: (extraBytes) => `${extraBytes} unexpected bytes at the end`,
+    maxFileBytes: MAX_FILE_BYTES,
+    requirePaddedHeader: true,
+  };
+}
+
 function readOpenCheckpoint(
   fd: number,
   fileBytes: number,
   file: string,
   options: ReadCheckpointOptions,
 ): Checkpoint {
-  const preamble = Buffer.alloc(PREAMBLE_BYTES);
-  const got = readAt(fd, preamble, 0);
-  if (got < MAGIC.length || !preamble.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new AlsError(`${file}: not an als checkpoint (unrecognised first bytes)`);
-  }
-  if (got < PREAMBLE_BYTES)
-    throw new AlsError(`${file}: truncated checkpoint (${fileBytes} bytes)`);
-  const version = preamble.readUInt32LE(8);
-  if (version !== CHECKPOINT_VERSION) {
-    throw new AlsError(
-      `${file}: checkpoint format version ${version} is not supported (this als reads version ${CHECKPOINT_VERSION}); retrain with 'als train'`,
-    );
-  }
-  if (fileBytes > MAX_FILE_BYTES)
-    throw corrupted(file, `${fileBytes} bytes, more than any checkpoint als writes`);
-  const headerBytes = preamble.readUInt32LE(12);
-  if (headerBytes > MAX_HEADER_BYTES)
-    throw corrupted(file, `header length ${headerBytes} bytes, limit ${MAX_HEADER_BYTES}`);
-  const payloadStart = PREAMBLE_BYTES + headerBytes;
-  if (fileBytes < payloadStart + TRAILER_BYTES) {
-    throw new AlsError(
-      `${file}: truncated checkpoint (${fileBytes} bytes, header alone needs ${payloadStart + TRAILER_BYTES})`,
-    );
-  }
-  if (payloadStart % 8 !== 0)
-    throw corrupted(file, `header length ${headerBytes} is not padded to 8 bytes`);
-  const headerBuffer = Buffer.alloc(headerBytes);
-  readAt(fd, headerBuffer, PREAMBLE_BYTES);
-  let header: Header;
-  try {
-    const parsed = headerSchema.safeParse(JSON.parse(headerBuffer.toString('utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${issue.path.join('.')}: ${issue.message}`);
-    }
-    header = parsed.data;
-  } catch (error) {
-    const message =
-      error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
-    throw corrupted(file, `unreadable header: ${message}`);
-  }
-  const expectedBytes = payloadStart + header.payloadBytes + TRAILER_BYTES;
-  if (fileBytes < expectedBytes)
-    throw new AlsError(`${file}: truncated checkpoint (${fileBytes} of ${expectedBytes} bytes)`);
-  if (fileBytes > expectedBytes)
-    throw corrupted(file, `${fileBytes - expectedBytes} unexpected bytes at the end`);
+  const framed = readFramedHeader(fd, fileBytes, checkpointFraming(file));
+  const { header } = framed;
 
   // Sizes implied by the counts, checked against the table before a byte of payload is read.
   const { numUsers, numItems } = header.dataset;
@@ -426,25 +362,12 @@ function readOpenCheckpoint(
     if (entry.type !== want.type || (want.length !== null && entry.length !== want.length)) {
       throw corrupted(file, `array ${entry.name} missing or of the wrong size`);
     }
-    const end = entry.byteOffset + entry.length * ELEMENT_BYTES[entry.type];
-    if (entry.byteOffset % 8 !== 0 || end > header.payloadBytes)
+    if (!isInsidePayload(entry, header.payloadBytes))
       throw corrupted(file, `array ${entry.name} outside the payload`);
   }
   for (const name of Object.keys(expected))
     if (!seen.has(name)) throw corrupted(file, `array ${name} missing or of the wrong size`);
-  // The writer lays the arrays out back to back (each 8-byte aligned): a payload larger than they
-  // need, or arrays out of order or overlapping, is not one of ours.
-  let laidOut = 0;
-  for (const entry of header.arrays) {
-    if (entry.byteOffset !== laidOut)
-      throw corrupted(
-        file,
-        `array ${entry.name} at byte ${entry.byteOffset} of the payload, expected ${laidOut}`,
-      );
-    laidOut = align8(laidOut + entry.length * ELEMENT_BYTES[entry.type]);
-  }
-  if (laidOut !== header.payloadBytes)
-    throw corrupted(file, `payload of ${header.payloadBytes} bytes, its arrays fill ${laidOut}`);
+  checkBackToBack(header.arrays, header.payloadBytes, (what) => corrupted(file, what));
   // The variable-length arrays, bounded by the counts (so their sizes cannot be made up either).
   const lengthOf = (name: string): number => header.arrays.find((e) => e.name === name)!.length;
   if (lengthOf('genreIds') > numItems * numGenres)
@@ -463,21 +386,17 @@ function readOpenCheckpoint(
   if (genreFactorsLength !== 0 && genreFactorsLength !== numGenres * dim)
     throw corrupted(file, 'array genreFactors of the wrong size');
 
-  // The payload (its size is now the real file's), hashed as it is read.
-  const payload = new Uint8Array(header.payloadBytes);
-  const bytesRead = readAt(fd, payload, payloadStart);
-  if (bytesRead < payload.length)
-    throw new AlsError(`${file}: truncated checkpoint (the file shrank while being read)`);
-  if (options.verifyChecksum !== false) {
-    const trailer = Buffer.alloc(TRAILER_BYTES);
-    readAt(fd, trailer, payloadStart + header.payloadBytes);
-    const digest = createHash('sha256')
-      .update(preamble)
-      .update(headerBuffer)
-      .update(payload)
-      .digest();
-    if (!digest.equals(trailer)) throw corrupted(file, 'checksum mismatch');
-  }
+  // The payload (its size is now the real file's), then its checksum.
+  const payload = readFramedPayload(
+    fd,
+    framed,
+    {
+      shrank: () =>
+        new AlsError(`${file}: truncated checkpoint (the file shrank while being read)`),
+      corrupted: (what) => corrupted(file, what),
+    },
+    options.verifyChecksum !== false,
+  );
   if (
     options.expectFingerprint !== undefined &&
     options.expectFingerprint !== header.dataset.fingerprint
@@ -488,19 +407,7 @@ function readOpenCheckpoint(
   }
 
   const byName = new Map<string, StoredArray>();
-  for (const entry of header.arrays) {
-    const start = entry.byteOffset;
-    const buffer = payload.buffer;
-    const view =
-      entry.type === 'f64'
-        ? new Float64Array(buffer, start, entry.length)
-        : entry.type === 'f32'
-          ? new Float32Array(buffer, start, entry.length)
-          : entry.type === 'i32'
-            ? new Int32Array(buffer, start, entry.length)
-            : new Uint8Array(buffer, start, entry.length);
-    byName.set(entry.name, view);
-  }
+  for (const entry of header.arrays) byName.set(entry.name, arrayView(payload, entry));
   const get = <T extends StoredArray>(name: string): T => byName.get(name) as T;
 
   // What the checksum cannot vouch for (it was recomputed by whoever wrote the file).
