@@ -338,7 +338,7 @@ describe('reading a Bayesian checkpoint', () => {
     expectOk(text);
     // The default for a new user described by titles is the taste match, as for ALS.
     expect(text.stdout).toMatch(
-      /ranked by taste match u·v\/‖v‖ averaged over the samples .*score = predictive mean; posterior predictive of 4 stored samples, new user folded in per sample/,
+      /ranked by taste match \(u − μ_U\)·v\/‖v‖ averaged over the samples .*score = predictive mean; posterior predictive of 4 stored samples, new user folded in per sample/,
     );
     const byTaste = list('taste');
     expect(byTaste).toHaveLength(30);

@@ -454,7 +454,7 @@ export const OPTIONS = {
   },
   rankBy: {
     flags: '--rank-by <how>',
-    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: taste (u·v/‖v‖ averaged over the samples), mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
+    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: taste ((u − μ_U)·v/‖v‖ averaged over the samples, μ_U the average taste), mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
     schema: z.enum(['rating', 'taste', 'mean', 'lower', 'upper'], {
       error: 'must be rating, taste, mean, lower or upper',
     }),

@@ -123,7 +123,7 @@ function bayesRankingNote(result: RecommendResult): string {
   if (result.rankBy === 'upper')
     return `ranked by the upper end of the central ${level} interval, mean + ${b.boundZ.toFixed(2)} sd (exploratory); ${from}`;
   if (result.rankBy === 'taste')
-    return `ranked by taste match u·v/‖v‖ averaged over the samples (--rank-by mean|lower|upper for the predictive mean or its ${level} bounds); score = predictive mean; ${from}`;
+    return `ranked by taste match (u − μ_U)·v/‖v‖ averaged over the samples (--rank-by mean|lower|upper for the predictive mean or its ${level} bounds); score = predictive mean; ${from}`;
   return `ranked by predictive mean (--rank-by lower|upper for the ${level} bounds); ${from}`;
 }
 
