@@ -420,9 +420,18 @@ describe('reading a Bayesian checkpoint', () => {
       '3',
     );
     expectOk(text);
+    // The default for a new user described by titles is the taste match, as for ALS.
     expect(text.stdout).toMatch(
-      /ranked by predictive mean .* posterior predictive of 4 stored samples, new user folded in per sample/,
+      /ranked by taste match \(u − μ_U\)·v\/‖v‖ averaged over the samples .*score = predictive mean; posterior predictive of 4 stored samples, new user folded in per sample/,
     );
+    const byTaste = list('taste');
+    expect(byTaste).toHaveLength(30);
+    expect(byTaste.some((x) => x.movieId === 1)).toBe(false);
+    for (let k = 1; k < byTaste.length; k++)
+      expect(byTaste[k]!.rankedBy).toBeLessThanOrEqual(byTaste[k - 1]!.rankedBy);
+    // The taste key is not the mean: the score column stays the predictive mean ± sd.
+    expect(byTaste.some((x) => Math.abs(x.rankedBy - x.score) > 1e-6)).toBe(true);
+    expect(byTaste.map((x) => x.movieId)).not.toEqual(byMean.map((x) => x.movieId));
     expect(text.stdout).toMatch(/^1 {2}\d\.\d\d ± \d\.\d\d {2}/m);
     const user = als(
       'recommend',
@@ -582,5 +591,65 @@ describe('stopping a Bayesian run', () => {
     expect(readBayesCheckpoint(out).run.metrics.map((m) => m.sample)).toEqual(
       Array.from({ length: done + 2 }, (_, i) => i + 1),
     );
+  }, 60_000);
+});
+
+// A short chain (dim 8, 120 samples, ~3 s): 30 samples have not yet learned the taste
+// directions, and their taste list is still mostly the all-time favourites.
+describe('als recommend --user-likes on a Bayesian ml-latest-small model', () => {
+  it('ranks by sample-averaged taste by default: "Toy Story" gives mostly Animation/Children, not the all-time favourites', () => {
+    const out = path.join(work, 'small-gibbs.als');
+    expectOk(
+      als(
+        'train',
+        '--data',
+        movielensDir('ml-latest-small'),
+        '--method',
+        'gibbs',
+        '--kind',
+        'genre',
+        '--dim',
+        '8',
+        '--samples',
+        '120',
+        '--burn-in',
+        '40',
+        '--thin',
+        '2',
+        '--threads',
+        '2',
+        '--out',
+        out,
+      ),
+    );
+    const list = (...extra: string[]) => {
+      const r = als(
+        'recommend',
+        '--checkpoint',
+        out,
+        '--user-likes',
+        'Toy Story',
+        '--top',
+        '10',
+        '--json',
+        ...extra,
+      );
+      expectOk(r);
+      const parsed = JSON.parse(r.stdout) as {
+        rankBy: string;
+        recommendations: { movieId: number; genres: string[] }[];
+      };
+      return parsed;
+    };
+    const family = (rows: { genres: string[] }[]) =>
+      rows.filter((x) => x.genres.includes('Animation') || x.genres.includes('Children')).length;
+    const byDefault = list();
+    const byMean = list('--rank-by', 'mean');
+    expect(byDefault.rankBy).toBe('taste');
+    expect(byMean.rankBy).toBe('mean');
+    expect(byDefault.recommendations).toHaveLength(10);
+    expect(family(byDefault.recommendations)).toBeGreaterThan(5);
+    // The predictive mean favours the generic favourites: clearly fewer family movies.
+    expect(family(byMean.recommendations)).toBeLessThan(family(byDefault.recommendations));
   }, 60_000);
 });

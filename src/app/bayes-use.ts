@@ -7,13 +7,16 @@
  *
  * and the central q-interval mean ± z_q·sd. Ranking by a bound: `lower` = mean − z₀.₈·sd (the
  * lower end of the central 80 % interval: a cautious list, movies the model is sure are good),
- * `upper` = mean + z₀.₈·sd (exploratory: movies that may well be excellent).
+ * `upper` = mean + z₀.₈·sd (exploratory: movies that may well be excellent). Ranking by `taste`:
+ * the taste match u_s·v_s/‖v_s‖ averaged over the samples (the default for a new user described
+ * by titles: a shrunk folded-in taste ranked by mean gives everyone the all-time favourites).
  */
 import {
   CALIBRATION_LEVELS,
   centralIntervalZ,
   foldInUserPredictive,
   predictFromSamples,
+  storedUserTaste,
   type CalibrationRow,
 } from '../core/gibbs-predict.js';
 import { eligibleMask } from '../core/recommend.js';
@@ -27,8 +30,8 @@ import { filterOf, type ListingRow, type ListOptions } from './listing.js';
 /** The interval level of `--rank-by lower|upper`. */
 export const RANK_BOUND_LEVEL = 0.8;
 
-/** How a Bayesian list is ranked: the predictive mean, or the lower / upper end of its central 80 % interval. */
-export type BayesRankBy = 'mean' | 'lower' | 'upper';
+/** How a Bayesian list is ranked: the predictive mean, the lower / upper end of its central 80 % interval, or the sample-averaged taste match. */
+export type BayesRankBy = 'mean' | 'lower' | 'upper' | 'taste';
 
 /** What `als eval` adds for a Bayesian checkpoint. */
 export interface BayesEvaluation {
@@ -132,7 +135,7 @@ export function evaluateBayesian(
 /** A listing row of a Bayesian list: the score is the predictive mean, with its sd and the ranked key. */
 export interface BayesListingRow extends ListingRow {
   sd: number;
-  /** The value the list is ranked by (mean, or mean ∓ z₀.₈·sd). */
+  /** The value the list is ranked by (mean, mean ∓ z₀.₈·sd, or the taste match). */
   rankedBy: number;
 }
 
@@ -159,7 +162,9 @@ export function bayesianList(
   const K = b.kind === 'bias' ? 0 : b.dim;
   let mean: Float64Array;
   let sd: Float64Array;
+  let taste: Float64Array | null = null;
   if ('index' in user) {
+    if (rankBy === 'taste') taste = storedUserTaste(samples, K, N, user.index);
     mean = new Float64Array(N);
     sd = new Float64Array(N);
     for (let i = 0; i < N; i++) {
@@ -179,7 +184,7 @@ export function bayesianList(
     }
   } else {
     try {
-      ({ mean, sd } = foldInUserPredictive(
+      ({ mean, sd, taste } = foldInUserPredictive(
         samples,
         m.globalMean,
         K,
@@ -198,7 +203,10 @@ export function bayesianList(
   const excluded = new Set<number>(Array.from(exclude));
   const candidates: number[] = [];
   for (let i = 0; i < N; i++) if (eligible[i] && !excluded.has(i)) candidates.push(i);
-  const key = (i: number): number => mean[i]! + sign * z * sd[i]!;
+  const key =
+    rankBy === 'taste' && taste !== null
+      ? (i: number): number => taste![i]!
+      : (i: number): number => mean[i]! + sign * z * sd[i]!;
   candidates.sort((x, y) => key(y) - key(x) || x - y);
   const top = candidates.slice(0, options.top ?? RUN_DEFAULTS.top);
   const { catalog, itemIds, itemTrainCounts } = checkpoint;

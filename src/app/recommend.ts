@@ -113,13 +113,18 @@ function rankingOf(
   return checkpoint.state.hyper.dim === 0 ? 'rating' : (asked ?? fallback);
 }
 
-/** The ranking of a Bayesian list: the mean unless a bound is asked for ('rating' is the mean). */
-function bayesRankingOf(asked: RecommendOptions['rankBy']): BayesRankBy {
-  if (asked === 'taste')
-    throw new AlsError(
-      '--rank-by taste: a Bayesian checkpoint ranks by mean, lower or upper (the predictive mean and its 80 % bounds)',
-    );
-  return asked === 'lower' || asked === 'upper' ? asked : 'mean';
+/**
+ * The ranking of a Bayesian list ('rating' is the mean): as asked, else `fallback` (taste for a
+ * new user described by titles, the mean for a training user, as for ALS). A bias-only model has
+ * no taste: taste falls back to the mean.
+ */
+function bayesRankingOf(
+  checkpoint: Checkpoint,
+  asked: RecommendOptions['rankBy'],
+  fallback: BayesRankBy,
+): BayesRankBy {
+  const rankBy = asked === 'rating' ? 'mean' : (asked ?? fallback);
+  return rankBy === 'taste' && checkpoint.state.hyper.dim === 0 ? 'mean' : rankBy;
 }
 
 /** The list of a Bayesian checkpoint (scores mean ± sd from the stored samples). */
@@ -131,7 +136,7 @@ function bayesResult(
   base: Omit<RecommendResult, 'rankBy' | 'recommendations' | 'bayes'>,
 ): RecommendResult {
   const bayes = checkpoint.bayes!;
-  const rankBy = bayesRankingOf(options.rankBy);
+  const rankBy = bayesRankingOf(checkpoint, options.rankBy, base.user === null ? 'taste' : 'mean');
   return {
     ...base,
     rankBy,

@@ -454,11 +454,12 @@ export const OPTIONS = {
   },
   rankBy: {
     flags: '--rank-by <how>',
-    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
+    help: 'rating: predicted rating μ + b + c + u·v; taste: match of taste vectors u·v/‖v‖; Bayesian checkpoints: taste ((u − μ_U)·v/‖v‖ averaged over the samples, μ_U the average taste), mean (predictive mean), lower / upper (mean ∓ 1.28 sd, the ends of the central 80 % interval: cautious / exploratory lists)',
     schema: z.enum(['rating', 'taste', 'mean', 'lower', 'upper'], {
       error: 'must be rating, taste, mean, lower or upper',
     }),
-    defaultText: 'rating for --user/--all-users, taste for titles; mean for a Bayesian checkpoint',
+    defaultText:
+      'rating for --user/--all-users, taste for titles; Bayesian checkpoint: mean for --user/--all-users, taste for titles',
   },
 
   // Output files (one meaning: the file to write; its kind depends on the command).

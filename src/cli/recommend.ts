@@ -122,6 +122,8 @@ function bayesRankingNote(result: RecommendResult): string {
     return `ranked by the lower end of the central ${level} interval, mean − ${b.boundZ.toFixed(2)} sd (cautious); ${from}`;
   if (result.rankBy === 'upper')
     return `ranked by the upper end of the central ${level} interval, mean + ${b.boundZ.toFixed(2)} sd (exploratory); ${from}`;
+  if (result.rankBy === 'taste')
+    return `ranked by taste match (u − μ_U)·v/‖v‖ averaged over the samples (--rank-by mean|lower|upper for the predictive mean or its ${level} bounds); score = predictive mean; ${from}`;
   return `ranked by predictive mean (--rank-by lower|upper for the ${level} bounds); ${from}`;
 }
 

@@ -335,6 +335,18 @@ export function rmseFromSamples(
  *   mean = (1/S) Σ_s clamp(r̂_s),  sd² = sample variance of r̂_s + (1/S) Σ_s (Var_s + 1/α_s).
  *
  * For a user with no ratings this is the prior predictive (μ_U and π_U only).
+ *
+ * `taste` is the taste match of the folded-in user, averaged over the samples:
+ *
+ *   taste_n = (1/S) Σ_s (u_s − μ_{U,s})·v_{s,n} / ‖v_{s,n}‖   (u_s = the factor part of m_s; 0 where v = 0)
+ *
+ * Measured from the prior mean μ_U, the average user's taste: a new user shrinks towards μ_U (not
+ * towards 0 as in the ALS fold-in), and μ_U points at what everyone likes, so u_s itself would
+ * rank the all-time favourites again; u_s − μ_U is what the given ratings add.
+ *
+ * It is taken per sample, not on the posterior-mean factors: u·v/‖v‖ is invariant to a rotation
+ * of the factor space, which the chain drifts through from sample to sample, while averaging the
+ * factors first mixes differently rotated samples and shrinks them towards zero.
  */
 export function foldInUserPredictive(
   samples: readonly StoredSample[],
@@ -344,9 +356,10 @@ export function foldInUserPredictive(
   items: Int32Array,
   values: Float32Array,
   scale: { min: number; max: number } | null = null,
-): { mean: Float64Array; sd: Float64Array } {
+): { mean: Float64Array; sd: Float64Array; taste: Float64Array } {
   const K = dim;
   const n = K + 1;
+  const tasteSum = new Float64Array(numItems);
   const lo = scale?.min ?? -Infinity;
   const hi = scale?.max ?? Infinity;
   const sum = new Float64Array(numItems);
@@ -382,8 +395,17 @@ export function foldInUserPredictive(
       throw new RangeError('fold-in: the posterior precision is not positive definite');
     choleskySolve(tri, n, rhs, inverseDiagonal); // rhs = m_s
     for (let item = 0; item < numItems; item++) {
-      let r = globalMean + s.itemBias[item]! + rhs[K]!;
-      for (let k = 0; k < K; k++) r += rhs[k]! * s.itemFactors[item * K + k]!;
+      let dot = 0;
+      let tasteDot = 0;
+      let normSquared = 0;
+      for (let k = 0; k < K; k++) {
+        const v = s.itemFactors[item * K + k]!;
+        dot += rhs[k]! * v;
+        tasteDot += (rhs[k]! - s.userPriorMean[k]!) * v;
+        normSquared += v * v;
+      }
+      const r = globalMean + s.itemBias[item]! + rhs[K]! + dot;
+      if (normSquared > 0) tasteSum[item]! += tasteDot / Math.sqrt(normSquared);
       // w = L⁻¹ ṽ (forward substitution over the packed rows of L), Var_s = ‖w‖².
       let quad = 0;
       for (let i = 0; i < n; i++) {
@@ -403,12 +425,45 @@ export function foldInUserPredictive(
   const S = samples.length;
   const mean = new Float64Array(numItems);
   const sd = new Float64Array(numItems);
+  const taste = new Float64Array(numItems);
   for (let item = 0; item < numItems; item++) {
+    taste[item] = tasteSum[item]! / S;
     const m = sum[item]! / S;
     mean[item] = clampedSum[item]! / S;
     sd[item] = Math.sqrt(
       Math.max(0, sumSquares[item]! / S - m * m) + (extraVariance[item]! + varianceSum) / S,
     );
   }
-  return { mean, sd };
+  return { mean, sd, taste };
+}
+
+/**
+ * A training user's taste match with every movie from their stored draws, averaged over the
+ * samples: taste_n = (1/S) Σ_s (u_s − μ_{U,s})·v_{s,n} / ‖v_{s,n}‖ (0 where v = 0; measured from
+ * the average user's taste and taken per sample, as explained at foldInUserPredictive).
+ */
+export function storedUserTaste(
+  samples: readonly StoredSample[],
+  dim: number,
+  numItems: number,
+  userIndex: number,
+): Float64Array {
+  const K = dim;
+  const taste = new Float64Array(numItems);
+  if (K === 0 || samples.length === 0) return taste;
+  for (const s of samples) {
+    const u0 = userIndex * K;
+    for (let item = 0; item < numItems; item++) {
+      let dot = 0;
+      let normSquared = 0;
+      for (let k = 0; k < K; k++) {
+        const v = s.itemFactors[item * K + k]!;
+        dot += (s.userFactors[u0 + k]! - s.userPriorMean[k]!) * v;
+        normSquared += v * v;
+      }
+      if (normSquared > 0) taste[item]! += dot / Math.sqrt(normSquared);
+    }
+  }
+  for (let item = 0; item < numItems; item++) taste[item]! /= samples.length;
+  return taste;
 }
