@@ -1,6 +1,8 @@
 /** What the subcommands share: the data source from the options and the environment, warnings, the download bar. */
 import cliProgress from 'cli-progress';
 import type { DataEvents, DataSource } from '../app/data.js';
+import { openRecorder, type Recorder } from '../app/record.js';
+import type { Hyperparameters, ModelKind } from '../core/types.js';
 import type { DownloadProgress } from '../data/download.js';
 import { readEnvironment } from './environment.js';
 
@@ -50,4 +52,42 @@ export function downloadBar(): (progress: DownloadProgress) => void {
 /** Warnings and the download bar, as the app layer's data events. */
 export function dataEvents(): DataEvents {
   return { onWarning: warn, onDownloadProgress: downloadBar() };
+}
+
+/** The hyperparameter options (--kind, --dim, --lambda, …) as the app layer's partial hyperparameters. */
+export function hyperparametersOf(o: {
+  kind?: ModelKind;
+  dim?: number;
+  lambda?: number;
+  tau?: number;
+  gamma?: number;
+  genreTau?: number;
+  weighted?: boolean;
+  weightedBias?: boolean;
+  weightExponent?: number;
+}): Partial<Hyperparameters> {
+  return {
+    kind: o.kind,
+    dim: o.dim,
+    lambda: o.lambda,
+    tau: o.tau,
+    gamma: o.gamma,
+    genreTau: o.genreTau,
+    weightedRegularization: o.weighted,
+    weightedBiasRegularization: o.weightedBias,
+    weightExponent: o.weightExponent,
+  };
+}
+
+/** The run registry for this command (null with --no-record or when it cannot be opened: one warning). */
+export function openCommandRecorder(
+  record: boolean | undefined,
+  dataHome: string | undefined,
+): Promise<Recorder | null> {
+  return openRecorder({
+    record,
+    dataHome,
+    commandLine: ['als', ...process.argv.slice(2)],
+    onWarning: warn,
+  });
 }

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { openDataset } from '../app/data.js';
-import { openRecorder } from '../app/record.js';
 import { runCrossValidation, type CvRunResult } from '../app/selection.js';
-import { dataEvents, dataSourceOf, warn } from './common.js';
+import { dataEvents, dataSourceOf, hyperparametersOf, openCommandRecorder } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export const CV_OPTIONS = [
@@ -42,28 +41,13 @@ export function registerCv(program: Command): void {
     const o = readOptions(cmd, CV_OPTIONS);
     const source = dataSourceOf(o);
     const dataset = await openDataset(source, dataEvents());
-    const recorder = await openRecorder({
-      record: o.record,
-      dataHome: source.dataHome,
-      commandLine: ['als', ...process.argv.slice(2)],
-      onWarning: warn,
-    });
+    const recorder = await openCommandRecorder(o.record, source.dataHome);
     try {
       const result = await runCrossValidation({
         dataset,
         folds: o.folds,
         seed: o.seed,
-        hyper: {
-          kind: o.kind,
-          dim: o.dim,
-          lambda: o.lambda,
-          tau: o.tau,
-          gamma: o.gamma,
-          genreTau: o.genreTau,
-          weightedRegularization: o.weighted,
-          weightedBiasRegularization: o.weightedBias,
-          weightExponent: o.weightExponent,
-        },
+        hyper: hyperparametersOf(o),
         configs: o.config,
         epochs: o.epochs,
         threads: o.threads,

@@ -6,10 +6,10 @@
 import type { Command } from 'commander';
 import { openCheckpoint } from '../app/data.js';
 import { evaluateCheckpoint, type EvalReport } from '../app/evaluate.js';
-import { openRecorder, recordEvaluation } from '../app/record.js';
+import { recordEvaluation } from '../app/record.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import { sparkline } from '../report/sparkline.js';
-import { dataEvents, dataSourceOf, warn } from './common.js';
+import { dataEvents, dataSourceOf, openCommandRecorder } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export type { EvalReport } from '../app/evaluate.js';
@@ -42,12 +42,7 @@ export function registerEval(program: Command): void {
       data: source.data,
       dataHome: source.dataHome,
     });
-    const recorder = await openRecorder({
-      record: o.record,
-      dataHome: source.dataHome,
-      commandLine: ['als', ...process.argv.slice(2)],
-      onWarning: warn,
-    });
+    const recorder = await openCommandRecorder(o.record, source.dataHome);
     const report = await recordEvaluation(
       recorder,
       evaluateCheckpoint(

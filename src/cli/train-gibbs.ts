@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import { DEFAULT_MODEL_KIND } from '../core/defaults.js';
 import type { Dataset } from '../data/types.js';
 import { trainBayesianModel, type BayesianTrainStart } from '../app/bayes-run.js';
-import { openRecorder, recordBayesianResult, recordBayesianTraining } from '../app/record.js';
+import { recordBayesianResult, recordBayesianTraining } from '../app/record.js';
 import {
   DEFAULT_BAYESIAN_OPTIONS,
   validateBayesianOptions,
@@ -20,7 +20,7 @@ import {
 } from '../app/bayes.js';
 import { AlsError, UsageError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
-import { warn } from './common.js';
+import { openCommandRecorder } from './common.js';
 import type { OptionValues } from './options.js';
 import type { TRAIN_OPTIONS } from './train.js';
 
@@ -101,12 +101,7 @@ export async function runTrainGibbs(
     if (!quiet) process.stderr.write(`${line}\n`);
   };
   const startedMs = performance.now();
-  const recorder = await openRecorder({
-    record: o.record,
-    dataHome,
-    commandLine: ['als', ...process.argv.slice(2)],
-    onWarning: warn,
-  });
+  const recorder = await openCommandRecorder(o.record, dataHome);
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
     ? new cliProgress.SingleBar(

@@ -5,13 +5,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { openDataset } from '../app/data.js';
-import { openRecorder, recordResult, recordTraining } from '../app/record.js';
+import { recordResult, recordTraining } from '../app/record.js';
 import { TrainingRun, type TrainStart } from '../app/train.js';
 import { biasRidgeWeighted } from '../core/kernel.js';
 import type { EpochMetrics, Hyperparameters } from '../core/types.js';
 import { AlsError } from '../errors.js';
 import { sparkline } from '../report/sparkline.js';
-import { dataEvents, dataSourceOf, warn } from './common.js';
+import { dataEvents, dataSourceOf, hyperparametersOf, openCommandRecorder } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 import { checkGibbsOptions, runTrainGibbs } from './train-gibbs.js';
 import { watchInterrupts } from './signals.js';
@@ -112,12 +112,7 @@ async function runTrain(cmd: Command): Promise<number> {
   }
   const dataset = await openDataset(source, dataEvents());
   if (gibbs) return runTrainGibbs(o, dataset, source.dataHome);
-  const recorder = await openRecorder({
-    record: o.record,
-    dataHome: source.dataHome,
-    commandLine: ['als', ...process.argv.slice(2)],
-    onWarning: warn,
-  });
+  const recorder = await openCommandRecorder(o.record, source.dataHome);
 
   const tty = process.stdout.isTTY === true && !quiet;
   const bar = tty
@@ -136,17 +131,7 @@ async function runTrain(cmd: Command): Promise<number> {
   const run = new TrainingRun(
     {
       dataset,
-      hyper: {
-        kind: o.kind,
-        dim: o.dim,
-        lambda: o.lambda,
-        tau: o.tau,
-        gamma: o.gamma,
-        genreTau: o.genreTau,
-        weightedRegularization: o.weighted,
-        weightedBiasRegularization: o.weightedBias,
-        weightExponent: o.weightExponent,
-      },
+      hyper: hyperparametersOf(o),
       epochs: o.epochs,
       seed: o.seed,
       split: o.split,

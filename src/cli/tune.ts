@@ -6,9 +6,8 @@
  */
 import type { Command } from 'commander';
 import { openDataset } from '../app/data.js';
-import { openRecorder } from '../app/record.js';
 import { runTune, type TuneRunResult } from '../app/selection.js';
-import { dataEvents, dataSourceOf, warn } from './common.js';
+import { dataEvents, dataSourceOf, hyperparametersOf, openCommandRecorder } from './common.js';
 import { addOptions, DATA_OPTIONS, readOptions, type OptionKey } from './options.js';
 
 export const TUNE_OPTIONS = [
@@ -53,12 +52,7 @@ export function registerTune(program: Command): void {
     const o = readOptions(cmd, TUNE_OPTIONS);
     const source = dataSourceOf(o);
     const dataset = await openDataset(source, dataEvents());
-    const recorder = await openRecorder({
-      record: o.record,
-      dataHome: source.dataHome,
-      commandLine: ['als', ...process.argv.slice(2)],
-      onWarning: warn,
-    });
+    const recorder = await openCommandRecorder(o.record, source.dataHome);
     const progress = !o.quiet && !o.json;
     const t0 = performance.now();
     try {
@@ -76,17 +70,7 @@ export function registerTune(program: Command): void {
         halving: o.halving,
         reduction: o.reduction,
         metric: o.metric,
-        hyper: {
-          kind: o.kind,
-          dim: o.dim,
-          lambda: o.lambda,
-          tau: o.tau,
-          gamma: o.gamma,
-          genreTau: o.genreTau,
-          weightedRegularization: o.weighted,
-          weightedBiasRegularization: o.weightedBias,
-          weightExponent: o.weightExponent,
-        },
+        hyper: hyperparametersOf(o),
         threads: o.threads,
         kernel: o.kernel,
         recorder,
