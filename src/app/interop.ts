@@ -9,6 +9,7 @@
  *
  * The Parquet libraries are loaded only inside these functions (src/interop/parquet.ts).
  */
+import { buildCheckpoint } from './train.js';
 import path from 'node:path';
 import { DEFAULT_HYPERPARAMETERS, defaultHyperparameters } from '../core/defaults.js';
 import { meanRating } from '../core/als.js';
@@ -245,38 +246,13 @@ function checkpointOf(
   split: ReturnType<typeof makeSplit>,
   state: ModelState,
 ): Checkpoint {
-  const { numUsers, numItems } = dataset.matrix;
-  const itemOffsets = split.train.ratingsByItem.offsets;
-  const itemTrainCounts = new Int32Array(numItems);
-  for (let i = 0; i < numItems; i++) itemTrainCounts[i] = itemOffsets[i + 1]! - itemOffsets[i]!;
-  const byUser = split.train.ratingsByUser;
-  return {
-    seed: split.report.seed,
-    dataset: {
-      name: dataset.info.name,
-      dir: dataset.info.dir,
-      fingerprint: dataset.info.fingerprint,
-      numUsers,
-      numItems,
-      scale: dataset.info.scale,
-    },
-    split: split.report,
-    epochsDone: 0,
-    metrics: [],
-    bestEpoch: null,
-    kernel: 'spark-import',
-    threads: 1,
-    createdAt: new Date().toISOString(),
+  return buildCheckpoint(
+    dataset,
+    split,
     state,
-    userIds: dataset.userIds,
-    itemIds: dataset.itemIds,
-    catalog: dataset.catalog,
-    itemTrainCounts,
-    trainItemsByUser: {
-      offsets: byUser.offsets,
-      items: byUser.indices.subarray(0, split.train.numRatings),
-    },
-  };
+    { seed: split.report.seed, threads: 1 },
+    { epochsDone: 0, metrics: [], bestEpoch: null, kernel: 'spark-import' },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -226,12 +226,16 @@ function availableMemoryBytes(): number {
   return limit > 0 && limit < total ? limit : total;
 }
 
-/** The checkpoint of a model trained on `split` of `dataset`. */
-function buildCheckpoint(
+/**
+ * The checkpoint of a model fitted on `split` of `dataset`: its data set, split, id maps, catalogue
+ * and training index, as every reading command needs them. Also used for models imported from
+ * Spark (src/app/interop.ts), with no history.
+ */
+export function buildCheckpoint(
   dataset: Dataset,
   split: Split,
   state: ModelState,
-  settings: RunSettings,
+  settings: { seed: number; threads: number },
   run: { epochsDone: number; metrics: EpochMetrics[]; bestEpoch: number | null; kernel: string },
 ): Checkpoint {
   const { numUsers, numItems } = dataset.matrix;
