@@ -1,7 +1,9 @@
 /** What the trainer tells its worker threads (./trainer-worker.ts, run by ./worker-pool.ts). */
 import { type ArrayDescriptor, type SharedArena, viewOf } from './arena.js';
-import type { HalfEpochArgs } from './kernel.js';
+import { squaredErrorSum } from './als.js';
+import type { HalfEpochArgs, SolveRows } from './kernel.js';
 import type { KernelName } from './kernels.js';
+import type { TaskHandler } from './worker-pool.js';
 
 /** Where one half-epoch's arrays live in the arena. */
 export interface SideDescriptors {
@@ -43,6 +45,22 @@ export interface WorkerSolve {
   side: 'user' | 'item';
   rowStart: number;
   rowEnd: number;
+}
+
+/**
+ * What a training thread does with a task: the same in the workers and in the main thread, which
+ * takes tasks too (see ./trainer.ts).
+ */
+export function trainerTaskHandler(
+  solveRows: SolveRows,
+  sides: Record<'user' | 'item', HalfEpochArgs>,
+): TaskHandler<WorkerSolve> {
+  return (task) => {
+    const args = sides[task.side];
+    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
+    solveRows(args, task.rowStart, task.rowEnd);
+    return 0;
+  };
 }
 
 /** Where each array of a half-epoch lives in the arena (to post to another thread). */

@@ -5,22 +5,20 @@
  * Nothing is copied: the rows it writes are the main thread's arrays. Rows are independent within
  * a half-epoch, so which thread solves which row never changes the result.
  */
-import { squaredErrorSum } from './als.js';
 import { loadKernel } from './kernels.js';
-import { halfEpochArgsFrom, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
+import {
+  halfEpochArgsFrom,
+  trainerTaskHandler,
+  type WorkerInit,
+  type WorkerSolve,
+} from './trainer-protocol.js';
 import { serveWorkerTasks } from './worker-pool.js';
 
 serveWorkerTasks<WorkerInit, WorkerSolve>(async (init) => {
   const provider = await loadKernel(init.kernel);
   const solveRows = await provider.createSolver(init.buffer, init.memory);
-  const sides = {
+  return trainerTaskHandler(solveRows, {
     user: halfEpochArgsFrom(init.buffer, init.user, init.scalars),
     item: halfEpochArgsFrom(init.buffer, init.item, init.scalars),
-  };
-  return (task) => {
-    const args = sides[task.side];
-    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
-    solveRows(args, task.rowStart, task.rowEnd);
-    return 0;
-  };
+  });
 });

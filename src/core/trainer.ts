@@ -10,7 +10,15 @@
  * gives the same model bit for bit. Rows are cut into contiguous chunks of about equal cost,
  * cost(row) = n_r + K/3 + 1 (the Gram sum is ~K²/2 multiply-adds per rating, the Cholesky ~K³/6
  * per row), not equal row counts, because activity is power-law (a few users rate thousands of
- * movies); there are several chunks per thread and idle threads take the next one.
+ * movies); there are several chunks per thread and each thread claims the next one when it is
+ * done (./worker-pool.ts). The calling thread is one of the `threads`: it solves chunks beside
+ * threads − 1 workers, so a half-epoch costs one message each way per worker, and no thread waits
+ * idle for the others to be told what to do.
+ *
+ * Epoch tail. The loss's squared errors read only rated movies, which the genre step leaves alone
+ * (it moves F, the priors and the unrated movies' factors), so the workers sum them while the
+ * calling thread does the genre step, then the regulariser and the validation RMSE, then joins
+ * them. Each of these is computed exactly as it would be alone, in the same order.
  *
  * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
@@ -24,22 +32,22 @@ import {
   cloneModel,
   copyModelInto,
   computeGenrePriors,
+  createGenreUpdate,
   initModel,
   meanRating,
   objectiveFromParts,
   regularizationTerm,
+  regularizationWeights,
   rmse,
-  squaredErrorSum,
-  updateGenreFactors,
   type ItemGenres,
 } from './als.js';
+import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider } from './kernel.js';
 import {
-  biasRidgeWeighted,
-  type HalfEpochArgs,
-  type KernelProvider,
-  type SolveRows,
-} from './kernel.js';
-import { describeSide, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
+  describeSide,
+  trainerTaskHandler,
+  type WorkerInit,
+  type WorkerSolve,
+} from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
 import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
 
@@ -198,21 +206,18 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   };
 
   const rowCost = K / 3 + 1;
-  const chunksPerThread = threads === 1 ? 1 : 8;
-  // The workers' tasks, made once: each half-epoch posts the same messages.
-  const solveTasks: Record<'user' | 'item', WorkerSolve[]> = {
-    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({
+  // The half-epochs' chunks, made once. Threads claim them one at a time (./worker-pool.ts), so
+  // more chunks than threads balance uneven rows and a thread that wakes up late.
+  const chunkTasks = (side: 'user' | 'item', offsets: Int32Array, rows: number): WorkerSolve[] =>
+    splitRowsByCost(offsets, rows, threads * CHUNKS_PER_THREAD, rowCost).map(([a, b]) => ({
       type: 'solve',
-      side: 'user',
+      side,
       rowStart: a,
       rowEnd: b,
-    })),
-    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({
-      type: 'solve',
-      side: 'item',
-      rowStart: a,
-      rowEnd: b,
-    })),
+    }));
+  const solveTasks = {
+    user: chunkTasks('user', userOffsets, U),
+    item: chunkTasks('item', itemOffsets, N),
   };
 
   // The loss's error sum is cut into a fixed number of user chunks, independent of the thread
@@ -229,48 +234,30 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rowEnd: b,
   }));
 
-  let runHalfEpoch: (side: 'user' | 'item') => Promise<void>;
-  let squaredErrors: () => Promise<number>;
-  let closeWorkers: () => Promise<void> = async () => {};
-
-  if (threads === 1) {
-    const solve: SolveRows = await kernel.createSolver(arena.buffer, arena.memory);
-    runHalfEpoch = async (side) => {
-      const args = side === 'user' ? userArgs : itemArgs;
-      solve(args, 0, side === 'user' ? U : N);
-    };
-    squaredErrors = async () => {
-      let sum = 0;
-      for (const task of objectiveTasks)
-        sum += squaredErrorSum(userArgs, task.rowStart, task.rowEnd);
-      return sum;
-    };
-  } else {
-    const init: WorkerInit = {
-      kernel: kernel.name,
-      buffer: arena.buffer,
-      memory: arena.memory,
-      user: describeSide(arena, userArgs),
-      item: describeSide(arena, itemArgs),
-      scalars: common,
-    };
-    const pool = await startWorkerPool<WorkerSolve>({
-      script: coreWorkerScript('trainer-worker.js'),
-      size: threads,
-      workerData: init,
-      label: 'training thread',
-    });
-    runHalfEpoch = async (side) => {
-      await pool.run(solveTasks[side]);
-    };
-    squaredErrors = async () => {
-      const parts = await pool.run(objectiveTasks);
-      let sum = 0;
-      for (const part of parts) sum += part;
-      return sum;
-    };
-    closeWorkers = () => pool.close();
-  }
+  // The calling thread is one of the `threads`: it takes chunks beside threads − 1 workers.
+  const local = {
+    handler: trainerTaskHandler(await kernel.createSolver(arena.buffer, arena.memory), {
+      user: userArgs,
+      item: itemArgs,
+    }),
+  };
+  const init: WorkerInit = {
+    kernel: kernel.name,
+    buffer: arena.buffer,
+    memory: arena.memory,
+    user: describeSide(arena, userArgs),
+    item: describeSide(arena, itemArgs),
+    scalars: common,
+  };
+  const pool = await startWorkerPool<WorkerSolve>({
+    script: coreWorkerScript('trainer-worker.js'),
+    size: threads - 1,
+    workerData: init,
+    label: 'training thread',
+  });
+  const genreUpdate =
+    itemGenres !== null ? createGenreUpdate(itemGenres, itemOffsets, K, hyper) : null;
+  const ridgeWeights = regularizationWeights(model.hyper, userOffsets, itemOffsets);
 
   let epochsDone = options.initialEpoch ?? 0;
   let closed = false;
@@ -282,37 +269,43 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     async epoch(): Promise<EpochMetrics> {
       if (closed) throw new Error('trainer is closed');
       const t0 = performance.now();
-      await runHalfEpoch('user');
-      await runHalfEpoch('item');
-      if (itemGenres !== null && priors !== null) {
-        updateGenreFactors(
-          model.itemFactors,
-          itemOffsets,
-          K,
-          hyper.tau,
-          hyper.genreTau,
-          hyper.weightedRegularization,
-          itemGenres,
-          model.genreFactors,
-          hyper.weightExponent,
-        );
-        computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
-        applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
-      }
-      const elapsedMs = performance.now() - t0;
+      await pool.run(solveTasks.user, local);
+      await pool.run(solveTasks.item, local);
+      // The loss's squared errors read only rated movies, which the genre step does not change:
+      // the other threads sum them while this one does the genre step, then the regulariser and
+      // the validation RMSE (which need its priors and cold-start factors), then joins them.
+      let elapsedMs = 0;
+      let regularization = 0;
+      let validationRmse: number | null = null;
+      const errorParts = await pool.run(objectiveTasks, {
+        handler: local.handler,
+        meanwhile: () => {
+          if (genreUpdate !== null && priors !== null) {
+            genreUpdate.updateFactors(model.itemFactors, model.genreFactors);
+            genreUpdate.computePriors(model.genreFactors, priors);
+            applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
+          }
+          elapsedMs = performance.now() - t0;
+          regularization = regularizationTerm(
+            model,
+            userOffsets,
+            itemOffsets,
+            priors,
+            ridgeWeights,
+          );
+          validationRmse = validation === null ? null : rmse(model, validation);
+        },
+      });
+      let squaredErrors = 0;
+      for (const part of errorParts) squaredErrors += part;
       epochsDone++;
-      const objective = objectiveFromParts(
-        hyper.lambda,
-        await squaredErrors(),
-        regularizationTerm(model, userOffsets, itemOffsets, priors),
-        nnz,
-      );
+      const objective = objectiveFromParts(hyper.lambda, squaredErrors, regularization, nnz);
       if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
       return {
         epoch: epochsDone,
         loss: objective.loss,
         trainRmse: objective.rmse,
-        validationRmse: validation === null ? null : rmse(model, validation),
+        validationRmse,
         elapsedMs,
       };
     },
@@ -322,7 +315,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await closeWorkers();
+      await pool.close();
     },
   };
 }
@@ -438,3 +431,5 @@ async function releaseGarbage(bytes: number, always = false): Promise<void> {
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
 const OBJECTIVE_CHUNKS = 16;
+/** Chunks per thread of a half-epoch (claimed one by one: enough for the last to end together). */
+const CHUNKS_PER_THREAD = 16;
