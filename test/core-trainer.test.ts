@@ -8,6 +8,7 @@ import {
   predictFromGenres,
   regularizationTerm,
   rmse,
+  squaredErrorSum,
   trainingObjective,
   updateGenreFactors,
   type ItemGenres,
@@ -433,6 +434,49 @@ describe('ALS trainer', () => {
     const again = new Float64Array(G * K);
     updateGenreFactors(itemFactors, itemCounts, K, h.tau, h.genreTau, true, genres, again, 0.5);
     expect(again).toEqual(F);
+  });
+
+  it('sums the squared errors four ratings at a time to exactly the one-at-a-time sum', () => {
+    const byUser = latentProblem.train.ratingsByUser;
+    const K = 3;
+    const X = Float64Array.from({ length: latentProblem.numUsers * K }, (_, i) => Math.sin(i));
+    const Y = Float64Array.from({ length: latentProblem.numItems * K }, (_, i) =>
+      Math.cos(i * 0.3),
+    );
+    const rowBias = Float64Array.from({ length: latentProblem.numUsers }, (_, i) => i * 1e-3);
+    const otherBias = Float64Array.from({ length: latentProblem.numItems }, (_, i) => -i * 1e-3);
+    const args = {
+      ...hyper('latent'),
+      offsets: byUser.offsets,
+      indices: byUser.indices,
+      values: byUser.values,
+      otherFactors: Y,
+      otherBias,
+      rowFactors: X,
+      rowBias,
+      priorMeans: null,
+      globalMean: 3.3,
+    };
+    const oneAtATime = (rowStart: number, rowEnd: number): number => {
+      let sum = 0;
+      for (let r = rowStart; r < rowEnd; r++) {
+        for (let e = byUser.offsets[r]!; e < byUser.offsets[r + 1]!; e++) {
+          const j = byUser.indices[e]!;
+          let prediction = 3.3 + rowBias[r]! + otherBias[j]!;
+          for (let k = 0; k < K; k++) prediction += X[r * K + k]! * Y[j * K + k]!;
+          const d = byUser.values[e]! - prediction;
+          sum += d * d;
+        }
+      }
+      return sum;
+    };
+    // Whole and partial ranges; rows have all sorts of lengths, so every remainder mod 4 occurs.
+    for (const [a, b] of [
+      [0, latentProblem.numUsers],
+      [3, 4],
+      [10, 17],
+    ] as const)
+      expect(squaredErrorSum(args, a, b)).toBe(oneAtATime(a, b));
   });
 
   it('splits rows by rating count, not row count', () => {

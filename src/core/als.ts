@@ -394,7 +394,40 @@ export function squaredErrorSum(args: HalfEpochArgs, rowStart: number, rowEnd: n
     const end = offsets[r + 1]!;
     const base = globalMean + rowBias[r]!;
     const ox = r * K;
-    for (let e = offsets[r]!; e < end; e++) {
+    let e = offsets[r]!;
+    // Four ratings at a time: four independent chains of additions instead of one (a dot product
+    // is bound by the latency of its additions), each prediction still summed in the order k = 0…K−1
+    // and the squares added in rating order, so the sum is the one-at-a-time sum exactly.
+    for (; e + 4 <= end; e += 4) {
+      const j0 = indices[e]!;
+      const j1 = indices[e + 1]!;
+      const j2 = indices[e + 2]!;
+      const j3 = indices[e + 3]!;
+      const o0 = j0 * K;
+      const o1 = j1 * K;
+      const o2 = j2 * K;
+      const o3 = j3 * K;
+      let p0 = base + otherBias[j0]!;
+      let p1 = base + otherBias[j1]!;
+      let p2 = base + otherBias[j2]!;
+      let p3 = base + otherBias[j3]!;
+      for (let k = 0; k < K; k++) {
+        const x = X[ox + k]!;
+        p0 += x * Y[o0 + k]!;
+        p1 += x * Y[o1 + k]!;
+        p2 += x * Y[o2 + k]!;
+        p3 += x * Y[o3 + k]!;
+      }
+      const d0 = values[e]! - p0;
+      const d1 = values[e + 1]! - p1;
+      const d2 = values[e + 2]! - p2;
+      const d3 = values[e + 3]! - p3;
+      sum += d0 * d0;
+      sum += d1 * d1;
+      sum += d2 * d2;
+      sum += d3 * d3;
+    }
+    for (; e < end; e++) {
       const j = indices[e]!;
       const oy = j * K;
       let prediction = base + otherBias[j]!;

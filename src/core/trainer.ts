@@ -126,6 +126,36 @@ export function splitRowsByCost(
   return chunks;
 }
 
+/**
+ * Cuts rows [0, rows) into contiguous chunks for `threads` threads that claim them in order:
+ * each chunk costs about a 1/(2·threads) share of the cost still left after it (guided
+ * scheduling), at most 1/16 of the total and at least 1/(64·threads) of it. The sizes shrink
+ * towards the end, so the threads finish within a small chunk of each other, with few chunks in
+ * all. Cost of a row: n_r + rowCost.
+ */
+export function splitRowsGuided(
+  offsets: Int32Array,
+  rows: number,
+  threads: number,
+  rowCost: number,
+): Array<[number, number]> {
+  const costBefore = (r: number): number => offsets[r]! + r * rowCost;
+  const total = costBefore(rows);
+  const largest = total / 16;
+  const smallest = total / (64 * threads);
+  const chunks: Array<[number, number]> = [];
+  let start = 0;
+  while (start < rows) {
+    const left = total - costBefore(start);
+    const target = costBefore(start) + Math.min(largest, Math.max(smallest, left / (2 * threads)));
+    let end = start + 1;
+    while (end < rows && costBefore(end) < target) end++;
+    chunks.push([start, end]);
+    start = end;
+  }
+  return chunks;
+}
+
 export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const { train, validation, hyper, kernel } = options;
   const threads = Math.max(1, Math.floor(options.threads));
@@ -209,7 +239,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   // The half-epochs' chunks, made once. Threads claim them one at a time (./worker-pool.ts), so
   // more chunks than threads balance uneven rows and a thread that wakes up late.
   const chunkTasks = (side: 'user' | 'item', offsets: Int32Array, rows: number): WorkerSolve[] =>
-    splitRowsByCost(offsets, rows, threads * CHUNKS_PER_THREAD, rowCost).map(([a, b]) => ({
+    splitRowsGuided(offsets, rows, threads, rowCost).map(([a, b]) => ({
       type: 'solve',
       side,
       rowStart: a,
@@ -431,5 +461,3 @@ async function releaseGarbage(bytes: number, always = false): Promise<void> {
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */
 const OBJECTIVE_CHUNKS = 16;
-/** Chunks per thread of a half-epoch (claimed one by one: enough for the last to end together). */
-const CHUNKS_PER_THREAD = 16;
