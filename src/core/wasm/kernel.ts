@@ -75,8 +75,10 @@ export function solveRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // 0: do not write the packed rows
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0, otherPacked, rowPacked);
 }
 
 /**
@@ -102,8 +104,10 @@ export function sampleRows(
   priorPrecision: usize,
   priorMean: usize,
   normals: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // 0: do not write the packed rows
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals, otherPacked, rowPacked);
 }
 
 /**
@@ -130,8 +134,10 @@ export function accumulateRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // unused (writes nothing)
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0, otherPacked, 0);
 }
 
 /**
@@ -159,8 +165,10 @@ export function gatherRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // unused (writes nothing)
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0, otherPacked, 0);
 }
 
 /** s = n^a of a row with n ≥ 1 ratings when `weighted`, else 1; a = 1 (ALS-WR) is exactly n. */
@@ -200,6 +208,8 @@ function rows(
   priorPrecision: usize, // Gibbs sampling (sampleRows): π, K+1 doubles; 0 = ALS solve
   priorMean: usize, // Gibbs: shared prior mean μ̃, K+1 doubles
   normals: usize, // Gibbs: numRows × (K+1) standard normals
+  otherPacked: usize, // the other side's packed float32 rows (see packRow), or 0: convert otherFactors
+  rowPacked: usize, // where to write this side's packed rows as they are solved, or 0
 ): void {
   const solve = mode == SOLVE;
   if (dim == 0) {
@@ -238,6 +248,7 @@ function rows(
         if (a < dim) store<f64>(out + ao, x);
         else store<f64>(rowBias + (<usize>r << 3), x);
       }
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
       continue;
     }
     if (count == 0) {
@@ -246,6 +257,7 @@ function rows(
         store<f64>(out + (<usize>a << 3), prior != 0 ? load<f64>(prior + (<usize>a << 3)) : 0.0);
       }
       store<f64>(rowBias + (<usize>r << 3), 0.0);
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
       continue;
     }
 
@@ -257,12 +269,23 @@ function rows(
       const touchEnd = min(blockEnd + LOOKAHEAD, rangeEnd);
       for (; touchedUpTo < touchEnd; touchedUpTo++) {
         const j = <usize>load<i32>(indices + (<usize>touchedUpTo << 2));
-        const y = otherFactors + j * rowBytes;
-        for (let off: usize = 0; off < rowBytes; off += 64) touched ^= load<i32>(y + off);
+        if (otherPacked != 0) {
+          const y = otherPacked + j * zBytes;
+          for (let off: usize = 0; off < zBytes; off += 64) touched ^= load<i32>(y + off);
+        } else {
+          const y = otherFactors + j * rowBytes;
+          for (let off: usize = 0; off < rowBytes; off += 64) touched ^= load<i32>(y + off);
+        }
         touched ^= load<i32>(otherBias + (j << 3));
       }
-      for (let e = block; e < blockEnd; e++) {
-        gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+      if (otherPacked != 0) {
+        for (let e = block; e < blockEnd; e++) {
+          gatherPacked(e, dim, width, indices, values, otherPacked, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+        }
+      } else {
+        for (let e = block; e < blockEnd; e++) {
+          gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+        }
       }
       if (mode == GATHER_ONLY) continue;
       const first = block == start;
@@ -362,6 +385,7 @@ function rows(
 
     for (let a = 0; a < dim; a++) store<f64>(out + (<usize>a << 3), load<f64>(rhs + (<usize>a << 3)));
     store<f64>(rowBias + (<usize>r << 3), load<f64>(rhs + (<usize>dim << 3)));
+    if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
   }
   store<i32>(gathered + <usize>maxBlock * zBytes, touched);
 }
@@ -534,6 +558,51 @@ function foldRow4(g: usize, c: v128, first: bool): void {
     v128.store(g, f64x2.add(v128.load(g), w0));
     v128.store(g, f64x2.add(v128.load(g, 16), w1), 16);
   }
+}
+
+/**
+ * The packed float32 copy of one factor row x (dim float64 at `x`), at `packed`: [x; 1; 0; 0-pad
+ * to W] (W = gatherWidth(dim) floats, the layout of src/core/kernel.ts packedRowWidth). It is what
+ * gather writes for a rating of this row, less t: the other half-epoch copies it with v128 moves
+ * from half the bytes of the float64 row.
+ */
+@inline
+function packRow(x: usize, dim: i32, width: i32, packed: usize): void {
+  let a = 0;
+  for (; a + 3 < dim; a += 4) {
+    const xo = x + (<usize>a << 3);
+    v128.store(packed + (<usize>a << 2), i32x4.shuffle(f32x4.demote_f64x2_zero(v128.load(xo)), f32x4.demote_f64x2_zero(v128.load(xo, 16)), 0, 1, 4, 5));
+  }
+  for (; a < dim; a++) store<f32>(packed + (<usize>a << 2), <f32>load<f64>(x + (<usize>a << 3)));
+  store<f32>(packed + (<usize>dim << 2), 1.0);
+  for (a = dim + 1; a < width; a++) store<f32>(packed + (<usize>a << 2), 0.0);
+}
+
+/**
+ * gather from the packed rows: z = the packed row of j (already [f32(y_j); 1; 0; 0-pad]) with
+ * t = v_e − μ − c_j (float64, then rounded) in slot dim + 1: bit for bit what gather writes.
+ */
+@inline
+function gatherPacked(
+  e: i32,
+  dim: i32,
+  width: i32,
+  indices: usize,
+  values: usize,
+  otherPacked: usize,
+  otherBias: usize,
+  globalMean: f64,
+  z: usize,
+): void {
+  const j = <usize>load<i32>(indices + (<usize>e << 2));
+  const y = otherPacked + j * (<usize>width << 2);
+  for (let a = 0; a < width; a += 8) {
+    const o = <usize>a << 2;
+    v128.store(z + o, v128.load(y + o));
+    v128.store(z + o, v128.load(y + o, 16), 16);
+  }
+  const t = <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
+  store<f32>(z + (<usize>(dim + 1) << 2), <f32>t);
 }
 
 /** Writes z = [y_j; 1; t; 0-pad to W] in float32 for rating e at `z`, where t = v_e − μ − c_j. */
