@@ -175,6 +175,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   // Each half-epoch reads the other side's packed rows and writes its own (./kernel.ts).
   const userPacked = packing ? allocPackedRows(arena, model.userFactors, K, U) : null;
   const itemPacked = packing ? allocPackedRows(arena, model.itemFactors, K, N) : null;
+  const unratedItems: number[] = [];
+  if (itemPacked !== null && itemGenres !== null)
+    for (let n = 0; n < N; n++) if (itemOffsets[n] === itemOffsets[n + 1]) unratedItems.push(n);
 
   const common = {
     dim: K,
@@ -316,11 +319,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
         applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
         // Movies without ratings just moved to their new prior; no user reads them, but the packed
         // rows stay a copy of every row.
-        if (itemPacked !== null) {
-          for (let n = 0; n < N; n++)
-            if (itemOffsets[n] === itemOffsets[n + 1])
-              packRows(model.itemFactors, K, itemPacked, n, n + 1);
-        }
+        if (itemPacked !== null)
+          for (const n of unratedItems) packRows(model.itemFactors, K, itemPacked, n, n + 1);
       }
       const elapsedMs = performance.now() - t0;
       epochsDone++;

@@ -15,7 +15,9 @@
 //   s_r = max(1, n_r)^a with count weighting (`weighted`; a = `weightExponent`, 1 for ALS-WR), else 1;
 //   s'_r likewise with `weightedBias`
 //   (the caller resolves an unset bias flag to `weighted`).
-// Then A = Uᵀ U (Cholesky in float64, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
+// Then A = Uᵀ U (Cholesky in float64, left-looking, sums in SIMD locals), Uᵀ w = rhs, U x̃ = w.
+// A row with at most about (K+1)/2 ratings (an ALS solve, not a Gibbs draw) skips the Gram: it is
+// solved in the space of its c ratings, a c × c system (shortRow, Woodbury's identity).
 //
 // The sum Z is the O(n_r K²) part. The ratings are gathered, block by block (at most
 // blockRatings(W) per block, never across a row's end), into a contiguous float32 buffer; for
@@ -261,6 +263,14 @@ function rows(
       continue;
     }
 
+    // τ_r = τ s_r, γ_r = γ s'_r, s_r = n_r^a when weighted, else 1 (and n_r ≥ 1 here).
+    const tauR = tau * countScale(<f64>count, weighted, weightExponent);
+    const gammaR = gamma * countScale(<f64>count, weightedBias, weightExponent);
+    // A row with fewer ratings than about half its unknowns is solved in the ratings' space
+    // (shortRow, below) instead of by the Gram and a Cholesky of order K + 1. It needs all its
+    // ratings in one gathered block.
+    const short = solve && priorPrecision == 0 && count <= min(shortRowMax(n), maxBlock) && tauR > 0.0 && gammaR > 0.0;
+
     for (let block = start; block < end; block += maxBlock) {
       const blockEnd = min(block + maxBlock, end);
       // Touch one word per cache line of every y_j (and c_j) up to LOOKAHEAD ratings past this
@@ -287,7 +297,7 @@ function rows(
           gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
         }
       }
-      if (mode == GATHER_ONLY) continue;
+      if (mode == GATHER_ONLY || short) continue;
       const first = block == start;
       const pairEnd = gathered + <usize>((blockEnd - block) & ~1) * zBytes;
       const blockBytesEnd = gathered + <usize>(blockEnd - block) * zBytes;
@@ -306,11 +316,13 @@ function rows(
     }
 
     if (!solve) continue;
+    if (short) {
+      shortRow(count, dim, gathered, zBytes, prior, lambda, tauR, gammaR, gram, rhs, out, rowBias + (<usize>r << 3));
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
+      continue;
+    }
 
     // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0], g = column n of the sum.
-    // s_r = n_r^a when weighted, else 1 (and n_r ≥ 1 here); likewise s'_r for γ.
-    const tauR = tau * countScale(<f64>count, weighted, weightExponent);
-    const gammaR = gamma * countScale(<f64>count, weightedBias, weightExponent);
     const lam = f64x2.splat(lambda);
     for (let a = 0; a < n; a++) {
       const row = gram + <usize>a * stride;
@@ -332,26 +344,50 @@ function rows(
       store<f64>(diag, load<f64>(diag) + ridge);
     }
 
-    // Cholesky A = Uᵀ U, U overwriting the upper triangle. Step i: U_ii = √A_ii, U_ij = A_ij / U_ii,
-    // then A_kj −= U_ik U_ij for i < k ≤ j (the Schur complement, one SIMD row update per k).
-    // When n is odd, column n (past the system) rides along in the pairs: it is never read back.
+    // Cholesky A = Uᵀ U, U overwriting the upper triangle, row by row ("left-looking"): row i of U
+    // is U_ij = (A_ij − Σ_{k<i} U_ki U_kj) / U_ii for j ≥ i, U_ii = √(A_ii − Σ_{k<i} U_ki²). The
+    // sums over k run in f64x2 locals, four column pairs at a time, so the inner loop loads one
+    // pair of U per multiply-subtract and stores nothing (the Schur-complement form read and
+    // wrote a pair of A for each). Pairs start at the even column ≤ i (column i − 1 of row i lies
+    // below the diagonal and is never read); when n is odd, column n rides along the same way.
     for (let i = 0; i < n; i++) {
       const rowI = gram + <usize>i * stride;
-      const pivot = Math.sqrt(load<f64>(rowI + (<usize>i << 3)));
+      const io = <usize>i << 3;
+      let j = i & ~1;
+      for (; j + 8 <= npad; j += 8) {
+        const jo = <usize>j << 3;
+        let a0 = v128.load(rowI + jo);
+        let a1 = v128.load(rowI + jo, 16);
+        let a2 = v128.load(rowI + jo, 32);
+        let a3 = v128.load(rowI + jo, 48);
+        let rowK = gram;
+        for (let k = 0; k < i; k++, rowK += stride) {
+          const f = v128.load64_splat(rowK + io);
+          a0 = f64x2.sub(a0, f64x2.mul(f, v128.load(rowK + jo)));
+          a1 = f64x2.sub(a1, f64x2.mul(f, v128.load(rowK + jo, 16)));
+          a2 = f64x2.sub(a2, f64x2.mul(f, v128.load(rowK + jo, 32)));
+          a3 = f64x2.sub(a3, f64x2.mul(f, v128.load(rowK + jo, 48)));
+        }
+        v128.store(rowI + jo, a0);
+        v128.store(rowI + jo, a1, 16);
+        v128.store(rowI + jo, a2, 32);
+        v128.store(rowI + jo, a3, 48);
+      }
+      for (; j < npad; j += 2) {
+        const jo = <usize>j << 3;
+        let a0 = v128.load(rowI + jo);
+        let rowK = gram;
+        for (let k = 0; k < i; k++, rowK += stride) {
+          a0 = f64x2.sub(a0, f64x2.mul(v128.load64_splat(rowK + io), v128.load(rowK + jo)));
+        }
+        v128.store(rowI + jo, a0);
+      }
+      const pivot = Math.sqrt(load<f64>(rowI + io));
       const inv = f64x2.splat(1.0 / pivot);
-      for (let j = i & ~1; j < npad; j += 2) {
+      for (j = i & ~1; j < npad; j += 2) {
         v128.store(rowI + (<usize>j << 3), f64x2.mul(inv, v128.load(rowI + (<usize>j << 3))));
       }
-      store<f64>(rowI + (<usize>i << 3), pivot);
-      for (let k = i + 1; k < n; k++) {
-        const f = f64x2.splat(load<f64>(rowI + (<usize>k << 3)));
-        const rowK = gram + <usize>k * stride;
-        // Starts at the even column ≤ k: column k−1 of row k lies below the diagonal (unused).
-        for (let j = k & ~1; j < npad; j += 2) {
-          const jo = <usize>j << 3;
-          v128.store(rowK + jo, f64x2.sub(v128.load(rowK + jo), f64x2.mul(f, v128.load(rowI + jo))));
-        }
-      }
+      store<f64>(rowI + io, pivot);
     }
 
     // Uᵀ w = rhs (forward, column-oriented so U is read by rows), w overwriting rhs.
@@ -388,6 +424,96 @@ function rows(
     if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
   }
   store<i32>(gathered + <usize>maxBlock * zBytes, touched);
+}
+
+/**
+ * Most ratings a row may have to be solved by shortRow: below about half the unknowns its c × c
+ * system costs less than the Gram and the (K+1) × (K+1) Cholesky.
+ */
+@inline
+function shortRowMax(n: i32): i32 {
+  return n >> 1;
+}
+
+/**
+ * The ALS solve of a row with few ratings (c ≤ shortRowMax), in the ratings' space. With
+ * Y = the c × (K+1) matrix of the rows ỹ_e = [y_e; 1], D = diag(τ_r, …, τ_r, γ_r), p̃ = [p_r; 0],
+ * the system (λ YᵀY + D) x̃ = λ Yᵀ t + D p̃ has (Woodbury) the solution
+ *
+ *   x̃ = p̃ + D⁻¹ Yᵀ s,   (Y D⁻¹ Yᵀ + I/λ) s = t − Y p̃,
+ *
+ * (multiply out: (λYᵀY + D)(p̃ + D⁻¹Yᵀs) = D p̃ + λYᵀ(Y p̃ + (Y D⁻¹Yᵀ + I/λ) s) = D p̃ + λ Yᵀ t).
+ * Entry (e, f) of the c × c matrix is y_e·y_f / τ_r + 1/γ_r (+ 1/λ on the diagonal); it is
+ * symmetric positive definite with eigenvalues ≥ 1/λ, solved by Cholesky in float64. The dot
+ * products read the gathered float32 vectors (y_e = the first K entries, t_e = entry K + 1) and
+ * multiply in float64, where a product of two float32 is exact. Cost ~c²K/2 + c³/6 instead of
+ * ~cK²/2 + K³/6. `work` holds the c × c matrix (row stride c), `vec` the c-vector r, then s.
+ */
+@inline
+function shortRow(count: i32, dim: i32, gathered: usize, zBytes: usize, prior: usize, lambda: f64, tauR: f64, gammaR: f64, work: usize, vec: usize, out: usize, biasOut: usize): void {
+  const c = <usize>count;
+  const invTau = 1.0 / tauR;
+  const base = 1.0 / gammaR;
+  const quads = dim & ~3;
+  for (let e: usize = 0; e < c; e++) {
+    const ze = gathered + e * zBytes;
+    for (let f: usize = e; f < c; f++) {
+      const zf = gathered + f * zBytes;
+      let acc = f64x2.splat(0.0);
+      for (let a = 0; a < quads; a += 4) {
+        const ao = <usize>a << 2;
+        const ve = v128.load(ze + ao);
+        const vf = v128.load(zf + ao);
+        acc = f64x2.add(acc, f64x2.mul(f64x2.promote_low_f32x4(ve), f64x2.promote_low_f32x4(vf)));
+        acc = f64x2.add(acc, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(ve, ve, 2, 3, 2, 3)), f64x2.promote_low_f32x4(i32x4.shuffle(vf, vf, 2, 3, 2, 3))));
+      }
+      let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (let a = quads; a < dim; a++) dot += <f64>load<f32>(ze + (<usize>a << 2)) * <f64>load<f32>(zf + (<usize>a << 2));
+      let v = dot * invTau + base;
+      if (f == e) v += 1.0 / lambda;
+      store<f64>(work + ((e * c + f) << 3), v);
+    }
+    // r_e = t_e − y_e·p_r.
+    let residual = <f64>load<f32>(ze + (<usize>(dim + 1) << 2));
+    if (prior != 0) {
+      for (let a = 0; a < dim; a++) residual -= <f64>load<f32>(ze + (<usize>a << 2)) * load<f64>(prior + (<usize>a << 3));
+    }
+    store<f64>(vec + (e << 3), residual);
+  }
+  // Cholesky S = Uᵀ U in the upper triangle (row-major, stride c), then Uᵀ w = r, U s = w.
+  for (let i: usize = 0; i < c; i++) {
+    const rowI = work + ((i * c) << 3);
+    const pivot = Math.sqrt(load<f64>(rowI + (i << 3)));
+    const inv = 1.0 / pivot;
+    store<f64>(rowI + (i << 3), pivot);
+    for (let j = i + 1; j < c; j++) store<f64>(rowI + (j << 3), load<f64>(rowI + (j << 3)) * inv);
+    for (let k = i + 1; k < c; k++) {
+      const u = load<f64>(rowI + (k << 3));
+      const rowK = work + ((k * c) << 3);
+      for (let j = k; j < c; j++) store<f64>(rowK + (j << 3), load<f64>(rowK + (j << 3)) - u * load<f64>(rowI + (j << 3)));
+    }
+  }
+  for (let i: usize = 0; i < c; i++) {
+    const rowI = work + ((i * c) << 3);
+    const w = load<f64>(vec + (i << 3)) / load<f64>(rowI + (i << 3));
+    store<f64>(vec + (i << 3), w);
+    for (let j = i + 1; j < c; j++) store<f64>(vec + (j << 3), load<f64>(vec + (j << 3)) - load<f64>(rowI + (j << 3)) * w);
+  }
+  for (let i = <isize>c - 1; i >= 0; i--) {
+    const rowI = work + ((<usize>i * c) << 3);
+    let sum = load<f64>(vec + (<usize>i << 3));
+    for (let j = <usize>i + 1; j < c; j++) sum -= load<f64>(rowI + (j << 3)) * load<f64>(vec + (j << 3));
+    store<f64>(vec + (<usize>i << 3), sum / load<f64>(rowI + (<usize>i << 3)));
+  }
+  // x_r = p_r + Σ_e s_e y_e / τ_r, b_r = Σ_e s_e / γ_r.
+  let sumS = 0.0;
+  for (let e: usize = 0; e < c; e++) sumS += load<f64>(vec + (e << 3));
+  for (let a = 0; a < dim; a++) {
+    let sum = 0.0;
+    for (let e: usize = 0; e < c; e++) sum += load<f64>(vec + (e << 3)) * <f64>load<f32>(gathered + e * zBytes + (<usize>a << 2));
+    store<f64>(out + (<usize>a << 3), (prior != 0 ? load<f64>(prior + (<usize>a << 3)) : 0.0) + sum * invTau);
+  }
+  store<f64>(biasOut, sumS * base);
 }
 
 /**
