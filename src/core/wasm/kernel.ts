@@ -25,9 +25,10 @@
 // not a multiple of 8) the tile's sums stay in f32x4 locals while the whole block streams through
 // them: per rating 1–2 vector loads and 4 load-splats feed 16–32 multiply-adds, and the float64
 // triangle in memory is touched once per tile per block, not once per rating. f32x4 lanes do twice
-// the arithmetic per instruction of f64x2. The factor rows of the next block (random places in
-// memory, mostly cache misses) are gathered into a second buffer a few ratings after each tile,
-// so their misses overlap this block's arithmetic instead of stalling the gather.
+// the arithmetic per instruction of f64x2. The factor rows come from the other side's packed
+// float32 rows (src/core/kernel.ts packRows: already z's layout, half the bytes of the float64
+// row), at random places in memory and mostly cache misses: their cache lines are touched up to
+// LOOKAHEAD ratings ahead, independent loads whose misses overlap instead of stalling the copy.
 // Precision: z is y, t rounded to float32 (relative 6e-8) and a tile sums at most one block of
 // products in float32 before it is added to the float64 triangle, so G and g are good to ~1e-7
 // relative; the Cholesky and the solves are float64. Held-out RMSE moves by < 0.0005 on MovieLens
@@ -310,7 +311,7 @@ function rows(
           b = a + 4;
         }
         for (; b < width; b += 8) {
-          accumulateTile8(gathered, pairEnd, blockBytesEnd, zBytes, ao, <usize>b << 2, gram + <usize>a * stride + (<usize>b << 3), stride, first);
+          accumulateTile8(gathered, blockBytesEnd, zBytes, ao, <usize>b << 2, gram + <usize>a * stride + (<usize>b << 3), stride, first);
         }
       }
     }
@@ -564,11 +565,11 @@ function biasRows(
 
 /**
  * One 4 × 8 tile: rows a..a+3 (byte offset `ao` into each gathered vector) × columns b..b+7 (`bo`),
- * summed over the block's vectors [z0, blockBytesEnd) two at a time in eight f32x4 locals, then
+ * summed over the block's vectors [z0, blockBytesEnd) one at a time in eight f32x4 locals, then
  * widened to float64 and stored (`first`: the row's first block) or added at `g` (row a, column b).
  */
 @inline
-function accumulateTile8(z0: usize, pairEnd: usize, blockBytesEnd: usize, zBytes: usize, ao: usize, bo: usize, g: usize, stride: usize, first: bool): void {
+function accumulateTile8(z0: usize, blockBytesEnd: usize, zBytes: usize, ao: usize, bo: usize, g: usize, stride: usize, first: bool): void {
   let c00 = f32x4.splat(0.0);
   let c01 = c00;
   let c10 = c00;
@@ -577,39 +578,9 @@ function accumulateTile8(z0: usize, pairEnd: usize, blockBytesEnd: usize, zBytes
   let c21 = c00;
   let c30 = c00;
   let c31 = c00;
-  let z = z0;
-  for (; z < pairEnd; z += zBytes << 1) {
-    const lo = v128.load(z + bo);
-    const hi = v128.load(z + bo, 16);
-    let s = v128.load32_splat(z + ao);
-    c00 = f32x4.add(c00, f32x4.mul(s, lo));
-    c01 = f32x4.add(c01, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 4);
-    c10 = f32x4.add(c10, f32x4.mul(s, lo));
-    c11 = f32x4.add(c11, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 8);
-    c20 = f32x4.add(c20, f32x4.mul(s, lo));
-    c21 = f32x4.add(c21, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 12);
-    c30 = f32x4.add(c30, f32x4.mul(s, lo));
-    c31 = f32x4.add(c31, f32x4.mul(s, hi));
-    const z2 = z + zBytes;
-    const lo2 = v128.load(z2 + bo);
-    const hi2 = v128.load(z2 + bo, 16);
-    s = v128.load32_splat(z2 + ao);
-    c00 = f32x4.add(c00, f32x4.mul(s, lo2));
-    c01 = f32x4.add(c01, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 4);
-    c10 = f32x4.add(c10, f32x4.mul(s, lo2));
-    c11 = f32x4.add(c11, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 8);
-    c20 = f32x4.add(c20, f32x4.mul(s, lo2));
-    c21 = f32x4.add(c21, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 12);
-    c30 = f32x4.add(c30, f32x4.mul(s, lo2));
-    c31 = f32x4.add(c31, f32x4.mul(s, hi2));
-  }
-  if (z < blockBytesEnd) {
+  // One rating per iteration: 8 sums + 2 row loads + the splats fit V8's 15 usable xmm registers
+  // (unrolled over two ratings, its register allocator spilled half the sums every iteration).
+  for (let z = z0; z < blockBytesEnd; z += zBytes) {
     const lo = v128.load(z + bo);
     const hi = v128.load(z + bo, 16);
     let s = v128.load32_splat(z + ao);
