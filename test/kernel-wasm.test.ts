@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import type { HalfEpochArgs } from '../src/core/kernel.js';
+import { type HalfEpochArgs, packedRowWidth, packRows } from '../src/core/kernel.js';
 import { tsKernel } from '../src/core/kernel-ts.js';
 import { MAX_WASM_DIM, wasmKernel } from '../src/core/kernel-wasm.js';
 import { Random } from '../src/core/random.js';
@@ -195,6 +195,48 @@ describe('wasm kernel', () => {
     const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
     solve(args, 0, 4);
     expect(maxRelativeError(args, 0, 4)).toBeLessThan(F32_GRAM_TOLERANCE);
+  });
+
+  it('gives the same rows bit for bit from the packed float32 rows as from the float64 factors, and packs what it writes', async () => {
+    for (const sample of [false, true]) {
+      const rng = new Random(sample ? 78 : 77);
+      const dim = 13; // packed width 16: a row of two 8-float tiles, and padding after t
+      const spec = smallSpec(dim, rng, true, true, false, 0.5);
+      const arena = wasmKernel.createArena(halfEpochProblemBytes(spec) + 40 * 64 * 8);
+      const args = createHalfEpochProblem(arena, spec, rng);
+      if (sample) {
+        const n = dim + 1;
+        const normals = arena.allocFloat64(40 * n);
+        for (let i = 0; i < normals.length; i++) normals[i] = rng.nextGaussian();
+        const priorPrecision = arena.allocFloat64(n).fill(2);
+        const priorMean = arena.allocFloat64(n).fill(0.1);
+        args.sampling = { priorPrecision, priorMean, normals };
+      }
+      const width = packedRowWidth(dim);
+      expect(args.otherPacked!.length).toBe(25 * width);
+      expect(args.otherPacked!.byteOffset % 64).toBe(0);
+      const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
+      solve({ ...args, otherPacked: null, rowPacked: null }, 0, 40);
+      const fromFloat64 = args.rowFactors.slice();
+      const biasFromFloat64 = args.rowBias.slice();
+      args.rowFactors.fill(Number.NaN);
+      args.rowPacked!.fill(Number.NaN);
+      solve(args, 0, 40);
+      expect(args.rowFactors).toEqual(fromFloat64);
+      expect(args.rowBias).toEqual(biasFromFloat64);
+      // Every row, empty ones included, packed as [f32(x); 1; 0 …].
+      const want = new Float32Array(40 * width);
+      packRows(args.rowFactors, dim, want, 0, 40);
+      expect(args.rowPacked).toEqual(want);
+      expect(args.rowPacked![width + dim]).toBe(1);
+      expect(args.rowPacked![width + dim + 1]).toBe(0);
+      // The ts kernel keeps the packed rows in step too (it reads the float64 factors).
+      args.rowPacked!.fill(Number.NaN);
+      const solveTs = await tsKernel.createSolver(arena.buffer, arena.memory);
+      solveTs(args, 0, 40);
+      packRows(args.rowFactors, dim, want, 0, 40);
+      expect(args.rowPacked).toEqual(want);
+    }
   });
 
   it('gives the closed-form bias for dim 0', async () => {

@@ -4,7 +4,12 @@
  * allocated in a kernel's arena so worker threads and the wasm kernel can see it.
  */
 import type { SharedArena } from '../core/arena.js';
-import { biasRidgeWeighted, type HalfEpochArgs } from '../core/kernel.js';
+import {
+  allocPackedRows,
+  biasRidgeWeighted,
+  type HalfEpochArgs,
+  packedRowWidth,
+} from '../core/kernel.js';
 import type { Random } from '../core/random.js';
 import type { KernelWorkerData } from './kernel-worker.js';
 import { describeSide } from '../core/trainer-protocol.js';
@@ -83,7 +88,8 @@ export function halfEpochProblemBytes(spec: HalfEpochProblemSpec): number {
       (spec.withPrior ? numRows * spec.dim : 0)) *
     8;
   const i32f32 = (numRows + 1 + 2 * numRatings) * 4;
-  return f64 + i32f32 + 16 * 16;
+  const packed = (spec.numOther + numRows + 32) * packedRowWidth(spec.dim) * 4;
+  return f64 + i32f32 + packed + 16 * 16;
 }
 
 export function createHalfEpochProblem(
@@ -116,6 +122,9 @@ export function createHalfEpochProblem(
     priorMeans = arena.allocFloat64(numRows * dim);
     for (let i = 0; i < priorMeans.length; i++) priorMeans[i] = 0.2 * rng.nextGaussian();
   }
+  // The packed float32 rows the trainer keeps for the wasm kernel (../core/kernel.ts).
+  const otherPacked = dim > 0 ? allocPackedRows(arena, otherFactors, dim, numOther) : null;
+  const rowPacked = dim > 0 ? allocPackedRows(arena, rowFactors, dim, numRows) : null;
   return {
     dim,
     offsets,
@@ -126,6 +135,8 @@ export function createHalfEpochProblem(
     rowFactors,
     rowBias,
     priorMeans,
+    otherPacked,
+    rowPacked,
     globalMean: 3.5,
     lambda: spec.lambda,
     tau: spec.tau,

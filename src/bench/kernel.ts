@@ -273,12 +273,22 @@ async function main(): Promise<void> {
   };
 
   const wasmGather = await createWasmGatherOnly(arena.buffer, arena.memory);
+  const wasmSolve = await wasmKernel.createSolver(arena.buffer, arena.memory);
+  // The gather from the float64 factors (what the kernel did before the packed float32 rows).
+  const unpacked = { ...args, otherPacked: null, rowPacked: null };
+  report(
+    'wasm gather only, float64 rows, 1 thread',
+    bestTiming(reps, () => wasmGather(unpacked, 0, numRows)),
+  );
+  report(
+    'wasm half-epoch, float64 rows, 1 thread',
+    bestTiming(reps, () => wasmSolve(unpacked, 0, numRows)),
+  );
   const gatherTiming = bestTiming(reps, () => wasmGather(args, 0, numRows));
   report('wasm gather only, 1 thread', gatherTiming);
   const wasmGram = await createWasmGramAccumulator(arena.buffer, arena.memory);
   const gramTiming = bestTiming(reps, () => wasmGram(args, 0, numRows));
   report('wasm gather + Gram, 1 thread', gramTiming);
-  const wasmSolve = await wasmKernel.createSolver(arena.buffer, arena.memory);
   const wasmHalf = bestTiming(reps, () => wasmSolve(args, 0, numRows));
   report('wasm half-epoch, 1 thread', wasmHalf);
   // The split of the half-epoch, from the three nested timings (CPU seconds).

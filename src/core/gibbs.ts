@@ -61,7 +61,14 @@ import {
   sampleSideHyperparameters,
   type HyperpriorConstants,
 } from './gibbs-conditionals.js';
-import type { HalfEpochArgs, KernelProvider, SamplingArgs, SolveRows } from './kernel.js';
+import {
+  allocPackedRows,
+  type HalfEpochArgs,
+  type KernelProvider,
+  packedRowWidth,
+  type SamplingArgs,
+  type SolveRows,
+} from './kernel.js';
 import { Random, streamGaussians, streamKey } from './random.js';
 import { describeSide, type SideDescriptors, type WorkerScalars } from './trainer-protocol.js';
 import { splitRowsByCost } from './trainer.js';
@@ -281,12 +288,15 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     throw new RangeError('the chain state does not match the training data or the model');
   }
 
+  // Both sides' factors packed in float32 too, for a kernel that reads them (./kernel.ts).
+  const packing = kernel.readsPackedRows && K > 0;
   const bytes =
     2 * (U + 1 + N + 1) * 4 +
     2 * nnz * 8 +
     (U * K + U + N * K + N + N * K) * 8 +
     (U + N) * n * 8 +
     4 * n * 8 +
+    (packing ? (U + N + 32) * packedRowWidth(K) * 4 : 0) +
     32 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   const copyI32 = (a: Int32Array): Int32Array => {
@@ -327,6 +337,8 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
   if (priors !== null && itemGenres !== null)
     computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+  const userPacked = packing ? allocPackedRows(arena, model.userFactors, K, U) : null;
+  const itemPacked = packing ? allocPackedRows(arena, model.itemFactors, K, N) : null;
   const userSampling: SamplingArgs = {
     priorPrecision: copyF64(start.userPrior.precision),
     priorMean: copyF64(start.userPrior.mean),
@@ -361,6 +373,8 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     rowFactors: model.userFactors,
     rowBias: model.userBias,
     priorMeans: null,
+    otherPacked: itemPacked,
+    rowPacked: userPacked,
     sampling: userSampling,
   };
   const itemArgs: HalfEpochArgs = {
@@ -373,6 +387,8 @@ export async function createGibbsSampler(options: GibbsSamplerOptions): Promise<
     rowFactors: model.itemFactors,
     rowBias: model.itemBias,
     priorMeans: priors,
+    otherPacked: userPacked,
+    rowPacked: itemPacked,
     sampling: itemSampling,
   };
 

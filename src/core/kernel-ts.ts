@@ -26,6 +26,7 @@ import {
   countScale,
   type HalfEpochArgs,
   type KernelProvider,
+  packRows,
   type SolveRows,
 } from './kernel.js';
 import { choleskyFactor, choleskySolve, packedLength } from './normal-equations.js';
@@ -221,6 +222,9 @@ export function createTsSolveRows(): SolveRows {
       for (let k = 0; k < K; k++) rowFactors[out + k] = rhs[k]!;
       rowBias[r] = rhs[K]!;
     }
+    // This kernel reads `otherFactors` (float64) and ignores `otherPacked`, but keeps `rowPacked`
+    // in step for a caller that asks for it.
+    if (args.rowPacked != null) packRows(rowFactors, K, args.rowPacked, rowStart, rowEnd);
   };
 }
 
@@ -289,6 +293,7 @@ function solveBiasRows(args: HalfEpochArgs, rowStart: number, rowEnd: number): v
 /** The `ts` kernel: a plain SharedArrayBuffer arena and the solver above (the buffer needs no setup). */
 export const tsKernel: KernelProvider = {
   name: 'ts',
+  readsPackedRows: false,
   createArena(byteLength: number): SharedArena {
     return new SharedArena(byteLength);
   },

@@ -27,6 +27,7 @@ import {
   biasRidgeWeighted,
   type HalfEpochArgs,
   type KernelProvider,
+  packedRowWidth,
   type SolveRows,
 } from './kernel.js';
 
@@ -66,6 +67,8 @@ type KernelEntry = (
   rowStart: number,
   rowEnd: number,
   scratch: number,
+  otherPacked: number,
+  rowPacked: number,
 ) => void;
 
 /** Gibbs sampling entry (see sampleRows in ./wasm/kernel.ts and SamplingArgs in ./kernel.ts). */
@@ -87,6 +90,8 @@ type SampleEntry = (
   priorPrecision: number,
   priorMean: number,
   normals: number,
+  otherPacked: number,
+  rowPacked: number,
 ) => void;
 
 interface KernelExports {
@@ -154,6 +159,7 @@ type KernelArray = Int32Array | Float32Array | Float64Array;
 
 export const wasmKernel: KernelProvider = {
   name: 'wasm',
+  readsPackedRows: true,
 
   createArena(byteLength: number): SharedArena {
     return new SharedArena(0, createKernelMemory(byteLength), RESERVED_BYTES);
@@ -228,6 +234,12 @@ async function createWasmSolveRows(
     }
     return array.byteOffset;
   };
+  // The packed rows are copied with 16-byte vector loads and stores.
+  const packedPointer = (name: string, array: Float32Array): number => {
+    const offset = pointer(name, array);
+    if (offset % 16 !== 0) throw new Error(`wasm kernel: ${name} is not 16-byte aligned`);
+    return offset;
+  };
 
   return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
     const { dim } = args;
@@ -259,7 +271,11 @@ async function createWasmSolveRows(
       args.otherFactors.length < args.otherBias.length * dim ||
       args.rowFactors.length < rowEnd * dim ||
       args.rowBias.length < rowEnd ||
-      (args.priorMeans !== null && args.priorMeans.length < rowEnd * dim)
+      (args.priorMeans !== null && args.priorMeans.length < rowEnd * dim) ||
+      (dim > 0 &&
+        args.otherPacked != null &&
+        args.otherPacked.length < args.otherBias.length * packedRowWidth(dim)) ||
+      (dim > 0 && args.rowPacked != null && args.rowPacked.length < rowEnd * packedRowWidth(dim))
     ) {
       throw new RangeError('wasm kernel: an array is shorter than the rows being solved need');
     }
@@ -271,6 +287,10 @@ async function createWasmSolveRows(
     const rowFactors = pointer('rowFactors', args.rowFactors);
     const rowBias = pointer('rowBias', args.rowBias);
     const priorMeans = args.priorMeans === null ? 0 : pointer('priorMeans', args.priorMeans);
+    const otherPacked =
+      dim > 0 && args.otherPacked != null ? packedPointer('otherPacked', args.otherPacked) : 0;
+    const rowPacked =
+      dim > 0 && args.rowPacked != null ? packedPointer('rowPacked', args.rowPacked) : 0;
 
     const sampling = args.sampling ?? null;
     if (sampling !== null) {
@@ -318,6 +338,8 @@ async function createWasmSolveRows(
           samplingPointers[0],
           samplingPointers[1],
           samplingPointers[2],
+          otherPacked,
+          rowPacked,
         );
         return;
       }
@@ -341,6 +363,8 @@ async function createWasmSolveRows(
         rowStart,
         rowEnd,
         SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
+        otherPacked,
+        rowPacked,
       );
     } finally {
       Atomics.store(control, slot, 0);

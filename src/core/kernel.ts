@@ -42,6 +42,15 @@ export interface HalfEpochArgs {
   rowBias: Float64Array;
   /** Prior means p_r (numRows × dim) or null for zero. */
   priorMeans: Float64Array | null;
+  /**
+   * The other side's factors again, packed (see packRows): numOther rows of packedRowWidth(dim)
+   * float32. A kernel may read y_j from here instead of `otherFactors` (the wasm kernel does: half
+   * the bytes of a random read, already in the float32 it computes with); it must hold
+   * f32(otherFactors) row for row. Null or absent: read `otherFactors`.
+   */
+  otherPacked?: Float32Array | null;
+  /** Output: when given, every row the kernel writes is packed here too (numRows × packedRowWidth(dim)). */
+  rowPacked?: Float32Array | null;
   globalMean: number;
   lambda: number;
   tau: number;
@@ -102,6 +111,51 @@ export function countScale(count: number, weighted: boolean, exponent: number | 
   return exponent === undefined || exponent === 1 ? n : n ** exponent;
 }
 
+/**
+ * Floats per packed factor row: dim + 2 rounded up to a multiple of 8 (32 for dim 30, 128 bytes).
+ * The layout is the wasm kernel's gathered vector (./wasm/kernel.ts): [f32(x); 1; 0; 0 … 0], where
+ * the kernel puts the rating's residual into the first 0.
+ */
+export function packedRowWidth(dim: number): number {
+  return (dim + 2 + 7) & ~7;
+}
+
+/** Writes the packed rows [rowStart, rowEnd) of `factors` (rows × dim float64) into `packed`. */
+export function packRows(
+  factors: Float64Array,
+  dim: number,
+  packed: Float32Array,
+  rowStart: number,
+  rowEnd: number,
+): void {
+  const width = packedRowWidth(dim);
+  for (let r = rowStart; r < rowEnd; r++) {
+    const x = r * dim;
+    const p = r * width;
+    for (let k = 0; k < dim; k++) packed[p + k] = factors[x + k]!;
+    packed[p + dim] = 1;
+    packed.fill(0, p + dim + 1, p + width);
+  }
+}
+
+/**
+ * A packed copy of `factors` (rows × dim) in the arena, 64-byte aligned so that a row of 32 floats
+ * spans two cache lines, not three.
+ */
+export function allocPackedRows(
+  arena: import('./arena.js').SharedArena,
+  factors: Float64Array,
+  dim: number,
+  rows: number,
+): Float32Array {
+  const width = packedRowWidth(dim);
+  const block = arena.allocFloat32(rows * width + 16);
+  const skip = ((64 - (block.byteOffset % 64)) % 64) / 4;
+  const packed = block.subarray(skip, skip + rows * width);
+  packRows(factors, dim, packed, 0, rows);
+  return packed;
+}
+
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */
 export type SolveRows = (args: HalfEpochArgs, rowStart: number, rowEnd: number) => void;
 
@@ -112,6 +166,8 @@ export type SolveRows = (args: HalfEpochArgs, rowStart: number, rowEnd: number) 
  */
 export interface KernelProvider {
   readonly name: 'ts' | 'wasm';
+  /** Whether the kernel reads `otherPacked` (so the caller should keep packed rows for it). */
+  readonly readsPackedRows: boolean;
   /** The arena the trainer allocates its shared arrays in (at least `byteLength` usable bytes). */
   createArena(byteLength: number): import('./arena.js').SharedArena;
   /** Called once per thread: a solver over arrays living in the arena's buffer/memory. */

@@ -15,6 +15,8 @@ export interface SideDescriptors {
   rowFactors: ArrayDescriptor;
   rowBias: ArrayDescriptor;
   priorMeans: ArrayDescriptor | null;
+  otherPacked: ArrayDescriptor | null;
+  rowPacked: ArrayDescriptor | null;
 }
 
 export interface WorkerScalars {
@@ -74,6 +76,8 @@ export function describeSide(arena: SharedArena, args: HalfEpochArgs): SideDescr
     rowFactors: arena.describe(args.rowFactors),
     rowBias: arena.describe(args.rowBias),
     priorMeans: args.priorMeans === null ? null : arena.describe(args.priorMeans),
+    otherPacked: args.otherPacked == null ? null : arena.describe(args.otherPacked),
+    rowPacked: args.rowPacked == null ? null : arena.describe(args.rowPacked),
   };
 }
 
@@ -93,5 +97,7 @@ export function halfEpochArgsFrom(
     rowFactors: viewOf(buffer, d.rowFactors) as Float64Array,
     rowBias: viewOf(buffer, d.rowBias) as Float64Array,
     priorMeans: d.priorMeans === null ? null : (viewOf(buffer, d.priorMeans) as Float64Array),
+    otherPacked: d.otherPacked === null ? null : (viewOf(buffer, d.otherPacked) as Float32Array),
+    rowPacked: d.rowPacked === null ? null : (viewOf(buffer, d.rowPacked) as Float32Array),
   };
 }

@@ -41,7 +41,14 @@ import {
   rmse,
   type ItemGenres,
 } from './als.js';
-import { biasRidgeWeighted, type HalfEpochArgs, type KernelProvider } from './kernel.js';
+import {
+  allocPackedRows,
+  biasRidgeWeighted,
+  type HalfEpochArgs,
+  type KernelProvider,
+  packedRowWidth,
+  packRows,
+} from './kernel.js';
 import {
   describeSide,
   trainerTaskHandler,
@@ -179,8 +186,14 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   if (nnz * 4 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
 
   // Arena: both indexes, both sides' parameters, the prior means. 16 bytes of alignment slack per array.
+  // Plus, for a kernel that reads them, both sides' factors packed in float32 (./kernel.ts).
+  const packing = kernel.readsPackedRows && K > 0;
   const bytes =
-    2 * (U + 1 + N + 1) * 4 + 2 * nnz * (4 + 4) + (U * K + U + N * K + N + N * K) * 8 + 16 * 16;
+    2 * (U + 1 + N + 1) * 4 +
+    2 * nnz * (4 + 4) +
+    (U * K + U + N * K + N + N * K) * 8 +
+    (packing ? (U + N + 32) * packedRowWidth(K) * 4 : 0) +
+    16 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
   // copy, and let the original go before the next copy is made, so the peak holds one extra array
@@ -201,6 +214,12 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const priors = itemGenres !== null ? arena.allocFloat64(N * K) : null;
   if (priors !== null && itemGenres !== null)
     computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
+  // Each half-epoch reads the other side's packed rows and writes its own (./kernel.ts).
+  const userPacked = packing ? allocPackedRows(arena, model.userFactors, K, U) : null;
+  const itemPacked = packing ? allocPackedRows(arena, model.itemFactors, K, N) : null;
+  const unratedItems: number[] = [];
+  if (itemPacked !== null && itemGenres !== null)
+    for (let n = 0; n < N; n++) if (itemOffsets[n] === itemOffsets[n + 1]) unratedItems.push(n);
 
   const common = {
     dim: K,
@@ -222,6 +241,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rowFactors: model.userFactors,
     rowBias: model.userBias,
     priorMeans: null,
+    otherPacked: itemPacked,
+    rowPacked: userPacked,
   };
   const itemArgs: HalfEpochArgs = {
     ...common,
@@ -233,6 +254,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rowFactors: model.itemFactors,
     rowBias: model.itemBias,
     priorMeans: priors,
+    otherPacked: userPacked,
+    rowPacked: itemPacked,
   };
 
   const rowCost = K / 3 + 1;
@@ -314,6 +337,10 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
             genreUpdate.updateFactors(model.itemFactors, model.genreFactors);
             genreUpdate.computePriors(model.genreFactors, priors);
             applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
+            // Movies without ratings just moved to their new prior; no user reads them, but the
+            // packed rows stay a copy of every row.
+            if (itemPacked !== null)
+              for (const n of unratedItems) packRows(model.itemFactors, K, itemPacked, n, n + 1);
           }
           elapsedMs = performance.now() - t0;
           regularization = regularizationTerm(

@@ -15,7 +15,9 @@
 //   s_r = max(1, n_r)^a with count weighting (`weighted`; a = `weightExponent`, 1 for ALS-WR), else 1;
 //   s'_r likewise with `weightedBias`
 //   (the caller resolves an unset bias flag to `weighted`).
-// Then A = Uᵀ U (Cholesky in float64, right-looking, row updates in SIMD), Uᵀ w = rhs, U x̃ = w.
+// Then A = Uᵀ U (Cholesky in float64, left-looking, sums in SIMD locals), Uᵀ w = rhs, U x̃ = w.
+// A row with at most about (K+1)/2 ratings (an ALS solve, not a Gibbs draw) skips the Gram: it is
+// solved in the space of its c ratings, a c × c system (shortRow, Woodbury's identity).
 //
 // The sum Z is the O(n_r K²) part. The ratings are gathered, block by block (at most
 // blockRatings(W) per block, never across a row's end), into a contiguous float32 buffer; for
@@ -23,9 +25,10 @@
 // not a multiple of 8) the tile's sums stay in f32x4 locals while the whole block streams through
 // them: per rating 1–2 vector loads and 4 load-splats feed 16–32 multiply-adds, and the float64
 // triangle in memory is touched once per tile per block, not once per rating. f32x4 lanes do twice
-// the arithmetic per instruction of f64x2. The factor rows of the next block (random places in
-// memory, mostly cache misses) are gathered into a second buffer a few ratings after each tile,
-// so their misses overlap this block's arithmetic instead of stalling the gather.
+// the arithmetic per instruction of f64x2. The factor rows come from the other side's packed
+// float32 rows (src/core/kernel.ts packRows: already z's layout, half the bytes of the float64
+// row), at random places in memory and mostly cache misses: their cache lines are touched up to
+// LOOKAHEAD ratings ahead, independent loads whose misses overlap instead of stalling the copy.
 // Precision: z is y, t rounded to float32 (relative 6e-8) and a tile sums at most one block of
 // products in float32 before it is added to the float64 triangle, so G and g are good to ~1e-7
 // relative; the Cholesky and the solves are float64. Held-out RMSE moves by < 0.0005 on MovieLens
@@ -75,8 +78,10 @@ export function solveRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // 0: do not write the packed rows
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0, otherPacked, rowPacked);
 }
 
 /**
@@ -102,8 +107,10 @@ export function sampleRows(
   priorPrecision: usize,
   priorMean: usize,
   normals: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // 0: do not write the packed rows
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals, otherPacked, rowPacked);
 }
 
 /**
@@ -130,8 +137,10 @@ export function accumulateRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // unused (writes nothing)
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0, otherPacked, 0);
 }
 
 /**
@@ -159,8 +168,10 @@ export function gatherRows(
   rowStart: i32,
   rowEnd: i32,
   scratch: usize,
+  otherPacked: usize, // 0: gather from otherFactors
+  rowPacked: usize, // unused (writes nothing)
 ): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0);
+  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0, otherPacked, 0);
 }
 
 /** s = n^a of a row with n ≥ 1 ratings when `weighted`, else 1; a = 1 (ALS-WR) is exactly n. */
@@ -200,6 +211,8 @@ function rows(
   priorPrecision: usize, // Gibbs sampling (sampleRows): π, K+1 doubles; 0 = ALS solve
   priorMean: usize, // Gibbs: shared prior mean μ̃, K+1 doubles
   normals: usize, // Gibbs: numRows × (K+1) standard normals
+  otherPacked: usize, // the other side's packed float32 rows (see packRow), or 0: convert otherFactors
+  rowPacked: usize, // where to write this side's packed rows as they are solved, or 0
 ): void {
   const solve = mode == SOLVE;
   if (dim == 0) {
@@ -238,6 +251,7 @@ function rows(
         if (a < dim) store<f64>(out + ao, x);
         else store<f64>(rowBias + (<usize>r << 3), x);
       }
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
       continue;
     }
     if (count == 0) {
@@ -246,8 +260,17 @@ function rows(
         store<f64>(out + (<usize>a << 3), prior != 0 ? load<f64>(prior + (<usize>a << 3)) : 0.0);
       }
       store<f64>(rowBias + (<usize>r << 3), 0.0);
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
       continue;
     }
+
+    // τ_r = τ s_r, γ_r = γ s'_r, s_r = n_r^a when weighted, else 1 (and n_r ≥ 1 here).
+    const tauR = tau * countScale(<f64>count, weighted, weightExponent);
+    const gammaR = gamma * countScale(<f64>count, weightedBias, weightExponent);
+    // A row with fewer ratings than about half its unknowns is solved in the ratings' space
+    // (shortRow, below) instead of by the Gram and a Cholesky of order K + 1. It needs all its
+    // ratings in one gathered block.
+    const short = solve && priorPrecision == 0 && count <= min(shortRowMax(n), maxBlock) && tauR > 0.0 && gammaR > 0.0;
 
     for (let block = start; block < end; block += maxBlock) {
       const blockEnd = min(block + maxBlock, end);
@@ -257,14 +280,25 @@ function rows(
       const touchEnd = min(blockEnd + LOOKAHEAD, rangeEnd);
       for (; touchedUpTo < touchEnd; touchedUpTo++) {
         const j = <usize>load<i32>(indices + (<usize>touchedUpTo << 2));
-        const y = otherFactors + j * rowBytes;
-        for (let off: usize = 0; off < rowBytes; off += 64) touched ^= load<i32>(y + off);
+        if (otherPacked != 0) {
+          const y = otherPacked + j * zBytes;
+          for (let off: usize = 0; off < zBytes; off += 64) touched ^= load<i32>(y + off);
+        } else {
+          const y = otherFactors + j * rowBytes;
+          for (let off: usize = 0; off < rowBytes; off += 64) touched ^= load<i32>(y + off);
+        }
         touched ^= load<i32>(otherBias + (j << 3));
       }
-      for (let e = block; e < blockEnd; e++) {
-        gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+      if (otherPacked != 0) {
+        for (let e = block; e < blockEnd; e++) {
+          gatherPacked(e, dim, width, indices, values, otherPacked, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+        }
+      } else {
+        for (let e = block; e < blockEnd; e++) {
+          gather(e, dim, width, indices, values, otherFactors, otherBias, globalMean, gathered + <usize>(e - block) * zBytes);
+        }
       }
-      if (mode == GATHER_ONLY) continue;
+      if (mode == GATHER_ONLY || short) continue;
       const first = block == start;
       const pairEnd = gathered + <usize>((blockEnd - block) & ~1) * zBytes;
       const blockBytesEnd = gathered + <usize>(blockEnd - block) * zBytes;
@@ -277,17 +311,19 @@ function rows(
           b = a + 4;
         }
         for (; b < width; b += 8) {
-          accumulateTile8(gathered, pairEnd, blockBytesEnd, zBytes, ao, <usize>b << 2, gram + <usize>a * stride + (<usize>b << 3), stride, first);
+          accumulateTile8(gathered, blockBytesEnd, zBytes, ao, <usize>b << 2, gram + <usize>a * stride + (<usize>b << 3), stride, first);
         }
       }
     }
 
     if (!solve) continue;
+    if (short) {
+      shortRow(count, dim, gathered, zBytes, prior, lambda, tauR, gammaR, gram, rhs, out, rowBias + (<usize>r << 3));
+      if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
+      continue;
+    }
 
     // A = λ G + diag(τ_r, …, τ_r, γ_r); rhs = λ g + [τ_r p_r; 0], g = column n of the sum.
-    // s_r = n_r^a when weighted, else 1 (and n_r ≥ 1 here); likewise s'_r for γ.
-    const tauR = tau * countScale(<f64>count, weighted, weightExponent);
-    const gammaR = gamma * countScale(<f64>count, weightedBias, weightExponent);
     const lam = f64x2.splat(lambda);
     for (let a = 0; a < n; a++) {
       const row = gram + <usize>a * stride;
@@ -309,26 +345,50 @@ function rows(
       store<f64>(diag, load<f64>(diag) + ridge);
     }
 
-    // Cholesky A = Uᵀ U, U overwriting the upper triangle. Step i: U_ii = √A_ii, U_ij = A_ij / U_ii,
-    // then A_kj −= U_ik U_ij for i < k ≤ j (the Schur complement, one SIMD row update per k).
-    // When n is odd, column n (past the system) rides along in the pairs: it is never read back.
+    // Cholesky A = Uᵀ U, U overwriting the upper triangle, row by row ("left-looking"): row i of U
+    // is U_ij = (A_ij − Σ_{k<i} U_ki U_kj) / U_ii for j ≥ i, U_ii = √(A_ii − Σ_{k<i} U_ki²). The
+    // sums over k run in f64x2 locals, four column pairs at a time, so the inner loop loads one
+    // pair of U per multiply-subtract and stores nothing (the Schur-complement form read and
+    // wrote a pair of A for each). Pairs start at the even column ≤ i (column i − 1 of row i lies
+    // below the diagonal and is never read); when n is odd, column n rides along the same way.
     for (let i = 0; i < n; i++) {
       const rowI = gram + <usize>i * stride;
-      const pivot = Math.sqrt(load<f64>(rowI + (<usize>i << 3)));
+      const io = <usize>i << 3;
+      let j = i & ~1;
+      for (; j + 8 <= npad; j += 8) {
+        const jo = <usize>j << 3;
+        let a0 = v128.load(rowI + jo);
+        let a1 = v128.load(rowI + jo, 16);
+        let a2 = v128.load(rowI + jo, 32);
+        let a3 = v128.load(rowI + jo, 48);
+        let rowK = gram;
+        for (let k = 0; k < i; k++, rowK += stride) {
+          const f = v128.load64_splat(rowK + io);
+          a0 = f64x2.sub(a0, f64x2.mul(f, v128.load(rowK + jo)));
+          a1 = f64x2.sub(a1, f64x2.mul(f, v128.load(rowK + jo, 16)));
+          a2 = f64x2.sub(a2, f64x2.mul(f, v128.load(rowK + jo, 32)));
+          a3 = f64x2.sub(a3, f64x2.mul(f, v128.load(rowK + jo, 48)));
+        }
+        v128.store(rowI + jo, a0);
+        v128.store(rowI + jo, a1, 16);
+        v128.store(rowI + jo, a2, 32);
+        v128.store(rowI + jo, a3, 48);
+      }
+      for (; j < npad; j += 2) {
+        const jo = <usize>j << 3;
+        let a0 = v128.load(rowI + jo);
+        let rowK = gram;
+        for (let k = 0; k < i; k++, rowK += stride) {
+          a0 = f64x2.sub(a0, f64x2.mul(v128.load64_splat(rowK + io), v128.load(rowK + jo)));
+        }
+        v128.store(rowI + jo, a0);
+      }
+      const pivot = Math.sqrt(load<f64>(rowI + io));
       const inv = f64x2.splat(1.0 / pivot);
-      for (let j = i & ~1; j < npad; j += 2) {
+      for (j = i & ~1; j < npad; j += 2) {
         v128.store(rowI + (<usize>j << 3), f64x2.mul(inv, v128.load(rowI + (<usize>j << 3))));
       }
-      store<f64>(rowI + (<usize>i << 3), pivot);
-      for (let k = i + 1; k < n; k++) {
-        const f = f64x2.splat(load<f64>(rowI + (<usize>k << 3)));
-        const rowK = gram + <usize>k * stride;
-        // Starts at the even column ≤ k: column k−1 of row k lies below the diagonal (unused).
-        for (let j = k & ~1; j < npad; j += 2) {
-          const jo = <usize>j << 3;
-          v128.store(rowK + jo, f64x2.sub(v128.load(rowK + jo), f64x2.mul(f, v128.load(rowI + jo))));
-        }
-      }
+      store<f64>(rowI + io, pivot);
     }
 
     // Uᵀ w = rhs (forward, column-oriented so U is read by rows), w overwriting rhs.
@@ -362,8 +422,99 @@ function rows(
 
     for (let a = 0; a < dim; a++) store<f64>(out + (<usize>a << 3), load<f64>(rhs + (<usize>a << 3)));
     store<f64>(rowBias + (<usize>r << 3), load<f64>(rhs + (<usize>dim << 3)));
+    if (rowPacked != 0) packRow(out, dim, width, rowPacked + <usize>r * zBytes);
   }
   store<i32>(gathered + <usize>maxBlock * zBytes, touched);
+}
+
+/**
+ * Most ratings a row may have to be solved by shortRow: below about half the unknowns its c × c
+ * system costs less than the Gram and the (K+1) × (K+1) Cholesky.
+ */
+@inline
+function shortRowMax(n: i32): i32 {
+  return n >> 1;
+}
+
+/**
+ * The ALS solve of a row with few ratings (c ≤ shortRowMax), in the ratings' space. With
+ * Y = the c × (K+1) matrix of the rows ỹ_e = [y_e; 1], D = diag(τ_r, …, τ_r, γ_r), p̃ = [p_r; 0],
+ * the system (λ YᵀY + D) x̃ = λ Yᵀ t + D p̃ has (Woodbury) the solution
+ *
+ *   x̃ = p̃ + D⁻¹ Yᵀ s,   (Y D⁻¹ Yᵀ + I/λ) s = t − Y p̃,
+ *
+ * (multiply out: (λYᵀY + D)(p̃ + D⁻¹Yᵀs) = D p̃ + λYᵀ(Y p̃ + (Y D⁻¹Yᵀ + I/λ) s) = D p̃ + λ Yᵀ t).
+ * Entry (e, f) of the c × c matrix is y_e·y_f / τ_r + 1/γ_r (+ 1/λ on the diagonal); it is
+ * symmetric positive definite with eigenvalues ≥ 1/λ, solved by Cholesky in float64. The dot
+ * products read the gathered float32 vectors (y_e = the first K entries, t_e = entry K + 1) and
+ * multiply in float64, where a product of two float32 is exact. Cost ~c²K/2 + c³/6 instead of
+ * ~cK²/2 + K³/6. `work` holds the c × c matrix (row stride c), `vec` the c-vector r, then s.
+ */
+@inline
+function shortRow(count: i32, dim: i32, gathered: usize, zBytes: usize, prior: usize, lambda: f64, tauR: f64, gammaR: f64, work: usize, vec: usize, out: usize, biasOut: usize): void {
+  const c = <usize>count;
+  const invTau = 1.0 / tauR;
+  const base = 1.0 / gammaR;
+  const quads = dim & ~3;
+  for (let e: usize = 0; e < c; e++) {
+    const ze = gathered + e * zBytes;
+    for (let f: usize = e; f < c; f++) {
+      const zf = gathered + f * zBytes;
+      let acc = f64x2.splat(0.0);
+      for (let a = 0; a < quads; a += 4) {
+        const ao = <usize>a << 2;
+        const ve = v128.load(ze + ao);
+        const vf = v128.load(zf + ao);
+        acc = f64x2.add(acc, f64x2.mul(f64x2.promote_low_f32x4(ve), f64x2.promote_low_f32x4(vf)));
+        acc = f64x2.add(acc, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(ve, ve, 2, 3, 2, 3)), f64x2.promote_low_f32x4(i32x4.shuffle(vf, vf, 2, 3, 2, 3))));
+      }
+      let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (let a = quads; a < dim; a++) dot += <f64>load<f32>(ze + (<usize>a << 2)) * <f64>load<f32>(zf + (<usize>a << 2));
+      let v = dot * invTau + base;
+      if (f == e) v += 1.0 / lambda;
+      store<f64>(work + ((e * c + f) << 3), v);
+    }
+    // r_e = t_e − y_e·p_r.
+    let residual = <f64>load<f32>(ze + (<usize>(dim + 1) << 2));
+    if (prior != 0) {
+      for (let a = 0; a < dim; a++) residual -= <f64>load<f32>(ze + (<usize>a << 2)) * load<f64>(prior + (<usize>a << 3));
+    }
+    store<f64>(vec + (e << 3), residual);
+  }
+  // Cholesky S = Uᵀ U in the upper triangle (row-major, stride c), then Uᵀ w = r, U s = w.
+  for (let i: usize = 0; i < c; i++) {
+    const rowI = work + ((i * c) << 3);
+    const pivot = Math.sqrt(load<f64>(rowI + (i << 3)));
+    const inv = 1.0 / pivot;
+    store<f64>(rowI + (i << 3), pivot);
+    for (let j = i + 1; j < c; j++) store<f64>(rowI + (j << 3), load<f64>(rowI + (j << 3)) * inv);
+    for (let k = i + 1; k < c; k++) {
+      const u = load<f64>(rowI + (k << 3));
+      const rowK = work + ((k * c) << 3);
+      for (let j = k; j < c; j++) store<f64>(rowK + (j << 3), load<f64>(rowK + (j << 3)) - u * load<f64>(rowI + (j << 3)));
+    }
+  }
+  for (let i: usize = 0; i < c; i++) {
+    const rowI = work + ((i * c) << 3);
+    const w = load<f64>(vec + (i << 3)) / load<f64>(rowI + (i << 3));
+    store<f64>(vec + (i << 3), w);
+    for (let j = i + 1; j < c; j++) store<f64>(vec + (j << 3), load<f64>(vec + (j << 3)) - load<f64>(rowI + (j << 3)) * w);
+  }
+  for (let i = <isize>c - 1; i >= 0; i--) {
+    const rowI = work + ((<usize>i * c) << 3);
+    let sum = load<f64>(vec + (<usize>i << 3));
+    for (let j = <usize>i + 1; j < c; j++) sum -= load<f64>(rowI + (j << 3)) * load<f64>(vec + (j << 3));
+    store<f64>(vec + (<usize>i << 3), sum / load<f64>(rowI + (<usize>i << 3)));
+  }
+  // x_r = p_r + Σ_e s_e y_e / τ_r, b_r = Σ_e s_e / γ_r.
+  let sumS = 0.0;
+  for (let e: usize = 0; e < c; e++) sumS += load<f64>(vec + (e << 3));
+  for (let a = 0; a < dim; a++) {
+    let sum = 0.0;
+    for (let e: usize = 0; e < c; e++) sum += load<f64>(vec + (e << 3)) * <f64>load<f32>(gathered + e * zBytes + (<usize>a << 2));
+    store<f64>(out + (<usize>a << 3), (prior != 0 ? load<f64>(prior + (<usize>a << 3)) : 0.0) + sum * invTau);
+  }
+  store<f64>(biasOut, sumS * base);
 }
 
 /**
@@ -414,11 +565,11 @@ function biasRows(
 
 /**
  * One 4 × 8 tile: rows a..a+3 (byte offset `ao` into each gathered vector) × columns b..b+7 (`bo`),
- * summed over the block's vectors [z0, blockBytesEnd) two at a time in eight f32x4 locals, then
+ * summed over the block's vectors [z0, blockBytesEnd) one at a time in eight f32x4 locals, then
  * widened to float64 and stored (`first`: the row's first block) or added at `g` (row a, column b).
  */
 @inline
-function accumulateTile8(z0: usize, pairEnd: usize, blockBytesEnd: usize, zBytes: usize, ao: usize, bo: usize, g: usize, stride: usize, first: bool): void {
+function accumulateTile8(z0: usize, blockBytesEnd: usize, zBytes: usize, ao: usize, bo: usize, g: usize, stride: usize, first: bool): void {
   let c00 = f32x4.splat(0.0);
   let c01 = c00;
   let c10 = c00;
@@ -427,39 +578,9 @@ function accumulateTile8(z0: usize, pairEnd: usize, blockBytesEnd: usize, zBytes
   let c21 = c00;
   let c30 = c00;
   let c31 = c00;
-  let z = z0;
-  for (; z < pairEnd; z += zBytes << 1) {
-    const lo = v128.load(z + bo);
-    const hi = v128.load(z + bo, 16);
-    let s = v128.load32_splat(z + ao);
-    c00 = f32x4.add(c00, f32x4.mul(s, lo));
-    c01 = f32x4.add(c01, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 4);
-    c10 = f32x4.add(c10, f32x4.mul(s, lo));
-    c11 = f32x4.add(c11, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 8);
-    c20 = f32x4.add(c20, f32x4.mul(s, lo));
-    c21 = f32x4.add(c21, f32x4.mul(s, hi));
-    s = v128.load32_splat(z + ao, 12);
-    c30 = f32x4.add(c30, f32x4.mul(s, lo));
-    c31 = f32x4.add(c31, f32x4.mul(s, hi));
-    const z2 = z + zBytes;
-    const lo2 = v128.load(z2 + bo);
-    const hi2 = v128.load(z2 + bo, 16);
-    s = v128.load32_splat(z2 + ao);
-    c00 = f32x4.add(c00, f32x4.mul(s, lo2));
-    c01 = f32x4.add(c01, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 4);
-    c10 = f32x4.add(c10, f32x4.mul(s, lo2));
-    c11 = f32x4.add(c11, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 8);
-    c20 = f32x4.add(c20, f32x4.mul(s, lo2));
-    c21 = f32x4.add(c21, f32x4.mul(s, hi2));
-    s = v128.load32_splat(z2 + ao, 12);
-    c30 = f32x4.add(c30, f32x4.mul(s, lo2));
-    c31 = f32x4.add(c31, f32x4.mul(s, hi2));
-  }
-  if (z < blockBytesEnd) {
+  // One rating per iteration: 8 sums + 2 row loads + the splats fit V8's 15 usable xmm registers
+  // (unrolled over two ratings, its register allocator spilled half the sums every iteration).
+  for (let z = z0; z < blockBytesEnd; z += zBytes) {
     const lo = v128.load(z + bo);
     const hi = v128.load(z + bo, 16);
     let s = v128.load32_splat(z + ao);
@@ -534,6 +655,51 @@ function foldRow4(g: usize, c: v128, first: bool): void {
     v128.store(g, f64x2.add(v128.load(g), w0));
     v128.store(g, f64x2.add(v128.load(g, 16), w1), 16);
   }
+}
+
+/**
+ * The packed float32 copy of one factor row x (dim float64 at `x`), at `packed`: [x; 1; 0; 0-pad
+ * to W] (W = gatherWidth(dim) floats, the layout of src/core/kernel.ts packedRowWidth). It is what
+ * gather writes for a rating of this row, less t: the other half-epoch copies it with v128 moves
+ * from half the bytes of the float64 row.
+ */
+@inline
+function packRow(x: usize, dim: i32, width: i32, packed: usize): void {
+  let a = 0;
+  for (; a + 3 < dim; a += 4) {
+    const xo = x + (<usize>a << 3);
+    v128.store(packed + (<usize>a << 2), i32x4.shuffle(f32x4.demote_f64x2_zero(v128.load(xo)), f32x4.demote_f64x2_zero(v128.load(xo, 16)), 0, 1, 4, 5));
+  }
+  for (; a < dim; a++) store<f32>(packed + (<usize>a << 2), <f32>load<f64>(x + (<usize>a << 3)));
+  store<f32>(packed + (<usize>dim << 2), 1.0);
+  for (a = dim + 1; a < width; a++) store<f32>(packed + (<usize>a << 2), 0.0);
+}
+
+/**
+ * gather from the packed rows: z = the packed row of j (already [f32(y_j); 1; 0; 0-pad]) with
+ * t = v_e − μ − c_j (float64, then rounded) in slot dim + 1: bit for bit what gather writes.
+ */
+@inline
+function gatherPacked(
+  e: i32,
+  dim: i32,
+  width: i32,
+  indices: usize,
+  values: usize,
+  otherPacked: usize,
+  otherBias: usize,
+  globalMean: f64,
+  z: usize,
+): void {
+  const j = <usize>load<i32>(indices + (<usize>e << 2));
+  const y = otherPacked + j * (<usize>width << 2);
+  for (let a = 0; a < width; a += 8) {
+    const o = <usize>a << 2;
+    v128.store(z + o, v128.load(y + o));
+    v128.store(z + o, v128.load(y + o, 16), 16);
+  }
+  const t = <f64>load<f32>(values + (<usize>e << 2)) - globalMean - load<f64>(otherBias + (j << 3));
+  store<f32>(z + (<usize>(dim + 1) << 2), <f32>t);
 }
 
 /** Writes z = [y_j; 1; t; 0-pad to W] in float32 for rating e at `z`, where t = v_e − μ − c_j. */
