@@ -517,6 +517,11 @@ describe('trainer memory', () => {
       },
     };
     const originalUserIndices = p.train.ratingsByUser.indices;
+    const heldOut = {
+      users: p.test.users.slice(),
+      items: p.test.items.slice(),
+      values: p.test.values.slice(),
+    };
     const trainer = await createTrainer({
       train: p.train,
       validation: p.test,
@@ -540,6 +545,15 @@ describe('trainer memory', () => {
       expect(Array.from(index.values)).toEqual(Array.from(before[side].values));
     }
     expect(p.train.ratingsByUser.indices).not.toBe(originalUserIndices);
+    // The held-out ratings too (the workers score them), same contents.
+    expect(p.test.users.buffer).toBe(p.train.ratingsByUser.indices.buffer);
+    expect(p.test.items.buffer).toBe(p.test.users.buffer);
+    expect(p.test.values.buffer).toBe(p.test.users.buffer);
+    expect(p.test.users).toEqual(heldOut.users);
+    expect(p.test.items).toEqual(heldOut.items);
+    expect(p.test.values).toEqual(heldOut.values);
+    // Its validation RMSE is rmse() of the epoch's model.
+    expect(first.validationRmse).toBe(rmse(trainer.state(), p.test));
     await trainer.close();
     // A second trainer on the re-pointed matrix (copying out of the first arena) trains the same model.
     const again = await createTrainer({

@@ -304,12 +304,18 @@ export function applyColdStart(
   }
 }
 
+/** The parts of a model a prediction reads (a ModelState, or views of a trainer's arena). */
+export type PredictingModel = Pick<
+  ModelState,
+  'numUsers' | 'numItems' | 'globalMean' | 'userBias' | 'itemBias' | 'userFactors' | 'itemFactors'
+> & { hyper: { dim: number } };
+
 /**
  * r̂(m,n) = μ + b_m + c_n + u_m·v_n. A user or movie outside the model contributes nothing
  * (its bias and factor are taken as 0), so the prediction falls back to μ plus whatever is known;
  * never NaN for a finite model.
  */
-export function predict(model: ModelState, user: number, item: number): number {
+export function predict(model: PredictingModel, user: number, item: number): number {
   const K = model.hyper.dim;
   const knownUser = user >= 0 && user < model.numUsers;
   const knownItem = item >= 0 && item < model.numItems;
@@ -355,14 +361,24 @@ export function predictFromGenres(
 }
 
 /** Root mean squared error of the model on a list of ratings (0 for an empty list). */
-export function rmse(model: ModelState, ratings: RatingList): number {
+export function rmse(model: PredictingModel, ratings: RatingList): number {
+  return rmseFromSum(predictionErrorSum(model, ratings), ratings.length);
+}
+
+/** Σ (r − r̂)² over a list of ratings, in list order. */
+export function predictionErrorSum(model: PredictingModel, ratings: RatingList): number {
   let sum = 0;
   const n = ratings.length;
   for (let e = 0; e < n; e++) {
     const d = ratings.values[e]! - predict(model, ratings.users[e]!, ratings.items[e]!);
     sum += d * d;
   }
-  return n > 0 ? Math.sqrt(sum / n) : 0;
+  return sum;
+}
+
+/** √(sum / n), 0 for no ratings. */
+export function rmseFromSum(squaredErrors: number, numRatings: number): number {
+  return numRatings > 0 ? Math.sqrt(squaredErrors / numRatings) : 0;
 }
 
 export interface TrainingObjective {

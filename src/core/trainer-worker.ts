@@ -7,8 +7,10 @@
  */
 import { loadKernel } from './kernels.js';
 import {
+  arenaModel,
   halfEpochArgsFrom,
   trainerTaskHandler,
+  validationFrom,
   type WorkerInit,
   type WorkerSolve,
 } from './trainer-protocol.js';
@@ -17,8 +19,18 @@ import { serveWorkerTasks } from './worker-pool.js';
 serveWorkerTasks<WorkerInit, WorkerSolve>(async (init) => {
   const provider = await loadKernel(init.kernel);
   const solveRows = await provider.createSolver(init.buffer, init.memory);
-  return trainerTaskHandler(solveRows, {
+  const sides = {
     user: halfEpochArgsFrom(init.buffer, init.user, init.scalars),
     item: halfEpochArgsFrom(init.buffer, init.item, init.scalars),
-  });
+  };
+  const numUsers = init.user.offsets.length - 1;
+  const numItems = init.item.offsets.length - 1;
+  const validation =
+    init.validation === null
+      ? null
+      : {
+          ...validationFrom(init.buffer, init.validation),
+          model: arenaModel(sides, numUsers, numItems),
+        };
+  return trainerTaskHandler(solveRows, sides, validation);
 });

@@ -10,15 +10,16 @@
  * gives the same model bit for bit. Rows are cut into contiguous chunks of about equal cost,
  * cost(row) = n_r + K/3 + 1 (the Gram sum is ~K²/2 multiply-adds per rating, the Cholesky ~K³/6
  * per row), not equal row counts, because activity is power-law (a few users rate thousands of
- * movies); there are several chunks per thread and each thread claims the next one when it is
- * done (./worker-pool.ts). The calling thread is one of the `threads`: it solves chunks beside
+ * movies); there are several chunks per thread, shrinking towards the end of the half-epoch
+ * (splitRowsGuided), and each thread claims the next one when it is done (./worker-pool.ts). The calling thread is one of the `threads`: it solves chunks beside
  * threads − 1 workers, so a half-epoch costs one message each way per worker, and no thread waits
  * idle for the others to be told what to do.
  *
  * Epoch tail. The loss's squared errors read only rated movies, which the genre step leaves alone
- * (it moves F, the priors and the unrated movies' factors), so the workers sum them while the
- * calling thread does the genre step, then the regulariser and the validation RMSE, then joins
- * them. Each of these is computed exactly as it would be alone, in the same order.
+ * (it moves F, the priors and the unrated movies' factors), so the other threads sum them while
+ * the calling thread does the genre step and then the regulariser; the held-out ratings are
+ * scored in one more task, which waits (if a worker claims it early) until the genre step is
+ * done. Each of these is computed exactly as it would be alone, in the same order.
  *
  * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
@@ -38,7 +39,7 @@ import {
   objectiveFromParts,
   regularizationTerm,
   regularizationWeights,
-  rmse,
+  rmseFromSum,
   type ItemGenres,
 } from './als.js';
 import {
@@ -80,7 +81,10 @@ export interface TrainerOptions {
    * and again in the arena. The trainer keeps no reference to `train` itself.
    */
   train: RatingMatrix;
-  /** Held-out ratings for the validation RMSE, or null. */
+  /**
+   * Held-out ratings for the validation RMSE, or null. With more than one thread their users,
+   * items and values are re-pointed at copies in the arena, like the training indexes.
+   */
   validation: RatingList | null;
   /** Movie genres (required by the genre model, ignored by the others). */
   itemGenres: ItemGenres | null;
@@ -182,6 +186,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const N = train.numItems;
   const nnz = train.numRatings;
 
+  // The workers score the held-out ratings too, so those live in the arena when there are workers.
+  const validationShared = validation !== null && threads > 1;
+
   // Whatever the caller just dropped (a split's masks, a parse's buffers) goes before the arena fills.
   if (nnz * 4 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
 
@@ -193,7 +200,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     2 * nnz * (4 + 4) +
     (U * K + U + N * K + N + N * K) * 8 +
     (packing ? (U + N + 32) * packedRowWidth(K) * 4 : 0) +
-    16 * 16;
+    (validationShared ? validation.length * (4 + 4 + 4) : 0) +
+    4 +
+    20 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
   // copy, and let the original go before the next copy is made, so the peak holds one extra array
@@ -207,6 +216,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     await releaseGarbage(moveIntoArena(arena, index, 'indices', nnz));
     await releaseGarbage(moveIntoArena(arena, index, 'values', nnz));
   }
+  if (validationShared) moveValidationIntoArena(arena, validation);
   const { offsets: userOffsets, indices: userIndices, values: userValues } = byUser;
   const { offsets: itemOffsets, indices: itemIndices, values: itemValues } = byItem;
   const model = startModelInArena(arena, options, K, U, N, numGenres, train);
@@ -287,12 +297,21 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rowEnd: b,
   }));
 
+  // The held-out ratings are scored in one task after the loss's chunks (one pass in list order,
+  // the same sum as rmse()); it waits, if it must, until the genre step has finished the model.
+  const modelComplete = arena.allocInt32(1);
+  const tailTasks: WorkerSolve[] =
+    validation === null
+      ? objectiveTasks
+      : [...objectiveTasks, { type: 'validation-errors', side: 'user', rowStart: 0, rowEnd: 0 }];
+
   // The calling thread is one of the `threads`: it takes chunks beside threads − 1 workers.
   const local = {
-    handler: trainerTaskHandler(await kernel.createSolver(arena.buffer, arena.memory), {
-      user: userArgs,
-      item: itemArgs,
-    }),
+    handler: trainerTaskHandler(
+      await kernel.createSolver(arena.buffer, arena.memory),
+      { user: userArgs, item: itemArgs },
+      validation === null ? null : { ratings: validation, model, ready: modelComplete },
+    ),
   };
   const init: WorkerInit = {
     kernel: kernel.name,
@@ -301,6 +320,16 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     user: describeSide(arena, userArgs),
     item: describeSide(arena, itemArgs),
     scalars: common,
+    validation:
+      validationShared && validation !== null
+        ? {
+            length: validation.length,
+            users: arena.describe(validation.users),
+            items: arena.describe(validation.items),
+            values: arena.describe(validation.values),
+            ready: arena.describe(modelComplete),
+          }
+        : null,
   };
   const pool = await startWorkerPool<WorkerSolve>({
     script: coreWorkerScript('trainer-worker.js'),
@@ -325,12 +354,12 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       await pool.run(solveTasks.user, local);
       await pool.run(solveTasks.item, local);
       // The loss's squared errors read only rated movies, which the genre step does not change:
-      // the other threads sum them while this one does the genre step, then the regulariser and
-      // the validation RMSE (which need its priors and cold-start factors), then joins them.
+      // the other threads sum them while this one does the genre step (then says the model is
+      // complete, for the held-out ratings' task) and the regulariser, then joins them.
       let elapsedMs = 0;
       let regularization = 0;
-      let validationRmse: number | null = null;
-      const errorParts = await pool.run(objectiveTasks, {
+      Atomics.store(modelComplete, 0, 0);
+      const tailValues = await pool.run(tailTasks, {
         handler: local.handler,
         meanwhile: () => {
           if (genreUpdate !== null && priors !== null) {
@@ -343,6 +372,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
               for (const n of unratedItems) packRows(model.itemFactors, K, itemPacked, n, n + 1);
           }
           elapsedMs = performance.now() - t0;
+          Atomics.store(modelComplete, 0, 1);
+          Atomics.notify(modelComplete, 0);
           regularization = regularizationTerm(
             model,
             userOffsets,
@@ -350,11 +381,14 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
             priors,
             ridgeWeights,
           );
-          validationRmse = validation === null ? null : rmse(model, validation);
         },
       });
       let squaredErrors = 0;
-      for (const part of errorParts) squaredErrors += part;
+      for (let t = 0; t < objectiveTasks.length; t++) squaredErrors += tailValues[t]!;
+      const validationRmse =
+        validation === null
+          ? null
+          : rmseFromSum(tailValues[objectiveTasks.length]!, validation.length);
       epochsDone++;
       const objective = objectiveFromParts(hyper.lambda, squaredErrors, regularization, nnz);
       if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
@@ -447,6 +481,23 @@ function moveIntoArena(
     index[key] = copy;
   }
   return freed;
+}
+
+/**
+ * Replaces the held-out ratings' users, items and values by copies in the arena (same contents;
+ * the trainer never writes them), so the workers can score them and the process holds them once.
+ */
+function moveValidationIntoArena(arena: SharedArena, validation: RatingList): void {
+  const n = validation.length;
+  const users = arena.allocInt32(n);
+  users.set(validation.users.subarray(0, n));
+  validation.users = users;
+  const items = arena.allocInt32(n);
+  items.set(validation.items.subarray(0, n));
+  validation.items = items;
+  const values = arena.allocFloat32(n);
+  values.set(validation.values.subarray(0, n));
+  validation.values = values;
 }
 
 /** Garbage smaller than this is not worth a forced collection. */
