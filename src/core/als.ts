@@ -241,13 +241,40 @@ export function createGenreUpdate(
         return;
       }
       rhs.fill(0);
+      // Movie n adds t = τ s_n w_n v_n to the row of each of its genres. For one to three genres
+      // t is formed once per k and added to each row (the same numbers in the same order).
       for (let i = 0; i < summed.length; i++) {
         const n = summed[i]!;
         const wv = rhsWeight[n]!;
         const v = n * dim;
-        for (let a = offsets[n]!; a < offsets[n + 1]!; a++) {
-          const row = ids[a]! * dim;
-          for (let k = 0; k < dim; k++) rhs[row + k]! += wv * itemFactors[v + k]!;
+        const start = offsets[n]!;
+        const end = offsets[n + 1]!;
+        if (end - start === 1) {
+          const r0 = ids[start]! * dim;
+          for (let k = 0; k < dim; k++) rhs[r0 + k]! += wv * itemFactors[v + k]!;
+        } else if (end - start === 2) {
+          const r0 = ids[start]! * dim;
+          const r1 = ids[start + 1]! * dim;
+          for (let k = 0; k < dim; k++) {
+            const t = wv * itemFactors[v + k]!;
+            rhs[r0 + k]! += t;
+            rhs[r1 + k]! += t;
+          }
+        } else if (end - start === 3) {
+          const r0 = ids[start]! * dim;
+          const r1 = ids[start + 1]! * dim;
+          const r2 = ids[start + 2]! * dim;
+          for (let k = 0; k < dim; k++) {
+            const t = wv * itemFactors[v + k]!;
+            rhs[r0 + k]! += t;
+            rhs[r1 + k]! += t;
+            rhs[r2 + k]! += t;
+          }
+        } else {
+          for (let a = start; a < end; a++) {
+            const row = ids[a]! * dim;
+            for (let k = 0; k < dim; k++) rhs[row + k]! += wv * itemFactors[v + k]!;
+          }
         }
       }
       // One solve per latent coordinate k: column k of F.
