@@ -216,7 +216,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     await releaseGarbage(moveIntoArena(arena, index, 'indices', nnz));
     await releaseGarbage(moveIntoArena(arena, index, 'values', nnz));
   }
-  if (validationShared) moveValidationIntoArena(arena, validation);
+  if (validationShared) await releaseGarbage(moveValidationIntoArena(arena, validation));
   const { offsets: userOffsets, indices: userIndices, values: userValues } = byUser;
   const { offsets: itemOffsets, indices: itemIndices, values: itemValues } = byItem;
   const model = startModelInArena(arena, options, K, U, N, numGenres, train);
@@ -486,9 +486,16 @@ function moveIntoArena(
 /**
  * Replaces the held-out ratings' users, items and values by copies in the arena (same contents;
  * the trainer never writes them), so the workers can score them and the process holds them once.
+ * Returns the bytes this may let go (see moveIntoArena).
  */
-function moveValidationIntoArena(arena: SharedArena, validation: RatingList): void {
+function moveValidationIntoArena(arena: SharedArena, validation: RatingList): number {
   const n = validation.length;
+  const ownBytes = (a: Int32Array | Float32Array): number =>
+    a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength
+      ? a.byteLength
+      : 0;
+  const freed =
+    ownBytes(validation.users) + ownBytes(validation.items) + ownBytes(validation.values);
   const users = arena.allocInt32(n);
   users.set(validation.users.subarray(0, n));
   validation.users = users;
@@ -498,6 +505,7 @@ function moveValidationIntoArena(arena: SharedArena, validation: RatingList): vo
   const values = arena.allocFloat32(n);
   values.set(validation.values.subarray(0, n));
   validation.values = values;
+  return freed;
 }
 
 /** Garbage smaller than this is not worth a forced collection. */
