@@ -201,37 +201,27 @@ export function createGenreUpdate(
   const rhs = new Float64Array(G * dim); // τ Wᵀ S V, row g = genre g
   const column = new Float64Array(G);
 
-  // Distinct genre lists (as id sequences, found on first use): list l has the ids
+  // Distinct genre lists (as id sequences): list l has the ids
   // listIds[listOffsets[l] .. listOffsets[l+1]), movie n has list listOf[n].
-  let lists: {
-    listOf: Int32Array;
-    listOffsets: Int32Array;
-    listIds: Int32Array;
-    listPriors: Float64Array;
-  } | null = null;
-  const findLists = (): NonNullable<typeof lists> => {
-    const listOf = new Int32Array(numItems);
-    const listOffsets: number[] = [0];
-    const listIds: number[] = [];
-    const seen = new Map<string, number>();
-    for (let n = 0; n < numItems; n++) {
-      const key = ids.subarray(offsets[n]!, offsets[n + 1]!).join(',');
-      let list = seen.get(key);
-      if (list === undefined) {
-        list = listOffsets.length - 1;
-        seen.set(key, list);
-        for (let e = offsets[n]!; e < offsets[n + 1]!; e++) listIds.push(ids[e]!);
-        listOffsets.push(listIds.length);
-      }
-      listOf[n] = list;
+  const listOf = new Int32Array(numItems);
+  const listOffsetsFound: number[] = [0];
+  const listIdsFound: number[] = [];
+  const seen = new Map<string, number>();
+  for (let n = 0; n < numItems; n++) {
+    const key = ids.subarray(offsets[n]!, offsets[n + 1]!).join(',');
+    let list = seen.get(key);
+    if (list === undefined) {
+      list = listOffsetsFound.length - 1;
+      seen.set(key, list);
+      for (let e = offsets[n]!; e < offsets[n + 1]!; e++) listIdsFound.push(ids[e]!);
+      listOffsetsFound.push(listIdsFound.length);
     }
-    return {
-      listOf,
-      listOffsets: Int32Array.from(listOffsets),
-      listIds: Int32Array.from(listIds),
-      listPriors: new Float64Array((listOffsets.length - 1) * dim),
-    };
-  };
+    listOf[n] = list;
+  }
+  const listOffsets = Int32Array.from(listOffsetsFound);
+  const listIds = Int32Array.from(listIdsFound);
+  const numLists = listOffsets.length - 1;
+  const listPriors = new Float64Array(numLists * dim);
 
   return {
     updateFactors(itemFactors, genreFactors) {
@@ -285,9 +275,6 @@ export function createGenreUpdate(
       }
     },
     computePriors(genreFactors, out) {
-      lists ??= findLists();
-      const { listOf, listOffsets, listIds, listPriors } = lists;
-      const numLists = listOffsets.length - 1;
       for (let l = 0; l < numLists; l++) {
         const base = l * dim;
         const start = listOffsets[l]!;

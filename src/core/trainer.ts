@@ -40,7 +40,9 @@ import {
   regularizationTerm,
   regularizationWeights,
   rmseFromSum,
+  type GenreUpdate,
   type ItemGenres,
+  type RegularizationWeights,
 } from './als.js';
 import {
   allocPackedRows,
@@ -57,7 +59,7 @@ import {
   type WorkerSolve,
 } from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
-import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
+import { coreWorkerScript, type LocalWork, startWorkerPool } from './worker-pool.js';
 
 /** The loss became NaN or infinite: training diverged. The CLI catches it and keeps the last good checkpoint. */
 export class DivergenceError extends Error {
@@ -305,14 +307,6 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       ? objectiveTasks
       : [...objectiveTasks, { type: 'validation-errors', side: 'user', rowStart: 0, rowEnd: 0 }];
 
-  // The calling thread is one of the `threads`: it takes chunks beside threads − 1 workers.
-  const local = {
-    handler: trainerTaskHandler(
-      await kernel.createSolver(arena.buffer, arena.memory),
-      { user: userArgs, item: itemArgs },
-      validation === null ? null : { ratings: validation, model, ready: modelComplete },
-    ),
-  };
   const init: WorkerInit = {
     kernel: kernel.name,
     buffer: arena.buffer,
@@ -331,15 +325,36 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
           }
         : null,
   };
-  const pool = await startWorkerPool<WorkerSolve>({
+  // The workers start up (a thread, the kernel) while this thread makes its own solver and the
+  // genre step's fixed parts.
+  const poolStarting = startWorkerPool<WorkerSolve>({
     script: coreWorkerScript('trainer-worker.js'),
     size: threads - 1,
     workerData: init,
     label: 'training thread',
   });
-  const genreUpdate =
-    itemGenres !== null ? createGenreUpdate(itemGenres, itemOffsets, K, hyper) : null;
-  const ridgeWeights = regularizationWeights(model.hyper, userOffsets, itemOffsets);
+  let local: LocalWork<WorkerSolve>;
+  let genreUpdate: GenreUpdate | null;
+  let ridgeWeights: RegularizationWeights;
+  try {
+    // The calling thread is one of the `threads`: it takes chunks beside threads − 1 workers.
+    local = {
+      handler: trainerTaskHandler(
+        await kernel.createSolver(arena.buffer, arena.memory),
+        { user: userArgs, item: itemArgs },
+        validation === null ? null : { ratings: validation, model, ready: modelComplete },
+      ),
+    };
+    genreUpdate = itemGenres !== null ? createGenreUpdate(itemGenres, itemOffsets, K, hyper) : null;
+    ridgeWeights = regularizationWeights(model.hyper, userOffsets, itemOffsets);
+  } catch (error) {
+    poolStarting.then(
+      (started) => started.close(),
+      () => {},
+    );
+    throw error;
+  }
+  const pool = await poolStarting;
 
   let epochsDone = options.initialEpoch ?? 0;
   let closed = false;
