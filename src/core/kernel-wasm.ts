@@ -8,8 +8,9 @@
  *   [0, 64 KiB)                     unused: keeps byte offset 0 free to mean "no prior means"
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
- *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   one block of gathered float32 vectors; kernel's scratchBytes(dim)),
+ *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (the call's argument
+ *                                   block, then the Gram matrix, rhs, one block of gathered float32
+ *                                   vectors; kernel's scratchBytes(dim)),
  *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
