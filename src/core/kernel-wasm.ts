@@ -8,8 +8,9 @@
  *   [0, 64 KiB)                     unused: keeps byte offset 0 free to mean "no prior means"
  *   [64 KiB, 64 KiB + 4 KiB)        SCRATCH_SLOTS lock words (Int32; 1 = a call is using that slot),
  *                                   then a ticket counter and probe words used by createSolver
- *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (Gram matrix, rhs,
- *                                   one block of gathered float32 vectors; kernel's scratchBytes(dim)),
+ *   [128 KiB, RESERVED_BYTES)       SCRATCH_SLOTS × 512 KiB of per-call scratch (the call's argument
+ *                                   block, then the Gram matrix, rhs, one block of gathered float32
+ *                                   vectors; kernel's scratchBytes(dim)),
  *                                   one slot per concurrently running call: 32.1 MiB in all
  *   [RESERVED_BYTES, end)           the arena: the trainer's typed arrays (SharedArena bump allocator)
  *
@@ -47,60 +48,45 @@ export const RESERVED_BYTES = SCRATCH_OFFSET + SCRATCH_SLOTS * SCRATCH_SLOT_BYTE
 /** The largest latent dimension whose (K+1)×(K+1) scratch fits a slot. */
 export const MAX_WASM_DIM = 240;
 
-type KernelEntry = (
-  dim: number,
-  offsets: number,
-  indices: number,
-  values: number,
-  otherFactors: number,
-  otherBias: number,
-  rowFactors: number,
-  rowBias: number,
-  priorMeans: number,
-  globalMean: number,
-  lambda: number,
-  tau: number,
-  gamma: number,
-  weighted: number,
-  weightedBias: number,
-  weightExponent: number,
-  rowStart: number,
-  rowEnd: number,
-  scratch: number,
-  otherPacked: number,
-  rowPacked: number,
-) => void;
+/**
+ * The byte offsets of a call's argument block, at the start of its scratch slot: the same as the
+ * P_… constants of ./wasm/kernel.ts (checked against its paramBytes() when a solver is made).
+ */
+const PARAM = {
+  mode: 0,
+  dim: 4,
+  rowStart: 8,
+  rowEnd: 12,
+  weighted: 16,
+  weightedBias: 20,
+  offsets: 24,
+  indices: 28,
+  values: 32,
+  otherFactors: 36,
+  otherBias: 40,
+  rowFactors: 44,
+  rowBias: 48,
+  priorMeans: 52,
+  otherPacked: 56,
+  rowPacked: 60,
+  priorPrecision: 64,
+  priorMean: 68,
+  normals: 72,
+  globalMean: 80,
+  lambda: 88,
+  tau: 96,
+  gamma: 104,
+  weightExponent: 112,
+} as const;
+const PARAM_BYTES = 128;
 
-/** Gibbs sampling entry (see sampleRows in ./wasm/kernel.ts and SamplingArgs in ./kernel.ts). */
-type SampleEntry = (
-  dim: number,
-  offsets: number,
-  indices: number,
-  values: number,
-  otherFactors: number,
-  otherBias: number,
-  rowFactors: number,
-  rowBias: number,
-  priorMeans: number,
-  globalMean: number,
-  alpha: number,
-  rowStart: number,
-  rowEnd: number,
-  scratch: number,
-  priorPrecision: number,
-  priorMean: number,
-  normals: number,
-  otherPacked: number,
-  rowPacked: number,
-) => void;
+/** What one call does (P_MODE): solve (or, with sampling arguments, draw), or a benchmark's part of it. */
+const MODES = { solveRows: 0, accumulateRows: 1, gatherRows: 2 } as const;
 
 interface KernelExports {
-  solveRows: KernelEntry;
-  sampleRows: SampleEntry;
-  /** Benchmark only: the Gram accumulation of solveRows without the solve (writes nothing). */
-  accumulateRows: KernelEntry;
-  /** Benchmark only: the gather of solveRows without the Gram accumulation and the solve (writes nothing). */
-  gatherRows: KernelEntry;
+  /** Runs the call whose argument block is at this byte offset (see PARAM). */
+  run(block: number): void;
+  paramBytes(): number;
   scratchBytes(dim: number): number;
 }
 
@@ -222,7 +208,12 @@ async function createWasmSolveRows(
   const exports = instance.exports as unknown as KernelExports;
   if (exports.scratchBytes(MAX_WASM_DIM) > SCRATCH_SLOT_BYTES)
     throw new Error('wasm kernel: scratch slots too small for MAX_WASM_DIM');
-  const entry = exports[entryName];
+  if (exports.paramBytes() !== PARAM_BYTES)
+    throw new Error('wasm kernel: dist/core/kernel.wasm is from another build (run npm run build)');
+  const mode = MODES[entryName];
+  // Views of the whole memory, to write each call's argument block.
+  const int32 = new Int32Array(memoryBuffer);
+  const float64 = new Float64Array(memoryBuffer);
   // Start the slot search at a different slot per solver so threads rarely contend.
   let preferredSlot = (Atomics.add(control, TICKET_WORD, 1) >>> 0) % SCRATCH_SLOTS;
 
@@ -319,53 +310,35 @@ async function createWasmSolveRows(
     const slot = claimSlot(control, preferredSlot);
     preferredSlot = slot;
     try {
-      if (samplingPointers !== null) {
-        exports.sampleRows(
-          dim,
-          offsets,
-          indices,
-          values,
-          otherFactors,
-          otherBias,
-          rowFactors,
-          rowBias,
-          priorMeans,
-          args.globalMean,
-          args.lambda,
-          rowStart,
-          rowEnd,
-          SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
-          samplingPointers[0],
-          samplingPointers[1],
-          samplingPointers[2],
-          otherPacked,
-          rowPacked,
-        );
-        return;
-      }
-      entry(
-        dim,
-        offsets,
-        indices,
-        values,
-        otherFactors,
-        otherBias,
-        rowFactors,
-        rowBias,
-        priorMeans,
-        args.globalMean,
-        args.lambda,
-        args.tau,
-        args.gamma,
-        args.weightedRegularization ? 1 : 0,
-        biasRidgeWeighted(args) ? 1 : 0,
-        args.weightExponent ?? 1,
-        rowStart,
-        rowEnd,
-        SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES,
-        otherPacked,
-        rowPacked,
-      );
+      const block = SCRATCH_OFFSET + slot * SCRATCH_SLOT_BYTES;
+      const i = block >> 2;
+      const f = block >> 3;
+      int32[i + PARAM.mode / 4] = mode;
+      int32[i + PARAM.dim / 4] = dim;
+      int32[i + PARAM.rowStart / 4] = rowStart;
+      int32[i + PARAM.rowEnd / 4] = rowEnd;
+      int32[i + PARAM.weighted / 4] = args.weightedRegularization ? 1 : 0;
+      int32[i + PARAM.weightedBias / 4] = biasRidgeWeighted(args) ? 1 : 0;
+      int32[i + PARAM.offsets / 4] = offsets;
+      int32[i + PARAM.indices / 4] = indices;
+      int32[i + PARAM.values / 4] = values;
+      int32[i + PARAM.otherFactors / 4] = otherFactors;
+      int32[i + PARAM.otherBias / 4] = otherBias;
+      int32[i + PARAM.rowFactors / 4] = rowFactors;
+      int32[i + PARAM.rowBias / 4] = rowBias;
+      int32[i + PARAM.priorMeans / 4] = priorMeans;
+      int32[i + PARAM.otherPacked / 4] = otherPacked;
+      int32[i + PARAM.rowPacked / 4] = rowPacked;
+      int32[i + PARAM.priorPrecision / 4] = samplingPointers?.[0] ?? 0;
+      int32[i + PARAM.priorMean / 4] = samplingPointers?.[1] ?? 0;
+      int32[i + PARAM.normals / 4] = samplingPointers?.[2] ?? 0;
+      float64[f + PARAM.globalMean / 8] = args.globalMean;
+      float64[f + PARAM.lambda / 8] = args.lambda;
+      float64[f + PARAM.tau / 8] = args.tau;
+      float64[f + PARAM.gamma / 8] = args.gamma;
+      float64[f + PARAM.weightExponent / 8] =
+        samplingPointers === null ? (args.weightExponent ?? 1) : 1;
+      exports.run(block);
     } finally {
       Atomics.store(control, slot, 0);
     }

@@ -51,127 +51,87 @@ function blockRatings(width: i32): i32 {
   return min(128, max(8, BLOCK_BYTES / (width << 2)));
 }
 
-/** Bytes of scratch one call needs at latent dimension `dim`: the W × W float64 triangle, rhs, the gathered block. */
+/**
+ * A call's arguments, written by the caller (src/core/kernel-wasm.ts, which mirrors these byte
+ * offsets) at the start of its scratch slot: the mode, the integers, the arrays (byte offsets into
+ * the memory, 0 = absent) and the scalars. One entry point reads them, so the four kinds of call
+ * share one argument list instead of four.
+ */
+const P_MODE: usize = 0; // SOLVE (an ALS solve, or a Gibbs draw when priorPrecision ≠ 0), ACCUMULATE, GATHER_ONLY
+const P_DIM: usize = 4;
+const P_ROW_START: usize = 8;
+const P_ROW_END: usize = 12;
+const P_WEIGHTED: usize = 16; // τ count-scaled (1) or not (0)
+const P_WEIGHTED_BIAS: usize = 20; // γ count-scaled (the caller resolves an unset flag)
+const P_OFFSETS: usize = 24;
+const P_INDICES: usize = 28;
+const P_VALUES: usize = 32;
+const P_OTHER_FACTORS: usize = 36;
+const P_OTHER_BIAS: usize = 40;
+const P_ROW_FACTORS: usize = 44;
+const P_ROW_BIAS: usize = 48;
+const P_PRIOR_MEANS: usize = 52; // 0: p_r = 0
+const P_OTHER_PACKED: usize = 56; // 0: gather from the float64 factors
+const P_ROW_PACKED: usize = 60; // 0: do not write packed rows
+const P_PRIOR_PRECISION: usize = 64; // Gibbs: π (K+1 doubles); 0: ALS
+const P_PRIOR_MEAN: usize = 68; // Gibbs: μ̃ (K+1 doubles)
+const P_NORMALS: usize = 72; // Gibbs: numRows × (K+1) standard normals
+const P_GLOBAL_MEAN: usize = 80;
+const P_LAMBDA: usize = 88; // λ, or the noise precision α of a Gibbs draw
+const P_TAU: usize = 96;
+const P_GAMMA: usize = 104;
+const P_WEIGHT_EXPONENT: usize = 112; // a in s_r = max(1, n_r)^a (1: ALS-WR)
+/** Bytes of the argument block; the call's work area follows it. */
+const PARAM_BYTES: usize = 128;
+
+/** The argument block's size, for the caller to check its layout against. */
+export function paramBytes(): i32 {
+  return <i32>PARAM_BYTES;
+}
+
+/** Bytes of scratch one call needs at latent dimension `dim`: the arguments, the W × W float64 triangle, rhs, the gathered block. */
 export function scratchBytes(dim: i32): i32 {
   const width = gatherWidth(dim);
-  return ((width * width + width) << 3) + blockRatings(width) * (width << 2) + 16;
-}
-
-/** Solves rows [rowStart, rowEnd); see the header comment and src/core/kernel.ts. */
-export function solveRows(
-  dim: i32,
-  offsets: usize,
-  indices: usize,
-  values: usize,
-  otherFactors: usize,
-  otherBias: usize,
-  rowFactors: usize,
-  rowBias: usize,
-  priorMeans: usize, // 0: no prior (p_r = 0)
-  globalMean: f64,
-  lambda: f64,
-  tau: f64,
-  gamma: f64,
-  weighted: i32,
-  weightedBias: i32,
-  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
-  rowStart: i32,
-  rowEnd: i32,
-  scratch: usize,
-  otherPacked: usize, // 0: gather from otherFactors
-  rowPacked: usize, // 0: do not write the packed rows
-): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, SOLVE, 0, 0, 0, otherPacked, rowPacked);
+  return <i32>PARAM_BYTES + ((width * width + width) << 3) + blockRatings(width) * (width << 2) + 16;
 }
 
 /**
- * Gibbs sampling (src/core/kernel.ts, SamplingArgs): the same Gram accumulation as solveRows, then
+ * Runs one call whose arguments are at `block` (see P_MODE …): SOLVE solves rows [rowStart,
+ * rowEnd) (see the header comment and src/core/kernel.ts) or, with priorPrecision set, draws them
+ * (Gibbs sampling, src/core/kernel.ts SamplingArgs: the same Gram accumulation, then
  * A = α G + diag(π), rhs = α g + π (μ̃ + [p_r; 0]) and one draw x̃ = A⁻¹ rhs + U⁻¹ z per row, with
- * z = the row's K+1 numbers of `normals`. `lambda` is the noise precision α; τ, γ are unused.
+ * z = the row's K+1 numbers of `normals`; τ, γ unused). Benchmarks only: ACCUMULATE accumulates
+ * every row's G and g and stops before the factorisation, GATHER_ONLY gathers every row's vectors
+ * z_e and stops there; neither writes anything.
  */
-export function sampleRows(
-  dim: i32,
-  offsets: usize,
-  indices: usize,
-  values: usize,
-  otherFactors: usize,
-  otherBias: usize,
-  rowFactors: usize,
-  rowBias: usize,
-  priorMeans: usize, // 0: no per-row prior (p_r = 0)
-  globalMean: f64,
-  lambda: f64,
-  rowStart: i32,
-  rowEnd: i32,
-  scratch: usize,
-  priorPrecision: usize,
-  priorMean: usize,
-  normals: usize,
-  otherPacked: usize, // 0: gather from otherFactors
-  rowPacked: usize, // 0: do not write the packed rows
-): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, 0.0, 0.0, 0, 0, 1.0, rowStart, rowEnd, scratch, SOLVE, priorPrecision, priorMean, normals, otherPacked, rowPacked);
-}
-
-/**
- * Benchmark only: accumulates every row's G and g exactly as solveRows does, then skips the
- * factorisation and writes nothing, so the Gram accumulation can be timed on its own.
- */
-export function accumulateRows(
-  dim: i32,
-  offsets: usize,
-  indices: usize,
-  values: usize,
-  otherFactors: usize,
-  otherBias: usize,
-  rowFactors: usize,
-  rowBias: usize,
-  priorMeans: usize, // 0: no prior (p_r = 0)
-  globalMean: f64,
-  lambda: f64,
-  tau: f64,
-  gamma: f64,
-  weighted: i32,
-  weightedBias: i32,
-  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
-  rowStart: i32,
-  rowEnd: i32,
-  scratch: usize,
-  otherPacked: usize, // 0: gather from otherFactors
-  rowPacked: usize, // unused (writes nothing)
-): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, ACCUMULATE, 0, 0, 0, otherPacked, 0);
-}
-
-/**
- * Benchmark only: gathers every row's vectors z_e exactly as solveRows does, then skips the Gram
- * accumulation and the solve and writes nothing, so the gather (random reads of the other side's
- * factor rows) can be timed on its own.
- */
-export function gatherRows(
-  dim: i32,
-  offsets: usize,
-  indices: usize,
-  values: usize,
-  otherFactors: usize,
-  otherBias: usize,
-  rowFactors: usize,
-  rowBias: usize,
-  priorMeans: usize, // 0: no prior (p_r = 0)
-  globalMean: f64,
-  lambda: f64,
-  tau: f64,
-  gamma: f64,
-  weighted: i32,
-  weightedBias: i32,
-  weightExponent: f64, // a in s_r = max(1, n_r)^a (1: ALS-WR)
-  rowStart: i32,
-  rowEnd: i32,
-  scratch: usize,
-  otherPacked: usize, // 0: gather from otherFactors
-  rowPacked: usize, // unused (writes nothing)
-): void {
-  rows(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, priorMeans, globalMean, lambda, tau, gamma, weighted, weightedBias, weightExponent, rowStart, rowEnd, scratch, GATHER_ONLY, 0, 0, 0, otherPacked, 0);
+export function run(block: usize): void {
+  rows(
+    load<i32>(block + P_DIM),
+    load<u32>(block + P_OFFSETS),
+    load<u32>(block + P_INDICES),
+    load<u32>(block + P_VALUES),
+    load<u32>(block + P_OTHER_FACTORS),
+    load<u32>(block + P_OTHER_BIAS),
+    load<u32>(block + P_ROW_FACTORS),
+    load<u32>(block + P_ROW_BIAS),
+    load<u32>(block + P_PRIOR_MEANS),
+    load<f64>(block + P_GLOBAL_MEAN),
+    load<f64>(block + P_LAMBDA),
+    load<f64>(block + P_TAU),
+    load<f64>(block + P_GAMMA),
+    load<i32>(block + P_WEIGHTED),
+    load<i32>(block + P_WEIGHTED_BIAS),
+    load<f64>(block + P_WEIGHT_EXPONENT),
+    load<i32>(block + P_ROW_START),
+    load<i32>(block + P_ROW_END),
+    block + PARAM_BYTES,
+    load<i32>(block + P_MODE),
+    load<u32>(block + P_PRIOR_PRECISION),
+    load<u32>(block + P_PRIOR_MEAN),
+    load<u32>(block + P_NORMALS),
+    load<u32>(block + P_OTHER_PACKED),
+    load<u32>(block + P_ROW_PACKED),
+  );
 }
 
 /** s = n^a of a row with n ≥ 1 ratings when `weighted`, else 1; a = 1 (ALS-WR) is exactly n. */
@@ -181,7 +141,7 @@ function countScale(count: f64, weighted: i32, exponent: f64): f64 {
   return exponent == 1.0 ? count : Math.pow(count, exponent);
 }
 
-/** What rows() does: everything, or (benchmarks) stop after the Gram accumulation or after the gather. */
+/** What rows() does (P_MODE): everything, or (benchmarks) stop after the Gram accumulation or after the gather. */
 const SOLVE: i32 = 0;
 const ACCUMULATE: i32 = 1;
 const GATHER_ONLY: i32 = 2;
@@ -208,7 +168,7 @@ function rows(
   rowEnd: i32,
   scratch: usize,
   mode: i32,
-  priorPrecision: usize, // Gibbs sampling (sampleRows): π, K+1 doubles; 0 = ALS solve
+  priorPrecision: usize, // Gibbs sampling: π, K+1 doubles; 0 = ALS solve
   priorMean: usize, // Gibbs: shared prior mean μ̃, K+1 doubles
   normals: usize, // Gibbs: numRows × (K+1) standard normals
   otherPacked: usize, // the other side's packed float32 rows (see packRow), or 0: convert otherFactors
