@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   computeGenrePriors,
+  createGenreUpdate,
   foldInItem,
   foldInUser,
   predict,
   predictFromGenres,
   regularizationTerm,
   rmse,
+  squaredErrorSum,
   trainingObjective,
+  updateGenreFactors,
   type ItemGenres,
 } from '../src/core/als.js';
 import { createTsSolveRows, tsKernel } from '../src/core/kernel-ts.js';
@@ -188,15 +191,21 @@ describe('ALS trainer', () => {
     ).toBe(true);
   });
 
-  it('gives the same model for 1 and 2 threads', async () => {
+  it('gives the same model for 1, 2 and 3 threads', async () => {
     for (const kind of ['latent', 'genre'] as const) {
       const one = await train(latentProblem, hyper(kind), 3, 1);
-      const two = await train(latentProblem, hyper(kind), 3, 2);
-      expect(two.state.userFactors).toEqual(one.state.userFactors);
-      expect(two.state.itemFactors).toEqual(one.state.itemFactors);
-      expect(two.state.itemBias).toEqual(one.state.itemBias);
-      expect(two.state.genreFactors).toEqual(one.state.genreFactors);
-      expect(two.history.map((m) => m.loss)).toEqual(one.history.map((m) => m.loss));
+      let two = one;
+      for (const threads of [2, 3]) {
+        const many = await train(latentProblem, hyper(kind), 3, threads);
+        if (threads === 2) two = many;
+        expect(many.state.userFactors).toEqual(one.state.userFactors);
+        expect(many.state.itemFactors).toEqual(one.state.itemFactors);
+        expect(many.state.itemBias).toEqual(one.state.itemBias);
+        expect(many.state.genreFactors).toEqual(one.state.genreFactors);
+        expect(many.history.map((m) => [m.loss, m.trainRmse, m.validationRmse])).toEqual(
+          one.history.map((m) => [m.loss, m.trainRmse, m.validationRmse]),
+        );
+      }
       if (kind === 'latent') {
         // The threads' chunked loss equals the one-pass loss over the final model.
         const direct = trainingObjective(two.state, latentProblem.train, null);
@@ -375,6 +384,101 @@ describe('ALS trainer', () => {
     }
   });
 
+  it("the trainer's genre step solves the genre normal equations and gives computeGenrePriors' priors bit for bit", () => {
+    const K = 3;
+    const numItems = latentProblem.numItems;
+    const genres = genresFor(numItems);
+    const itemCounts = latentProblem.train.ratingsByItem.offsets;
+    const h = hyper('genre', {
+      tau: 0.7,
+      genreTau: 0.3,
+      weightedRegularization: true,
+      weightExponent: 0.5,
+    });
+    const itemFactors = Float64Array.from({ length: numItems * K }, (_, i) => Math.sin(i * 1.7));
+    const step = createGenreUpdate(genres, itemCounts, K, h);
+    const F = new Float64Array(genres.numGenres * K);
+    step.updateFactors(itemFactors, F);
+    // (τ Wᵀ S W + τ_g I) F = τ Wᵀ S V, built densely here and checked row by row.
+    const G = genres.numGenres;
+    const lhs = Array.from({ length: G }, (_, g) =>
+      Array.from({ length: G }, (_, h2) => (g === h2 ? h.genreTau : 0)),
+    );
+    const rhs = Array.from({ length: G }, () => new Array<number>(K).fill(0));
+    for (let n = 0; n < numItems; n++) {
+      const count = itemCounts[n + 1]! - itemCounts[n]!;
+      const ids = genres.ids.subarray(genres.offsets[n], genres.offsets[n + 1]);
+      if (count === 0 || ids.length === 0) continue;
+      const s = Math.sqrt(count);
+      const w = 1 / Math.sqrt(ids.length);
+      for (const a of ids) {
+        for (const b of ids) lhs[a]![b]! += h.tau * s * w * w;
+        for (let k = 0; k < K; k++) rhs[a]![k]! += h.tau * s * w * itemFactors[n * K + k]!;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      for (let k = 0; k < K; k++) {
+        let row = 0;
+        for (let b = 0; b < G; b++) row += lhs[g]![b]! * F[b * K + k]!;
+        expect(row).toBeCloseTo(rhs[g]![k]!, 10);
+      }
+    }
+    // The priors, once per distinct genre list, are the reference function's numbers exactly.
+    const expected = new Float64Array(numItems * K);
+    computeGenrePriors(F, K, genres, numItems, expected);
+    const priors = new Float64Array(numItems * K).fill(7);
+    step.computePriors(F, priors);
+    expect(priors).toEqual(expected);
+    expect(Array.from(priors.subarray(5 * K, 6 * K))).toEqual([0, 0, 0]); // movie 5 has no genres
+    // And updateGenreFactors, the one-off form, gives the same F.
+    const again = new Float64Array(G * K);
+    updateGenreFactors(itemFactors, itemCounts, K, h.tau, h.genreTau, true, genres, again, 0.5);
+    expect(again).toEqual(F);
+  });
+
+  it('sums the squared errors four ratings at a time to exactly the one-at-a-time sum', () => {
+    const byUser = latentProblem.train.ratingsByUser;
+    const K = 3;
+    const X = Float64Array.from({ length: latentProblem.numUsers * K }, (_, i) => Math.sin(i));
+    const Y = Float64Array.from({ length: latentProblem.numItems * K }, (_, i) =>
+      Math.cos(i * 0.3),
+    );
+    const rowBias = Float64Array.from({ length: latentProblem.numUsers }, (_, i) => i * 1e-3);
+    const otherBias = Float64Array.from({ length: latentProblem.numItems }, (_, i) => -i * 1e-3);
+    const args = {
+      ...hyper('latent'),
+      offsets: byUser.offsets,
+      indices: byUser.indices,
+      values: byUser.values,
+      otherFactors: Y,
+      otherBias,
+      rowFactors: X,
+      rowBias,
+      priorMeans: null,
+      globalMean: 3.3,
+    };
+    const oneAtATime = (rowStart: number, rowEnd: number): number => {
+      let sum = 0;
+      for (let r = rowStart; r < rowEnd; r++) {
+        for (let e = byUser.offsets[r]!; e < byUser.offsets[r + 1]!; e++) {
+          const j = byUser.indices[e]!;
+          let prediction = 3.3 + rowBias[r]! + otherBias[j]!;
+          for (let k = 0; k < K; k++) prediction += X[r * K + k]! * Y[j * K + k]!;
+          const d = byUser.values[e]! - prediction;
+          sum += d * d;
+        }
+      }
+      return sum;
+    };
+    // Whole and partial ranges; rows have all sorts of lengths, so every remainder mod 4 occurs.
+    for (const [a, b] of [
+      [0, latentProblem.numUsers],
+      [3, 4],
+      [10, 17],
+    ] as const)
+      expect(squaredErrorSum(args, a, b)).toBe(oneAtATime(a, b));
+  });
+
   it('splits rows by rating count, not row count', () => {
     // One heavy row (100 ratings) then 100 rows of 1: two parts cut right after the heavy row.
     const offsets = new Int32Array(102);
@@ -413,6 +517,11 @@ describe('trainer memory', () => {
       },
     };
     const originalUserIndices = p.train.ratingsByUser.indices;
+    const heldOut = {
+      users: p.test.users.slice(),
+      items: p.test.items.slice(),
+      values: p.test.values.slice(),
+    };
     const trainer = await createTrainer({
       train: p.train,
       validation: p.test,
@@ -436,6 +545,15 @@ describe('trainer memory', () => {
       expect(Array.from(index.values)).toEqual(Array.from(before[side].values));
     }
     expect(p.train.ratingsByUser.indices).not.toBe(originalUserIndices);
+    // The held-out ratings too (the workers score them), same contents.
+    expect(p.test.users.buffer).toBe(p.train.ratingsByUser.indices.buffer);
+    expect(p.test.items.buffer).toBe(p.test.users.buffer);
+    expect(p.test.values.buffer).toBe(p.test.users.buffer);
+    expect(p.test.users).toEqual(heldOut.users);
+    expect(p.test.items).toEqual(heldOut.items);
+    expect(p.test.values).toEqual(heldOut.values);
+    // Its validation RMSE is rmse() of the epoch's model.
+    expect(first.validationRmse).toBe(rmse(trainer.state(), p.test));
     await trainer.close();
     // A second trainer on the re-pointed matrix (copying out of the first arena) trains the same model.
     const again = await createTrainer({

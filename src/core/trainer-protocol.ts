@@ -1,7 +1,10 @@
 /** What the trainer tells its worker threads (./trainer-worker.ts, run by ./worker-pool.ts). */
 import { type ArrayDescriptor, type SharedArena, viewOf } from './arena.js';
-import type { HalfEpochArgs } from './kernel.js';
+import { type PredictingModel, predictionErrorSum, squaredErrorSum } from './als.js';
+import type { RatingList } from '../data/types.js';
+import type { HalfEpochArgs, SolveRows } from './kernel.js';
 import type { KernelName } from './kernels.js';
+import type { TaskHandler } from './worker-pool.js';
 
 /** Where one half-epoch's arrays live in the arena. */
 export interface SideDescriptors {
@@ -30,6 +33,16 @@ export interface WorkerScalars {
   weightExponent?: number;
 }
 
+/** Where the held-out ratings live in the arena, and the flag that says the model is final. */
+export interface ValidationDescriptors {
+  length: number;
+  users: ArrayDescriptor;
+  items: ArrayDescriptor;
+  values: ArrayDescriptor;
+  /** Int32 word: 0 while the genre step is running, 1 once the epoch's model is complete. */
+  ready: ArrayDescriptor;
+}
+
 export interface WorkerInit {
   kernel: KernelName;
   buffer: SharedArrayBuffer;
@@ -37,14 +50,85 @@ export interface WorkerInit {
   user: SideDescriptors;
   item: SideDescriptors;
   scalars: WorkerScalars;
+  validation: ValidationDescriptors | null;
 }
 
-/** 'solve': run the kernel on the rows; 'squared-errors': return Σ (r − r̂)² over the rows' ratings. */
+/**
+ * 'solve': run the kernel on the rows; 'squared-errors': return Σ (r − r̂)² over the rows' ratings;
+ * 'validation-errors': once the model is complete (see TaskContext.ready), return Σ (r − r̂)² over
+ * the held-out ratings in list order (the rows are ignored).
+ */
 export interface WorkerSolve {
-  type: 'solve' | 'squared-errors';
+  type: 'solve' | 'squared-errors' | 'validation-errors';
   side: 'user' | 'item';
   rowStart: number;
   rowEnd: number;
+}
+
+/** The held-out ratings, the model they are scored on and the flag that says it is complete. */
+export interface ValidationContext {
+  ratings: RatingList;
+  model: PredictingModel;
+  ready: Int32Array;
+}
+
+/**
+ * What a training thread does with a task: the same in the workers and in the main thread, which
+ * takes tasks too (see ./trainer.ts). A 'validation-errors' task claimed while the main thread is
+ * still in the genre step waits for it (the main thread sets `ready` before it takes any task,
+ * so this never waits for itself).
+ */
+export function trainerTaskHandler(
+  solveRows: SolveRows,
+  sides: Record<'user' | 'item', HalfEpochArgs>,
+  validation: ValidationContext | null,
+): TaskHandler<WorkerSolve> {
+  return (task) => {
+    const args = sides[task.side];
+    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
+    if (task.type === 'validation-errors') {
+      if (validation === null) throw new Error('no held-out ratings to score');
+      while (Atomics.load(validation.ready, 0) === 0) Atomics.wait(validation.ready, 0, 0, 1000);
+      return predictionErrorSum(validation.model, validation.ratings);
+    }
+    solveRows(args, task.rowStart, task.rowEnd);
+    return 0;
+  };
+}
+
+/** The model of a trainer's arena as `predict` reads it, from the two half-epochs' arguments. */
+export function arenaModel(
+  sides: Record<'user' | 'item', HalfEpochArgs>,
+  numUsers: number,
+  numItems: number,
+): PredictingModel {
+  return {
+    hyper: { dim: sides.user.dim },
+    numUsers,
+    numItems,
+    globalMean: sides.user.globalMean,
+    userFactors: sides.user.rowFactors,
+    userBias: sides.user.rowBias,
+    itemFactors: sides.item.rowFactors,
+    itemBias: sides.item.rowBias,
+  };
+}
+
+/** The held-out ratings and the ready flag as views over the shared buffer. */
+export function validationFrom(
+  buffer: ArrayBufferLike,
+  d: ValidationDescriptors,
+): { ratings: RatingList; ready: Int32Array } {
+  return {
+    ratings: {
+      length: d.length,
+      users: viewOf(buffer, d.users) as Int32Array,
+      items: viewOf(buffer, d.items) as Int32Array,
+      values: viewOf(buffer, d.values) as Float32Array,
+      timestamps: null,
+    },
+    ready: viewOf(buffer, d.ready) as Int32Array,
+  };
 }
 
 /** Where each array of a half-epoch lives in the arena (to post to another thread). */

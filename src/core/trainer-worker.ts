@@ -5,9 +5,15 @@
  * Nothing is copied: the rows it writes are the main thread's arrays. Rows are independent within
  * a half-epoch, so which thread solves which row never changes the result.
  */
-import { squaredErrorSum } from './als.js';
 import { loadKernel } from './kernels.js';
-import { halfEpochArgsFrom, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
+import {
+  arenaModel,
+  halfEpochArgsFrom,
+  trainerTaskHandler,
+  validationFrom,
+  type WorkerInit,
+  type WorkerSolve,
+} from './trainer-protocol.js';
 import { serveWorkerTasks } from './worker-pool.js';
 
 serveWorkerTasks<WorkerInit, WorkerSolve>(async (init) => {
@@ -17,10 +23,14 @@ serveWorkerTasks<WorkerInit, WorkerSolve>(async (init) => {
     user: halfEpochArgsFrom(init.buffer, init.user, init.scalars),
     item: halfEpochArgsFrom(init.buffer, init.item, init.scalars),
   };
-  return (task) => {
-    const args = sides[task.side];
-    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
-    solveRows(args, task.rowStart, task.rowEnd);
-    return 0;
-  };
+  const numUsers = init.user.offsets.length - 1;
+  const numItems = init.item.offsets.length - 1;
+  const validation =
+    init.validation === null
+      ? null
+      : {
+          ...validationFrom(init.buffer, init.validation),
+          model: arenaModel(sides, numUsers, numItems),
+        };
+  return trainerTaskHandler(solveRows, sides, validation);
 });

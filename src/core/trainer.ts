@@ -10,7 +10,16 @@
  * gives the same model bit for bit. Rows are cut into contiguous chunks of about equal cost,
  * cost(row) = n_r + K/3 + 1 (the Gram sum is ~K²/2 multiply-adds per rating, the Cholesky ~K³/6
  * per row), not equal row counts, because activity is power-law (a few users rate thousands of
- * movies); there are several chunks per thread and idle threads take the next one.
+ * movies); there are several chunks per thread, shrinking towards the end of the half-epoch
+ * (splitRowsGuided), and each thread claims the next one when it is done (./worker-pool.ts). The calling thread is one of the `threads`: it solves chunks beside
+ * threads − 1 workers, so a half-epoch costs one message each way per worker, and no thread waits
+ * idle for the others to be told what to do.
+ *
+ * Epoch tail. The loss's squared errors read only rated movies, which the genre step leaves alone
+ * (it moves F, the priors and the unrated movies' factors), so the other threads sum them while
+ * the calling thread does the genre step and then the regulariser; the held-out ratings are
+ * scored in one more task, which waits (if a worker claims it early) until the genre step is
+ * done. Each of these is computed exactly as it would be alone, in the same order.
  *
  * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
@@ -24,14 +33,16 @@ import {
   cloneModel,
   copyModelInto,
   computeGenrePriors,
+  createGenreUpdate,
   initModel,
   meanRating,
   objectiveFromParts,
   regularizationTerm,
-  rmse,
-  squaredErrorSum,
-  updateGenreFactors,
+  regularizationWeights,
+  rmseFromSum,
+  type GenreUpdate,
   type ItemGenres,
+  type RegularizationWeights,
 } from './als.js';
 import {
   allocPackedRows,
@@ -40,11 +51,15 @@ import {
   type KernelProvider,
   packedRowWidth,
   packRows,
-  type SolveRows,
 } from './kernel.js';
-import { describeSide, type WorkerInit, type WorkerSolve } from './trainer-protocol.js';
+import {
+  describeSide,
+  trainerTaskHandler,
+  type WorkerInit,
+  type WorkerSolve,
+} from './trainer-protocol.js';
 import type { EpochMetrics, Hyperparameters, ModelState } from './types.js';
-import { coreWorkerScript, startWorkerPool } from './worker-pool.js';
+import { coreWorkerScript, type LocalWork, startWorkerPool } from './worker-pool.js';
 
 /** The loss became NaN or infinite: training diverged. The CLI catches it and keeps the last good checkpoint. */
 export class DivergenceError extends Error {
@@ -68,7 +83,10 @@ export interface TrainerOptions {
    * and again in the arena. The trainer keeps no reference to `train` itself.
    */
   train: RatingMatrix;
-  /** Held-out ratings for the validation RMSE, or null. */
+  /**
+   * Held-out ratings for the validation RMSE, or null. With more than one thread their users,
+   * items and values are re-pointed at copies in the arena, like the training indexes.
+   */
   validation: RatingList | null;
   /** Movie genres (required by the genre model, ignored by the others). */
   itemGenres: ItemGenres | null;
@@ -121,6 +139,36 @@ export function splitRowsByCost(
   return chunks;
 }
 
+/**
+ * Cuts rows [0, rows) into contiguous chunks for `threads` threads that claim them in order:
+ * each chunk costs about a 1/(2·threads) share of the cost still left after it (guided
+ * scheduling), at most 1/16 of the total and at least 1/(64·threads) of it. The sizes shrink
+ * towards the end, so the threads finish within a small chunk of each other, with few chunks in
+ * all. Cost of a row: n_r + rowCost.
+ */
+export function splitRowsGuided(
+  offsets: Int32Array,
+  rows: number,
+  threads: number,
+  rowCost: number,
+): Array<[number, number]> {
+  const costBefore = (r: number): number => offsets[r]! + r * rowCost;
+  const total = costBefore(rows);
+  const largest = total / 16;
+  const smallest = total / (64 * threads);
+  const chunks: Array<[number, number]> = [];
+  let start = 0;
+  while (start < rows) {
+    const left = total - costBefore(start);
+    const target = costBefore(start) + Math.min(largest, Math.max(smallest, left / (2 * threads)));
+    let end = start + 1;
+    while (end < rows && costBefore(end) < target) end++;
+    chunks.push([start, end]);
+    start = end;
+  }
+  return chunks;
+}
+
 export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const { train, validation, hyper, kernel } = options;
   const threads = Math.max(1, Math.floor(options.threads));
@@ -140,6 +188,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const N = train.numItems;
   const nnz = train.numRatings;
 
+  // The workers score the held-out ratings too, so those live in the arena when there are workers.
+  const validationShared = validation !== null && threads > 1;
+
   // Whatever the caller just dropped (a split's masks, a parse's buffers) goes before the arena fills.
   if (nnz * 4 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
 
@@ -151,7 +202,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     2 * nnz * (4 + 4) +
     (U * K + U + N * K + N + N * K) * 8 +
     (packing ? (U + N + 32) * packedRowWidth(K) * 4 : 0) +
-    16 * 16;
+    (validationShared ? validation.length * (4 + 4 + 4) : 0) +
+    4 +
+    20 * 16;
   const arena: SharedArena = kernel.createArena(bytes);
   // The ratings, one array at a time: copy it into the arena, re-point the caller's index at the
   // copy, and let the original go before the next copy is made, so the peak holds one extra array
@@ -165,6 +218,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     await releaseGarbage(moveIntoArena(arena, index, 'indices', nnz));
     await releaseGarbage(moveIntoArena(arena, index, 'values', nnz));
   }
+  if (validationShared) await releaseGarbage(moveValidationIntoArena(arena, validation));
   const { offsets: userOffsets, indices: userIndices, values: userValues } = byUser;
   const { offsets: itemOffsets, indices: itemIndices, values: itemValues } = byItem;
   const model = startModelInArena(arena, options, K, U, N, numGenres, train);
@@ -217,21 +271,18 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   };
 
   const rowCost = K / 3 + 1;
-  const chunksPerThread = threads === 1 ? 1 : 8;
-  // The workers' tasks, made once: each half-epoch posts the same messages.
-  const solveTasks: Record<'user' | 'item', WorkerSolve[]> = {
-    user: splitRowsByCost(userOffsets, U, threads * chunksPerThread, rowCost).map(([a, b]) => ({
+  // The half-epochs' chunks, made once. Threads claim them one at a time (./worker-pool.ts), so
+  // more chunks than threads balance uneven rows and a thread that wakes up late.
+  const chunkTasks = (side: 'user' | 'item', offsets: Int32Array, rows: number): WorkerSolve[] =>
+    splitRowsGuided(offsets, rows, threads, rowCost).map(([a, b]) => ({
       type: 'solve',
-      side: 'user',
+      side,
       rowStart: a,
       rowEnd: b,
-    })),
-    item: splitRowsByCost(itemOffsets, N, threads * chunksPerThread, rowCost).map(([a, b]) => ({
-      type: 'solve',
-      side: 'item',
-      rowStart: a,
-      rowEnd: b,
-    })),
+    }));
+  const solveTasks = {
+    user: chunkTasks('user', userOffsets, U),
+    item: chunkTasks('item', itemOffsets, N),
   };
 
   // The loss's error sum is cut into a fixed number of user chunks, independent of the thread
@@ -248,48 +299,62 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rowEnd: b,
   }));
 
-  let runHalfEpoch: (side: 'user' | 'item') => Promise<void>;
-  let squaredErrors: () => Promise<number>;
-  let closeWorkers: () => Promise<void> = async () => {};
+  // The held-out ratings are scored in one task after the loss's chunks (one pass in list order,
+  // the same sum as rmse()); it waits, if it must, until the genre step has finished the model.
+  const modelComplete = arena.allocInt32(1);
+  const tailTasks: WorkerSolve[] =
+    validation === null
+      ? objectiveTasks
+      : [...objectiveTasks, { type: 'validation-errors', side: 'user', rowStart: 0, rowEnd: 0 }];
 
-  if (threads === 1) {
-    const solve: SolveRows = await kernel.createSolver(arena.buffer, arena.memory);
-    runHalfEpoch = async (side) => {
-      const args = side === 'user' ? userArgs : itemArgs;
-      solve(args, 0, side === 'user' ? U : N);
+  const init: WorkerInit = {
+    kernel: kernel.name,
+    buffer: arena.buffer,
+    memory: arena.memory,
+    user: describeSide(arena, userArgs),
+    item: describeSide(arena, itemArgs),
+    scalars: common,
+    validation:
+      validationShared && validation !== null
+        ? {
+            length: validation.length,
+            users: arena.describe(validation.users),
+            items: arena.describe(validation.items),
+            values: arena.describe(validation.values),
+            ready: arena.describe(modelComplete),
+          }
+        : null,
+  };
+  // The workers start up (a thread, the kernel) while this thread makes its own solver and the
+  // genre step's fixed parts.
+  const poolStarting = startWorkerPool<WorkerSolve>({
+    script: coreWorkerScript('trainer-worker.js'),
+    size: threads - 1,
+    workerData: init,
+    label: 'training thread',
+  });
+  let local: LocalWork<WorkerSolve>;
+  let genreUpdate: GenreUpdate | null;
+  let ridgeWeights: RegularizationWeights;
+  try {
+    // The calling thread is one of the `threads`: it takes chunks beside threads − 1 workers.
+    local = {
+      handler: trainerTaskHandler(
+        await kernel.createSolver(arena.buffer, arena.memory),
+        { user: userArgs, item: itemArgs },
+        validation === null ? null : { ratings: validation, model, ready: modelComplete },
+      ),
     };
-    squaredErrors = async () => {
-      let sum = 0;
-      for (const task of objectiveTasks)
-        sum += squaredErrorSum(userArgs, task.rowStart, task.rowEnd);
-      return sum;
-    };
-  } else {
-    const init: WorkerInit = {
-      kernel: kernel.name,
-      buffer: arena.buffer,
-      memory: arena.memory,
-      user: describeSide(arena, userArgs),
-      item: describeSide(arena, itemArgs),
-      scalars: common,
-    };
-    const pool = await startWorkerPool<WorkerSolve>({
-      script: coreWorkerScript('trainer-worker.js'),
-      size: threads,
-      workerData: init,
-      label: 'training thread',
-    });
-    runHalfEpoch = async (side) => {
-      await pool.run(solveTasks[side]);
-    };
-    squaredErrors = async () => {
-      const parts = await pool.run(objectiveTasks);
-      let sum = 0;
-      for (const part of parts) sum += part;
-      return sum;
-    };
-    closeWorkers = () => pool.close();
+    genreUpdate = itemGenres !== null ? createGenreUpdate(itemGenres, itemOffsets, K, hyper) : null;
+    ridgeWeights = regularizationWeights(model.hyper, userOffsets, itemOffsets);
+  } catch (error) {
+    poolStarting.then(
+      (started) => started.close(),
+      () => {},
+    );
+    throw error;
   }
+  const pool = await poolStarting;
 
   let epochsDone = options.initialEpoch ?? 0;
   let closed = false;
@@ -301,41 +366,52 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     async epoch(): Promise<EpochMetrics> {
       if (closed) throw new Error('trainer is closed');
       const t0 = performance.now();
-      await runHalfEpoch('user');
-      await runHalfEpoch('item');
-      if (itemGenres !== null && priors !== null) {
-        updateGenreFactors(
-          model.itemFactors,
-          itemOffsets,
-          K,
-          hyper.tau,
-          hyper.genreTau,
-          hyper.weightedRegularization,
-          itemGenres,
-          model.genreFactors,
-          hyper.weightExponent,
-        );
-        computeGenrePriors(model.genreFactors, K, itemGenres, N, priors);
-        applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
-        // Movies without ratings just moved to their new prior; no user reads them, but the packed
-        // rows stay a copy of every row.
-        if (itemPacked !== null)
-          for (const n of unratedItems) packRows(model.itemFactors, K, itemPacked, n, n + 1);
-      }
-      const elapsedMs = performance.now() - t0;
+      await pool.run(solveTasks.user, local);
+      await pool.run(solveTasks.item, local);
+      // The loss's squared errors read only rated movies, which the genre step does not change:
+      // the other threads sum them while this one does the genre step (then says the model is
+      // complete, for the held-out ratings' task) and the regulariser, then joins them.
+      let elapsedMs = 0;
+      let regularization = 0;
+      Atomics.store(modelComplete, 0, 0);
+      const tailValues = await pool.run(tailTasks, {
+        handler: local.handler,
+        meanwhile: () => {
+          if (genreUpdate !== null && priors !== null) {
+            genreUpdate.updateFactors(model.itemFactors, model.genreFactors);
+            genreUpdate.computePriors(model.genreFactors, priors);
+            applyColdStart(model.itemFactors, model.itemBias, itemOffsets, K, priors);
+            // Movies without ratings just moved to their new prior; no user reads them, but the
+            // packed rows stay a copy of every row.
+            if (itemPacked !== null)
+              for (const n of unratedItems) packRows(model.itemFactors, K, itemPacked, n, n + 1);
+          }
+          elapsedMs = performance.now() - t0;
+          Atomics.store(modelComplete, 0, 1);
+          Atomics.notify(modelComplete, 0);
+          regularization = regularizationTerm(
+            model,
+            userOffsets,
+            itemOffsets,
+            priors,
+            ridgeWeights,
+          );
+        },
+      });
+      let squaredErrors = 0;
+      for (let t = 0; t < objectiveTasks.length; t++) squaredErrors += tailValues[t]!;
+      const validationRmse =
+        validation === null
+          ? null
+          : rmseFromSum(tailValues[objectiveTasks.length]!, validation.length);
       epochsDone++;
-      const objective = objectiveFromParts(
-        hyper.lambda,
-        await squaredErrors(),
-        regularizationTerm(model, userOffsets, itemOffsets, priors),
-        nnz,
-      );
+      const objective = objectiveFromParts(hyper.lambda, squaredErrors, regularization, nnz);
       if (!Number.isFinite(objective.loss)) throw new DivergenceError(epochsDone, objective.loss);
       return {
         epoch: epochsDone,
         loss: objective.loss,
         trainRmse: objective.rmse,
-        validationRmse: validation === null ? null : rmse(model, validation),
+        validationRmse,
         elapsedMs,
       };
     },
@@ -345,7 +421,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await closeWorkers();
+      await pool.close();
     },
   };
 }
@@ -419,6 +495,31 @@ function moveIntoArena(
     copy.set(index[key].subarray(0, length));
     index[key] = copy;
   }
+  return freed;
+}
+
+/**
+ * Replaces the held-out ratings' users, items and values by copies in the arena (same contents;
+ * the trainer never writes them), so the workers can score them and the process holds them once.
+ * Returns the bytes this may let go (see moveIntoArena).
+ */
+function moveValidationIntoArena(arena: SharedArena, validation: RatingList): number {
+  const n = validation.length;
+  const ownBytes = (a: Int32Array | Float32Array): number =>
+    a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength
+      ? a.byteLength
+      : 0;
+  const freed =
+    ownBytes(validation.users) + ownBytes(validation.items) + ownBytes(validation.values);
+  const users = arena.allocInt32(n);
+  users.set(validation.users.subarray(0, n));
+  validation.users = users;
+  const items = arena.allocInt32(n);
+  items.set(validation.items.subarray(0, n));
+  validation.items = items;
+  const values = arena.allocFloat32(n);
+  values.set(validation.values.subarray(0, n));
+  validation.values = values;
   return freed;
 }
 

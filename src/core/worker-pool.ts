@@ -2,18 +2,27 @@
  * The one worker-pool mechanism of the core: the persistent threads of the ALS trainer
  * (./trainer.ts), of the Gibbs sampler (./gibbs.ts) and of the batch recommender (./batch-pool.ts).
  *
- * Protocol. `startWorkerPool` starts `size` workers on one script, each with the same `workerData`
- * (a SharedArrayBuffer and where the arrays live in it, so nothing is copied). In the worker,
- * `serveWorkerTasks` builds its state from that data once and answers `ready`, then answers each
- * task message with `done` and a number (a partial sum, or 0) or `error` and a one-line message:
+ * Protocol. `startWorkerPool` starts `size` workers on one script, each with the caller's
+ * `workerData` (a SharedArrayBuffer and where the arrays live in it, so nothing is copied) and the
+ * pool's shared claim counter. In the worker, `serveWorkerTasks` builds its state from that data
+ * once and answers `ready`; then each message is a batch of tasks, answered once:
  *
- *   main → worker: workerData (once), then one task per message
- *   worker → main: { type: 'ready' } once, then { type: 'done', value } | { type: 'error', message }
+ *   main → worker: workerData (once), then one { tasks } message per batch
+ *   worker → main: { type: 'ready' } once, then per batch
+ *                  { type: 'done', indices, values } | { type: 'error', message }
  *
- * `run(tasks)` hands the tasks out in order, each idle worker taking the next one, and returns
- * their values in task order, so a sum of them does not depend on which thread ran what. The first
- * failure (an `error` reply, an exception the worker did not catch, a worker that exits) rejects
- * with `<label> <w>: <message>`, once every worker has been terminated: no thread outlives it.
+ * `run(tasks)` posts the whole batch to every worker at once; each worker then claims the next
+ * task index from the shared counter (an atomic add) until none is left, and replies with the
+ * indices it ran and their values. So a batch costs one message each way per worker however many
+ * tasks it has, and the threads balance themselves: a thread that is late to wake up or has slow
+ * tasks simply claims fewer. The values come back in task order, so a sum of them does not depend
+ * on which thread ran what. With a `local` handler the calling thread claims tasks too (after
+ * running `local.meanwhile`, work of its own that overlaps the workers'); a pool of size 0 then
+ * runs every task in the calling thread.
+ *
+ * The first failure (an `error` reply, an exception the worker did not catch, a worker that exits,
+ * an exception of the local handler) rejects with `<label> <w>: <message>` (the local handler's
+ * own error as it is), once every worker has been terminated: no thread outlives it.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +30,20 @@ import { Worker, parentPort, workerData } from 'node:worker_threads';
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; value: number }
+  | { type: 'done'; indices: number[]; values: number[] }
   | { type: 'error'; message: string };
+
+/** What a worker receives as its workerData: the caller's data and the pool's claim counter. */
+interface PoolWorkerData {
+  data: unknown;
+  /** Int32 word 0: the next unclaimed task index of the batch in progress. */
+  claims: SharedArrayBuffer;
+}
 
 export interface WorkerPoolOptions {
   /** The compiled worker script (see `coreWorkerScript`). */
   script: URL;
-  /** Number of worker threads (≥ 1). */
+  /** Number of worker threads (≥ 0; 0 only for pools whose batches run with a local handler). */
   size: number;
   /** Given to every worker as its `workerData` (structured clone: shared buffers stay shared). */
   workerData: unknown;
@@ -35,10 +51,21 @@ export interface WorkerPoolOptions {
   label: string;
 }
 
+/** The calling thread's part in a batch (see `WorkerPool.run`). */
+export interface LocalWork<Task> {
+  /** Runs a task in the calling thread: the same work and value as the workers' handler. */
+  handler: TaskHandler<Task>;
+  /** Work of the calling thread's own, run after the batch is posted and before it takes tasks. */
+  meanwhile?: () => void;
+}
+
 export interface WorkerPool<Task> {
   readonly size: number;
-  /** Runs the tasks (each idle worker takes the next); returns each task's value, in task order. */
-  run(tasks: readonly Task[]): Promise<number[]>;
+  /**
+   * Runs the tasks (each thread claims the next until none is left); returns each task's value, in
+   * task order. With `local`, the calling thread runs `local.meanwhile` and then claims tasks too.
+   */
+  run(tasks: readonly Task[], local?: LocalWork<Task>): Promise<number[]>;
   /** Terminates the workers (idempotent). The pool cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -53,25 +80,35 @@ export function coreWorkerScript(fileName: string): URL {
   return new URL(`./${fileName}`, here);
 }
 
+/**
+ * The calling thread gives its event loop a turn after this long in local tasks, so that a signal
+ * handler (a second Ctrl-C saving the last epoch) is not held up by a long batch.
+ */
+const LOCAL_YIELD_MS = 50;
+
 /** Starts the workers and waits until each has said `ready` (or rejects, with none left running). */
 export async function startWorkerPool<Task>(options: WorkerPoolOptions): Promise<WorkerPool<Task>> {
   const { script, size, label } = options;
+  if (!(Number.isInteger(size) && size >= 0))
+    throw new RangeError(`worker pool size must be a whole number ≥ 0, got ${size}`);
   const scriptPath = fileURLToPath(script);
-  if (!existsSync(scriptPath))
+  if (size > 0 && !existsSync(scriptPath))
     throw new Error(`worker script ${scriptPath} is missing: run 'npm run build' first`);
+  const claimsBuffer = new SharedArrayBuffer(4);
+  const claims = new Int32Array(claimsBuffer);
   const workers: Worker[] = [];
-  // What the next reply of each worker settles: its `ready`, then the task in flight.
+  // What the next reply of each worker settles: its `ready`, then the batch in flight.
   const pending: Array<((reply: WorkerReply) => void) | null> = [];
   const settle = (w: number, reply: WorkerReply): void => {
     const handler = pending[w];
     pending[w] = null;
     handler?.(reply);
   };
-  const nextReply = (w: number): Promise<number> =>
+  const nextReply = (w: number): Promise<WorkerReply> =>
     new Promise((resolve, reject) => {
       pending[w] = (reply) => {
         if (reply.type === 'error') reject(new Error(`${label} ${w}: ${reply.message}`));
-        else resolve(reply.type === 'done' ? reply.value : 0);
+        else resolve(reply);
       };
     });
   let closing: Promise<void> | null = null;
@@ -80,8 +117,9 @@ export async function startWorkerPool<Task>(options: WorkerPoolOptions): Promise
     return closing;
   };
 
+  const data: PoolWorkerData = { data: options.workerData, claims: claimsBuffer };
   for (let w = 0; w < size; w++) {
-    const worker = new Worker(script, { workerData: options.workerData });
+    const worker = new Worker(script, { workerData: data });
     workers.push(worker);
     pending.push(null);
     worker.on('message', (reply: WorkerReply) => settle(w, reply));
@@ -98,27 +136,56 @@ export async function startWorkerPool<Task>(options: WorkerPoolOptions): Promise
     throw error;
   }
 
+  /** Claims and runs tasks in the calling thread until none is left, yielding now and then. */
+  const runLocal = async (
+    tasks: readonly Task[],
+    handler: TaskHandler<Task>,
+    values: number[],
+  ): Promise<void> => {
+    const n = tasks.length;
+    let sinceYieldMs = performance.now();
+    for (let t = Atomics.add(claims, 0, 1); t < n; t = Atomics.add(claims, 0, 1)) {
+      values[t] = handler(tasks[t]!);
+      if (performance.now() - sinceYieldMs > LOCAL_YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (closing !== null) return;
+        sinceYieldMs = performance.now();
+      }
+    }
+  };
+
   return {
     size,
-    async run(tasks: readonly Task[]): Promise<number[]> {
+    async run(tasks: readonly Task[], local?: LocalWork<Task>): Promise<number[]> {
       if (closing !== null) throw new Error(`${label}s are closed`);
-      const values = new Array<number>(tasks.length).fill(0);
-      let next = 0;
-      const loop = async (w: number): Promise<void> => {
-        while (next < tasks.length) {
-          const t = next++;
-          const reply = nextReply(w);
-          workers[w]!.postMessage(tasks[t]);
-          values[t] = await reply;
-        }
-      };
+      if (size === 0 && local === undefined)
+        throw new Error(`${label}s: a pool without workers needs a local handler`);
+      const n = tasks.length;
+      const values = new Array<number>(n).fill(0);
+      if (n === 0 && local?.meanwhile === undefined) return values;
+      // Every worker has answered the previous batch, so none is claiming: the counter is free.
+      Atomics.store(claims, 0, 0);
+      const replies = Promise.all(workers.map((_, w) => nextReply(w)));
+      // A worker may fail while this thread is busy: the rejection is handled when awaited below.
+      replies.catch(() => {});
+      for (const worker of workers) worker.postMessage({ tasks });
       try {
-        await Promise.all(workers.map((_, w) => loop(w)));
+        if (local !== undefined) {
+          local.meanwhile?.();
+          await runLocal(tasks, local.handler, values);
+        }
+        for (const reply of await replies) {
+          if (reply.type !== 'done') continue;
+          for (let i = 0; i < reply.indices.length; i++)
+            values[reply.indices[i]!] = reply.values[i]!;
+        }
       } catch (error) {
-        next = tasks.length;
+        // No thread takes another task of this batch; then none is left running.
+        Atomics.store(claims, 0, n);
         await close();
         throw error;
       }
+      if (closing !== null) throw new Error(`${label}s are closed`);
       return values;
     },
     close,
@@ -130,8 +197,9 @@ export type TaskHandler<Task> = (task: Task) => number;
 
 /**
  * The worker's side of the pool: `setup` builds the handler from the pool's `workerData` once
- * (views over the shared buffer, a solver), then every task message is answered with its value,
- * or with the message of what it threw.
+ * (views over the shared buffer, a solver); then for every batch the worker claims tasks from the
+ * shared counter until none is left and answers with their values, or with the message of what a
+ * task threw (and claims no more).
  */
 export function serveWorkerTasks<Data, Task>(
   setup: (data: Data) => TaskHandler<Task> | Promise<TaskHandler<Task>>,
@@ -144,17 +212,26 @@ export function serveWorkerTasks<Data, Task>(
       message: error instanceof Error ? error.message : String(error),
     } satisfies WorkerReply);
   };
+  const { data, claims: claimsBuffer } = workerData as PoolWorkerData;
+  const claims = new Int32Array(claimsBuffer);
   const start = async (): Promise<void> => {
-    const handler = await setup(workerData as Data);
-    port.on('message', (task: Task) => {
-      let value: number;
-      try {
-        value = handler(task);
-      } catch (error) {
-        fail(error);
-        return;
+    const handler = await setup(data as Data);
+    port.on('message', ({ tasks }: { tasks: Task[] }) => {
+      const n = tasks.length;
+      const indices: number[] = [];
+      const values: number[] = [];
+      for (let t = Atomics.add(claims, 0, 1); t < n; t = Atomics.add(claims, 0, 1)) {
+        let value: number;
+        try {
+          value = handler(tasks[t]!);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        indices.push(t);
+        values.push(value);
       }
-      port.postMessage({ type: 'done', value } satisfies WorkerReply);
+      port.postMessage({ type: 'done', indices, values } satisfies WorkerReply);
     });
     port.postMessage({ type: 'ready' } satisfies WorkerReply);
   };
