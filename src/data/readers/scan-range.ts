@@ -1,15 +1,23 @@
 import { readSync } from 'node:fs';
-import { fieldValues, parseLine } from './scan.js';
 
 /**
- * The two passes the parallel scanner (parallel-scan.ts) runs over one byte range of a ratings
- * file in a worker: count its lines, then parse them into the final arrays at a given offset.
+ * What a parallel-scanner worker (parallel-scan.ts) does with one byte range of a ratings file:
+ * parse its lines in one pass into arrays of its own (shared memory sized by the range's bytes,
+ * so no counting pass is needed first), and count the ratings of every user id and movie id on the
+ * way, so the indexes can be laid out without another pass (parallel-index.ts).
  * A range starts at a line start and ends just after a newline (or at the end of the file).
  */
 
-const BLOCK_BYTES = 1 << 24;
+/** Bytes read at a time: small enough that parsing reads them back from cache, not memory. */
+const BLOCK_BYTES = 1 << 20;
+/** Ids up to this bound are counted in tables indexed by id (larger ids: the serial indexer). */
+export const MAX_COUNTED_ID = 1 << 24;
+const MAX_INT32 = 2147483647;
 const NEWLINE = 10;
 const CR = 13;
+const ZERO = 48;
+const NINE = 57;
+const DOT = 46;
 
 /** What a parse needs to know about the line layout (decided by the main thread from line 1). */
 export interface RangeLayout {
@@ -29,51 +37,62 @@ export interface RangeLayout {
   step: number;
 }
 
-/** The output arrays (views of shared memory), written at [offset, offset + lines of the range). */
-export interface RangeOutput {
+/**
+ * One parsed range: `count` ratings in file order (the buffers may be longer: use the first
+ * `count` entries) and how they are ordered.
+ */
+export interface RangeScan {
+  count: number;
+  users: SharedArrayBuffer;
+  items: SharedArrayBuffer;
+  values: SharedArrayBuffer;
+  timestamps: SharedArrayBuffer | null;
+  /**
+   * Int32 tables: ratings per user id / movie id in this range (index = original id; the tables
+   * may be shorter than the largest id of another range). Null when an id is ≥ MAX_COUNTED_ID.
+   */
+  userCounts: SharedArrayBuffer | null;
+  itemCounts: SharedArrayBuffer | null;
+  /** Entries of the count tables in use (largest id + 1). */
+  userCountsLength: number;
+  itemCountsLength: number;
+  /** (user, movie) of the first and last rating, to check the order across ranges. */
+  firstUser: number;
+  firstItem: number;
+  lastUser: number;
+  lastItem: number;
+  /** User ids never decrease along the range. */
+  sortedByUser: boolean;
+  /** (user, movie) strictly increase along the range: rows sorted by movie, no repeated pair. */
+  strictlyIncreasing: boolean;
+}
+
+/** The output arrays of a range (views of its shared buffers). */
+interface RangeArrays {
   users: Int32Array;
   items: Int32Array;
   values: Float32Array;
-  timestamps: Int32Array | null;
+  times: Int32Array | null;
+}
+
+/** What a block parser reports besides the ratings it wrote: where it stopped. */
+interface BlockProgress {
+  /** Ratings written so far in the range (the next entry to write). */
+  count: number;
+  /** Bytes of the block consumed (whole lines); the rest is carried into the next block. */
+  consumed: number;
 }
 
 /**
- * Lines in [start, end): newlines, plus one for a last line without a newline when the range ends
- * the file. Blank lines count too (the parse then refuses the range and the serial scanner,
- * which knows their rules, takes over).
- */
-export function countLinesInRange(
-  fd: number,
-  start: number,
-  end: number,
-  endsFile: boolean,
-): number {
-  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)));
-  let lines = 0;
-  let pos = start;
-  let lastByte = NEWLINE;
-  while (pos < end) {
-    const bytesRead = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
-    if (bytesRead === 0) break;
-    let p = 0;
-    for (;;) {
-      const nl = buf.indexOf(NEWLINE, p);
-      if (nl === -1 || nl >= bytesRead) break;
-      lines++;
-      p = nl + 1;
-    }
-    lastByte = buf[bytesRead - 1]!;
-    pos += bytesRead;
-  }
-  if (endsFile && end > start && lastByte !== NEWLINE) lines++;
-  return lines;
-}
-
-/**
- * Parses the lines of [start, end) into `out` from `offset` on, with scan.ts's fast line parser
- * and the same rating checks. Returns the number of ratings written, or -1 at the first line the
- * fast path does not accept as it stands (bad field, off-scale rating, blank line, a line longer
- * than a block): the caller then rescans the file serially, which explains the line exactly.
+ * Parses the lines of [start, end) with the same rules and arithmetic as scan.ts's fast path
+ * (so the arrays are bit-identical to the serial scanner's), into shared buffers of its own.
+ * Returns null at the first line the fast path does not accept as it stands (bad field,
+ * off-scale rating, blank line, a line longer than a block, a range not ending with a newline):
+ * the caller then rescans the file serially, which explains the line exactly.
+ *
+ * The file is read a block at a time; the block's lines are parsed (parseBlockPositional for the
+ * usual `user SEP movie SEP rating [SEP timestamp]` with a one-byte separator, parseBlock
+ * otherwise), then counted and checked for order while they are still in cache.
  */
 export function parseRange(
   fd: number,
@@ -81,9 +100,228 @@ export function parseRange(
   end: number,
   endsFile: boolean,
   layout: RangeLayout,
-  out: RangeOutput,
-  offset: number,
-): number {
+): RangeScan | null {
+  const rangeBytes = end - start;
+  // Every line has ≥ 2 bytes per field (a digit and a separator or newline). The buffers are
+  // allocated at that bound, which costs address space only: memory pages are zero-filled by the
+  // system when first written, so only the entries used take memory. (Growable buffers would
+  // too, but views of them are several times slower to write in V8 11.)
+  const capacity = Math.floor(rangeBytes / (2 * layout.expectedFields)) + 2;
+  const usersBuffer = new SharedArrayBuffer(capacity * 4);
+  const itemsBuffer = new SharedArrayBuffer(capacity * 4);
+  const valuesBuffer = new SharedArrayBuffer(capacity * 4);
+  const timesBuffer = layout.timeField >= 0 ? new SharedArrayBuffer(capacity * 4) : null;
+  const out: RangeArrays = {
+    users: new Int32Array(usersBuffer),
+    items: new Int32Array(itemsBuffer),
+    values: new Float32Array(valuesBuffer),
+    times: timesBuffer === null ? null : new Int32Array(timesBuffer),
+  };
+  const { users, items } = out;
+  // Count tables indexed by id, sized the same way (only the pages of ids present get memory).
+  let userCountsBuffer: SharedArrayBuffer | null = new SharedArrayBuffer(MAX_COUNTED_ID * 4);
+  let itemCountsBuffer: SharedArrayBuffer | null = new SharedArrayBuffer(MAX_COUNTED_ID * 4);
+  const userCounts = new Int32Array(userCountsBuffer);
+  const itemCounts = new Int32Array(itemCountsBuffer);
+  let userCountsLength = 0;
+  let itemCountsLength = 0;
+  let sortedByUser = true;
+  let strictlyIncreasing = true;
+  let lastUser = -1;
+  let lastItem = -1;
+
+  const positional =
+    layout.userField === 0 &&
+    layout.itemField === 1 &&
+    layout.ratingField === 2 &&
+    (layout.expectedFields === 3 || layout.timeField === 3) &&
+    layout.sep1 < 0;
+  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, rangeBytes)) + 1);
+  const blockBytes = buf.length - 1;
+  const progress: BlockProgress = { count: 0, consumed: 0 };
+  let carry = 0;
+  let pos = start;
+  for (;;) {
+    if (carry === blockBytes) return null; // a line longer than a block: the serial scanner
+    const want = Math.min(blockBytes - carry, end - pos);
+    const bytesRead = want > 0 ? readSync(fd, buf, carry, want, pos) : 0;
+    pos += bytesRead;
+    const last = pos >= end || bytesRead === 0;
+    const dataEnd = carry + bytesRead;
+    buf[dataEnd] = 0; // sentinel: not a digit, separator or newline
+    const before = progress.count;
+    const ok = positional
+      ? parseBlockPositional(buf, dataEnd, last && endsFile, layout, out, progress)
+      : parseBlock(buf, dataEnd, last && endsFile, layout, out, progress);
+    if (!ok) return null;
+    // Counts per id and the order, over the block's ratings (still in cache).
+    for (let k = before; k < progress.count; k++) {
+      const user = users[k]!;
+      const item = items[k]!;
+      if (user < lastUser) {
+        sortedByUser = false;
+        strictlyIncreasing = false;
+      } else if (user === lastUser && item <= lastItem) strictlyIncreasing = false;
+      lastUser = user;
+      lastItem = item;
+      if (userCountsBuffer !== null) {
+        if (user >= MAX_COUNTED_ID || item >= MAX_COUNTED_ID) {
+          userCountsBuffer = null;
+          itemCountsBuffer = null;
+        } else {
+          userCounts[user]!++;
+          itemCounts[item]!++;
+          if (user >= userCountsLength) userCountsLength = user + 1;
+          if (item >= itemCountsLength) itemCountsLength = item + 1;
+        }
+      }
+    }
+    const p = progress.consumed;
+    carry = dataEnd - p;
+    if (carry > 0) {
+      if (last) return null; // a range must end with a newline unless it ends the file
+      buf.copy(buf, 0, p, dataEnd);
+    }
+    if (last) break;
+  }
+  const count = progress.count;
+  return {
+    count,
+    users: usersBuffer,
+    items: itemsBuffer,
+    values: valuesBuffer,
+    timestamps: timesBuffer,
+    userCounts: userCountsBuffer,
+    itemCounts: itemCountsBuffer,
+    userCountsLength,
+    itemCountsLength,
+    firstUser: count > 0 ? users[0]! : -1,
+    firstItem: count > 0 ? items[0]! : -1,
+    lastUser,
+    lastItem,
+    sortedByUser,
+    strictlyIncreasing,
+  };
+}
+
+/**
+ * The usual layout (user, movie, rating[, timestamp] with a one-byte separator): the whole lines
+ * of buf[0, dataEnd) into `out` from progress.count on; the fields in locals, no per-field
+ * dispatch (this loop runs 32M times on MovieLens-32M, and the generic one is ~1.7× slower).
+ * `endsFile`: the data ends the file, so a last line without a newline counts. False when a
+ * line is off the fast path.
+ */
+function parseBlockPositional(
+  buf: Buffer,
+  dataEnd: number,
+  endsFile: boolean,
+  layout: RangeLayout,
+  out: RangeArrays,
+  progress: BlockProgress,
+): boolean {
+  const { sep0, expectedFields, minRating, maxRating, step } = layout;
+  const four = expectedFields === 4;
+  const { users, items, values, times } = out;
+  const capacity = users.length;
+  let k = progress.count;
+  let p = 0;
+  while (p < dataEnd) {
+    const lineStart = p;
+    let user = 0;
+    let item = 0;
+    let rating = 0;
+    let time = 0;
+    let next = -1;
+    let complete = false; // all fields read, and the data ends right after them
+    let c = buf[p]!;
+    let digitsStart = p;
+    line: for (;;) {
+      while (c >= ZERO && c <= NINE) {
+        user = user * 10 + (c - ZERO);
+        c = buf[++p]!;
+      }
+      if (p === digitsStart || c !== sep0 || user > MAX_INT32) break line;
+      c = buf[++p]!;
+      digitsStart = p;
+      while (c >= ZERO && c <= NINE) {
+        item = item * 10 + (c - ZERO);
+        c = buf[++p]!;
+      }
+      if (p === digitsStart || c !== sep0 || item > MAX_INT32) break line;
+      c = buf[++p]!;
+      digitsStart = p;
+      while (c >= ZERO && c <= NINE) {
+        rating = rating * 10 + (c - ZERO);
+        c = buf[++p]!;
+      }
+      if (p === digitsStart) break line;
+      if (c === DOT) {
+        c = buf[++p]!;
+        digitsStart = p;
+        let fraction = 0;
+        let scale = 1;
+        while (c >= ZERO && c <= NINE) {
+          fraction = fraction * 10 + (c - ZERO);
+          scale *= 10;
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        rating += fraction / scale;
+      } else if (rating > MAX_INT32) break line;
+      if (four) {
+        if (c !== sep0) break line;
+        c = buf[++p]!;
+        digitsStart = p;
+        while (c >= ZERO && c <= NINE) {
+          time = time * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart || time > MAX_INT32) break line;
+      }
+      // The line must end here: "\n", "\r\n", or at the end of the data.
+      if (c === NEWLINE) next = p + 1;
+      else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
+      else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
+        complete = true;
+        p = dataEnd;
+      }
+      break; // the line is read
+    }
+    if (next < 0) {
+      if (p < dataEnd) return false; // off the fast path: the serial scanner explains it
+      // Cut by the end of the data: carried into the next block, unless the data ends the file
+      // and the line is whole (the file's last line without a final newline).
+      if (!endsFile) {
+        p = lineStart;
+        break;
+      }
+      if (!complete) return false;
+      next = dataEnd;
+    }
+    if (rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step)))
+      return false;
+    if (k === capacity) return false; // cannot happen: more lines than bytes allow
+    users[k] = user;
+    items[k] = item;
+    values[k] = rating;
+    if (times !== null) times[k] = time;
+    k++;
+    p = next;
+  }
+  progress.count = k;
+  progress.consumed = p;
+  return true;
+}
+
+/** Any other layout (fields in any order, "::"): as parseBlockPositional, fields by position. */
+function parseBlock(
+  buf: Buffer,
+  dataEnd: number,
+  endsFile: boolean,
+  layout: RangeLayout,
+  out: RangeArrays,
+  progress: BlockProgress,
+): boolean {
   const {
     sep0,
     sep1,
@@ -96,49 +334,151 @@ export function parseRange(
     maxRating,
     step,
   } = layout;
-  const { users, items, values, timestamps } = out;
-  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)));
-  let k = offset;
-  let carry = 0;
-  let pos = start;
-  while (pos < end || carry > 0) {
-    if (carry === buf.length) return -1; // a line longer than a block: leave it to the serial scanner
-    const bytesRead =
-      pos < end ? readSync(fd, buf, carry, Math.min(buf.length - carry, end - pos), pos) : 0;
-    pos += bytesRead;
-    const last = pos >= end || bytesRead === 0;
-    const dataEnd = carry + bytesRead;
-    let p = 0;
-    for (;;) {
-      let nl = buf.indexOf(NEWLINE, p);
-      if (nl === -1 || nl >= dataEnd) {
-        if (!last || p >= dataEnd) break;
-        if (!endsFile) return -1; // a range must end with a newline unless it ends the file
-        nl = dataEnd; // last line of the file without a final newline
+  const { users, items, values, times } = out;
+  const capacity = users.length;
+  let k = progress.count;
+  let p = 0;
+  while (p < dataEnd) {
+    const lineStart = p;
+    // The fields, unrolled into locals. Leaving the one-pass `line` loop early means the line is
+    // off the fast path, or cut by the end of the data when p has reached dataEnd.
+    let f0 = 0;
+    let f1 = 0;
+    let f2 = 0;
+    let f3 = 0;
+    let next = -1;
+    let complete = false; // all fields read, and the data ends right after them
+    let c = buf[p]!;
+    let digitsStart = p;
+    line: for (;;) {
+      while (c >= ZERO && c <= NINE) {
+        f0 = f0 * 10 + (c - ZERO);
+        c = buf[++p]!;
       }
-      let lineEnd = nl;
-      if (lineEnd > p && buf[lineEnd - 1] === CR) lineEnd--;
-      if (lineEnd === p) return -1; // blank line
-      const fields = parseLine(buf, p, lineEnd, sep0, sep1, ratingField);
-      const rating = fieldValues[ratingField]!;
-      if (
-        fields !== expectedFields ||
-        rating < minRating ||
-        rating > maxRating ||
-        (step > 0 && !Number.isInteger(rating / step))
-      )
-        return -1;
-      if (k >= users.length) return -1; // more lines than counted: the file changed
-      users[k] = fieldValues[userField]!;
-      items[k] = fieldValues[itemField]!;
-      values[k] = rating;
-      if (timestamps !== null) timestamps[k] = fieldValues[timeField]!;
-      k++;
-      p = nl + 1;
+      if (p === digitsStart) break line;
+      if (ratingField === 0 && c === DOT) {
+        c = buf[++p]!;
+        digitsStart = p;
+        let fraction = 0;
+        let scale = 1;
+        while (c >= ZERO && c <= NINE) {
+          fraction = fraction * 10 + (c - ZERO);
+          scale *= 10;
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        f0 += fraction / scale;
+      } else if (f0 > MAX_INT32) break line;
+      if (c !== sep0) break line;
+      c = buf[++p]!;
+      if (sep1 >= 0) {
+        if (c !== sep1) break line;
+        c = buf[++p]!;
+      }
+      digitsStart = p;
+      while (c >= ZERO && c <= NINE) {
+        f1 = f1 * 10 + (c - ZERO);
+        c = buf[++p]!;
+      }
+      if (p === digitsStart) break line;
+      if (ratingField === 1 && c === DOT) {
+        c = buf[++p]!;
+        digitsStart = p;
+        let fraction = 0;
+        let scale = 1;
+        while (c >= ZERO && c <= NINE) {
+          fraction = fraction * 10 + (c - ZERO);
+          scale *= 10;
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        f1 += fraction / scale;
+      } else if (f1 > MAX_INT32) break line;
+      if (c !== sep0) break line;
+      c = buf[++p]!;
+      if (sep1 >= 0) {
+        if (c !== sep1) break line;
+        c = buf[++p]!;
+      }
+      digitsStart = p;
+      while (c >= ZERO && c <= NINE) {
+        f2 = f2 * 10 + (c - ZERO);
+        c = buf[++p]!;
+      }
+      if (p === digitsStart) break line;
+      if (ratingField === 2 && c === DOT) {
+        c = buf[++p]!;
+        digitsStart = p;
+        let fraction = 0;
+        let scale = 1;
+        while (c >= ZERO && c <= NINE) {
+          fraction = fraction * 10 + (c - ZERO);
+          scale *= 10;
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        f2 += fraction / scale;
+      } else if (f2 > MAX_INT32) break line;
+      if (expectedFields === 4) {
+        if (c !== sep0) break line;
+        c = buf[++p]!;
+        if (sep1 >= 0) {
+          if (c !== sep1) break line;
+          c = buf[++p]!;
+        }
+        digitsStart = p;
+        while (c >= ZERO && c <= NINE) {
+          f3 = f3 * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        if (ratingField === 3 && c === DOT) {
+          c = buf[++p]!;
+          digitsStart = p;
+          let fraction = 0;
+          let scale = 1;
+          while (c >= ZERO && c <= NINE) {
+            fraction = fraction * 10 + (c - ZERO);
+            scale *= 10;
+            c = buf[++p]!;
+          }
+          if (p === digitsStart) break line;
+          f3 += fraction / scale;
+        } else if (f3 > MAX_INT32) break line;
+      }
+      // The line must end here: "\n" or "\r\n" (or at the end of the file, below).
+      if (c === NEWLINE) next = p + 1;
+      else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
+      else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
+        complete = true;
+        p = dataEnd;
+      }
+      break; // the line is read
     }
-    carry = Math.max(0, dataEnd - p);
-    if (carry > 0) buf.copy(buf, 0, p, dataEnd);
-    if (last) break;
+    if (next < 0) {
+      if (p < dataEnd) return false; // off the fast path: the serial scanner explains it
+      // Cut by the end of the data: carried into the next block, or the file's last line
+      // without a final newline (a range must end with a newline unless it ends the file).
+      if (!endsFile) {
+        p = lineStart;
+        break;
+      }
+      if (!complete) return false;
+      next = dataEnd;
+    }
+    const rating = ratingField === 0 ? f0 : ratingField === 1 ? f1 : ratingField === 2 ? f2 : f3;
+    if (rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step)))
+      return false;
+    if (k === capacity) return false; // cannot happen: more lines than bytes allow
+    users[k] = userField === 0 ? f0 : userField === 1 ? f1 : userField === 2 ? f2 : f3;
+    items[k] = itemField === 0 ? f0 : itemField === 1 ? f1 : itemField === 2 ? f2 : f3;
+    values[k] = rating;
+    if (times !== null)
+      times[k] = timeField === 0 ? f0 : timeField === 1 ? f1 : timeField === 2 ? f2 : f3;
+    k++;
+    p = next;
   }
-  return carry > 0 ? -1 : k - offset;
+  progress.count = k;
+  progress.consumed = p;
+  return true;
 }
