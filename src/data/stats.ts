@@ -11,8 +11,14 @@ export function computeStats(dataset: Dataset): DatasetStats {
   const itemCounts = rowCounts(matrix.ratingsByItem.offsets, true);
   const numRatings = matrix.numRatings;
   const values = matrix.ratingsByUser.values;
+  const histogram = ratingHistogram(values.subarray(0, numRatings));
+  // On a half-star grid (every MovieLens set) the sum follows from the histogram, exactly as the
+  // rating-by-rating float64 sum: every partial sum is a multiple of 0.5 below 2^52, so no sum
+  // rounds either way. Otherwise the ratings are summed one by one.
   let sum = 0;
-  for (let k = 0; k < numRatings; k++) sum += values[k]!;
+  if (histogram.every(({ value }) => value >= 0 && value <= 10 && Number.isInteger(2 * value)))
+    for (const { value, count } of histogram) sum += value * count;
+  else for (let k = 0; k < numRatings; k++) sum += values[k]!;
 
   userCounts.sort();
   itemCounts.sort();
@@ -25,7 +31,7 @@ export function computeStats(dataset: Dataset): DatasetStats {
     numItemsRated: itemCounts.length,
     density: numRatings / (matrix.numUsers * Math.max(1, itemCounts.length)),
     meanRating: numRatings > 0 ? sum / numRatings : 0,
-    ratingHistogram: ratingHistogram(values.subarray(0, numRatings)),
+    ratingHistogram: histogram,
     userActivity: quantiles(userCounts),
     itemPopularity: quantiles(itemCounts),
     topItemShare: {

@@ -10,6 +10,12 @@ import { readSync } from 'node:fs';
 
 /** Bytes read at a time: small enough that parsing reads them back from cache, not memory. */
 const BLOCK_BYTES = 1 << 20;
+/**
+ * The first blocks are smaller (doubling up to BLOCK_BYTES): V8 then sees every path of the line
+ * loop (a line cut by the end of a block, the per-block counts) before it optimizes the loop, and
+ * does not throw the optimized code away and recompile it several times on the first range.
+ */
+const FIRST_BLOCK_BYTES = 1 << 12;
 /** Ids up to this bound are counted in tables indexed by id (larger ids: the serial indexer). */
 export const MAX_COUNTED_ID = 1 << 24;
 const MAX_INT32 = 2147483647;
@@ -75,12 +81,57 @@ interface RangeArrays {
   times: Int32Array | null;
 }
 
-/** What a block parser reports besides the ratings it wrote: where it stopped. */
-interface BlockProgress {
-  /** Ratings written so far in the range (the next entry to write). */
-  count: number;
-  /** Bytes of the block consumed (whole lines); the rest is carried into the next block. */
-  consumed: number;
+/**
+ * Counts per id and the order of a range's ratings, taken block by block right after a block is
+ * parsed (its ratings are still in cache).
+ */
+class RangeSummary {
+  userCountsLength = 0;
+  itemCountsLength = 0;
+  lastUser = -1;
+  lastItem = -1;
+  sortedByUser = true;
+  strictlyIncreasing = true;
+  /** False once an id ≥ MAX_COUNTED_ID is seen (then the tables are of no use). */
+  counting = true;
+
+  constructor(
+    private readonly userCounts: Int32Array,
+    private readonly itemCounts: Int32Array,
+  ) {}
+
+  add(users: Int32Array, items: Int32Array, from: number, to: number): void {
+    const { userCounts, itemCounts } = this;
+    let { lastUser, lastItem, userCountsLength, itemCountsLength, counting } = this;
+    let sorted = this.sortedByUser;
+    let strictly = this.strictlyIncreasing;
+    for (let k = from; k < to; k++) {
+      const user = users[k]!;
+      const item = items[k]!;
+      if (user < lastUser) {
+        sorted = false;
+        strictly = false;
+      } else if (user === lastUser && item <= lastItem) strictly = false;
+      lastUser = user;
+      lastItem = item;
+      if (counting) {
+        if (user >= MAX_COUNTED_ID || item >= MAX_COUNTED_ID) counting = false;
+        else {
+          userCounts[user]!++;
+          itemCounts[item]!++;
+          if (user >= userCountsLength) userCountsLength = user + 1;
+          if (item >= itemCountsLength) itemCountsLength = item + 1;
+        }
+      }
+    }
+    this.lastUser = lastUser;
+    this.lastItem = lastItem;
+    this.userCountsLength = userCountsLength;
+    this.itemCountsLength = itemCountsLength;
+    this.counting = counting;
+    this.sortedByUser = sorted;
+    this.strictlyIncreasing = strictly;
+  }
 }
 
 /**
@@ -90,9 +141,9 @@ interface BlockProgress {
  * off-scale rating, blank line, a line longer than a block, a range not ending with a newline):
  * the caller then rescans the file serially, which explains the line exactly.
  *
- * The file is read a block at a time; the block's lines are parsed (parseBlockPositional for the
- * usual `user SEP movie SEP rating [SEP timestamp]` with a one-byte separator, parseBlock
- * otherwise), then counted and checked for order while they are still in cache.
+ * The file is read a block at a time (readPositional for the usual `user SEP movie SEP rating
+ * [SEP timestamp]` with a one-byte separator, readAnyLayout otherwise); each block's ratings are
+ * then counted and checked for order while they are still in cache (RangeSummary).
  */
 export function parseRange(
   fd: number,
@@ -121,70 +172,39 @@ export function parseRange(
   // Count tables indexed by id, sized the same way (only the pages of ids present get memory).
   let userCountsBuffer: SharedArrayBuffer | null = new SharedArrayBuffer(MAX_COUNTED_ID * 4);
   let itemCountsBuffer: SharedArrayBuffer | null = new SharedArrayBuffer(MAX_COUNTED_ID * 4);
-  const userCounts = new Int32Array(userCountsBuffer);
-  const itemCounts = new Int32Array(itemCountsBuffer);
-  let userCountsLength = 0;
-  let itemCountsLength = 0;
-  let sortedByUser = true;
-  let strictlyIncreasing = true;
-  let lastUser = -1;
-  let lastItem = -1;
-
+  const summary = new RangeSummary(
+    new Int32Array(userCountsBuffer),
+    new Int32Array(itemCountsBuffer),
+  );
   const positional =
     layout.userField === 0 &&
     layout.itemField === 1 &&
     layout.ratingField === 2 &&
     (layout.expectedFields === 3 || layout.timeField === 3) &&
     layout.sep1 < 0;
-  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, rangeBytes)) + 1);
-  const blockBytes = buf.length - 1;
-  const progress: BlockProgress = { count: 0, consumed: 0 };
-  let carry = 0;
-  let pos = start;
-  for (;;) {
-    if (carry === blockBytes) return null; // a line longer than a block: the serial scanner
-    const want = Math.min(blockBytes - carry, end - pos);
-    const bytesRead = want > 0 ? readSync(fd, buf, carry, want, pos) : 0;
-    pos += bytesRead;
-    const last = pos >= end || bytesRead === 0;
-    const dataEnd = carry + bytesRead;
-    buf[dataEnd] = 0; // sentinel: not a digit, separator or newline
-    const before = progress.count;
-    const ok = positional
-      ? parseBlockPositional(buf, dataEnd, last && endsFile, layout, out, progress)
-      : parseBlock(buf, dataEnd, last && endsFile, layout, out, progress);
-    if (!ok) return null;
-    // Counts per id and the order, over the block's ratings (still in cache).
-    for (let k = before; k < progress.count; k++) {
-      const user = users[k]!;
-      const item = items[k]!;
-      if (user < lastUser) {
-        sortedByUser = false;
-        strictlyIncreasing = false;
-      } else if (user === lastUser && item <= lastItem) strictlyIncreasing = false;
-      lastUser = user;
-      lastItem = item;
-      if (userCountsBuffer !== null) {
-        if (user >= MAX_COUNTED_ID || item >= MAX_COUNTED_ID) {
-          userCountsBuffer = null;
-          itemCountsBuffer = null;
-        } else {
-          userCounts[user]!++;
-          itemCounts[item]!++;
-          if (user >= userCountsLength) userCountsLength = user + 1;
-          if (item >= itemCountsLength) itemCountsLength = item + 1;
-        }
-      }
-    }
-    const p = progress.consumed;
-    carry = dataEnd - p;
-    if (carry > 0) {
-      if (last) return null; // a range must end with a newline unless it ends the file
-      buf.copy(buf, 0, p, dataEnd);
-    }
-    if (last) break;
+  const count = positional
+    ? readPositional(
+        fd,
+        start,
+        end,
+        endsFile,
+        layout.sep0,
+        layout.expectedFields === 4,
+        layout.minRating,
+        layout.maxRating,
+        layout.step,
+        out.users,
+        out.items,
+        out.values,
+        out.times,
+        summary,
+      )
+    : readAnyLayout(fd, start, end, endsFile, layout, out, summary);
+  if (count < 0) return null;
+  if (!summary.counting) {
+    userCountsBuffer = null;
+    itemCountsBuffer = null;
   }
-  const count = progress.count;
   return {
     count,
     users: usersBuffer,
@@ -193,135 +213,170 @@ export function parseRange(
     timestamps: timesBuffer,
     userCounts: userCountsBuffer,
     itemCounts: itemCountsBuffer,
-    userCountsLength,
-    itemCountsLength,
+    userCountsLength: summary.userCountsLength,
+    itemCountsLength: summary.itemCountsLength,
     firstUser: count > 0 ? users[0]! : -1,
     firstItem: count > 0 ? items[0]! : -1,
-    lastUser,
-    lastItem,
-    sortedByUser,
-    strictlyIncreasing,
+    lastUser: summary.lastUser,
+    lastItem: summary.lastItem,
+    sortedByUser: summary.sortedByUser,
+    strictlyIncreasing: summary.strictlyIncreasing,
   };
 }
 
 /**
- * The usual layout (user, movie, rating[, timestamp] with a one-byte separator): the whole lines
- * of buf[0, dataEnd) into `out` from progress.count on; the fields in locals, no per-field
- * dispatch (this loop runs 32M times on MovieLens-32M, and the generic one is ~1.7× slower).
- * `endsFile`: the data ends the file, so a last line without a newline counts. False when a
- * line is off the fast path.
+ * The usual layout (user, movie, rating[, timestamp] with a one-byte separator): the range's
+ * lines into `out`, the fields in locals with no per-field dispatch (this loop runs 32M times on
+ * MovieLens-32M; readAnyLayout is ~1.7× slower per line). The parse loop lives in the same
+ * function as the reads (V8 compiles it ~1.5× faster that way than as a function per block), and
+ * takes plain values rather than objects (a new object shape at a call can make V8 recompile it
+ * into slower code).
+ * Returns the ratings read, or −1 when a line is off the fast path.
  */
-function parseBlockPositional(
-  buf: Buffer,
-  dataEnd: number,
+function readPositional(
+  fd: number,
+  start: number,
+  end: number,
   endsFile: boolean,
-  layout: RangeLayout,
-  out: RangeArrays,
-  progress: BlockProgress,
-): boolean {
-  const { sep0, expectedFields, minRating, maxRating, step } = layout;
-  const four = expectedFields === 4;
-  const { users, items, values, times } = out;
+  sep0: number,
+  four: boolean,
+  minRating: number,
+  maxRating: number,
+  step: number,
+  users: Int32Array,
+  items: Int32Array,
+  values: Float32Array,
+  times: Int32Array | null,
+  summary: RangeSummary,
+): number {
   const capacity = users.length;
-  let k = progress.count;
-  let p = 0;
-  while (p < dataEnd) {
-    const lineStart = p;
-    let user = 0;
-    let item = 0;
-    let rating = 0;
-    let time = 0;
-    let next = -1;
-    let complete = false; // all fields read, and the data ends right after them
-    let c = buf[p]!;
-    let digitsStart = p;
-    line: for (;;) {
-      while (c >= ZERO && c <= NINE) {
-        user = user * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart || c !== sep0 || user > MAX_INT32) break line;
-      c = buf[++p]!;
-      digitsStart = p;
-      while (c >= ZERO && c <= NINE) {
-        item = item * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart || c !== sep0 || item > MAX_INT32) break line;
-      c = buf[++p]!;
-      digitsStart = p;
-      while (c >= ZERO && c <= NINE) {
-        rating = rating * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart) break line;
-      if (c === DOT) {
+  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)) + 1);
+  const blockBytes = buf.length - 1;
+  let k = 0;
+  let carry = 0;
+  let pos = start;
+  let fill = Math.min(blockBytes, FIRST_BLOCK_BYTES);
+  for (;;) {
+    if (carry === blockBytes) return -1; // a line longer than a block: the serial scanner
+    if (carry >= fill) fill = Math.min(blockBytes, 2 * carry);
+    const want = Math.min(fill - carry, end - pos);
+    const bytesRead = want > 0 ? readSync(fd, buf, carry, want, pos) : 0;
+    pos += bytesRead;
+    const last = pos >= end || bytesRead === 0;
+    const lastOfFile = last && endsFile; // a last line without a newline counts
+    const dataEnd = carry + bytesRead;
+    buf[dataEnd] = 0; // sentinel: not a digit, separator or newline
+    const before = k;
+    let p = 0;
+    while (p < dataEnd) {
+      const lineStart = p;
+      let user = 0;
+      let item = 0;
+      let rating = 0;
+      let time = 0;
+      let next = -1;
+      let complete = false; // all fields read, and the data ends right after them
+      let c = buf[p]!;
+      let digitsStart = p;
+      line: for (;;) {
+        while (c >= ZERO && c <= NINE) {
+          user = user * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart || c !== sep0 || user > MAX_INT32) break line;
         c = buf[++p]!;
         digitsStart = p;
-        let fraction = 0;
-        let scale = 1;
         while (c >= ZERO && c <= NINE) {
-          fraction = fraction * 10 + (c - ZERO);
-          scale *= 10;
+          item = item * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart || c !== sep0 || item > MAX_INT32) break line;
+        c = buf[++p]!;
+        digitsStart = p;
+        while (c >= ZERO && c <= NINE) {
+          rating = rating * 10 + (c - ZERO);
           c = buf[++p]!;
         }
         if (p === digitsStart) break line;
-        rating += fraction / scale;
-      } else if (rating > MAX_INT32) break line;
-      if (four) {
-        if (c !== sep0) break line;
-        c = buf[++p]!;
-        digitsStart = p;
-        while (c >= ZERO && c <= NINE) {
-          time = time * 10 + (c - ZERO);
+        if (c === DOT) {
           c = buf[++p]!;
+          digitsStart = p;
+          let fraction = 0;
+          let scale = 1;
+          while (c >= ZERO && c <= NINE) {
+            fraction = fraction * 10 + (c - ZERO);
+            scale *= 10;
+            c = buf[++p]!;
+          }
+          if (p === digitsStart) break line;
+          rating += fraction / scale;
+        } else if (rating > MAX_INT32) break line;
+        if (four) {
+          if (c !== sep0) break line;
+          c = buf[++p]!;
+          digitsStart = p;
+          while (c >= ZERO && c <= NINE) {
+            time = time * 10 + (c - ZERO);
+            c = buf[++p]!;
+          }
+          if (p === digitsStart || time > MAX_INT32) break line;
         }
-        if (p === digitsStart || time > MAX_INT32) break line;
+        // The line must end here: "\n", "\r\n", or at the end of the data.
+        if (c === NEWLINE) next = p + 1;
+        else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
+        else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
+          complete = true;
+          p = dataEnd;
+        }
+        break; // the line is read
       }
-      // The line must end here: "\n", "\r\n", or at the end of the data.
-      if (c === NEWLINE) next = p + 1;
-      else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
-      else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
-        complete = true;
-        p = dataEnd;
+      if (next < 0) {
+        if (p < dataEnd) return -1; // off the fast path: the serial scanner explains it
+        // Cut by the end of the data: carried into the next block, unless the data ends the file
+        // and the line is whole (the file's last line without a final newline).
+        if (!lastOfFile) {
+          p = lineStart;
+          break;
+        }
+        if (!complete) return -1;
+        next = dataEnd;
       }
-      break; // the line is read
+      if (
+        rating < minRating ||
+        rating > maxRating ||
+        (step > 0 && !Number.isInteger(rating / step))
+      )
+        return -1;
+      if (k === capacity) return -1; // cannot happen: more lines than bytes allow
+      users[k] = user;
+      items[k] = item;
+      values[k] = rating;
+      if (times !== null) times[k] = time;
+      k++;
+      p = next;
     }
-    if (next < 0) {
-      if (p < dataEnd) return false; // off the fast path: the serial scanner explains it
-      // Cut by the end of the data: carried into the next block, unless the data ends the file
-      // and the line is whole (the file's last line without a final newline).
-      if (!endsFile) {
-        p = lineStart;
-        break;
-      }
-      if (!complete) return false;
-      next = dataEnd;
+    summary.add(users, items, before, k);
+    carry = dataEnd - p;
+    if (carry > 0) {
+      if (last) return -1; // a range must end with a newline unless it ends the file
+      buf.copy(buf, 0, p, dataEnd);
     }
-    if (rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step)))
-      return false;
-    if (k === capacity) return false; // cannot happen: more lines than bytes allow
-    users[k] = user;
-    items[k] = item;
-    values[k] = rating;
-    if (times !== null) times[k] = time;
-    k++;
-    p = next;
+    if (last) break;
+    fill = Math.min(blockBytes, 2 * fill);
   }
-  progress.count = k;
-  progress.consumed = p;
-  return true;
+  return k;
 }
 
-/** Any other layout (fields in any order, "::"): as parseBlockPositional, fields by position. */
-function parseBlock(
-  buf: Buffer,
-  dataEnd: number,
+/** Any other layout (fields in any order, "::"): as readPositional, each field by its position. */
+function readAnyLayout(
+  fd: number,
+  start: number,
+  end: number,
   endsFile: boolean,
   layout: RangeLayout,
   out: RangeArrays,
-  progress: BlockProgress,
-): boolean {
+  summary: RangeSummary,
+): number {
   const {
     sep0,
     sep1,
@@ -336,103 +391,43 @@ function parseBlock(
   } = layout;
   const { users, items, values, times } = out;
   const capacity = users.length;
-  let k = progress.count;
-  let p = 0;
-  while (p < dataEnd) {
-    const lineStart = p;
-    // The fields, unrolled into locals. Leaving the one-pass `line` loop early means the line is
-    // off the fast path, or cut by the end of the data when p has reached dataEnd.
-    let f0 = 0;
-    let f1 = 0;
-    let f2 = 0;
-    let f3 = 0;
-    let next = -1;
-    let complete = false; // all fields read, and the data ends right after them
-    let c = buf[p]!;
-    let digitsStart = p;
-    line: for (;;) {
-      while (c >= ZERO && c <= NINE) {
-        f0 = f0 * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart) break line;
-      if (ratingField === 0 && c === DOT) {
-        c = buf[++p]!;
-        digitsStart = p;
-        let fraction = 0;
-        let scale = 1;
+  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)) + 1);
+  const blockBytes = buf.length - 1;
+  let k = 0;
+  let carry = 0;
+  let pos = start;
+  let fill = Math.min(blockBytes, FIRST_BLOCK_BYTES);
+  for (;;) {
+    if (carry === blockBytes) return -1; // a line longer than a block: the serial scanner
+    if (carry >= fill) fill = Math.min(blockBytes, 2 * carry);
+    const want = Math.min(fill - carry, end - pos);
+    const bytesRead = want > 0 ? readSync(fd, buf, carry, want, pos) : 0;
+    pos += bytesRead;
+    const last = pos >= end || bytesRead === 0;
+    const lastOfFile = last && endsFile; // a last line without a newline counts
+    const dataEnd = carry + bytesRead;
+    buf[dataEnd] = 0; // sentinel: not a digit, separator or newline
+    const before = k;
+    let p = 0;
+    while (p < dataEnd) {
+      const lineStart = p;
+      // The fields, unrolled into locals. Leaving the one-pass `line` loop early means the line is
+      // off the fast path, or cut by the end of the data when p has reached dataEnd.
+      let f0 = 0;
+      let f1 = 0;
+      let f2 = 0;
+      let f3 = 0;
+      let next = -1;
+      let complete = false; // all fields read, and the data ends right after them
+      let c = buf[p]!;
+      let digitsStart = p;
+      line: for (;;) {
         while (c >= ZERO && c <= NINE) {
-          fraction = fraction * 10 + (c - ZERO);
-          scale *= 10;
+          f0 = f0 * 10 + (c - ZERO);
           c = buf[++p]!;
         }
         if (p === digitsStart) break line;
-        f0 += fraction / scale;
-      } else if (f0 > MAX_INT32) break line;
-      if (c !== sep0) break line;
-      c = buf[++p]!;
-      if (sep1 >= 0) {
-        if (c !== sep1) break line;
-        c = buf[++p]!;
-      }
-      digitsStart = p;
-      while (c >= ZERO && c <= NINE) {
-        f1 = f1 * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart) break line;
-      if (ratingField === 1 && c === DOT) {
-        c = buf[++p]!;
-        digitsStart = p;
-        let fraction = 0;
-        let scale = 1;
-        while (c >= ZERO && c <= NINE) {
-          fraction = fraction * 10 + (c - ZERO);
-          scale *= 10;
-          c = buf[++p]!;
-        }
-        if (p === digitsStart) break line;
-        f1 += fraction / scale;
-      } else if (f1 > MAX_INT32) break line;
-      if (c !== sep0) break line;
-      c = buf[++p]!;
-      if (sep1 >= 0) {
-        if (c !== sep1) break line;
-        c = buf[++p]!;
-      }
-      digitsStart = p;
-      while (c >= ZERO && c <= NINE) {
-        f2 = f2 * 10 + (c - ZERO);
-        c = buf[++p]!;
-      }
-      if (p === digitsStart) break line;
-      if (ratingField === 2 && c === DOT) {
-        c = buf[++p]!;
-        digitsStart = p;
-        let fraction = 0;
-        let scale = 1;
-        while (c >= ZERO && c <= NINE) {
-          fraction = fraction * 10 + (c - ZERO);
-          scale *= 10;
-          c = buf[++p]!;
-        }
-        if (p === digitsStart) break line;
-        f2 += fraction / scale;
-      } else if (f2 > MAX_INT32) break line;
-      if (expectedFields === 4) {
-        if (c !== sep0) break line;
-        c = buf[++p]!;
-        if (sep1 >= 0) {
-          if (c !== sep1) break line;
-          c = buf[++p]!;
-        }
-        digitsStart = p;
-        while (c >= ZERO && c <= NINE) {
-          f3 = f3 * 10 + (c - ZERO);
-          c = buf[++p]!;
-        }
-        if (p === digitsStart) break line;
-        if (ratingField === 3 && c === DOT) {
+        if (ratingField === 0 && c === DOT) {
           c = buf[++p]!;
           digitsStart = p;
           let fraction = 0;
@@ -443,42 +438,129 @@ function parseBlock(
             c = buf[++p]!;
           }
           if (p === digitsStart) break line;
-          f3 += fraction / scale;
-        } else if (f3 > MAX_INT32) break line;
+          f0 += fraction / scale;
+        } else if (f0 > MAX_INT32) break line;
+        if (c !== sep0) break line;
+        c = buf[++p]!;
+        if (sep1 >= 0) {
+          if (c !== sep1) break line;
+          c = buf[++p]!;
+        }
+        digitsStart = p;
+        while (c >= ZERO && c <= NINE) {
+          f1 = f1 * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        if (ratingField === 1 && c === DOT) {
+          c = buf[++p]!;
+          digitsStart = p;
+          let fraction = 0;
+          let scale = 1;
+          while (c >= ZERO && c <= NINE) {
+            fraction = fraction * 10 + (c - ZERO);
+            scale *= 10;
+            c = buf[++p]!;
+          }
+          if (p === digitsStart) break line;
+          f1 += fraction / scale;
+        } else if (f1 > MAX_INT32) break line;
+        if (c !== sep0) break line;
+        c = buf[++p]!;
+        if (sep1 >= 0) {
+          if (c !== sep1) break line;
+          c = buf[++p]!;
+        }
+        digitsStart = p;
+        while (c >= ZERO && c <= NINE) {
+          f2 = f2 * 10 + (c - ZERO);
+          c = buf[++p]!;
+        }
+        if (p === digitsStart) break line;
+        if (ratingField === 2 && c === DOT) {
+          c = buf[++p]!;
+          digitsStart = p;
+          let fraction = 0;
+          let scale = 1;
+          while (c >= ZERO && c <= NINE) {
+            fraction = fraction * 10 + (c - ZERO);
+            scale *= 10;
+            c = buf[++p]!;
+          }
+          if (p === digitsStart) break line;
+          f2 += fraction / scale;
+        } else if (f2 > MAX_INT32) break line;
+        if (expectedFields === 4) {
+          if (c !== sep0) break line;
+          c = buf[++p]!;
+          if (sep1 >= 0) {
+            if (c !== sep1) break line;
+            c = buf[++p]!;
+          }
+          digitsStart = p;
+          while (c >= ZERO && c <= NINE) {
+            f3 = f3 * 10 + (c - ZERO);
+            c = buf[++p]!;
+          }
+          if (p === digitsStart) break line;
+          if (ratingField === 3 && c === DOT) {
+            c = buf[++p]!;
+            digitsStart = p;
+            let fraction = 0;
+            let scale = 1;
+            while (c >= ZERO && c <= NINE) {
+              fraction = fraction * 10 + (c - ZERO);
+              scale *= 10;
+              c = buf[++p]!;
+            }
+            if (p === digitsStart) break line;
+            f3 += fraction / scale;
+          } else if (f3 > MAX_INT32) break line;
+        }
+        // The line must end here: "\n" or "\r\n" (or at the end of the file, below).
+        if (c === NEWLINE) next = p + 1;
+        else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
+        else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
+          complete = true;
+          p = dataEnd;
+        }
+        break; // the line is read
       }
-      // The line must end here: "\n" or "\r\n" (or at the end of the file, below).
-      if (c === NEWLINE) next = p + 1;
-      else if (c === CR && buf[p + 1] === NEWLINE && p + 1 < dataEnd) next = p + 2;
-      else if (p >= dataEnd || (c === CR && p + 1 >= dataEnd)) {
-        complete = true;
-        p = dataEnd;
+      if (next < 0) {
+        if (p < dataEnd) return -1; // off the fast path: the serial scanner explains it
+        // Cut by the end of the data: carried into the next block, or the file's last line
+        // without a final newline (a range must end with a newline unless it ends the file).
+        if (!lastOfFile) {
+          p = lineStart;
+          break;
+        }
+        if (!complete) return -1;
+        next = dataEnd;
       }
-      break; // the line is read
+      const rating = ratingField === 0 ? f0 : ratingField === 1 ? f1 : ratingField === 2 ? f2 : f3;
+      if (
+        rating < minRating ||
+        rating > maxRating ||
+        (step > 0 && !Number.isInteger(rating / step))
+      )
+        return -1;
+      if (k === capacity) return -1; // cannot happen: more lines than bytes allow
+      users[k] = userField === 0 ? f0 : userField === 1 ? f1 : userField === 2 ? f2 : f3;
+      items[k] = itemField === 0 ? f0 : itemField === 1 ? f1 : itemField === 2 ? f2 : f3;
+      values[k] = rating;
+      if (times !== null)
+        times[k] = timeField === 0 ? f0 : timeField === 1 ? f1 : timeField === 2 ? f2 : f3;
+      k++;
+      p = next;
     }
-    if (next < 0) {
-      if (p < dataEnd) return false; // off the fast path: the serial scanner explains it
-      // Cut by the end of the data: carried into the next block, or the file's last line
-      // without a final newline (a range must end with a newline unless it ends the file).
-      if (!endsFile) {
-        p = lineStart;
-        break;
-      }
-      if (!complete) return false;
-      next = dataEnd;
+    summary.add(users, items, before, k);
+    carry = dataEnd - p;
+    if (carry > 0) {
+      if (last) return -1; // a range must end with a newline unless it ends the file
+      buf.copy(buf, 0, p, dataEnd);
     }
-    const rating = ratingField === 0 ? f0 : ratingField === 1 ? f1 : ratingField === 2 ? f2 : f3;
-    if (rating < minRating || rating > maxRating || (step > 0 && !Number.isInteger(rating / step)))
-      return false;
-    if (k === capacity) return false; // cannot happen: more lines than bytes allow
-    users[k] = userField === 0 ? f0 : userField === 1 ? f1 : userField === 2 ? f2 : f3;
-    items[k] = itemField === 0 ? f0 : itemField === 1 ? f1 : itemField === 2 ? f2 : f3;
-    values[k] = rating;
-    if (times !== null)
-      times[k] = timeField === 0 ? f0 : timeField === 1 ? f1 : timeField === 2 ? f2 : f3;
-    k++;
-    p = next;
+    if (last) break;
+    fill = Math.min(blockBytes, 2 * fill);
   }
-  progress.count = k;
-  progress.consumed = p;
-  return true;
+  return k;
 }
