@@ -99,6 +99,8 @@ describe('parallel ratings scanner', () => {
         format: CSV,
       },
       { content: `${ratingLines(20_000, 3, ',', 2).join('\r\n')}`, format: CSV },
+      // CRLF and a final "\r" with no "\n" (the serial scanner drops it).
+      { content: `${ratingLines(20_000, 4, ',', 7).join('\r\n')}\r`, format: CSV },
       { content: `${ratingLines(15_000, 4, '::', 3, true).join('\n')}`, format: DAT },
       {
         content: `user,rating,item\n${ratingLines(9_000, 3, ',', 4)
@@ -134,6 +136,10 @@ describe('parallel ratings scanner', () => {
       (l: string[]) => (l[22_222] = '7,8,4.5'), // 3 fields among 4
       (l: string[]) => (l[17_001] = '7,8,6,1'), // off the scale
       (l: string[]) => (l[29_999] = '7,x,4,1'), // last line, not a number
+      (l: string[]) => (l[12_345] = '7,8,4,1,9'), // 5 fields
+      (l: string[]) => (l[12_346] = '7,8,4,1,'), // a trailing separator
+      (l: string[]) => (l[20_000] = '7,21474836480,4,1'), // an id beyond 2^31 - 1
+      (l: string[]) => (l[20_001] = '7,8,4.,1'), // a rating with a dot and no decimals
     ];
     for (const spoil of bad) {
       const copy = lines.slice();
