@@ -176,6 +176,7 @@ export function parseRange(
     new Int32Array(userCountsBuffer),
     new Int32Array(itemCountsBuffer),
   );
+  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, rangeBytes)) + 1);
   const positional =
     layout.userField === 0 &&
     layout.itemField === 1 &&
@@ -184,6 +185,7 @@ export function parseRange(
     layout.sep1 < 0;
   const count = positional
     ? readPositional(
+        buf,
         fd,
         start,
         end,
@@ -198,6 +200,9 @@ export function parseRange(
         out.values,
         out.times,
         summary,
+        capacity,
+        buf.length - 1,
+        Math.min(buf.length - 1, FIRST_BLOCK_BYTES),
       )
     : readAnyLayout(fd, start, end, endsFile, layout, out, summary);
   if (count < 0) return null;
@@ -228,12 +233,13 @@ export function parseRange(
  * The usual layout (user, movie, rating[, timestamp] with a one-byte separator): the range's
  * lines into `out`, the fields in locals with no per-field dispatch (this loop runs 32M times on
  * MovieLens-32M; readAnyLayout is ~1.7× slower per line). The parse loop lives in the same
- * function as the reads (V8 compiles it ~1.5× faster that way than as a function per block), and
- * takes plain values rather than objects (a new object shape at a call can make V8 recompile it
- * into slower code).
+ * function as the reads, and it takes plain values prepared by the caller: its first call runs
+ * before V8 collects type feedback, so any work before the loop (even `users.length`) has none,
+ * and a later call would deoptimize there and run unoptimized (~1.7× slower) for good.
  * Returns the ratings read, or −1 when a line is off the fast path.
  */
 function readPositional(
+  buf: Buffer,
   fd: number,
   start: number,
   end: number,
@@ -248,14 +254,14 @@ function readPositional(
   values: Float32Array,
   times: Int32Array | null,
   summary: RangeSummary,
+  capacity: number,
+  blockBytes: number,
+  firstFill: number,
 ): number {
-  const capacity = users.length;
-  const buf = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, Math.max(1, end - start)) + 1);
-  const blockBytes = buf.length - 1;
   let k = 0;
   let carry = 0;
   let pos = start;
-  let fill = Math.min(blockBytes, FIRST_BLOCK_BYTES);
+  let fill = firstFill;
   for (;;) {
     if (carry === blockBytes) return -1; // a line longer than a block: the serial scanner
     if (carry >= fill) fill = Math.min(blockBytes, 2 * carry);
