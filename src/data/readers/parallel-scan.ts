@@ -30,7 +30,7 @@ const DEFAULT_MIN_BYTES = 32 * 2 ** 20;
  * and that the first two ranges a worker parses, before V8 has fully optimized the line loop
  * (~1.7× slower), are a small share of its work.
  */
-const RANGES_PER_THREAD = 16;
+export const RANGES_PER_THREAD = 16;
 /** How far past a cut point a newline is looked for (longer lines: serial scanner). */
 const WINDOW_BYTES = 1 << 16;
 const NEWLINE = 10;
