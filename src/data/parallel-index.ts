@@ -309,24 +309,54 @@ export async function indexOnCrew(
 const int32Of = (s: SharedSlice): Int32Array => new Int32Array(s.buffer, 0, s.length);
 const float32Of = (s: SharedSlice): Float32Array => new Float32Array(s.buffer, 0, s.length);
 
+/**
+ * The hot loops below take typed arrays and numbers prepared by their callers, with no work
+ * before the loop: V8 first runs a function before it has type feedback, and an operation
+ * without feedback in a later call deoptimizes it there, leaving the loop unoptimized.
+ */
+
 /** Step 1 in a worker: one range into the CSR rows and the CSC bands. Returns its ratings. */
 export function scatterRange(request: ScatterRequest): number {
   const users = int32Of(request.users);
-  const items = int32Of(request.items);
-  const values = float32Of(request.values);
-  const times = request.timestamps === null ? null : int32Of(request.timestamps);
-  const userCursor = int32Of(request.userCursor);
-  const bandCursor = int32Of(request.bandCursor);
-  const shift = request.bandShift;
-  const userIndex = int32Of(request.userIndex);
-  const itemIndex = int32Of(request.itemIndex);
-  const csrItems = int32Of(request.csrItems);
-  const csrValues = float32Of(request.csrValues);
-  const csrTimes = request.csrTimes === null ? null : int32Of(request.csrTimes);
-  const cscUsers = int32Of(request.cscUsers);
-  const cscValues = float32Of(request.cscValues);
-  const bandItems = int32Of(request.bandItems);
-  const n = users.length;
+  scatterLoop(
+    users.length,
+    users,
+    int32Of(request.items),
+    float32Of(request.values),
+    request.timestamps === null ? null : int32Of(request.timestamps),
+    int32Of(request.userCursor),
+    int32Of(request.bandCursor),
+    request.bandShift,
+    int32Of(request.userIndex),
+    int32Of(request.itemIndex),
+    int32Of(request.csrItems),
+    float32Of(request.csrValues),
+    request.csrTimes === null ? null : int32Of(request.csrTimes),
+    int32Of(request.cscUsers),
+    float32Of(request.cscValues),
+    int32Of(request.bandItems),
+  );
+  return users.length;
+}
+
+function scatterLoop(
+  n: number,
+  users: Int32Array,
+  items: Int32Array,
+  values: Float32Array,
+  times: Int32Array | null,
+  userCursor: Int32Array,
+  bandCursor: Int32Array,
+  shift: number,
+  userIndex: Int32Array,
+  itemIndex: Int32Array,
+  csrItems: Int32Array,
+  csrValues: Float32Array,
+  csrTimes: Int32Array | null,
+  cscUsers: Int32Array,
+  cscValues: Float32Array,
+  bandItems: Int32Array,
+): void {
   for (let k = 0; k < n; k++) {
     const user = users[k]!;
     const item = itemIndex[items[k]!]!;
@@ -340,15 +370,11 @@ export function scatterRange(request: ScatterRequest): number {
     cscValues[at] = value;
     bandItems[at] = item;
   }
-  return n;
 }
 
 /** Step 2 in a worker: a run of CSC bands put in column order, each band's order kept. */
 export function columnsOfBands(request: ColumnsRequest): number {
   const itemOffsets = int32Of(request.itemOffsets);
-  const bandItems = int32Of(request.bandItems);
-  const cscUsers = int32Of(request.cscUsers);
-  const cscValues = float32Of(request.cscValues);
   const numItems = itemOffsets.length - 1;
   const shift = request.bandShift;
   const firstItem = request.firstBand << shift;
@@ -359,6 +385,9 @@ export function columnsOfBands(request: ColumnsRequest): number {
     const end = itemOffsets[Math.min(numItems, (b + 1) << shift)]!;
     longest = Math.max(longest, end - start);
   }
+  const bandItems = int32Of(request.bandItems);
+  const cscUsers = int32Of(request.cscUsers);
+  const cscValues = float32Of(request.cscValues);
   // A band's entries are copied out, then written back at their columns' places.
   const users = new Int32Array(longest);
   const values = new Float32Array(longest);
@@ -370,14 +399,28 @@ export function columnsOfBands(request: ColumnsRequest): number {
     const end = itemOffsets[bandEnd]!;
     users.set(cscUsers.subarray(start, end));
     values.set(cscValues.subarray(start, end));
-    for (let i = bandFirst; i < bandEnd; i++) cursor[i - firstItem] = itemOffsets[i]!;
-    for (let p = start; p < end; p++) {
-      const dst = cursor[bandItems[p]! - firstItem]!++;
-      cscUsers[dst] = users[p - start]!;
-      cscValues[dst] = values[p - start]!;
-    }
+    cursor.set(itemOffsets.subarray(bandFirst, bandEnd), bandFirst - firstItem);
+    bandToColumns(start, end, firstItem, bandItems, cursor, users, values, cscUsers, cscValues);
   }
   return endItem - firstItem;
+}
+
+function bandToColumns(
+  start: number,
+  end: number,
+  firstItem: number,
+  bandItems: Int32Array,
+  cursor: Int32Array,
+  users: Int32Array,
+  values: Float32Array,
+  cscUsers: Int32Array,
+  cscValues: Float32Array,
+): void {
+  for (let p = start; p < end; p++) {
+    const dst = cursor[bandItems[p]! - firstItem]!++;
+    cscUsers[dst] = users[p - start]!;
+    cscValues[dst] = values[p - start]!;
+  }
 }
 
 /** A worker's share of the row sort; true when a sorted row repeats a movie. */
