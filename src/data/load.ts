@@ -136,9 +136,10 @@ export async function readDataset(
   }
   const parallel = await onCrew;
   const crew = parallel?.crew ?? null;
+  let scanned: ScannedRatings | null = parallel?.scanned ?? null;
+  if (parallel !== null) parallel.scanned = null; // only `scanned` holds the ranges, to drop them
   try {
     let raw: RawRatings | null = null;
-    let scanned: ScannedRatings | null = parallel?.scanned ?? null;
     if (scanned === null)
       raw = csvParsing !== null ? await csvParsing : scanRatingsFile(plan.ratingsFile, format);
     if (moviesError !== null) throw moviesError;
@@ -164,7 +165,7 @@ export async function readDataset(
     if (scanned !== null) {
       fast = await indexOnCrew(crew!, scanned, movies ? movies.ids : null);
       if (fast === null) raw = joinScanned(scanned);
-      scanned = null; // the ranges can go now
+      scanned = null; // the ranges (~16 bytes per rating) can go now
     }
     const built =
       fast !== null

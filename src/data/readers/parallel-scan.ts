@@ -175,13 +175,13 @@ export interface ScannedRatings {
 /**
  * Parses a large ratings file on a crew of workers. Null (and no crew) when the file is small,
  * the worker is missing or anything is off the fast path: the caller then uses the serial
- * scanner. The caller closes the crew it gets.
+ * scanner. The caller closes the crew it gets, and may set `scanned` to null to let go of it.
  */
 export async function scanOnCrew(
   file: string,
   format: RatingsFormat,
   options: ParallelScanOptions = {},
-): Promise<{ crew: ScanCrew; scanned: ScannedRatings } | null> {
+): Promise<{ crew: ScanCrew; scanned: ScannedRatings | null } | null> {
   const threads = Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism())));
   if (threads < 2) return null;
   const plan = planRanges(
@@ -280,9 +280,10 @@ export async function scanRatingsFileParallel(
     options.onScanned?.(null);
     return scanRatingsFile(file, format);
   }
-  options.onScanned?.({ threads: result.crew.size, ranges: result.scanned.ranges.length });
+  const scanned = result.scanned!;
+  options.onScanned?.({ threads: result.crew.size, ranges: scanned.ranges.length });
   await result.crew.close();
-  return joinScanned(result.scanned);
+  return joinScanned(scanned);
 }
 
 interface ScanPlan {
