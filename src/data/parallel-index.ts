@@ -18,7 +18,8 @@ import type { RatingMatrix } from './types.js';
  * consecutive indexes, contiguous in the CSC, and range r's ratings of band b go to
  * start(b) + Σ_{r'<r} c_{r'}(b) onwards; then each band is put in column order. All writes of
  * a step are disjoint between workers:
- *  1. per range (one worker each): the CSR rows and the CSC bands, in file order;
+ *  1. per range (one worker each): the CSR rows and the CSC bands, in file order (when the file
+ *     is strictly increasing in (user, movie), the CSR is the file's order: ranges are copied);
  *  2. per run of bands: each band's entries to their columns, keeping their order;
  *  3. when the file is not strictly increasing in (user, movie): rows sorted by movie (stably,
  *     per block of rows), and checked for a repeated pair.
@@ -46,6 +47,11 @@ export interface ScatterRequest {
   timestamps: SharedSlice | null;
   /** Where the range's next rating of each user id goes (advanced as it goes). */
   userCursor: SharedSlice;
+  /**
+   * ≥ 0 when the file is strictly increasing in (user, movie): then the CSR lists the ratings in
+   * file order, and this range's go to [rowStart, rowStart + its ratings) as they are.
+   */
+  rowStart: number;
   /** Where the range's next rating of each band goes (advanced as it goes). */
   bandCursor: SharedSlice;
   /** Band of a movie index: index >> bandShift. */
@@ -234,6 +240,8 @@ export async function indexOnCrew(
   const cscUsers = sharedInt32(n);
   const cscValues = sharedFloat32(n);
   let bandItems: Int32Array | null = sharedInt32(n);
+  const rowStarts: number[] = [];
+  for (let r = 0, at = 0; r < ranges.length; at += ranges[r]!.count, r++) rowStarts.push(at);
   await crew.run<number>(
     ranges.map(
       (range, r): ScatterRequest => ({
@@ -243,6 +251,7 @@ export async function indexOnCrew(
         values: slice(range.values),
         timestamps: range.timestamps === null ? null : slice(range.timestamps),
         userCursor: slice(userTables[r]!),
+        rowStart: strictly ? rowStarts[r]! : -1,
         bandCursor: slice(bandCursor[r]!),
         bandShift,
         userIndex: slice(users.indexOf),
@@ -318,6 +327,28 @@ const float32Of = (s: SharedSlice): Float32Array => new Float32Array(s.buffer, 0
 /** Step 1 in a worker: one range into the CSR rows and the CSC bands. Returns its ratings. */
 export function scatterRange(request: ScatterRequest): number {
   const users = int32Of(request.users);
+  if (request.rowStart >= 0) {
+    const values = float32Of(request.values);
+    float32Of(request.csrValues).set(values, request.rowStart);
+    if (request.timestamps !== null)
+      int32Of(request.csrTimes!).set(int32Of(request.timestamps), request.rowStart);
+    scatterInFileOrder(
+      users.length,
+      request.rowStart,
+      users,
+      int32Of(request.items),
+      values,
+      int32Of(request.bandCursor),
+      request.bandShift,
+      int32Of(request.userIndex),
+      int32Of(request.itemIndex),
+      int32Of(request.csrItems),
+      int32Of(request.cscUsers),
+      float32Of(request.cscValues),
+      int32Of(request.bandItems),
+    );
+    return users.length;
+  }
   scatterLoop(
     users.length,
     users,
@@ -368,6 +399,32 @@ function scatterLoop(
     const at = bandCursor[item >> shift]!++;
     cscUsers[at] = userIndex[user]!;
     cscValues[at] = value;
+    bandItems[at] = item;
+  }
+}
+
+/** scatterLoop for a file in CSR order: rows need no cursors, values and times were copied. */
+function scatterInFileOrder(
+  n: number,
+  rowStart: number,
+  users: Int32Array,
+  items: Int32Array,
+  values: Float32Array,
+  bandCursor: Int32Array,
+  shift: number,
+  userIndex: Int32Array,
+  itemIndex: Int32Array,
+  csrItems: Int32Array,
+  cscUsers: Int32Array,
+  cscValues: Float32Array,
+  bandItems: Int32Array,
+): void {
+  for (let k = 0; k < n; k++) {
+    const item = itemIndex[items[k]!]!;
+    csrItems[rowStart + k] = item;
+    const at = bandCursor[item >> shift]!++;
+    cscUsers[at] = userIndex[users[k]!]!;
+    cscValues[at] = values[k]!;
     bandItems[at] = item;
   }
 }
