@@ -11,9 +11,9 @@ import { readSync } from 'node:fs';
 /** Bytes read at a time: small enough that parsing reads them back from cache, not memory. */
 const BLOCK_BYTES = 1 << 20;
 /**
- * The first blocks are smaller (doubling up to BLOCK_BYTES): V8 then sees every path of the line
+ * The first blocks are smaller (doubling up to BLOCK_BYTES): V8 then sees more paths of the line
  * loop (a line cut by the end of a block, the per-block counts) before it optimizes the loop, and
- * does not throw the optimized code away and recompile it several times on the first range.
+ * on a worker's first range recompiles it twice instead of four times (--trace-opt).
  */
 const FIRST_BLOCK_BYTES = 1 << 12;
 /** Ids up to this bound are counted in tables indexed by id (larger ids: the serial indexer). */
