@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RANGES_PER_THREAD, scanRatingsFileParallel } from '../src/data/readers/parallel-scan.js';
+import { rangesFor, scanRatingsFileParallel } from '../src/data/readers/parallel-scan.js';
 import { scanRatingsFile } from '../src/data/readers/scan.js';
 import type { RatingsFormat, RawRatings } from '../src/data/readers/types.js';
 import { Random } from '../src/core/random.js';
@@ -125,7 +125,7 @@ describe('parallel ratings scanner', () => {
           }),
           serial,
         );
-        expect(how).toEqual({ threads, ranges: threads * RANGES_PER_THREAD }); // the worker path ran, not the fallback
+        expect(how).toEqual({ threads, ranges: rangesFor(threads) }); // the worker path ran, not the fallback
       }
     }
   });

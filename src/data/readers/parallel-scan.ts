@@ -26,11 +26,13 @@ import type { RatingsFormat, RawRatings } from './types.js';
 /** Below this size the serial scanner is used: worker start-up (~50 ms) would not pay. */
 const DEFAULT_MIN_BYTES = 32 * 2 ** 20;
 /**
- * Ranges per thread: small enough that a thread slowed by other load does not hold up the rest,
- * and that the first two ranges a worker parses, before V8 has fully optimized the line loop
- * (~1.7× slower), are a small share of its work.
+ * How many ranges the file is cut into for `threads` workers: several per thread, so that a
+ * thread slowed by other load does not hold up the rest and the first two ranges a worker parses,
+ * before V8 has fully optimized the line loop (~1.7× slower), are a small share of its work; but
+ * not many more than 32 in all, as every range has count tables as long as the largest id (a
+ * few MB on MovieLens-32M) that the main thread sums.
  */
-export const RANGES_PER_THREAD = 16;
+export const rangesFor = (threads: number): number => Math.max(32, 4 * threads);
 /** How far past a cut point a newline is looked for (longer lines: serial scanner). */
 const WINDOW_BYTES = 1 << 16;
 const NEWLINE = 10;
@@ -184,12 +186,7 @@ export async function scanOnCrew(
 ): Promise<{ crew: ScanCrew; scanned: ScannedRatings | null } | null> {
   const threads = Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism())));
   if (threads < 2) return null;
-  const plan = planRanges(
-    file,
-    format,
-    threads * RANGES_PER_THREAD,
-    options.minBytes ?? DEFAULT_MIN_BYTES,
-  );
+  const plan = planRanges(file, format, rangesFor(threads), options.minBytes ?? DEFAULT_MIN_BYTES);
   if (plan === null) return null;
   const crew = ScanCrew.start(Math.min(threads, plan.ranges.length));
   if (crew === null) return null;
