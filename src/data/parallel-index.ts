@@ -113,13 +113,17 @@ const slice = (array: Int32Array | Float32Array): SharedSlice => {
  */
 function numberIds(
   tables: Int32Array[],
+  starts: number[],
   extra: Int32Array | null,
 ): { ids: Int32Array; indexOf: Int32Array; counts: Int32Array } {
   let slots = 0;
   for (const table of tables) slots = Math.max(slots, table.length);
   if (extra) for (const id of extra) slots = Math.max(slots, id + 1);
   const totals = new Int32Array(slots);
-  for (const table of tables) for (let id = 0; id < table.length; id++) totals[id]! += table[id]!;
+  for (let r = 0; r < tables.length; r++) {
+    const table = tables[r]!;
+    for (let id = starts[r]!; id < table.length; id++) totals[id]! += table[id]!;
+  }
   const indexOf = sharedInt32(slots);
   indexOf.fill(-1);
   if (extra) for (const id of extra) indexOf[id] = 0;
@@ -140,23 +144,25 @@ function numberIds(
 
 /**
  * Offsets from per-index counts, and turns each range's count table into that range's cursors:
- * c_r(id) ← offset(id) + Σ_{r'<r} c_{r'}(id).
+ * c_r(id) ← offset(id) + Σ_{r'<r} c_{r'}(id) (for the ids the range holds; the others are unused).
  */
 function offsetsAndCursors(
-  numbered: { ids: Int32Array; counts: Int32Array },
+  numbered: { ids: Int32Array; indexOf: Int32Array; counts: Int32Array },
   tables: Int32Array[],
+  starts: number[],
 ): Int32Array {
   const { ids, counts } = numbered;
   const offsets = sharedInt32(ids.length + 1);
   for (let x = 0; x < ids.length; x++) offsets[x + 1] = offsets[x]! + counts[x]!;
-  for (let x = 0; x < ids.length; x++) {
-    const id = ids[x]!;
-    let at = offsets[x]!;
-    for (const table of tables) {
-      if (id >= table.length) continue;
+  const next = new Int32Array(numbered.indexOf.length); // by id: where its next rating goes
+  for (let x = 0; x < ids.length; x++) next[ids[x]!] = offsets[x]!;
+  for (let r = 0; r < tables.length; r++) {
+    const table = tables[r]!;
+    for (let id = starts[r]!; id < table.length; id++) {
       const c = table[id]!;
-      table[id] = at;
-      at += c;
+      if (c === 0) continue;
+      table[id] = next[id]!;
+      next[id]! += c;
     }
   }
   return offsets;
@@ -221,9 +227,15 @@ export async function indexOnCrew(
   if (movieIds?.some((id) => id >= MAX_COUNTED_ID)) return null;
   const userTables = ranges.map((range) => range.userCounts!);
   const itemTables = ranges.map((range) => range.itemCounts!);
-  const users = numberIds(userTables, null);
-  const items = numberIds(itemTables, movieIds);
-  const userOffsets = offsetsAndCursors(users, userTables);
+  // User ids never decrease along the file: range r's are ≥ its first (no need to look below).
+  const userStarts = ranges.map((range) => range.firstUser);
+  const users = numberIds(userTables, userStarts, null);
+  const items = numberIds(
+    itemTables,
+    ranges.map(() => 0),
+    movieIds,
+  );
+  const userOffsets = offsetsAndCursors(users, userTables, userStarts);
   const itemOffsets = sharedInt32(items.ids.length + 1);
   for (let x = 0; x < items.ids.length; x++)
     itemOffsets[x + 1] = itemOffsets[x]! + items.counts[x]!;
