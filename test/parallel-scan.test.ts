@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scanRatingsFileParallel } from '../src/data/readers/parallel-scan.js';
+import { rangesFor, scanRatingsFileParallel } from '../src/data/readers/parallel-scan.js';
 import { scanRatingsFile } from '../src/data/readers/scan.js';
 import type { RatingsFormat, RawRatings } from '../src/data/readers/types.js';
 import { Random } from '../src/core/random.js';
@@ -99,6 +99,8 @@ describe('parallel ratings scanner', () => {
         format: CSV,
       },
       { content: `${ratingLines(20_000, 3, ',', 2).join('\r\n')}`, format: CSV },
+      // CRLF and a final "\r" with no "\n" (the serial scanner drops it).
+      { content: `${ratingLines(20_000, 4, ',', 7).join('\r\n')}\r`, format: CSV },
       { content: `${ratingLines(15_000, 4, '::', 3, true).join('\n')}`, format: DAT },
       {
         content: `user,rating,item\n${ratingLines(9_000, 3, ',', 4)
@@ -123,7 +125,7 @@ describe('parallel ratings scanner', () => {
           }),
           serial,
         );
-        expect(how).toEqual({ threads, ranges: threads * 4 }); // the worker path ran, not the fallback
+        expect(how).toEqual({ threads, ranges: rangesFor(threads) }); // the worker path ran, not the fallback
       }
     }
   });
@@ -134,6 +136,10 @@ describe('parallel ratings scanner', () => {
       (l: string[]) => (l[22_222] = '7,8,4.5'), // 3 fields among 4
       (l: string[]) => (l[17_001] = '7,8,6,1'), // off the scale
       (l: string[]) => (l[29_999] = '7,x,4,1'), // last line, not a number
+      (l: string[]) => (l[12_345] = '7,8,4,1,9'), // 5 fields
+      (l: string[]) => (l[12_346] = '7,8,4,1,'), // a trailing separator
+      (l: string[]) => (l[20_000] = '7,21474836480,4,1'), // an id beyond 2^31 - 1
+      (l: string[]) => (l[20_001] = '7,8,4.,1'), // a rating with a dot and no decimals
     ];
     for (const spoil of bad) {
       const copy = lines.slice();

@@ -8,6 +8,7 @@ import {
   gini,
   hurwitzZeta,
   quantiles,
+  ratingHistogram,
   topShare,
 } from '../src/data/stats.js';
 import type { Dataset } from '../src/data/types.js';
@@ -21,6 +22,20 @@ describe('statistics helpers (known answers)', () => {
     expect(hurwitzZeta(4, 1)).toBeCloseTo(Math.PI ** 4 / 90, 12);
     expect(hurwitzZeta(2, 5)).toBeCloseTo(Math.PI ** 2 / 6 - (1 + 1 / 4 + 1 / 9 + 1 / 16), 12);
     expect(hurwitzZeta(1.5, 1)).toBeCloseTo(2.612375348685488, 10);
+  });
+
+  it('rating histogram: every distinct value with its count, on and off the half-star grid', () => {
+    const random = new Random(21);
+    // Half stars, whole stars beyond 10, quarter stars, negatives, -0, a big value, odd decimals.
+    const pool = [0, -0, 0.5, 3.5, 5, 10, 10.5, 12, 0.25, 2.75, -1, -0.5, 1e9, 3.3, 4.1, 7.77];
+    const values = Float32Array.from({ length: 5000 }, () => pool[random.nextInt(pool.length)]!);
+    const expected = new Map<number, number>();
+    for (const v of values) expected.set(v === 0 ? 0 : v, (expected.get(v === 0 ? 0 : v) ?? 0) + 1);
+    const histogram = ratingHistogram(values);
+    expect(histogram).toEqual(
+      [...expected].sort((a, b) => a[0] - b[0]).map(([value, count]) => ({ value, count })),
+    );
+    expect(histogram.map((h) => h.value)).toContain(Math.fround(3.3)); // a float32, as stored
   });
 
   it('quantiles, Gini, top share', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AlsError, DataError } from '../errors.js';
 import { sweepStaleTemps } from './atomic.js';
@@ -11,10 +10,18 @@ import {
   type SourceStamp,
 } from './cache.js';
 import { dataHome } from './home.js';
-import { buildRatingMatrix } from './matrix.js';
+import { fingerprint, mixWords, wordsOf } from './fingerprint.js';
+import { buildRatingMatrix, hasRepeatsInRows } from './matrix.js';
+import { indexOnCrew, type ParallelIndex } from './parallel-index.js';
 import { csvParseRatingsFile } from './readers/csvParseRatings.js';
 import { detectLayout } from './readers/detect.js';
-import { scanRatingsFileParallel } from './readers/parallel-scan.js';
+import {
+  joinScanned,
+  scanOnCrew,
+  type ScanCrew,
+  type ScannedRatings,
+} from './readers/parallel-scan.js';
+import { scanRatingsFile } from './readers/scan.js';
 import { lineOfRating, type RawMovies, type RawRatings } from './readers/types.js';
 import type { Catalog, Dataset, RatingScale } from './types.js';
 
@@ -32,6 +39,10 @@ export interface LoadOptions {
   ratingsParser?: 'scanner' | 'csv-parse';
   /** Threads of the byte scanner on a large file (default: the available cores, at most 8; 1 = serial). */
   parseThreads?: number;
+  /** Ratings files from this size on are read and indexed on worker threads (default 32 MiB; tests). */
+  parallelMinBytes?: number;
+  /** Told how the ratings were read and indexed: on how many threads (0 = serially). Tests, benchmarks. */
+  onPath?: (how: { scanThreads: number; indexThreads: number }) => void;
   /**
    * The allowed ratings of a plain file (MovieLens layouts have their own). Without it the scale
    * is inferred (see inferPlainScale) and a warning says which was used.
@@ -87,6 +98,12 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   return dataset;
 }
 
+/** What the scale checks read: the ratings' values in file order, and where they came from. */
+type RatingValues = Pick<
+  RawRatings,
+  'file' | 'length' | 'values' | 'firstLine' | 'blankLinesBefore'
+>;
+
 /** Parses a data folder without the cache. Exposed for benchmarks and tests. */
 export async function readDataset(
   dir: string,
@@ -99,10 +116,16 @@ export async function readDataset(
   const given = plan.layout === 'plain' ? options.ratingScale : undefined;
   if (given !== undefined) checkScale(given);
   const format = given !== undefined ? { ...plan.ratingsFormat, scale: given } : plan.ratingsFormat;
-  const reading =
+  const csvParsing =
+    options.ratingsParser === 'csv-parse' ? csvParseRatingsFile(plan.ratingsFile, format) : null;
+  // Large files: parsed by ranges on worker threads, which then build the indexes too.
+  const onCrew =
     options.ratingsParser === 'csv-parse'
-      ? csvParseRatingsFile(plan.ratingsFile, format)
-      : scanRatingsFileParallel(plan.ratingsFile, format, { threads: options.parseThreads });
+      ? null
+      : scanOnCrew(plan.ratingsFile, format, {
+          threads: options.parseThreads,
+          minBytes: options.parallelMinBytes,
+        });
   // The movies file is read while worker threads parse the ratings; a ratings error still wins.
   let movies: RawMovies | null = null;
   let moviesError: unknown = null;
@@ -111,27 +134,102 @@ export async function readDataset(
   } catch (error) {
     moviesError = error;
   }
-  const raw = await reading;
-  if (moviesError !== null) throw moviesError;
-  const warnings: string[] = [];
-  const note = (message: string): void => {
-    warnings.push(message);
-    warn(message);
-  };
-  const scale = format.scale ?? inferPlainScale(raw, note);
-  const built = indexRatings(raw, movies, options.dedupe ?? 'error', note);
-  const dataset: Dataset = {
-    info: {
-      name: path.basename(absolute),
-      dir: absolute,
-      layout: plan.layout,
-      fingerprint: '',
-      scale,
-    },
-    ...built.dataset,
-  };
-  dataset.info.fingerprint = fingerprint(dataset);
-  return { dataset, notes: { warnings, hadDuplicates: built.hadDuplicates }, sources };
+  const parallel = await onCrew;
+  const crew = parallel?.crew ?? null;
+  let scanned: ScannedRatings | null = parallel?.scanned ?? null;
+  if (parallel !== null) parallel.scanned = null; // only `scanned` holds the ranges, to drop them
+  try {
+    let raw: RawRatings | null = null;
+    if (scanned === null)
+      raw = csvParsing !== null ? await csvParsing : scanRatingsFile(plan.ratingsFile, format);
+    if (moviesError !== null) throw moviesError;
+    const warnings: string[] = [];
+    const note = (message: string): void => {
+      warnings.push(message);
+      warn(message);
+    };
+    const scale =
+      format.scale ??
+      inferPlainScale(
+        raw ?? {
+          file: scanned!.file,
+          length: scanned!.length,
+          values: joinValues(scanned!),
+          firstLine: scanned!.firstLine,
+          blankLinesBefore: [],
+        },
+        note,
+      );
+    if (movies) checkMovies(movies);
+    let fast: ParallelIndex | null = null;
+    if (scanned !== null) {
+      fast = await indexOnCrew(crew!, scanned, movies ? movies.ids : null);
+      if (fast === null) raw = joinScanned(scanned);
+      scanned = null; // the ranges (~16 bytes per rating) can go now
+    }
+    const built =
+      fast !== null
+        ? {
+            dataset: { ...fast, catalog: buildCatalog(fast.itemIds, movies, note) },
+            hadDuplicates: false,
+          }
+        : indexRatings(raw!, movies, options.dedupe ?? 'error', note);
+    options.onPath?.({
+      scanThreads: crew?.size ?? 0,
+      indexThreads: fast !== null ? crew!.size : 0,
+    });
+    const dataset: Dataset = {
+      info: {
+        name: path.basename(absolute),
+        dir: absolute,
+        layout: plan.layout,
+        fingerprint: '',
+        scale,
+      },
+      ...built.dataset,
+    };
+    dataset.info.fingerprint = await fingerprintOn(crew, dataset);
+    return { dataset, notes: { warnings, hadDuplicates: built.hadDuplicates }, sources };
+  } finally {
+    await crew?.close();
+  }
+}
+
+/** The ratings' values in file order, from the ranges of a parallel scan. */
+function joinValues(scanned: ScannedRatings): Float32Array {
+  const values = new Float32Array(scanned.length);
+  let at = 0;
+  for (const range of scanned.ranges) {
+    values.set(range.values, at);
+    at += range.count;
+  }
+  return values;
+}
+
+/**
+ * The fingerprint, with the largest shared arrays mixed on the crew's workers while the main
+ * thread mixes the others (same digest as fingerprint() alone).
+ */
+async function fingerprintOn(crew: ScanCrew | null, dataset: Dataset): Promise<string> {
+  const mixed = new Map<Int32Array | Float32Array, Int32Array>();
+  if (crew !== null) {
+    const { ratingsByUser } = dataset.matrix;
+    const shared = [ratingsByUser.indices, ratingsByUser.values].filter(
+      (a) => a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0,
+    );
+    const mixing = crew.run<Int32Array>(
+      shared.map((a) => ({
+        type: 'mix',
+        words: { buffer: a.buffer as SharedArrayBuffer, length: a.length },
+      })),
+    );
+    // Meanwhile, the timestamps (as large as each of the others) here.
+    if (dataset.timestampsByUser)
+      mixed.set(dataset.timestampsByUser, mixWords(wordsOf(dataset.timestampsByUser)));
+    const mixes = await mixing;
+    for (let k = 0; k < shared.length; k++) mixed.set(shared[k]!, mixes[k]!);
+  }
+  return fingerprint(dataset, mixed);
 }
 
 const sameScale = (a: RatingScale, b: RatingScale): boolean =>
@@ -175,7 +273,7 @@ const onScale = (r: number, s: RatingScale): boolean =>
  * typos (a 9 among 1–5 stars): refused at the first one's line. Warns which scale was used
  * unless the observed range is exactly a usual scale.
  */
-function inferPlainScale(raw: RawRatings, warn: (message: string) => void): RatingScale {
+function inferPlainScale(raw: RatingValues, warn: (message: string) => void): RatingScale {
   const observed = observedScale(raw);
   const name = path.basename(raw.file);
   // Narrowest first: a scale all ratings fit is accepted; one all but a few fit (in a file large
@@ -208,14 +306,14 @@ function inferPlainScale(raw: RawRatings, warn: (message: string) => void): Rati
 }
 
 /** Ratings of `raw` off the scale `s`, counting up to `stopAt`. */
-function countOff(raw: RawRatings, s: RatingScale, stopAt: number): number {
+function countOff(raw: RatingValues, s: RatingScale, stopAt: number): number {
   let off = 0;
   for (let k = 0; k < raw.length && off < stopAt; k++) if (!onScale(raw.values[k]!, s)) off++;
   return off;
 }
 
 /** For a plain file: the observed range, and step 1 / 0.5 when every rating is a multiple of it (else 0). */
-function observedScale(raw: RawRatings): RatingScale {
+function observedScale(raw: RatingValues): RatingScale {
   let min = Infinity;
   let max = -Infinity;
   let whole = true;
@@ -277,26 +375,27 @@ function densify(ids: Int32Array, length: number, extra: Int32Array | null): Int
   return sorted;
 }
 
+/** Movies listed twice in the movies file are an error (which title would be right?). */
+function checkMovies(movies: RawMovies): void {
+  const seen = new Map<number, number>();
+  for (let m = 0; m < movies.ids.length; m++) {
+    const first = seen.get(movies.ids[m]!);
+    if (first !== undefined)
+      throw new DataError(
+        movies.file,
+        movies.lines[m],
+        `movie id ${movies.ids[m]} is listed twice (first at line ${movies.lines[first]})`,
+      );
+    seen.set(movies.ids[m]!, m);
+  }
+}
+
 function indexRatings(
   raw: RawRatings,
   movies: RawMovies | null,
   dedupe: 'error' | 'last',
   warn: (message: string) => void,
 ): { dataset: Omit<Dataset, 'info'>; hadDuplicates: boolean } {
-  // Movies listed twice in the movies file are an error (which title would be right?).
-  if (movies) {
-    const seen = new Map<number, number>();
-    for (let m = 0; m < movies.ids.length; m++) {
-      const first = seen.get(movies.ids[m]!);
-      if (first !== undefined)
-        throw new DataError(
-          movies.file,
-          movies.lines[m],
-          `movie id ${movies.ids[m]} is listed twice (first at line ${movies.lines[first]})`,
-        );
-      seen.set(movies.ids[m]!, m);
-    }
-  }
   // Keep the original ids for messages about duplicates; densify rewrites the arrays in place.
   const userIds = densify(raw.users, raw.length, null);
   const itemIds = densify(raw.items, raw.length, movies ? movies.ids : null);
@@ -312,7 +411,10 @@ function indexRatings(
   let built = buildRatingMatrix(numUsers, numItems, list);
 
   // Repeated (user, movie) pairs sit next to each other in the sorted CSR rows.
-  const hadDuplicates = hasAdjacentRepeats(built.matrix.ratingsByUser);
+  const hadDuplicates = hasRepeatsInRows(
+    built.matrix.ratingsByUser.offsets,
+    built.matrix.ratingsByUser.indices,
+  );
   if (hadDuplicates) {
     // Rare path: index again carrying each rating's position in the file (in place of the
     // timestamp; the build is stable, so a run of repeats lists positions ascending). Typed
@@ -380,16 +482,6 @@ function indexRatings(
   };
 }
 
-/** Whether some row of a sorted sparse index holds the same index twice. */
-function hasAdjacentRepeats(index: { offsets: Int32Array; indices: Int32Array }): boolean {
-  const { offsets, indices } = index;
-  for (let r = 0; r + 1 < offsets.length; r++) {
-    for (let e = offsets[r]! + 1; e < offsets[r + 1]!; e++)
-      if (indices[e] === indices[e - 1]) return true;
-  }
-  return false;
-}
-
 /** The catalog in item-index order; rated movies missing from the movies file get a placeholder title. */
 function buildCatalog(
   itemIds: Int32Array,
@@ -435,62 +527,4 @@ function buildCatalog(
     genreOffsets,
     genreIds: Int32Array.from(genreIds),
   };
-}
-
-/**
- * A fingerprint of the loaded content (ids, CSR, timestamps, catalog), not of file names or dates:
- * two copies of the same data have the same fingerprint, so checkpoints can be matched to data.
- *
- * Hashing ~650 MB of arrays with SHA-1 takes seconds, so the arrays go through a 4-lane
- * xxHash32-style mix first (128 bits of state per array, ~0.2 s for 32M ratings; collisions only
- * matter between honest data sets, not against an adversary), and SHA-1 condenses those states,
- * the lengths and the strings into the hex digest.
- */
-function fingerprint(dataset: Dataset): string {
-  const hash = createHash('sha1');
-  const add = (array: Int32Array | Float32Array): void => {
-    const words = new Int32Array(array.buffer, array.byteOffset, array.length);
-    hash.update(new Uint8Array(mixWords(words).buffer));
-    hash.update(`|${array.length}|`);
-  };
-  add(dataset.userIds);
-  add(dataset.itemIds);
-  add(dataset.matrix.ratingsByUser.offsets);
-  add(dataset.matrix.ratingsByUser.indices);
-  add(dataset.matrix.ratingsByUser.values);
-  if (dataset.timestampsByUser) add(dataset.timestampsByUser);
-  add(dataset.catalog.years);
-  add(dataset.catalog.genreOffsets);
-  add(dataset.catalog.genreIds);
-  hash.update(dataset.catalog.genreNames.join('\n'));
-  hash.update('\u0000');
-  hash.update(dataset.catalog.titles.join('\n'));
-  return hash.digest('hex');
-}
-
-const PRIME1 = 0x9e3779b1 | 0;
-const PRIME2 = 0x85ebca77 | 0;
-
-/** xxHash32's accumulation: lane j takes words j, j+4, …: lane = rotl(lane + w·P2, 13)·P1. */
-export function mixWords(words: Int32Array): Int32Array {
-  let a = 0x24234428;
-  let b = 0x6f6e6e61 | 0;
-  let c = 0;
-  let d = 0x61c8864f;
-  const whole = words.length & ~3;
-  for (let k = 0; k < whole; k += 4) {
-    a = a + Math.imul(words[k]!, PRIME2);
-    a = Math.imul((a << 13) | (a >>> 19), PRIME1);
-    b = b + Math.imul(words[k + 1]!, PRIME2);
-    b = Math.imul((b << 13) | (b >>> 19), PRIME1);
-    c = c + Math.imul(words[k + 2]!, PRIME2);
-    c = Math.imul((c << 13) | (c >>> 19), PRIME1);
-    d = d + Math.imul(words[k + 3]!, PRIME2);
-    d = Math.imul((d << 13) | (d >>> 19), PRIME1);
-  }
-  for (let k = whole; k < words.length; k++) {
-    a = a + Math.imul(words[k]!, PRIME2);
-    a = Math.imul((a << 13) | (a >>> 19), PRIME1);
-  }
-  return Int32Array.of(a, b, c, d);
 }

@@ -103,24 +103,26 @@ export function buildRatingMatrix(
 }
 
 /**
- * Sorts every CSR row by index, stably, moving values (and times) along. Short rows use insertion
+ * Sorts the CSR rows [firstRow, endRow) (default all) by index, stably, moving values (and times) along. Short rows use insertion
  * sort; longer ones sort keys index·L + j (exact in float64 while index·L < 2^53), whose order is
  * by index then by original position j.
  */
-function sortRows(
+export function sortRows(
   offsets: Int32Array,
   indices: Int32Array,
   values: Float32Array,
   times: Int32Array | null,
+  firstRow = 0,
+  endRow = offsets.length - 1,
 ): void {
-  const rows = offsets.length - 1;
   let longest = 0;
-  for (let r = 0; r < rows; r++) longest = Math.max(longest, offsets[r + 1]! - offsets[r]!);
+  for (let r = firstRow; r < endRow; r++)
+    longest = Math.max(longest, offsets[r + 1]! - offsets[r]!);
   let keys: Float64Array | null = null;
   let scratchIndices: Int32Array | null = null;
   let scratchValues: Float32Array | null = null;
   let scratchTimes: Int32Array | null = null;
-  for (let r = 0; r < rows; r++) {
+  for (let r = firstRow; r < endRow; r++) {
     const start = offsets[r]!;
     const end = offsets[r + 1]!;
     let sorted = true;
@@ -185,4 +187,18 @@ export function matrixToRatingList(
     values: values.slice(0, n),
     timestamps: timestampsByUser ? timestampsByUser.slice(0, n) : null,
   };
+}
+
+/** Whether some row in [firstRow, endRow) of a sorted sparse index holds the same index twice. */
+export function hasRepeatsInRows(
+  offsets: Int32Array,
+  indices: Int32Array,
+  firstRow = 0,
+  endRow = offsets.length - 1,
+): boolean {
+  for (let r = firstRow; r < endRow; r++) {
+    for (let e = offsets[r]! + 1; e < offsets[r + 1]!; e++)
+      if (indices[e] === indices[e - 1]) return true;
+  }
+  return false;
 }

@@ -11,8 +11,14 @@ export function computeStats(dataset: Dataset): DatasetStats {
   const itemCounts = rowCounts(matrix.ratingsByItem.offsets, true);
   const numRatings = matrix.numRatings;
   const values = matrix.ratingsByUser.values;
+  const histogram = ratingHistogram(values.subarray(0, numRatings));
+  // On a half-star grid (every MovieLens set) the sum follows from the histogram, exactly as the
+  // rating-by-rating float64 sum: every partial sum is a multiple of 0.5 below 2^52, so no sum
+  // rounds either way. Otherwise the ratings are summed one by one.
   let sum = 0;
-  for (let k = 0; k < numRatings; k++) sum += values[k]!;
+  if (histogram.every(({ value }) => value >= 0 && value <= 10 && Number.isInteger(2 * value)))
+    for (const { value, count } of histogram) sum += value * count;
+  else for (let k = 0; k < numRatings; k++) sum += values[k]!;
 
   userCounts.sort();
   itemCounts.sort();
@@ -25,7 +31,7 @@ export function computeStats(dataset: Dataset): DatasetStats {
     numItemsRated: itemCounts.length,
     density: numRatings / (matrix.numUsers * Math.max(1, itemCounts.length)),
     meanRating: numRatings > 0 ? sum / numRatings : 0,
-    ratingHistogram: ratingHistogram(values.subarray(0, numRatings)),
+    ratingHistogram: histogram,
     userActivity: quantiles(userCounts),
     itemPopularity: quantiles(itemCounts),
     topItemShare: {
@@ -53,15 +59,30 @@ function rowCounts(offsets: Int32Array, skipEmpty: boolean): Float64Array {
 
 /** Distinct rating values with their counts, ascending. */
 export function ratingHistogram(values: Float32Array): { value: number; count: number }[] {
-  // Ratings are on a half-star grid in every MovieLens set: count by 2·value when it is an
-  // integer in range (no Map lookup per rating), and fall back to a Map for anything else.
-  const grid = new Float64Array(2 * 10 + 1);
+  // Ratings are on a half-star grid in every MovieLens set. A float32 with at most 4 significant
+  // bits (every half star up to 10, and more) is told by its top 13 bits (sign, exponent, 4
+  // mantissa bits), the other 19 being 0: so ratings are first counted by those 13 bits, one
+  // table increment each; each distinct value then goes to the grid (2·value an integer in
+  // 0..20) or to a Map, as do the few values with more significant bits.
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const byTopBits = new Float64Array(1 << 13);
   const other = new Map<number, number>();
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k]!;
+  const bits = new Int32Array(1);
+  const asFloat = new Float32Array(bits.buffer);
+  for (let k = 0; k < words.length; k++) {
+    const word = words[k]!;
+    if ((word & 0x7ffff) === 0) byTopBits[word >>> 19]!++;
+    else other.set(values[k]!, (other.get(values[k]!) ?? 0) + 1);
+  }
+  const grid = new Float64Array(2 * 10 + 1);
+  for (let top = 0; top < byTopBits.length; top++) {
+    const count = byTopBits[top]!;
+    if (count === 0) continue;
+    bits[0] = top << 19;
+    const v = asFloat[0]!;
     const twice = v * 2;
-    if (twice >= 0 && twice <= 20 && Number.isInteger(twice)) grid[twice]!++;
-    else other.set(v, (other.get(v) ?? 0) + 1);
+    if (twice >= 0 && twice <= 20 && Number.isInteger(twice)) grid[twice]! += count;
+    else other.set(v, (other.get(v) ?? 0) + count);
   }
   const histogram: { value: number; count: number }[] = [];
   for (let t = 0; t < grid.length; t++)
@@ -140,6 +161,10 @@ export function countDistribution(sorted: Float64Array): { count: number; freque
   return out;
 }
 
+/** B_2j/(2j)! for j = 1..4, the Euler–Maclaurin corrections of hurwitzZeta (a constant: the
+ * power-law fit calls it ~10^5 times). */
+const BERNOULLI_TERMS = [1 / 12, -1 / 720, 1 / 30240, -1 / 1209600];
+
 /**
  * Hurwitz zeta ζ(s, q) = Σ_{k≥0} (q+k)^(−s) for s > 1, q > 0: ten terms summed directly, the
  * rest by Euler–Maclaurin, ∫ + half the first term + Bernoulli corrections (B₂, B₄, B₆, B₈);
@@ -156,9 +181,8 @@ export function hurwitzZeta(s: number, q: number): number {
   const a2 = a * a;
   let rising = s; // s(s+1)…(s+2j−2)
   let power = aPowS / a; // a^(−s−1)
-  const coefficients = [1 / 12, -1 / 720, 1 / 30240, -1 / 1209600];
-  for (let j = 0; j < coefficients.length; j++) {
-    sum += coefficients[j]! * rising * power;
+  for (let j = 0; j < BERNOULLI_TERMS.length; j++) {
+    sum += BERNOULLI_TERMS[j]! * rising * power;
     rising *= (s + 2 * j + 1) * (s + 2 * j + 2);
     power /= a2;
   }

@@ -21,13 +21,20 @@ export function readCsvMovies(dir: string): RawMovies {
   if (bytes.length === 0) throw new DataError(file, undefined, 'empty file');
   const text = decodeUtf8(file, bytes);
 
+  // Record r sits on line r + 1 when no line is blank (records never span lines: checked below);
+  // csv-parse's per-record line info then is not needed, and it costs ~40 % of the parse
+  // (~0.2 s on MovieLens-32M's 87K movies, taken from the worker threads parsing the ratings).
+  const lineByIndex = !/^\r?\n|\n\r?\n/.test(text);
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, {
-      info: true,
+    const parsed = parse(text, {
+      info: !lineByIndex,
       relax_column_count: true,
       skip_empty_lines: true,
-    }) as unknown as typeof records;
+    }) as unknown[];
+    records = lineByIndex
+      ? (parsed as string[][]).map((record, r) => ({ record, info: { lines: r + 1 } }))
+      : (parsed as typeof records);
   } catch (error) {
     const csvError = error as { code?: string; lines?: number; message?: string };
     // csv-parse reports an unclosed quote where the file ends; name the line where it opened.

@@ -2,29 +2,37 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ColumnsRequest, ScatterRequest, SortRequest } from '../parallel-index.js';
 import { parseLine, POSITIONAL, scanRatingsFile } from './scan.js';
-import type { RangeLayout } from './scan-range.js';
+import type { RangeLayout, RangeScan } from './scan-range.js';
 import type { RatingsFormat, RawRatings } from './types.js';
 
 /**
  * The byte scanner of scan.ts run on worker threads, for large files (MovieLens-32M: 873 MB).
  *
  * The main thread reads line 1 (header or not, 3 or 4 fields) and cuts the rest of the file into
- * byte ranges that each start just after a newline. Pass 1: the workers count each range's lines,
- * so rating k of range r lands at (lines before r) + k; the final arrays are then allocated at
- * their exact size in shared memory and pass 2 parses every range straight into them. The result
- * is the same arrays as the serial scanner's for any number of threads or ranges.
+ * byte ranges that each start just after a newline. Each worker parses the ranges it takes in one
+ * pass into arrays of its own (growable shared memory) and counts the ratings of every user and
+ * movie id on the way (scan-range.ts); the ratings in range order are the file's ratings in file
+ * order, the same arrays as the serial scanner's for any number of threads or ranges. The same
+ * workers then build the indexes (parallel-index.ts) and hash them for the fingerprint.
  *
- * Anything off the fast path (a bad or off-scale rating, a blank line, a file that changes
- * between passes, a worker that cannot start) makes it rescan the file with the serial scanner,
- * which gives the same result or throws its one-line error naming the file and line: the
- * parallel path never words an error of its own, so messages stay identical.
+ * Anything off the fast path (a bad or off-scale rating, a blank line, a worker that cannot
+ * start) makes it rescan the file with the serial scanner, which gives the same result or throws
+ * its one-line error naming the file and line: the parallel path never words an error of its
+ * own, so messages stay identical.
  */
 
 /** Below this size the serial scanner is used: worker start-up (~50 ms) would not pay. */
 const DEFAULT_MIN_BYTES = 32 * 2 ** 20;
-/** Ranges per thread: small enough that a thread slowed by other load does not hold up the rest. */
-const RANGES_PER_THREAD = 4;
+/**
+ * How many ranges the file is cut into for `threads` workers: several per thread, so that a
+ * thread slowed by other load does not hold up the rest and the first two ranges a worker parses,
+ * before V8 has fully optimized the line loop (~1.7× slower), are a small share of its work; but
+ * not many more than 32 in all, as every range has count tables as long as the largest id (a
+ * few MB on MovieLens-32M) that the main thread sums.
+ */
+export const rangesFor = (threads: number): number => Math.max(32, 4 * threads);
 /** How far past a cut point a newline is looked for (longer lines: serial scanner). */
 const WINDOW_BYTES = 1 << 16;
 const NEWLINE = 10;
@@ -41,29 +49,28 @@ export interface ParallelScanOptions {
   onScanned?: (how: { threads: number; ranges: number } | null) => void;
 }
 
-interface ByteRange {
+export interface ByteRange {
   start: number;
   end: number;
   endsFile: boolean;
 }
 
+/** A view of a whole (or the start of a) shared buffer: what crosses to a worker. */
+export interface SharedSlice {
+  buffer: SharedArrayBuffer;
+  length: number;
+}
+
 /** Messages to a scan worker. */
 export type ScanRequest =
-  | { type: 'count'; file: string; range: ByteRange }
-  | {
-      type: 'parse';
-      file: string;
-      range: ByteRange;
-      layout: RangeLayout;
-      offset: number;
-      users: SharedArrayBuffer;
-      items: SharedArrayBuffer;
-      values: SharedArrayBuffer;
-      timestamps: SharedArrayBuffer | null;
-    };
+  | { type: 'parse'; file: string; range: ByteRange; layout: RangeLayout }
+  | ScatterRequest
+  | ColumnsRequest
+  | SortRequest
+  | { type: 'mix'; words: SharedSlice };
 
-/** A worker's answer: the range's line count (count) or ratings written, −1 = refused (parse). */
-export type ScanReply = { type: 'done'; value: number } | { type: 'error'; message: string };
+/** A worker's answer: the request's result (null = refused: the serial path takes over). */
+export type ScanReply = { type: 'done'; value: unknown } | { type: 'error'; message: string };
 
 /** Path of the compiled worker: next to this file in dist/, or in dist/ when run from src/ (vitest). */
 function workerUrl(): URL {
@@ -72,29 +79,208 @@ function workerUrl(): URL {
   return new URL('./scan-worker.js', here);
 }
 
+/**
+ * Worker threads kept for one load: the parse, the index build and the hashing each hand out
+ * tasks, every idle worker taking the next. Any worker failure rejects the tasks in flight.
+ */
+export class ScanCrew {
+  private readonly workers: Worker[] = [];
+  private readonly pending: Array<((reply: ScanReply) => void) | null> = [];
+
+  private constructor(url: URL, threads: number) {
+    for (let w = 0; w < threads; w++) {
+      const worker = new Worker(url);
+      this.workers.push(worker);
+      this.pending.push(null);
+      const fail = (message: string): void => {
+        const handler = this.pending[w];
+        this.pending[w] = null;
+        handler?.({ type: 'error', message });
+      };
+      worker.on('message', (reply: ScanReply) => {
+        const handler = this.pending[w];
+        this.pending[w] = null;
+        handler?.(reply);
+      });
+      worker.on('error', (error: Error) => fail(error.message));
+      worker.on('exit', () => fail('scan worker exited'));
+    }
+  }
+
+  /** A crew of `threads` workers, or null when the compiled worker is missing (run from source). */
+  static start(threads: number): ScanCrew | null {
+    const url = workerUrl();
+    if (threads < 2 || !existsSync(fileURLToPath(url))) return null;
+    return new ScanCrew(url, threads);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private ask(w: number, message: ScanRequest): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending[w] = (reply) =>
+        reply.type === 'done' ? resolve(reply.value) : reject(new Error(reply.message));
+      this.workers[w]!.postMessage(message);
+    });
+  }
+
+  /** Runs the requests (each idle worker takes the next); the results in request order. */
+  async run<T>(requests: ScanRequest[]): Promise<T[]> {
+    const results = new Array<T>(requests.length);
+    let next = 0;
+    await Promise.all(
+      this.workers.map(async (_, w) => {
+        while (next < requests.length) {
+          const r = next++;
+          results[r] = (await this.ask(w, requests[r]!)) as T;
+        }
+      }),
+    );
+    return results;
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.removeAllListeners('exit');
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** One parsed range, as views (see RangeScan). */
+export interface ScannedRange {
+  count: number;
+  users: Int32Array;
+  items: Int32Array;
+  values: Float32Array;
+  timestamps: Int32Array | null;
+  /** Ratings per original user / movie id in this range (index = id), or null: ids too large. */
+  userCounts: Int32Array | null;
+  itemCounts: Int32Array | null;
+  firstUser: number;
+  firstItem: number;
+  lastUser: number;
+  lastItem: number;
+  sortedByUser: boolean;
+  strictlyIncreasing: boolean;
+}
+
+/** A ratings file parsed by ranges: the ranges in file order. */
+export interface ScannedRatings {
+  file: string;
+  length: number;
+  firstLine: number;
+  hasTimestamps: boolean;
+  ranges: ScannedRange[];
+}
+
+/**
+ * Parses a large ratings file on a crew of workers. Null (and no crew) when the file is small,
+ * the worker is missing or anything is off the fast path: the caller then uses the serial
+ * scanner. The caller closes the crew it gets, and may set `scanned` to null to let go of it.
+ */
+export async function scanOnCrew(
+  file: string,
+  format: RatingsFormat,
+  options: ParallelScanOptions = {},
+): Promise<{ crew: ScanCrew; scanned: ScannedRatings | null } | null> {
+  const threads = Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism())));
+  if (threads < 2) return null;
+  const plan = planRanges(file, format, rangesFor(threads), options.minBytes ?? DEFAULT_MIN_BYTES);
+  if (plan === null) return null;
+  const crew = ScanCrew.start(Math.min(threads, plan.ranges.length));
+  if (crew === null) return null;
+  try {
+    const parsed = await crew.run<RangeScan | null>(
+      plan.ranges.map((range) => ({ type: 'parse', file, range, layout: plan.layout })),
+    );
+    const ranges: ScannedRange[] = [];
+    let length = 0;
+    for (const scan of parsed) {
+      if (scan === null) throw new Error('refused');
+      ranges.push(rangeViews(scan));
+      length += scan.count;
+    }
+    if (length === 0) throw new Error('no ratings');
+    return {
+      crew,
+      scanned: {
+        file,
+        length,
+        firstLine: plan.firstLine,
+        hasTimestamps: plan.layout.timeField >= 0,
+        ranges,
+      },
+    };
+  } catch {
+    await crew.close();
+    return null;
+  }
+}
+
+function rangeViews(scan: RangeScan): ScannedRange {
+  const n = scan.count;
+  const counts = (buffer: SharedArrayBuffer | null, length: number): Int32Array | null =>
+    buffer === null ? null : new Int32Array(buffer, 0, length);
+  return {
+    count: n,
+    users: new Int32Array(scan.users, 0, n),
+    items: new Int32Array(scan.items, 0, n),
+    values: new Float32Array(scan.values, 0, n),
+    timestamps: scan.timestamps === null ? null : new Int32Array(scan.timestamps, 0, n),
+    userCounts: counts(scan.userCounts, scan.userCountsLength),
+    itemCounts: counts(scan.itemCounts, scan.itemCountsLength),
+    firstUser: scan.firstUser,
+    firstItem: scan.firstItem,
+    lastUser: scan.lastUser,
+    lastItem: scan.lastItem,
+    sortedByUser: scan.sortedByUser,
+    strictlyIncreasing: scan.strictlyIncreasing,
+  };
+}
+
+/** The ranges joined into one RawRatings (file order), as the serial scanner returns them. */
+export function joinScanned(scanned: ScannedRatings): RawRatings {
+  const n = scanned.length;
+  const users = new Int32Array(n);
+  const items = new Int32Array(n);
+  const values = new Float32Array(n);
+  const timestamps = scanned.hasTimestamps ? new Int32Array(n) : null;
+  let at = 0;
+  for (const range of scanned.ranges) {
+    users.set(range.users, at);
+    items.set(range.items, at);
+    values.set(range.values, at);
+    if (timestamps !== null) timestamps.set(range.timestamps!, at);
+    at += range.count;
+  }
+  return {
+    file: scanned.file,
+    length: n,
+    users,
+    items,
+    values,
+    timestamps,
+    firstLine: scanned.firstLine,
+    blankLinesBefore: [],
+  };
+}
+
 /** Reads a numeric ratings file like scanRatingsFile, on worker threads when it is large. */
 export async function scanRatingsFileParallel(
   file: string,
   format: RatingsFormat,
   options: ParallelScanOptions = {},
 ): Promise<RawRatings> {
-  const threads = Math.max(1, Math.floor(options.threads ?? Math.min(8, availableParallelism())));
-  const minBytes = options.minBytes ?? DEFAULT_MIN_BYTES;
-  const url = workerUrl();
-  const serially = (): RawRatings => {
+  const result = await scanOnCrew(file, format, options);
+  if (result === null) {
     options.onScanned?.(null);
     return scanRatingsFile(file, format);
-  };
-  if (threads < 2 || !existsSync(fileURLToPath(url))) return serially();
-  const plan = planRanges(file, format, threads * RANGES_PER_THREAD, minBytes);
-  if (plan === null) return serially();
-  const raw = await scanOnWorkers(url, file, plan, threads);
-  if (raw === null) return serially();
-  options.onScanned?.({
-    threads: Math.min(threads, plan.ranges.length),
-    ranges: plan.ranges.length,
-  });
-  return raw;
+  }
+  const scanned = result.scanned!;
+  options.onScanned?.({ threads: result.crew.size, ranges: scanned.ranges.length });
+  await result.crew.close();
+  return joinScanned(scanned);
 }
 
 interface ScanPlan {
@@ -193,92 +379,5 @@ function planRanges(
     return null;
   } finally {
     closeSync(fd);
-  }
-}
-
-/** The two passes on `threads` workers; null when any range is refused or a worker fails. */
-async function scanOnWorkers(
-  url: URL,
-  file: string,
-  plan: ScanPlan,
-  threads: number,
-): Promise<RawRatings | null> {
-  const { ranges, layout } = plan;
-  const workers: Worker[] = [];
-  const pending: Array<((reply: ScanReply) => void) | null> = [];
-  const ask = (w: number, message: ScanRequest): Promise<number> =>
-    new Promise((resolve, reject) => {
-      pending[w] = (reply) =>
-        reply.type === 'done' ? resolve(reply.value) : reject(new Error(reply.message));
-      workers[w]!.postMessage(message);
-    });
-  /** Runs one request per range, each idle worker taking the next; the values in range order. */
-  const everyRange = async (request: (r: number) => ScanRequest): Promise<number[]> => {
-    const values = new Array<number>(ranges.length).fill(0);
-    let next = 0;
-    await Promise.all(
-      workers.map(async (_, w) => {
-        while (next < ranges.length) {
-          const r = next++;
-          values[r] = await ask(w, request(r));
-        }
-      }),
-    );
-    return values;
-  };
-  try {
-    for (let w = 0; w < Math.min(threads, ranges.length); w++) {
-      const worker = new Worker(url);
-      workers.push(worker);
-      pending.push(null);
-      const fail = (message: string): void => {
-        const handler = pending[w];
-        pending[w] = null;
-        handler?.({ type: 'error', message });
-      };
-      worker.on('message', (reply: ScanReply) => {
-        const handler = pending[w];
-        pending[w] = null;
-        handler?.(reply);
-      });
-      worker.on('error', (error: Error) => fail(error.message));
-      worker.on('exit', () => fail('scan worker exited'));
-    }
-    const counts = await everyRange((r) => ({ type: 'count', file, range: ranges[r]! }));
-    const offsets = new Array<number>(ranges.length + 1).fill(0);
-    for (let r = 0; r < ranges.length; r++) offsets[r + 1] = offsets[r]! + counts[r]!;
-    const total = offsets[ranges.length]!;
-    if (total === 0) return null;
-    const users = new SharedArrayBuffer(total * 4);
-    const items = new SharedArrayBuffer(total * 4);
-    const values = new SharedArrayBuffer(total * 4);
-    const timestamps = layout.expectedFields === 4 ? new SharedArrayBuffer(total * 4) : null;
-    const written = await everyRange((r) => ({
-      type: 'parse',
-      file,
-      range: ranges[r]!,
-      layout,
-      offset: offsets[r]!,
-      users,
-      items,
-      values,
-      timestamps,
-    }));
-    for (let r = 0; r < ranges.length; r++) if (written[r] !== counts[r]) return null;
-    return {
-      file,
-      length: total,
-      users: new Int32Array(users),
-      items: new Int32Array(items),
-      values: new Float32Array(values),
-      timestamps: timestamps === null ? null : new Int32Array(timestamps),
-      firstLine: plan.firstLine,
-      blankLinesBefore: [],
-    };
-  } catch {
-    return null;
-  } finally {
-    for (const worker of workers) worker.removeAllListeners('exit');
-    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }

@@ -20,7 +20,10 @@ export interface RawRatings {
 }
 
 /** The 1-based line of rating k in its file. */
-export function lineOfRating(raw: RawRatings, k: number): number {
+export function lineOfRating(
+  raw: Pick<RawRatings, 'firstLine' | 'blankLinesBefore'>,
+  k: number,
+): number {
   // Count skipped blank lines before rating k (binary search over a short sorted list).
   let lo = 0;
   let hi = raw.blankLinesBefore.length;
