@@ -468,10 +468,16 @@ function startModelInArena(
   };
 }
 
+/** The bytes dropping `a` may free: its buffer's, when `a` is all of it (else 0). */
+function wholeBufferBytes(a: Int32Array | Float32Array): number {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.byteLength : 0;
+}
+
 /**
  * Replaces `index[key]` by a copy of its first `length` entries in the arena. Returns the bytes
- * this may let go: the old array's whole buffer when it is an ordinary buffer of its own (nothing
- * when it is a view into a bigger buffer or lives in another shared arena).
+ * this may let go: the old array's whole buffer when the array is all of it (an ArrayBuffer, or a
+ * SharedArrayBuffer of its own as the parallel CSV load makes them); nothing when it is a view
+ * into a bigger buffer, such as another arena.
  */
 function moveIntoArena(
   arena: SharedArena,
@@ -480,12 +486,7 @@ function moveIntoArena(
   length: number,
 ): number {
   const old = index[key];
-  const freed =
-    old.buffer instanceof ArrayBuffer &&
-    old.byteOffset === 0 &&
-    old.byteLength === old.buffer.byteLength
-      ? old.byteLength
-      : 0;
+  const freed = wholeBufferBytes(old);
   if (key === 'values') {
     const copy = arena.allocFloat32(length);
     copy.set(index.values.subarray(0, length));
@@ -505,12 +506,10 @@ function moveIntoArena(
  */
 function moveValidationIntoArena(arena: SharedArena, validation: RatingList): number {
   const n = validation.length;
-  const ownBytes = (a: Int32Array | Float32Array): number =>
-    a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength
-      ? a.byteLength
-      : 0;
   const freed =
-    ownBytes(validation.users) + ownBytes(validation.items) + ownBytes(validation.values);
+    wholeBufferBytes(validation.users) +
+    wholeBufferBytes(validation.items) +
+    wholeBufferBytes(validation.values);
   const users = arena.allocInt32(n);
   users.set(validation.users.subarray(0, n));
   validation.users = users;
