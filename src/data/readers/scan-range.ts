@@ -284,26 +284,26 @@ function readPositional(
       let complete = false; // all fields read, and the data ends right after them
       let c = buf[p]!;
       let digitsStart = p;
-      line: for (;;) {
+      for (;;) {
         while (c >= ZERO && c <= NINE) {
           user = user * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart || c !== sep0 || user > MAX_INT32) break line;
+        if (p === digitsStart || c !== sep0 || user > MAX_INT32) break;
         c = buf[++p]!;
         digitsStart = p;
         while (c >= ZERO && c <= NINE) {
           item = item * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart || c !== sep0 || item > MAX_INT32) break line;
+        if (p === digitsStart || c !== sep0 || item > MAX_INT32) break;
         c = buf[++p]!;
         digitsStart = p;
         while (c >= ZERO && c <= NINE) {
           rating = rating * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart) break line;
+        if (p === digitsStart) break;
         if (c === DOT) {
           c = buf[++p]!;
           digitsStart = p;
@@ -314,18 +314,18 @@ function readPositional(
             scale *= 10;
             c = buf[++p]!;
           }
-          if (p === digitsStart) break line;
+          if (p === digitsStart) break;
           rating += fraction / scale;
-        } else if (rating > MAX_INT32) break line;
+        } else if (rating > MAX_INT32) break;
         if (four) {
-          if (c !== sep0) break line;
+          if (c !== sep0) break;
           c = buf[++p]!;
           digitsStart = p;
           while (c >= ZERO && c <= NINE) {
             time = time * 10 + (c - ZERO);
             c = buf[++p]!;
           }
-          if (p === digitsStart || time > MAX_INT32) break line;
+          if (p === digitsStart || time > MAX_INT32) break;
         }
         // The line must end here: "\n", "\r\n", or at the end of the data.
         if (c === NEWLINE) next = p + 1;
@@ -427,12 +427,12 @@ function readAnyLayout(
       let complete = false; // all fields read, and the data ends right after them
       let c = buf[p]!;
       let digitsStart = p;
-      line: for (;;) {
+      for (;;) {
         while (c >= ZERO && c <= NINE) {
           f0 = f0 * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart) break line;
+        if (p === digitsStart) break;
         if (ratingField === 0 && c === DOT) {
           c = buf[++p]!;
           digitsStart = p;
@@ -443,13 +443,13 @@ function readAnyLayout(
             scale *= 10;
             c = buf[++p]!;
           }
-          if (p === digitsStart) break line;
+          if (p === digitsStart) break;
           f0 += fraction / scale;
-        } else if (f0 > MAX_INT32) break line;
-        if (c !== sep0) break line;
+        } else if (f0 > MAX_INT32) break;
+        if (c !== sep0) break;
         c = buf[++p]!;
         if (sep1 >= 0) {
-          if (c !== sep1) break line;
+          if (c !== sep1) break;
           c = buf[++p]!;
         }
         digitsStart = p;
@@ -457,7 +457,7 @@ function readAnyLayout(
           f1 = f1 * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart) break line;
+        if (p === digitsStart) break;
         if (ratingField === 1 && c === DOT) {
           c = buf[++p]!;
           digitsStart = p;
@@ -468,13 +468,13 @@ function readAnyLayout(
             scale *= 10;
             c = buf[++p]!;
           }
-          if (p === digitsStart) break line;
+          if (p === digitsStart) break;
           f1 += fraction / scale;
-        } else if (f1 > MAX_INT32) break line;
-        if (c !== sep0) break line;
+        } else if (f1 > MAX_INT32) break;
+        if (c !== sep0) break;
         c = buf[++p]!;
         if (sep1 >= 0) {
-          if (c !== sep1) break line;
+          if (c !== sep1) break;
           c = buf[++p]!;
         }
         digitsStart = p;
@@ -482,7 +482,7 @@ function readAnyLayout(
           f2 = f2 * 10 + (c - ZERO);
           c = buf[++p]!;
         }
-        if (p === digitsStart) break line;
+        if (p === digitsStart) break;
         if (ratingField === 2 && c === DOT) {
           c = buf[++p]!;
           digitsStart = p;
@@ -493,14 +493,14 @@ function readAnyLayout(
             scale *= 10;
             c = buf[++p]!;
           }
-          if (p === digitsStart) break line;
+          if (p === digitsStart) break;
           f2 += fraction / scale;
-        } else if (f2 > MAX_INT32) break line;
+        } else if (f2 > MAX_INT32) break;
         if (expectedFields === 4) {
-          if (c !== sep0) break line;
+          if (c !== sep0) break;
           c = buf[++p]!;
           if (sep1 >= 0) {
-            if (c !== sep1) break line;
+            if (c !== sep1) break;
             c = buf[++p]!;
           }
           digitsStart = p;
@@ -508,7 +508,7 @@ function readAnyLayout(
             f3 = f3 * 10 + (c - ZERO);
             c = buf[++p]!;
           }
-          if (p === digitsStart) break line;
+          if (p === digitsStart) break;
           if (ratingField === 3 && c === DOT) {
             c = buf[++p]!;
             digitsStart = p;
@@ -519,9 +519,9 @@ function readAnyLayout(
               scale *= 10;
               c = buf[++p]!;
             }
-            if (p === digitsStart) break line;
+            if (p === digitsStart) break;
             f3 += fraction / scale;
-          } else if (f3 > MAX_INT32) break line;
+          } else if (f3 > MAX_INT32) break;
         }
         // The line must end here: "\n" or "\r\n" (or at the end of the file, below).
         if (c === NEWLINE) next = p + 1;
