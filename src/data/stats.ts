@@ -64,15 +64,26 @@ export function ratingHistogram(values: Float32Array): { value: number; count: n
   // mantissa bits), the other 19 being 0: so ratings are first counted by those 13 bits, one
   // table increment each; each distinct value then goes to the grid (2·value an integer in
   // 0..20) or to a Map, as do the few values with more significant bits.
+  // First without a branch per rating: every word counted by its top bits, and the other bits
+  // of all words or-ed together; only when some value has more bits is it done per value.
   const words = new Int32Array(values.buffer, values.byteOffset, values.length);
-  const byTopBits = new Float64Array(1 << 13);
+  let byTopBits = new Float64Array(1 << 13);
   const other = new Map<number, number>();
   const bits = new Int32Array(1);
   const asFloat = new Float32Array(bits.buffer);
+  let lowBits = 0;
   for (let k = 0; k < words.length; k++) {
     const word = words[k]!;
-    if ((word & 0x7ffff) === 0) byTopBits[word >>> 19]!++;
-    else other.set(values[k]!, (other.get(values[k]!) ?? 0) + 1);
+    byTopBits[word >>> 19]!++;
+    lowBits |= word;
+  }
+  if ((lowBits & 0x7ffff) !== 0) {
+    byTopBits = new Float64Array(1 << 13);
+    for (let k = 0; k < words.length; k++) {
+      const word = words[k]!;
+      if ((word & 0x7ffff) === 0) byTopBits[word >>> 19]!++;
+      else other.set(values[k]!, (other.get(values[k]!) ?? 0) + 1);
+    }
   }
   const grid = new Float64Array(2 * 10 + 1);
   for (let top = 0; top < byTopBits.length; top++) {
@@ -242,11 +253,19 @@ export function fitPowerLaw(sorted: Float64Array): PowerLawFit {
       -n * Math.log(hurwitzZeta(alpha, xMin)) - alpha * logSum;
     const alpha = goldenMax(logLikelihood, 1.01, 10);
     const norm = hurwitzZeta(alpha, xMin);
+    // ζ(α, x) at each distinct value from the largest down: ζ(α, x) = Σ_{x ≤ y < x'} y^(−α) +
+    // ζ(α, x') for the next distinct value x', a few powers where x' is close (most of them),
+    // instead of a full evaluation each.
     let ks = 0;
-    for (let t = j; t < m; t++) {
+    let zeta = 0;
+    let above = -1;
+    for (let t = m - 1; t >= j; t--) {
+      const count = distribution[t]!.count;
+      if (above < 0 || above - count > 8) zeta = hurwitzZeta(alpha, count);
+      else for (let y = count; y < above; y++) zeta += y ** -alpha;
+      above = count;
       const empirical = tailSize[t]! / n;
-      const fitted = hurwitzZeta(alpha, distribution[t]!.count) / norm;
-      ks = Math.max(ks, Math.abs(empirical - fitted));
+      ks = Math.max(ks, Math.abs(empirical - zeta / norm));
     }
     if (ks < best.ks) best = { alpha, xMin, ks };
   }
