@@ -3,17 +3,20 @@
  * half-epoch, genre update for the genre model) followed by its metrics.
  *
  * Every array a kernel reads or writes (both sparse indexes, both factor matrices and bias
- * vectors, the genre prior means) lives in one shared arena from the kernel provider, so that
- * persistent worker threads solve their rows in place: nothing is copied per epoch.
+ * vectors, the genre prior means, and for the wasm kernel both sides' factors packed in float32,
+ * which it keeps in step as it solves) lives in one shared arena from the kernel provider, so
+ * that persistent worker threads solve their rows in place: nothing is copied per epoch.
  *
  * Work split. Within a half-epoch the rows are independent, so any assignment of rows to threads
  * gives the same model bit for bit. Rows are cut into contiguous chunks of about equal cost,
  * cost(row) = n_r + K/3 + 1 (the Gram sum is ~K²/2 multiply-adds per rating, the Cholesky ~K³/6
  * per row), not equal row counts, because activity is power-law (a few users rate thousands of
  * movies); there are several chunks per thread, shrinking towards the end of the half-epoch
- * (splitRowsGuided), and each thread claims the next one when it is done (./worker-pool.ts). The calling thread is one of the `threads`: it solves chunks beside
- * threads − 1 workers, so a half-epoch costs one message each way per worker, and no thread waits
- * idle for the others to be told what to do.
+ * (splitRowsGuided), and each thread claims the next one when it is done (./worker-pool.ts).
+ * The calling thread is one of the `threads`: it solves chunks beside threads − 1 workers, so a
+ * half-epoch costs one message each way per worker, and no thread waits idle for the others to
+ * be told what to do. (A row with few ratings costs less than the model says, solved in its
+ * ratings' space by the wasm kernel; the model only has to be roughly right.)
  *
  * Epoch tail. The loss's squared errors read only rated movies, which the genre step leaves alone
  * (it moves F, the priors and the unrated movies' factors), so the other threads sum them while
