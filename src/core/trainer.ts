@@ -27,9 +27,8 @@
  * Determinism. After initialisation ALS is a deterministic function of the state, so resuming
  * from `state()` after N epochs and running M more gives exactly the model of N + M epochs.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { RatingList, RatingMatrix, SparseIndex } from '../data/types.js';
+import { RELEASE_MIN_BYTES, releaseGarbage } from '../memory.js';
 import type { SharedArena } from './arena.js';
 import {
   applyColdStart,
@@ -523,43 +522,6 @@ function moveValidationIntoArena(arena: SharedArena, validation: RatingList): nu
   values.set(validation.values.subarray(0, n));
   validation.values = values;
   return freed;
-}
-
-/** Garbage smaller than this is not worth a forced collection. */
-const RELEASE_MIN_BYTES = 64 * 2 ** 20;
-/** How long a release waits at most for the freed memory to leave the resident set. */
-const RELEASE_WAIT_MS = 250;
-let collectGarbage: (() => void) | null | undefined;
-
-/**
- * When about `bytes` of typed arrays have just become garbage: runs a full garbage collection and
- * waits (at most RELEASE_WAIT_MS) until the resident set has shrunk by half of them, because V8
- * frees the backing store of a dead ArrayBuffer on a background thread after the collection.
- * Without this a dropped 100 MB rating array stays resident until some later collection, and the
- * next copy into the arena stacks on top of it. Uses V8's own `gc` (exposed through a fresh
- * context once the flag is set); where that is unavailable it does nothing. `always`: collect
- * even without a known amount of garbage (and wait only for `bytes`).
- */
-async function releaseGarbage(bytes: number, always = false): Promise<void> {
-  if (!always && bytes < RELEASE_MIN_BYTES) return;
-  if (collectGarbage === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      collectGarbage = vm.runInNewContext('gc') as () => void;
-    } catch {
-      collectGarbage = null;
-    }
-  }
-  if (collectGarbage === null) return;
-  const rssBefore = process.memoryUsage.rss();
-  collectGarbage();
-  const startMs = performance.now();
-  do await new Promise((resolve) => setTimeout(resolve, 5));
-  while (
-    bytes !== 0 &&
-    process.memoryUsage.rss() > rssBefore - bytes / 2 &&
-    performance.now() - startMs < RELEASE_WAIT_MS
-  );
 }
 
 /** Chunks the loss's error sum is cut into (any fixed number works; enough to balance threads). */

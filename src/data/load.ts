@@ -24,6 +24,7 @@ import {
 import { scanRatingsFile } from './readers/scan.js';
 import { lineOfRating, type RawMovies, type RawRatings } from './readers/types.js';
 import type { Catalog, Dataset, RatingScale } from './types.js';
+import { RELEASE_MIN_BYTES, releaseGarbage } from '../memory.js';
 
 /** Options of loadDataset. */
 export interface LoadOptions {
@@ -87,6 +88,11 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   }
   const { dataset, notes } = await readDataset(absolute, { ...options, warn });
   if (useCache) {
+    // The parse's buffers (about 20 bytes per rating: the ranges and the index scratch) are
+    // garbage now, but V8 may not collect them before the cache is written, a second or more at
+    // 32M ratings, and the caller's next allocations (a split, a trainer's arena) would stack on
+    // top of them. One forced collection first.
+    if (dataset.matrix.numRatings * 20 >= RELEASE_MIN_BYTES) await releaseGarbage(0, true);
     try {
       writeCache(cacheFile, dataset, sources, notes);
     } catch (error) {
