@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { type HalfEpochArgs, packedRowWidth, packRows } from '../src/core/kernel.js';
 import { tsKernel } from '../src/core/kernel-ts.js';
+import { squaredErrorSum } from '../src/core/als.js';
 import { MAX_WASM_DIM, wasmKernel } from '../src/core/kernel-wasm.js';
 import { Random } from '../src/core/random.js';
 import { createTrainer } from '../src/core/trainer.js';
@@ -236,6 +237,25 @@ describe('wasm kernel', () => {
       solveTs(args, 0, 40);
       packRows(args.rowFactors, dim, want, 0, 40);
       expect(args.rowPacked).toEqual(want);
+    }
+  });
+
+  it('sums the squared errors as squaredErrorSum does, from the packed rows to float32 rounding and from the float64 rows to round-off', async () => {
+    for (const dim of [0, 3, 13, 30]) {
+      const rng = new Random(300 + dim);
+      const spec = smallSpec(dim, rng, true, false);
+      const arena = wasmKernel.createArena(halfEpochProblemBytes(spec));
+      const args = createHalfEpochProblem(arena, spec, rng);
+      const solve = await wasmKernel.createSolver(arena.buffer, arena.memory);
+      solve(args, 0, 40); // a solved model, so that the errors are of a realistic size
+      const squaredErrors = await wasmKernel.createSquaredErrors!(arena.buffer, arena.memory);
+      const want = squaredErrorSum(args, 5, 40);
+      expect(want).toBeGreaterThan(0);
+      const unpacked = squaredErrors({ ...args, otherPacked: null }, 5, 40);
+      expect(Math.abs(unpacked - want)).toBeLessThan(1e-12 * want);
+      const packed = squaredErrors(args, 5, 40);
+      expect(Math.abs(packed - want)).toBeLessThan(dim === 0 ? 1e-12 * want : 1e-7 * want);
+      expect(squaredErrors(args, 7, 7)).toBe(0);
     }
   });
 

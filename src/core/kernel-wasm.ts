@@ -30,6 +30,7 @@ import {
   type KernelProvider,
   packedRowWidth,
   type SolveRows,
+  type SquaredErrors,
 } from './kernel.js';
 
 const PAGE_BYTES = 65536;
@@ -77,11 +78,12 @@ const PARAM = {
   tau: 96,
   gamma: 104,
   weightExponent: 112,
+  result: 120,
 } as const;
 const PARAM_BYTES = 128;
 
 /** What one call does (P_MODE): solve (or, with sampling arguments, draw), or a benchmark's part of it. */
-const MODES = { solveRows: 0, accumulateRows: 1, gatherRows: 2 } as const;
+const MODES = { solveRows: 0, accumulateRows: 1, gatherRows: 2, squaredErrors: 3 } as const;
 
 interface KernelExports {
   /** Runs the call whose argument block is at this byte offset (see PARAM). */
@@ -154,6 +156,13 @@ export const wasmKernel: KernelProvider = {
   createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows> {
     return createWasmSolveRows(buffer, memory, 'solveRows');
   },
+
+  createSquaredErrors(
+    buffer: SharedArrayBuffer,
+    memory: WebAssembly.Memory | null,
+  ): Promise<SquaredErrors> {
+    return createWasmSolveRows(buffer, memory, 'squaredErrors');
+  },
 };
 
 /**
@@ -181,8 +190,8 @@ export function createWasmGatherOnly(
 async function createWasmSolveRows(
   buffer: SharedArrayBuffer,
   memory: WebAssembly.Memory | null,
-  entryName: 'solveRows' | 'accumulateRows' | 'gatherRows',
-): Promise<SolveRows> {
+  entryName: keyof typeof MODES,
+): Promise<SquaredErrors> {
   if (!memory)
     throw new Error(
       'the wasm kernel needs the arena to live in a shared WebAssembly.Memory (wasmKernel.createArena)',
@@ -232,7 +241,7 @@ async function createWasmSolveRows(
     return offset;
   };
 
-  return (args: HalfEpochArgs, rowStart: number, rowEnd: number): void => {
+  return (args: HalfEpochArgs, rowStart: number, rowEnd: number): number => {
     const { dim } = args;
     if (!Number.isInteger(dim) || dim < 0 || dim > MAX_WASM_DIM) {
       throw new AlsError(
@@ -252,7 +261,7 @@ async function createWasmSolveRows(
         `wasm kernel: rows [${rowStart}, ${rowEnd}) outside the index of ${args.offsets.length - 1} rows`,
       );
     }
-    if (rowStart === rowEnd) return;
+    if (rowStart === rowEnd) return 0;
     // Bounds the kernel relies on (it reads raw memory, so a short array would read a neighbour).
     // The entries of `indices` are trusted to be < otherBias.length: the data layer builds them.
     const lastRating = args.offsets[rowEnd]!;
@@ -339,6 +348,7 @@ async function createWasmSolveRows(
       float64[f + PARAM.weightExponent / 8] =
         samplingPointers === null ? (args.weightExponent ?? 1) : 1;
       exports.run(block);
+      return mode === MODES.squaredErrors ? float64[f + PARAM.result / 8]! : 0;
     } finally {
       Atomics.store(control, slot, 0);
     }

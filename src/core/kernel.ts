@@ -156,6 +156,9 @@ export function allocPackedRows(
   return packed;
 }
 
+/** Σ (r − r̂)² over the ratings of rows [rowStart, rowEnd) (see KernelProvider.createSquaredErrors). */
+export type SquaredErrors = (args: HalfEpochArgs, rowStart: number, rowEnd: number) => number;
+
 /** Solves rows [rowStart, rowEnd) in place. Must not allocate per row. */
 export type SolveRows = (args: HalfEpochArgs, rowStart: number, rowEnd: number) => void;
 
@@ -172,4 +175,14 @@ export interface KernelProvider {
   createArena(byteLength: number): import('./arena.js').SharedArena;
   /** Called once per thread: a solver over arrays living in the arena's buffer/memory. */
   createSolver(buffer: SharedArrayBuffer, memory: WebAssembly.Memory | null): Promise<SolveRows>;
+  /**
+   * Optional, once per thread: the loss's error term over rows of a half-epoch's arrays, as
+   * ./als.ts squaredErrorSum computes it (which a caller uses when a kernel has none). The wasm
+   * kernel's reads y_j from `otherPacked`, so it agrees with squaredErrorSum to float32 rounding
+   * of y (~1e-7 relative), not bit for bit.
+   */
+  createSquaredErrors?(
+    buffer: SharedArrayBuffer,
+    memory: WebAssembly.Memory | null,
+  ): Promise<SquaredErrors>;
 }

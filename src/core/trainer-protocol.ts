@@ -2,7 +2,7 @@
 import { type ArrayDescriptor, type SharedArena, viewOf } from './arena.js';
 import { type PredictingModel, predictionErrorSum, squaredErrorSum } from './als.js';
 import type { RatingList } from '../data/types.js';
-import type { HalfEpochArgs, SolveRows } from './kernel.js';
+import type { HalfEpochArgs, KernelProvider, SolveRows, SquaredErrors } from './kernel.js';
 import type { KernelName } from './kernels.js';
 import type { TaskHandler } from './worker-pool.js';
 
@@ -72,6 +72,15 @@ export interface ValidationContext {
   ready: Int32Array;
 }
 
+/** The kernel's own error sum when it has one (the wasm kernel's reads the packed rows), else ./als.ts's. */
+export async function squaredErrorsOf(
+  provider: KernelProvider,
+  buffer: SharedArrayBuffer,
+  memory: WebAssembly.Memory | null,
+): Promise<SquaredErrors> {
+  return (await provider.createSquaredErrors?.(buffer, memory)) ?? squaredErrorSum;
+}
+
 /**
  * What a training thread does with a task: the same in the workers and in the main thread, which
  * takes tasks too (see ./trainer.ts). A 'validation-errors' task claimed while the main thread is
@@ -80,12 +89,13 @@ export interface ValidationContext {
  */
 export function trainerTaskHandler(
   solveRows: SolveRows,
+  squaredErrors: SquaredErrors,
   sides: Record<'user' | 'item', HalfEpochArgs>,
   validation: ValidationContext | null,
 ): TaskHandler<WorkerSolve> {
   return (task) => {
     const args = sides[task.side];
-    if (task.type === 'squared-errors') return squaredErrorSum(args, task.rowStart, task.rowEnd);
+    if (task.type === 'squared-errors') return squaredErrors(args, task.rowStart, task.rowEnd);
     if (task.type === 'validation-errors') {
       if (validation === null) throw new Error('no held-out ratings to score');
       while (Atomics.load(validation.ready, 0) === 0) Atomics.wait(validation.ready, 0, 0, 1000);

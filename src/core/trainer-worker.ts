@@ -9,6 +9,7 @@ import { loadKernel } from './kernels.js';
 import {
   arenaModel,
   halfEpochArgsFrom,
+  squaredErrorsOf,
   trainerTaskHandler,
   validationFrom,
   type WorkerInit,
@@ -32,5 +33,6 @@ serveWorkerTasks<WorkerInit, WorkerSolve>(async (init) => {
           ...validationFrom(init.buffer, init.validation),
           model: arenaModel(sides, numUsers, numItems),
         };
-  return trainerTaskHandler(solveRows, sides, validation);
+  const squaredErrors = await squaredErrorsOf(provider, init.buffer, init.memory);
+  return trainerTaskHandler(solveRows, squaredErrors, sides, validation);
 });

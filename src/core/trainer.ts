@@ -56,6 +56,7 @@ import {
 } from './kernel.js';
 import {
   describeSide,
+  squaredErrorsOf,
   trainerTaskHandler,
   type WorkerInit,
   type WorkerSolve,
@@ -343,6 +344,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     local = {
       handler: trainerTaskHandler(
         await kernel.createSolver(arena.buffer, arena.memory),
+        await squaredErrorsOf(kernel, arena.buffer, arena.memory),
         { user: userArgs, item: itemArgs },
         validation === null ? null : { ratings: validation, model, ready: modelComplete },
       ),

@@ -57,7 +57,7 @@ function blockRatings(width: i32): i32 {
  * the memory, 0 = absent) and the scalars. One entry point reads them, so the four kinds of call
  * share one argument list instead of four.
  */
-const P_MODE: usize = 0; // SOLVE (an ALS solve, or a Gibbs draw when priorPrecision ≠ 0), ACCUMULATE, GATHER_ONLY
+const P_MODE: usize = 0; // SOLVE (an ALS solve, or a Gibbs draw when priorPrecision ≠ 0), ACCUMULATE, GATHER_ONLY, SQUARED_ERRORS
 const P_DIM: usize = 4;
 const P_ROW_START: usize = 8;
 const P_ROW_END: usize = 12;
@@ -81,6 +81,7 @@ const P_LAMBDA: usize = 88; // λ, or the noise precision α of a Gibbs draw
 const P_TAU: usize = 96;
 const P_GAMMA: usize = 104;
 const P_WEIGHT_EXPONENT: usize = 112; // a in s_r = max(1, n_r)^a (1: ALS-WR)
+const P_RESULT: usize = 120; // SQUARED_ERRORS writes its sum here
 /** Bytes of the argument block; the call's work area follows it. */
 const PARAM_BYTES: usize = 128;
 
@@ -105,6 +106,26 @@ export function scratchBytes(dim: i32): i32 {
  * z_e and stops there; neither writes anything.
  */
 export function run(block: usize): void {
+  if (load<i32>(block + P_MODE) == SQUARED_ERRORS) {
+    store<f64>(
+      block + P_RESULT,
+      squaredErrors(
+        load<i32>(block + P_DIM),
+        load<u32>(block + P_OFFSETS),
+        load<u32>(block + P_INDICES),
+        load<u32>(block + P_VALUES),
+        load<u32>(block + P_OTHER_FACTORS),
+        load<u32>(block + P_OTHER_BIAS),
+        load<u32>(block + P_ROW_FACTORS),
+        load<u32>(block + P_ROW_BIAS),
+        load<u32>(block + P_OTHER_PACKED),
+        load<f64>(block + P_GLOBAL_MEAN),
+        load<i32>(block + P_ROW_START),
+        load<i32>(block + P_ROW_END),
+      ),
+    );
+    return;
+  }
   rows(
     load<i32>(block + P_DIM),
     load<u32>(block + P_OFFSETS),
@@ -145,6 +166,54 @@ function countScale(count: f64, weighted: i32, exponent: f64): f64 {
 const SOLVE: i32 = 0;
 const ACCUMULATE: i32 = 1;
 const GATHER_ONLY: i32 = 2;
+/** Not a solve: Σ (v − r̂)² over the rows' ratings with the current factors (squaredErrors). */
+const SQUARED_ERRORS: i32 = 3;
+
+/**
+ * Σ_e (v_e − μ − b_r − c_j − x_r·y_j)² over the ratings of rows [rowStart, rowEnd): the loss's
+ * error term, as src/core/als.ts squaredErrorSum computes it, with y_j read from the packed
+ * float32 rows when given (half the bytes of a random read; exact in float64, so only y's own
+ * rounding to float32, ~6e-8 relative, moves the sum) and the products and sums in float64.
+ */
+function squaredErrors(dim: i32, offsets: usize, indices: usize, values: usize, otherFactors: usize, otherBias: usize, rowFactors: usize, rowBias: usize, otherPacked: usize, globalMean: f64, rowStart: i32, rowEnd: i32): f64 {
+  const packedBytes = <usize>gatherWidth(dim) << 2;
+  const rowBytes = <usize>dim << 3;
+  const quads = dim & ~3;
+  let sum = 0.0;
+  for (let r = rowStart; r < rowEnd; r++) {
+    const start = load<i32>(offsets + (<usize>r << 2));
+    const end = load<i32>(offsets + (<usize>(r + 1) << 2));
+    const base = globalMean + load<f64>(rowBias + (<usize>r << 3));
+    const x = rowFactors + <usize>r * rowBytes;
+    for (let e = start; e < end; e++) {
+      const j = <usize>load<i32>(indices + (<usize>e << 2));
+      let acc = f64x2.splat(0.0);
+      let dot = 0.0;
+      if (otherPacked != 0) {
+        const y = otherPacked + j * packedBytes;
+        for (let a = 0; a < quads; a += 4) {
+          const v = v128.load(y + (<usize>a << 2));
+          const xo = x + (<usize>a << 3);
+          acc = f64x2.add(acc, f64x2.mul(v128.load(xo), f64x2.promote_low_f32x4(v)));
+          acc = f64x2.add(acc, f64x2.mul(v128.load(xo, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3))));
+        }
+        for (let a = quads; a < dim; a++) dot += load<f64>(x + (<usize>a << 3)) * <f64>load<f32>(y + (<usize>a << 2));
+      } else {
+        const y = otherFactors + j * rowBytes;
+        for (let a = 0; a < quads; a += 4) {
+          const ao = <usize>a << 3;
+          acc = f64x2.add(acc, f64x2.mul(v128.load(x + ao), v128.load(y + ao)));
+          acc = f64x2.add(acc, f64x2.mul(v128.load(x + ao, 16), v128.load(y + ao, 16)));
+        }
+        for (let a = quads; a < dim; a++) dot += load<f64>(x + (<usize>a << 3)) * load<f64>(y + (<usize>a << 3));
+      }
+      dot += f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      const d = <f64>load<f32>(values + (<usize>e << 2)) - (base + load<f64>(otherBias + (j << 3)) + dot);
+      sum += d * d;
+    }
+  }
+  return sum;
+}
 
 @inline
 function rows(
