@@ -106,51 +106,48 @@ export function scratchBytes(dim: i32): i32 {
  * z_e and stops there; neither writes anything.
  */
 export function run(block: usize): void {
-  if (load<i32>(block + P_MODE) == SQUARED_ERRORS) {
-    store<f64>(
-      block + P_RESULT,
-      squaredErrors(
-        load<i32>(block + P_DIM),
-        load<u32>(block + P_OFFSETS),
-        load<u32>(block + P_INDICES),
-        load<u32>(block + P_VALUES),
-        load<u32>(block + P_OTHER_FACTORS),
-        load<u32>(block + P_OTHER_BIAS),
-        load<u32>(block + P_ROW_FACTORS),
-        load<u32>(block + P_ROW_BIAS),
-        load<u32>(block + P_OTHER_PACKED),
-        load<f64>(block + P_GLOBAL_MEAN),
-        load<i32>(block + P_ROW_START),
-        load<i32>(block + P_ROW_END),
-      ),
-    );
+  const mode = load<i32>(block + P_MODE);
+  const dim = load<i32>(block + P_DIM);
+  const offsets = load<u32>(block + P_OFFSETS);
+  const indices = load<u32>(block + P_INDICES);
+  const values = load<u32>(block + P_VALUES);
+  const otherFactors = load<u32>(block + P_OTHER_FACTORS);
+  const otherBias = load<u32>(block + P_OTHER_BIAS);
+  const rowFactors = load<u32>(block + P_ROW_FACTORS);
+  const rowBias = load<u32>(block + P_ROW_BIAS);
+  const otherPacked = load<u32>(block + P_OTHER_PACKED);
+  const globalMean = load<f64>(block + P_GLOBAL_MEAN);
+  const rowStart = load<i32>(block + P_ROW_START);
+  const rowEnd = load<i32>(block + P_ROW_END);
+  if (mode == SQUARED_ERRORS) {
+    store<f64>(block + P_RESULT, squaredErrors(dim, offsets, indices, values, otherFactors, otherBias, rowFactors, rowBias, otherPacked, globalMean, rowStart, rowEnd));
     return;
   }
   rows(
-    load<i32>(block + P_DIM),
-    load<u32>(block + P_OFFSETS),
-    load<u32>(block + P_INDICES),
-    load<u32>(block + P_VALUES),
-    load<u32>(block + P_OTHER_FACTORS),
-    load<u32>(block + P_OTHER_BIAS),
-    load<u32>(block + P_ROW_FACTORS),
-    load<u32>(block + P_ROW_BIAS),
+    dim,
+    offsets,
+    indices,
+    values,
+    otherFactors,
+    otherBias,
+    rowFactors,
+    rowBias,
     load<u32>(block + P_PRIOR_MEANS),
-    load<f64>(block + P_GLOBAL_MEAN),
+    globalMean,
     load<f64>(block + P_LAMBDA),
     load<f64>(block + P_TAU),
     load<f64>(block + P_GAMMA),
     load<i32>(block + P_WEIGHTED),
     load<i32>(block + P_WEIGHTED_BIAS),
     load<f64>(block + P_WEIGHT_EXPONENT),
-    load<i32>(block + P_ROW_START),
-    load<i32>(block + P_ROW_END),
+    rowStart,
+    rowEnd,
     block + PARAM_BYTES,
-    load<i32>(block + P_MODE),
+    mode,
     load<u32>(block + P_PRIOR_PRECISION),
     load<u32>(block + P_PRIOR_MEAN),
     load<u32>(block + P_NORMALS),
-    load<u32>(block + P_OTHER_PACKED),
+    otherPacked,
     load<u32>(block + P_ROW_PACKED),
   );
 }
